@@ -1,0 +1,67 @@
+"""Command line: parse flags, call one function, format the result. Exit 0 ok, 1 failure, 2 usage."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from compiler.errors import PlatformcError, SpecErrors
+
+
+def _progress(message: str) -> None:
+    # Long work shows progress on a terminal only; CI logs and pipes stay clean.
+    if sys.stderr.isatty():
+        click.echo(f"platformc: {message}", err=True)
+
+
+def _fail(message: str, code: int = 1) -> None:
+    click.echo(message, err=True)
+    sys.exit(code)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="platformc")
+def main() -> None:
+    """platformc compiles an AI-platform spec into validated per-cluster GitOps trees."""
+
+
+@main.command()
+@click.option("--spec", "spec_dir", type=click.Path(path_type=Path), default=Path("platform-spec"), show_default=True)
+@click.option("--overlays", "overlays_dir", type=click.Path(path_type=Path), default=Path("overlays"), show_default=True)
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("generated"), show_default=True)
+@click.option("--check", is_flag=True, help="Write nothing; exit 1 listing every file that differs.")
+@click.option("--cluster", "clusters", multiple=True, help="Compile only this cluster (repeatable).")
+def compile(spec_dir: Path, overlays_dir: Path, out_dir: Path, check: bool, clusters: tuple[str, ...]) -> None:
+    """Compile platform-spec/ into generated/<cluster>/ trees."""
+    from compiler.pipeline import compile_platform
+
+    try:
+        result = compile_platform(spec_dir, out_dir, cluster_names=clusters, check=check, progress=_progress)
+    except SpecErrors as exc:
+        _fail(f"{exc}\nplatformc: {len(exc.errors)} error(s) in the spec; nothing was written")
+        return
+    except PlatformcError as exc:
+        _fail(f"platformc: {exc}; nothing was written")
+        return
+    if result.drift is not None:
+        if not result.drift.clean:
+            lines = "\n".join(result.drift.lines())
+            _fail(f"{lines}\nplatformc: {out_dir} is not current; run `platformc compile`")
+        click.echo(f"{out_dir} is current ({result.files} files, {len(result.clusters)} clusters)")
+        return
+    click.echo(f"compiled {len(result.clusters)} cluster(s): {result.objects} objects in {result.files} files → {out_dir}")
+
+
+@main.command()
+def schema() -> None:
+    """Print the spec's JSON Schema (for yaml-language-server and editors)."""
+    from compiler.spec.json_schema import spec_json_schema
+
+    click.echo(json.dumps(spec_json_schema(), indent=2, sort_keys=True))
+
+
+if __name__ == "__main__":
+    main()

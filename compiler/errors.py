@@ -1,0 +1,38 @@
+"""Errors that point at a place in a file, and the collection a run reports at once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, order=True)
+class SourceLocation:
+    file: str
+    line: int  # 1-based
+    column: int  # 1-based
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}"
+
+
+@dataclass(frozen=True, order=True)
+class SpecError:
+    """One problem in user input, anchored to the file position it came from."""
+
+    location: SourceLocation
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.location}: {self.message}"
+
+
+class SpecErrors(Exception):
+    """Every error of a run, reported together (sorted, de-duplicated)."""
+
+    def __init__(self, errors: list[SpecError]):
+        self.errors = sorted(set(errors))
+        super().__init__("\n".join(str(e) for e in self.errors))
+
+
+class PlatformcError(Exception):
+    """A failure that is not about the spec's content (I/O, tool, usage)."""

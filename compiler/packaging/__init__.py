@@ -1,0 +1,1 @@
+"""GitOps packaging: component outputs → sync units with a derived order → engine objects."""

@@ -1,0 +1,50 @@
+"""What both engines share: folder layout of a cluster tree and where units live in Git."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from compiler.cluster_model import ClusterModel
+from compiler.components.base import KubeObject
+from compiler.packaging.units import Unit
+
+BOOTSTRAP_DIR = "bootstrap"  # applied once by hand; then the engine takes over
+APPS_DIR = "apps"  # one Application / Kustomization per unit
+COMPONENTS_DIR = "components"  # the plain objects each unit syncs
+
+PlacedObject = tuple[str, KubeObject]  # (folder inside the cluster tree, object)
+
+
+@dataclass(frozen=True)
+class GitSource:
+    repo_url: str
+    revision: str
+    root: str  # path of generated/ inside the repository
+
+    def cluster_path(self, cluster: str, *parts: str) -> str:
+        return "/".join(p.strip("/") for p in (self.root, cluster, *parts) if p.strip("/"))
+
+
+def git_source(cluster: ClusterModel) -> GitSource:
+    gitops = cluster.platform.spec.gitops
+    return GitSource(gitops.repoURL, gitops.revision, gitops.path)
+
+
+def engine_namespace(cluster: ClusterModel) -> str:
+    configured = cluster.platform.spec.gitops.namespace
+    return configured or ("argocd" if cluster.engine == "argocd" else "flux-system")
+
+
+def unit_folder(unit: Unit) -> str:
+    return f"{COMPONENTS_DIR}/{unit.name}"
+
+
+def component_objects(units: list[Unit]) -> list[PlacedObject]:
+    return [(unit_folder(u), o) for u in units for o in u.objects]
+
+
+def object_folder(folder: str, obj: KubeObject) -> str:
+    """Namespaced objects of a component folder go to a sub-folder per namespace, so that
+    `<kind>-<name>.yaml` stays unique (every team namespace has a `default-deny-ingress`)."""
+    namespace = obj["metadata"].get("namespace")
+    return f"{folder}/{namespace}" if namespace and folder.startswith(COMPONENTS_DIR + "/") else folder

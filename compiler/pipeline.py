@@ -1,0 +1,110 @@
+"""The compile pipeline, one direction of flow:
+
+load spec → typed model → semantic checks → components → overlays → GitOps packaging
+→ validate → emit.
+
+Everything up to emit happens in memory; nothing is written unless every stage passed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from compiler.cluster_model import ClusterModel, cluster_models
+from compiler.components import COMPONENTS
+from compiler.components.base import Component, ComponentOutput
+from compiler.emit import ClusterInfo, Drift, Tree, compare, render_cluster, write_tree
+from compiler.errors import PlatformcError
+from compiler.packaging import argocd, flux
+from compiler.packaging.common import PlacedObject, object_folder
+from compiler.packaging.units import Unit, order_units
+from compiler.spec.build import PlatformModel, load_platform
+
+Progress = Callable[[str], None]
+
+PACKAGERS = {"argocd": argocd.package, "flux": flux.package}
+
+
+@dataclass(frozen=True)
+class ClusterBuild:
+    """Everything compile knows about one cluster before it is written."""
+
+    model: ClusterModel
+    units: tuple[Unit, ...]
+    placed: tuple[PlacedObject, ...]
+
+    @property
+    def info(self) -> ClusterInfo:
+        return ClusterInfo(self.model.name, self.model.kubernetes_version, self.model.engine)
+
+
+@dataclass
+class CompileResult:
+    clusters: list[str]
+    objects: int = 0
+    files: int = 0
+    drift: Drift | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+def run_components(cluster: ClusterModel, components: Sequence[Component] = COMPONENTS) -> list[tuple[str, ComponentOutput]]:
+    return [(component.name, component.build(cluster)) for component in components]
+
+
+def build_cluster(cluster: ClusterModel, components: Sequence[Component] = COMPONENTS) -> ClusterBuild:
+    outputs = run_components(cluster, components)
+    units = order_units(outputs)
+    placed = PACKAGERS[cluster.engine](cluster, units)
+    return ClusterBuild(cluster, tuple(units), tuple((object_folder(f, o), o) for f, o in placed))
+
+
+def select_clusters(model: PlatformModel, names: Sequence[str]) -> list[ClusterModel]:
+    clusters = cluster_models(model)
+    unknown = sorted(set(names) - {c.name for c in clusters})
+    if unknown:
+        raise PlatformcError(
+            f"unknown cluster(s): {', '.join(unknown)} (expected one of: {', '.join(c.name for c in clusters)})"
+        )
+    return [c for c in clusters if not names or c.name in names]
+
+
+def build_platform(spec_dir: Path, cluster_names: Sequence[str] = (), progress: Progress | None = None) -> list[ClusterBuild]:
+    model = load_platform(spec_dir)
+    builds = []
+    for cluster in select_clusters(model, cluster_names):
+        if progress:
+            progress(f"compiling {cluster.name}")
+        builds.append(build_cluster(cluster))
+    return builds
+
+
+def render(builds: Sequence[ClusterBuild]) -> Tree:
+    tree: Tree = {}
+    for build in builds:
+        tree.update(render_cluster(build.info, build.placed))
+    return tree
+
+
+def compile_platform(
+    spec_dir: Path,
+    out_dir: Path,
+    *,
+    cluster_names: Sequence[str] = (),
+    check: bool = False,
+    progress: Progress | None = None,
+) -> CompileResult:
+    """Compile the spec into out_dir (or, with check, only compare). Raises SpecErrors / PlatformcError."""
+    builds = build_platform(spec_dir, cluster_names, progress)
+    tree = render(builds)
+    names = [b.model.name for b in builds]
+    result = CompileResult(clusters=names, objects=sum(len(b.placed) for b in builds), files=len(tree))
+    full = not cluster_names
+    if check:
+        result.drift = compare(out_dir, tree, names, prune_others=full)
+    else:
+        if progress:
+            progress(f"writing {len(tree)} files to {out_dir}")
+        write_tree(out_dir, tree, names, prune_others=full)
+    return result

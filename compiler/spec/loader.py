@@ -1,0 +1,113 @@
+"""Read every spec document with its source positions.
+
+ruamel.yaml's round-trip loader keeps line/column for every key and value, which
+is what lets every later error say `file:line:col`. Spec folders are small, so
+its speed is not a concern here (generated output uses a C emitter instead).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import MarkedYAMLError
+
+from compiler.errors import SourceLocation, SpecError
+
+PathKey = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class SourceDocument:
+    """One YAML document of a spec file, with a way back to positions."""
+
+    file: str  # as displayed in errors: relative to the working directory when possible
+    index: int  # position of the document in its file
+    data: Any  # CommentedMap / CommentedSeq / scalar
+    start: SourceLocation
+
+    def location(self, path: PathKey, *, key: bool = False) -> SourceLocation:
+        """Position of the value at `path` (or of its key), falling back to the nearest parent."""
+        node = self.data
+        best = self.start
+        for i, part in enumerate(path):
+            last = i == len(path) - 1
+            if isinstance(node, CommentedMap) and part in node:
+                line, col = node.lc.key(part) if (key and last) else node.lc.value(part)
+                best = SourceLocation(self.file, line + 1, col + 1)
+                node = node[part]
+            elif isinstance(node, CommentedSeq) and isinstance(part, int) and 0 <= part < len(node):
+                line, col = node.lc.item(part)
+                best = SourceLocation(self.file, line + 1, col + 1)
+                node = node[part]
+            else:
+                break
+        return best
+
+
+def display_path(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def spec_files(spec_dir: Path) -> list[Path]:
+    """All *.yaml / *.yml files below spec_dir, in a stable order independent of the filesystem."""
+    files = [p for p in spec_dir.rglob("*") if p.is_file() and p.suffix in (".yaml", ".yml")]
+    return sorted(files, key=lambda p: p.relative_to(spec_dir).as_posix())
+
+
+def _yaml() -> YAML:
+    yaml = YAML(typ="rt")
+    yaml.allow_duplicate_keys = False
+    return yaml
+
+
+def load_file(path: Path, errors: list[SpecError]) -> Iterator[SourceDocument]:
+    shown = display_path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        errors.append(SpecError(SourceLocation(shown, 1, 1), f"file is not UTF-8 text ({exc.reason})"))
+        return
+    try:
+        documents = list(_yaml().load_all(text))
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        problem = " ".join(str(p) for p in (exc.context, exc.problem) if p) or "invalid YAML"
+        errors.append(SpecError(SourceLocation(shown, line, col), f"YAML syntax error: {problem}"))
+        return
+    for index, data in enumerate(documents):
+        if data is None:  # an empty document, e.g. a trailing '---'
+            continue
+        if isinstance(data, CommentedMap | CommentedSeq):
+            line, col = data.lc.line, data.lc.col
+        else:
+            line, col = 0, 0
+        yield SourceDocument(shown, index, data, SourceLocation(shown, line + 1, col + 1))
+
+
+def load_documents(spec_dir: Path, errors: list[SpecError]) -> list[SourceDocument]:
+    docs: list[SourceDocument] = []
+    for path in spec_files(spec_dir):
+        docs.extend(load_file(path, errors))
+    return docs
+
+
+def to_plain(node: Any) -> Any:
+    """CommentedMap/Seq → dict/list, so pydantic and components never see ruamel types."""
+    if isinstance(node, dict):
+        return {str(k): to_plain(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [to_plain(v) for v in node]
+    # ruamel wraps scalars in subclasses (ScalarFloat, ScalarInt…); hand plain builtins on.
+    for plain in (bool, int, float, str):
+        if isinstance(node, plain):
+            return plain(node)
+    return node

@@ -1,0 +1,256 @@
+"""The typed spec: one pydantic model per document kind, unknown fields forbidden.
+
+Field names follow ../shared/DESIGN.md. Models check shape and local value rules;
+rules that need several documents live in spec/checks.py.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+from compiler.spec.quantity import QUANTITY_PATTERN
+
+API_VERSION = "platformc.dev/v1alpha1"
+
+DNS_LABEL_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
+# Label values (cost centres end up as namespace labels).
+LABEL_VALUE_PATTERN = r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$"
+K8S_VERSION_PATTERN = r"^1\.[0-9]{2}$"
+
+DnsLabel = Annotated[str, Field(pattern=DNS_LABEL_PATTERN, max_length=63)]
+
+
+def _number_to_str(value: object) -> object:
+    # `cpu: 256` is as natural in YAML as `cpu: "256"`; both mean the quantity "256".
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
+Quantity = Annotated[str, BeforeValidator(_number_to_str), Field(pattern=QUANTITY_PATTERN)]
+KubernetesVersion = Annotated[str, Field(pattern=K8S_VERSION_PATTERN)]
+
+DEFAULT_COMPONENT_VERSIONS = {
+    "gpuOperator": "v26.7.0",
+    "draDriver": "v0.4.1",
+    "kueue": "v0.19.2",
+    "kserve": "v0.20.0",
+}
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class Metadata(Strict):
+    name: DnsLabel
+    labels: dict[str, str] = Field(default_factory=dict)
+
+
+# --- Platform ---------------------------------------------------------------------------------
+
+
+class PlatformGitOps(Strict):
+    engine: Literal["argocd", "flux"] = "argocd"
+    repoURL: str = Field(min_length=1)
+    revision: str = "main"
+    path: str = "generated"
+    namespace: str | None = Field(
+        default=None, description="namespace of the GitOps engine (argocd / flux-system by default)"
+    )
+
+
+class ComponentVersions(Strict):
+    gpuOperator: str = DEFAULT_COMPONENT_VERSIONS["gpuOperator"]
+    draDriver: str = DEFAULT_COMPONENT_VERSIONS["draDriver"]
+    kueue: str = DEFAULT_COMPONENT_VERSIONS["kueue"]
+    kserve: str = DEFAULT_COMPONENT_VERSIONS["kserve"]
+
+
+class PlatformSpec(Strict):
+    gitops: PlatformGitOps
+    kubernetesVersion: KubernetesVersion = "1.34"
+    components: ComponentVersions = Field(default_factory=ComponentVersions)
+    dashboards: Literal["configmap", "grafana-operator"] = "configmap"
+    monitoringNamespace: DnsLabel = "monitoring"
+
+
+# --- GPUFlavor --------------------------------------------------------------------------------
+
+
+class ExclusiveSharing(Strict):
+    mode: Literal["exclusive"]
+
+
+class MigSharing(Strict):
+    mode: Literal["mig"]
+    migProfile: str = Field(pattern=r"^[0-9]g\.[0-9]+gb(\+me)?$")
+
+
+class TimeSlicingSharing(Strict):
+    mode: Literal["time-slicing"]
+    replicas: int = Field(ge=2, le=64)
+
+
+Sharing = Annotated[ExclusiveSharing | MigSharing | TimeSlicingSharing, Field(discriminator="mode")]
+
+
+class GPUFlavorSpec(Strict):
+    product: str = Field(min_length=1, pattern=r"^[A-Za-z0-9][-A-Za-z0-9_.]*$", max_length=63)
+    memory: Quantity
+    hourlyCost: float = Field(ge=0)
+    sharing: Sharing = ExclusiveSharing(mode="exclusive")
+
+
+# --- Cluster ----------------------------------------------------------------------------------
+
+
+class Taint(Strict):
+    key: str
+    value: str | None = None
+    effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"] = "NoSchedule"
+
+
+class NodePool(Strict):
+    name: DnsLabel
+    flavor: DnsLabel
+    nodes: int = Field(ge=0)
+    gpusPerNode: int = Field(ge=1, le=16)
+    taints: list[Taint] = Field(
+        default_factory=lambda: [Taint(key="nvidia.com/gpu", value="present", effect="NoSchedule")]
+    )
+    labels: dict[str, str] = Field(default_factory=dict)
+
+
+class ClusterGitOps(Strict):
+    engine: Literal["argocd", "flux"] | None = None
+    destination: str | None = Field(default=None, description="Argo CD destination server URL")
+
+
+class Ingress(Strict):
+    domain: str = Field(pattern=r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")
+    gatewayNamespace: DnsLabel = "istio-ingress"
+
+
+class ClusterSpec(Strict):
+    environment: DnsLabel
+    kubernetesVersion: KubernetesVersion | None = None
+    gitops: ClusterGitOps = Field(default_factory=ClusterGitOps)
+    gpuAllocation: Literal["dra", "device-plugin"] = "device-plugin"
+    cohort: DnsLabel
+    nodePools: list[NodePool] = Field(default_factory=list)
+    ingress: Ingress | None = None
+
+
+# --- Team -------------------------------------------------------------------------------------
+
+
+class GPUQuota(Strict):
+    flavor: DnsLabel
+    quota: int = Field(ge=0)
+    borrowingLimit: int | None = Field(default=None, ge=0)
+    lendingLimit: int | None = Field(default=None, ge=0)
+
+
+class TeamCluster(Strict):
+    cluster: DnsLabel
+    cpu: Quantity
+    memory: Quantity
+    gpus: list[GPUQuota] = Field(default_factory=list)
+
+
+class TeamSpec(Strict):
+    costCenter: str = Field(pattern=LABEL_VALUE_PATTERN, min_length=1, max_length=63)
+    owners: list[str] = Field(min_length=1)
+    members: list[str] = Field(default_factory=list)
+    priority: Literal["low", "normal", "high"] = "normal"
+    allowIngressFrom: list[DnsLabel] = Field(default_factory=list)
+    allowEgressTo: list[str] = Field(
+        default_factory=list, description="CIDRs the team's pods may reach (model stores, APIs)"
+    )
+    podSecurity: Literal["restricted", "baseline"] = "restricted"
+    clusters: list[TeamCluster] = Field(min_length=1)
+
+
+# --- ServingPath ------------------------------------------------------------------------------
+
+
+class Model(Strict):
+    format: str = Field(min_length=1)
+    storageUri: str = Field(pattern=r"^(s3|gs|pvc|hf|https?|oci)://.+")
+    runtime: str | None = None
+
+
+class GPURequest(Strict):
+    flavor: DnsLabel
+    count: int = Field(ge=1, le=16)
+
+
+class Replicas(Strict):
+    min: int = Field(ge=0)
+    max: int = Field(ge=1)
+
+
+class Canary(Strict):
+    storageUri: str = Field(pattern=r"^(s3|gs|pvc|hf|https?|oci)://.+")
+    trafficPercent: int
+
+
+class SLO(Strict):
+    p95LatencyMs: int = Field(gt=0)
+    maxErrorRatio: float = Field(gt=0, lt=1)
+
+
+class ServingPathSpec(Strict):
+    team: DnsLabel
+    clusters: list[DnsLabel] = Field(min_length=1)
+    model: Model
+    gpu: GPURequest
+    replicas: Replicas = Field(default_factory=lambda: Replicas(min=1, max=1))
+    canary: Canary | None = None
+    allowFrom: list[DnsLabel] = Field(default_factory=list)
+    slo: SLO | None = None
+
+
+# --- Documents --------------------------------------------------------------------------------
+
+
+class Document(Strict):
+    apiVersion: Literal["platformc.dev/v1alpha1"]
+    metadata: Metadata
+
+
+class Platform(Document):
+    kind: Literal["Platform"]
+    spec: PlatformSpec
+
+
+class GPUFlavor(Document):
+    kind: Literal["GPUFlavor"]
+    spec: GPUFlavorSpec
+
+
+class Cluster(Document):
+    kind: Literal["Cluster"]
+    spec: ClusterSpec
+
+
+class Team(Document):
+    kind: Literal["Team"]
+    spec: TeamSpec
+
+
+class ServingPath(Document):
+    kind: Literal["ServingPath"]
+    spec: ServingPathSpec
+
+
+DOCUMENT_KINDS: dict[str, type[Document]] = {
+    "Platform": Platform,
+    "GPUFlavor": GPUFlavor,
+    "Cluster": Cluster,
+    "Team": Team,
+    "ServingPath": ServingPath,
+}
