@@ -8,11 +8,11 @@ from dataclasses import dataclass
 @dataclass(frozen=True, order=True)
 class SourceLocation:
     file: str
-    line: int  # 1-based
+    line: int  # 1-based; 0 when the problem is the file or folder as a whole
     column: int  # 1-based
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}:{self.column}"
+        return f"{self.file}:{self.line}:{self.column}" if self.line else self.file
 
 
 @dataclass(frozen=True, order=True)

@@ -137,7 +137,11 @@ def _data_path(doc: SourceDocument, loc: tuple[str | int, ...]) -> tuple[str | i
 
 
 def _field_name(loc: tuple[str | int, ...]) -> str:
-    return ".".join(str(p) for p in loc) or "document"
+    """('spec', 'nodePools', 0, 'nodes') → 'spec.nodePools[0].nodes'."""
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or "document"
 
 
 def explain(error: dict[str, Any], model: type[BaseModel], doc: SourceDocument) -> SpecError:
@@ -150,9 +154,11 @@ def explain(error: dict[str, Any], model: type[BaseModel], doc: SourceDocument) 
     ctx = error.get("ctx") or {}
     if kind == "missing":
         holder = _model_at(model, loc[:-1])
-        where = f" in {holder.__name__}" if holder else ""
-        message = f"missing required field '{name}'{where}"
-        return SpecError(doc.location(path[:-1] if path and path[-1] == loc[-1] else path), message)
+        parent = _field_name(path)
+        full = f"{parent}.{loc[-1]}" if path else str(loc[-1])
+        required = [n for n, f in holder.model_fields.items() if f.is_required()] if holder else []
+        expected = f" (expected '{parent or 'the document'}' to have: {', '.join(required)})" if required else ""
+        return SpecError(doc.location(path), f"missing required field '{full}'{expected}")
     if kind == "extra_forbidden":
         holder = _model_at(model, loc[:-1])
         allowed = sorted(holder.model_fields) if holder else []
@@ -170,6 +176,10 @@ def explain(error: dict[str, Any], model: type[BaseModel], doc: SourceDocument) 
     elif kind == "string_pattern_mismatch":
         words = _PATTERN_WORDS.get(ctx.get("pattern", ""), f"a string matching {ctx.get('pattern')}")
         message = f"invalid value {value!r} for '{name}' (expected {words})"
+    elif kind == "string_type" and isinstance(value, int | float) and not isinstance(value, bool):
+        # YAML reads 1.30 as the number 1.3: the classic version-field mistake.
+        written = doc.source_token(doc.location(path)) or str(value)
+        message = f"wrong type for '{name}': got the number {written} (expected a string; quote it: \"{written}\")"
     elif kind in _TYPE_WORDS:
         message = f"wrong type for '{name}': got {_show(value)} (expected {_TYPE_WORDS[kind]})"
     elif kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
@@ -230,7 +240,9 @@ def parse_documents(docs: list[SourceDocument]) -> tuple[list[tuple[Document, So
     return typed, errors
 
 
-def assemble(typed: list[tuple[Document, SourceDocument]], spec_dir: Path) -> tuple[PlatformModel | None, list[SpecError]]:
+def assemble(
+    typed: list[tuple[Document, SourceDocument]], spec_dir: Path, platform_seen: bool = False
+) -> tuple[PlatformModel | None, list[SpecError]]:
     """Group documents by kind, reject duplicates, require exactly one Platform."""
     errors: list[SpecError] = []
     by_kind: dict[str, dict[str, Document]] = {k: {} for k in DOCUMENT_KINDS}
@@ -263,8 +275,10 @@ def assemble(typed: list[tuple[Document, SourceDocument]], spec_dir: Path) -> tu
     if errors:
         return None, errors
     if not platforms:
-        where = next(iter(sorted(s.start for s in sources.values())), SourceLocation(str(spec_dir), 1, 1))
-        return None, [SpecError(where, "no Platform document in the spec (expected exactly one kind: Platform)")]
+        if platform_seen:
+            return None, []  # a Platform document exists but did not parse: that error is reported already
+        where = SourceLocation(str(spec_dir), 0, 0)
+        return None, [SpecError(where, "no Platform document in the spec (expected exactly one document of kind: Platform)")]
 
     def ordered(kind: str) -> dict[str, Any]:
         return dict(sorted(by_kind[kind].items()))
@@ -286,14 +300,15 @@ def load_platform(spec_dir: Path) -> PlatformModel:
 
     shown = str(spec_dir)
     if not spec_dir.is_dir():
-        raise SpecErrors([SpecError(SourceLocation(shown, 1, 1), "spec folder does not exist (expected a folder of *.yaml files)")])
+        raise SpecErrors([SpecError(SourceLocation(shown, 0, 0), "spec folder does not exist (expected a folder of *.yaml files)")])
     errors: list[SpecError] = []
     docs = load_documents(spec_dir, errors)
     if not docs and not errors:
-        raise SpecErrors([SpecError(SourceLocation(shown, 1, 1), "spec folder holds no YAML documents (expected *.yaml files with a Platform and its Clusters, Teams …)")])
+        raise SpecErrors([SpecError(SourceLocation(shown, 0, 0), "spec folder holds no YAML documents (expected *.yaml files with a Platform and its Clusters, Teams …)")])
     typed, parse_errors = parse_documents(docs)
     errors.extend(parse_errors)
-    model, assemble_errors = assemble(typed, spec_dir)
+    platform_seen = any(isinstance(d.data, dict) and d.data.get("kind") == "Platform" for d in docs)
+    model, assemble_errors = assemble(typed, spec_dir, platform_seen)
     errors.extend(assemble_errors)
     # Semantic checks on a partly parsed spec would only report echoes of the parse errors.
     if model is not None and not errors:

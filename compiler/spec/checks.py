@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 from compiler.errors import SpecError
 from compiler.kube_versions import supported_kubernetes_versions
 from compiler.spec.build import PlatformModel
-from compiler.spec.gpus import MIG_CAPABLE_FAMILIES, mig_profiles, units_per_gpu
+from compiler.spec.gpus import MIG_CAPABLE_FAMILIES, mig_profile_known, mig_profiles, units_per_gpu
 from compiler.spec.models import Cluster, MigSharing
 
 # Namespaces a team must not take: Kubernetes' own and the platform's operators'.
@@ -190,7 +190,8 @@ def check_capacity(model: PlatformModel) -> Iterator[SpecError]:
                 continue
             capacity = cluster_capacity(model, cluster)
             for g, quota in enumerate(entry.gpus):
-                if quota.flavor not in capacity:
+                # An invalid MIG profile is reported by check_flavors; its capacity would be a guess.
+                if quota.flavor not in capacity or not mig_profile_known(model.flavors[quota.flavor]):
                     continue
                 key = (entry.cluster, quota.flavor)
                 before = totals.get(key, 0)

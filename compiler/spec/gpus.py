@@ -37,6 +37,15 @@ def mig_profiles(product: str) -> tuple[str, dict[str, int]] | None:
     return None
 
 
+def mig_profile_known(flavor: GPUFlavor) -> bool:
+    """False for a MIG flavor whose profile its product lacks (capacity is then unknown)."""
+    sharing = flavor.spec.sharing
+    if not isinstance(sharing, MigSharing):
+        return True
+    found = mig_profiles(flavor.spec.product)
+    return found is not None and sharing.migProfile in found[1]
+
+
 def units_per_gpu(flavor: GPUFlavor) -> int:
     """How many schedulable units one physical GPU of this flavor advertises."""
     sharing = flavor.spec.sharing

@@ -29,6 +29,17 @@ class SourceDocument:
     index: int  # position of the document in its file
     data: Any  # CommentedMap / CommentedSeq / scalar
     start: SourceLocation
+    lines: tuple[str, ...] = ()  # the file's text, to quote what the user wrote
+
+    def source_token(self, location: SourceLocation) -> str | None:
+        """The plain scalar written at a location, as typed (YAML turns `1.30` into 1.3)."""
+        if not 0 < location.line <= len(self.lines):
+            return None
+        rest = self.lines[location.line - 1][location.column - 1 :]
+        token = rest.split("#", 1)[0]
+        for stop in (",", "}", "]"):
+            token = token.split(stop, 1)[0]
+        return token.strip() or None
 
     def location(self, path: PathKey, *, key: bool = False) -> SourceLocation:
         """Position of the value at `path` (or of its key), falling back to the nearest parent."""
@@ -83,6 +94,7 @@ def load_file(path: Path, errors: list[SpecError]) -> Iterator[SourceDocument]:
         problem = " ".join(str(p) for p in (exc.context, exc.problem) if p) or "invalid YAML"
         errors.append(SpecError(SourceLocation(shown, line, col), f"YAML syntax error: {problem}"))
         return
+    lines = tuple(text.splitlines())
     for index, data in enumerate(documents):
         if data is None:  # an empty document, e.g. a trailing '---'
             continue
@@ -90,7 +102,7 @@ def load_file(path: Path, errors: list[SpecError]) -> Iterator[SourceDocument]:
             line, col = data.lc.line, data.lc.col
         else:
             line, col = 0, 0
-        yield SourceDocument(shown, index, data, SourceLocation(shown, line + 1, col + 1))
+        yield SourceDocument(shown, index, data, SourceLocation(shown, line + 1, col + 1), lines)
 
 
 def load_documents(spec_dir: Path, errors: list[SpecError]) -> list[SourceDocument]:

