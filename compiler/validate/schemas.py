@@ -61,6 +61,11 @@ class SchemaRegistry:
     """Schemas for built-in kinds and custom resources, with compiled validators cached."""
 
     def __init__(self, schema_dirs: Sequence[Path] = ()) -> None:
+        # Fail fast on a mistyped --schemas path: otherwise every custom resource would
+        # only be "missing", which allow_missing_schemas would even turn into a pass.
+        for path in schema_dirs:
+            if not Path(path).exists():
+                raise FileNotFoundError(f"schema folder or CRD file {path} does not exist")
         self.sources = [SchemaSource(Path(p)) for p in schema_dirs]
         self._core: dict[str, CoreSchemas] = {}
         self._versions: dict[str, str] = {}
