@@ -57,7 +57,11 @@ def _convert(node: Any, root: bool = False) -> Any:
             out[key] = {name: _convert(sub) for name, sub in value.items()}
         else:
             out[key] = value
-    if out.get("x-kubernetes-int-or-string") or out.get("format") == "int-or-string":
+    if out.get("format") == "int-or-string" or (
+        # controller-gen already writes anyOf integer|string next to the marker; adding a
+        # oneOf too would only report every bad value twice.
+        out.get("x-kubernetes-int-or-string") and "anyOf" not in out and "oneOf" not in out
+    ):
         out.pop("type", None)
         if out.get("format") == "int-or-string":
             out.pop("format")
