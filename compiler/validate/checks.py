@@ -118,8 +118,9 @@ def check_duplicates(objects: ObjectSet) -> Iterator[Finding]:
         for key, entries in cluster.index.items():
             if len(entries) < 2 or not key[1] or not key[3]:
                 continue  # objects without kind/name are already reported by schema validation
-            first = entries[0]
-            for other in entries[1:]:
+            # Sorted by file so the report does not depend on the order objects arrived in.
+            first, *others = sorted(entries, key=lambda e: e.file or "")
+            for other in others:
                 yield other.finding(
                     "duplicate", "$.metadata.name", f"same object is also defined in {first.file}"
                 )
