@@ -106,21 +106,20 @@ class Report:
         return not any(f.severity == ERROR for f in self.findings)
 
     def summary(self) -> str:
-        n_err = sum(1 for f in self.findings if f.severity == ERROR)
-        n_warn = sum(1 for f in self.findings if f.severity == WARNING)
         return (
             f"{self.objects} objects in {len(self.clusters)} cluster(s): "
-            f"{n_err} error(s), {n_warn} warning(s)"
+            f"{len(self.errors)} error(s), {len(self.warnings)} warning(s)"
         )
 
     def to_dict(self) -> dict[str, Any]:
+        findings = self.sorted()
         return {
             "ok": self.ok,
             "objects": self.objects,
             "clusters": sorted(self.clusters),
-            "errors": sum(1 for f in self.findings if f.severity == ERROR),
-            "warnings": sum(1 for f in self.findings if f.severity == WARNING),
-            "findings": [f.to_dict() for f in self.sorted()],
+            "errors": sum(1 for f in findings if f.severity == ERROR),
+            "warnings": sum(1 for f in findings if f.severity == WARNING),
+            "findings": [f.to_dict() for f in findings],
         }
 
     def to_json(self) -> str:

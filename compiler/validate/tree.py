@@ -138,7 +138,15 @@ def iter_tree(
     to `problems` instead, so one broken file never hides the rest of the tree.
     """
     out_dir = Path(out_dir)
-    for cluster in discover_clusters(out_dir, problems, default_kubernetes_version, clusters):
+    yield from _iter_clusters(
+        out_dir, discover_clusters(out_dir, problems, default_kubernetes_version, clusters), problems
+    )
+
+
+def _iter_clusters(
+    out_dir: Path, clusters: Iterable[ClusterInfo], problems: list[Finding]
+) -> Iterator[LoadedObject]:
+    for cluster in clusters:
         for path in _yaml_files(cluster.directory):
             rel = path.relative_to(out_dir).as_posix()
             for obj in load_file(path, rel, problems):
@@ -224,7 +232,10 @@ def validate_tree(
         raise FileNotFoundError(f"generated tree {out_dir} does not exist or is not a folder")
     registry = registry or SchemaRegistry(schema_dirs)
     problems: list[Finding] = []
-    objects = iter_tree(out_dir, problems, default_kubernetes_version, clusters)
-    report = validate_objects(objects, registry, allow_missing_schemas, checks)
+    found = discover_clusters(out_dir, problems, default_kubernetes_version, clusters)
+    report = validate_objects(
+        _iter_clusters(out_dir, found, problems), registry, allow_missing_schemas, checks
+    )
     report.add(problems)
+    report.clusters = sorted({*report.clusters, *(c.name for c in found)})  # empty clusters count too
     return report
