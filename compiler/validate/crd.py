@@ -82,6 +82,30 @@ def _convert(node: Any, root: bool = False) -> Any:
     return out
 
 
+def open_preserved_nodes(node: Any) -> Any:
+    """Drop `additionalProperties: false` where the CRD says x-kubernetes-preserve-unknown-fields.
+
+    The catalog conversion adds it to such nodes too (Kyverno foreach `preconditions`, Istio
+    `status`), which would reject objects the API server accepts. Returns `node` itself
+    when nothing needs changing, so unaffected schemas are not copied.
+    """
+    if isinstance(node, list):
+        items = [open_preserved_nodes(item) for item in node]
+        return node if all(a is b for a, b in zip(items, node, strict=True)) else items
+    if not isinstance(node, dict):
+        return node
+    changed = {key: open_preserved_nodes(value) for key, value in node.items()}
+    if (
+        node.get("x-kubernetes-preserve-unknown-fields") is True
+        and changed.get("additionalProperties") is False
+    ):
+        del changed["additionalProperties"]
+        return changed
+    if all(changed[key] is node[key] for key in node):
+        return node
+    return changed
+
+
 @dataclass(frozen=True)
 class CrdVersion:
     """One version of one CRD as found in a file."""
@@ -225,5 +249,5 @@ class SchemaSource:
             if not isinstance(loaded, dict):
                 self.load_errors.append((str(path), "schema file is not a JSON object"))
                 return None
-            self._json_cache[path] = loaded
+            self._json_cache[path] = open_preserved_nodes(loaded)
         return self._json_cache[path]

@@ -151,3 +151,32 @@ def test_without_schema_dirs_crds_are_missing() -> None:
 def test_nonexistent_schema_dir_fails_fast(tmp_path) -> None:
     with pytest.raises(FileNotFoundError, match="does-not-exist"):
         SchemaRegistry([tmp_path / "does-not-exist"])
+
+
+def test_catalog_nodes_that_preserve_unknown_fields_stay_open(registry: SchemaRegistry) -> None:
+    """Kyverno foreach preconditions keep unknown fields on the API server; so must we."""
+    foreach = {
+        "list": "request.object.spec.containers",
+        "preconditions": {
+            "all": [{"key": "{{ element.name }}", "operator": "Equals", "value": "x"}],
+            "legacy": 1,
+        },
+        "deny": {"conditions": {"any": [{"key": "1", "operator": "Equals", "value": "1"}]}},
+    }
+    policy = {
+        "apiVersion": "kyverno.io/v1",
+        "kind": "ClusterPolicy",
+        "metadata": {"name": "gpu-requests"},
+        "spec": {
+            "rules": [
+                {
+                    "name": "limit-gpus",
+                    "match": {"any": [{"resources": {"kinds": ["Pod"]}}]},
+                    "validate": {"message": "no", "foreach": [foreach]},
+                }
+            ]
+        },
+    }
+    assert registry.validate(policy, "1.34") == []
+    foreach["bogus"] = 1  # the rest of the schema is still strict
+    assert paths(registry.validate(policy, "1.34")) == ["$.spec.rules[0].validate.foreach[0].bogus"]
