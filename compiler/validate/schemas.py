@@ -166,7 +166,7 @@ class SchemaRegistry:
         namespace = metadata.get("namespace") if isinstance(metadata, dict) else None
         ident = (
             kind if isinstance(kind, str) else "",
-            namespace if isinstance(namespace, str) else None,
+            namespace if isinstance(namespace, str) and namespace else None,
             name if isinstance(name, str) else "",
         )
         findings: list[Finding] = []
