@@ -1,0 +1,39 @@
+"""`platformc validate`: strict schema validation of generated Kubernetes trees.
+
+Public entry points (the CLI and the compile pipeline call these):
+
+* `SchemaRegistry(schema_dirs)` and `SchemaRegistry.validate(obj, kubernetes_version, file)`
+* `validate_objects(objects, registry, allow_missing)` for in-memory objects
+* `validate_tree(out_dir, schema_dirs, ...)` for a generated tree on disk
+* `pull_schemas(targets, cache_dir, ...)` to fill a CRD schema cache
+"""
+
+from .checks import DEFAULT_CHECKS, Check, ClusterObjects, Entry, ObjectSet, check_duplicates
+from .core import UnsupportedKubernetesVersion, supported_versions
+from .findings import ERROR, WARNING, Finding, Report
+from .pull import DEFAULT_TARGETS, PullOutcome, PullResult, pull_schemas
+from .schemas import SchemaRegistry
+from .tree import iter_tree, validate_objects, validate_tree
+
+__all__ = [
+    "DEFAULT_CHECKS",
+    "DEFAULT_TARGETS",
+    "ERROR",
+    "WARNING",
+    "Check",
+    "ClusterObjects",
+    "Entry",
+    "Finding",
+    "ObjectSet",
+    "PullOutcome",
+    "PullResult",
+    "Report",
+    "SchemaRegistry",
+    "UnsupportedKubernetesVersion",
+    "check_duplicates",
+    "iter_tree",
+    "pull_schemas",
+    "supported_versions",
+    "validate_objects",
+    "validate_tree",
+]

@@ -1,0 +1,127 @@
+"""Whole-set checks: the extension point for cross-object validation.
+
+Schema validation looks at one object at a time. Checks that need the whole picture
+(references that must resolve, CRDs installed before their custom resources, security
+baselines) are plain functions `Check = Callable[[ObjectSet], Iterable[Finding]]`
+registered in a list; `validate_objects` runs every check once over the full set.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from .core import split_api_version
+from .findings import ERROR, Finding
+
+# (API group, kind, namespace or None for cluster-scoped, name)
+ObjectKey = tuple[str, str, str | None, str]
+
+
+def _str(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+class Entry:
+    """One object of one cluster and the file it came from (relative to the tree root).
+
+    Identity fields are extracted once here: checks read them many times, and a plain
+    slotted class keeps building the set cheap for trees of tens of thousands of objects.
+    """
+
+    __slots__ = ("api_version", "cluster", "file", "group", "kind", "name", "namespace", "obj")
+
+    def __init__(self, cluster: str, file: str | None, obj: dict[str, Any]) -> None:
+        self.cluster = cluster
+        self.file = file
+        self.obj = obj
+        self.api_version = _str(obj.get("apiVersion"))
+        self.group = split_api_version(self.api_version)[0]
+        self.kind = _str(obj.get("kind"))
+        metadata = obj.get("metadata")
+        if isinstance(metadata, dict):
+            self.name = _str(metadata.get("name"))
+            self.namespace: str | None = _str(metadata.get("namespace")) or None
+        else:
+            self.name, self.namespace = "", None
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        value = self.obj.get("metadata")
+        return value if isinstance(value, dict) else {}
+
+    @property
+    def key(self) -> ObjectKey:
+        return (self.group, self.kind, self.namespace, self.name)
+
+    def finding(self, check: str, path: str, message: str, severity: str = ERROR) -> Finding:
+        """A finding about this object, so checks need not repeat the identity fields."""
+        return Finding(severity, check, self.file, self.kind, self.namespace, self.name, path, message)
+
+    def __repr__(self) -> str:
+        return f"Entry({self.cluster!r}, {self.file!r}, {self.kind} {self.namespace}/{self.name})"
+
+
+@dataclass
+class ClusterObjects:
+    """All objects of one cluster, indexed by (group, kind, namespace, name)."""
+
+    name: str
+    kubernetes_version: str
+    entries: list[Entry] = field(default_factory=list)
+    index: dict[ObjectKey, list[Entry]] = field(default_factory=dict)
+
+    def add(self, entry: Entry) -> None:
+        self.entries.append(entry)
+        self.index.setdefault(entry.key, []).append(entry)
+
+    def get(self, group: str, kind: str, name: str, namespace: str | None = None) -> Entry | None:
+        """The object with that identity, or None. `group` is "" for the core group."""
+        found = self.index.get((group, kind, namespace, name))
+        return found[0] if found else None
+
+    def of_kind(self, group: str, kind: str) -> list[Entry]:
+        return [e for e in self.entries if e.kind == kind and e.group == group]
+
+
+@dataclass
+class ObjectSet:
+    """Objects of every cluster being validated; what a Check receives."""
+
+    clusters: dict[str, ClusterObjects] = field(default_factory=dict)
+
+    def add(self, cluster: str, kubernetes_version: str, file: str | None, obj: dict[str, Any]) -> Entry:
+        objects = self.clusters.get(cluster)
+        if objects is None:
+            objects = self.clusters[cluster] = ClusterObjects(cluster, kubernetes_version)
+        entry = Entry(cluster, file, obj)
+        objects.add(entry)
+        return entry
+
+    def __iter__(self) -> Iterator[Entry]:
+        for cluster in sorted(self.clusters):
+            yield from self.clusters[cluster].entries
+
+    def __len__(self) -> int:
+        return sum(len(c.entries) for c in self.clusters.values())
+
+
+Check = Callable[[ObjectSet], Iterable[Finding]]
+
+
+def check_duplicates(objects: ObjectSet) -> Iterator[Finding]:
+    """Two objects with the same identity in one cluster: GitOps tools would fight over it."""
+    for cluster in objects.clusters.values():
+        for key, entries in cluster.index.items():
+            if len(entries) < 2 or not key[1] or not key[3]:
+                continue  # objects without kind/name are already reported by schema validation
+            # Sorted by file so the report does not depend on the order objects arrived in.
+            first, *others = sorted(entries, key=lambda e: e.file or "")
+            for other in others:
+                yield other.finding(
+                    "duplicate", "$.metadata.name", f"same object is also defined in {first.file}"
+                )
+
+
+DEFAULT_CHECKS: tuple[Check, ...] = (check_duplicates,)

@@ -1,0 +1,198 @@
+"""Fill a local CRD schema cache from the CRDs-catalog (or any mirror with the same layout).
+
+The cache uses the catalog layout `{group}/{kind_lower}_{version}.json`, so the cache
+folder is directly usable as a `schema_dirs` entry. Each download is checked (valid JSON,
+an object schema that jsonschema-rs can compile) and written atomically: a failed or
+interrupted pull never leaves a partial or invalid file and never touches a good entry.
+Once an entry is cached, validation works offline.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jsonschema_rs
+
+DEFAULT_URL_TEMPLATE = (
+    "https://raw.githubusercontent.com/datreeio/CRDs-catalog/main/{group}/{kind}_{version}.json"
+)
+MAX_SCHEMA_BYTES = 32 * 1024 * 1024  # the largest catalog schemas are a few MB
+
+Target = tuple[str, str, str]  # (group, kind, version)
+
+# The CRD kinds platformc's components emit today. The compiler passes its own list;
+# this default keeps `pull_schemas` useful on its own.
+DEFAULT_TARGETS: tuple[Target, ...] = (
+    ("kueue.x-k8s.io", "ClusterQueue", "v1beta2"),
+    ("kueue.x-k8s.io", "LocalQueue", "v1beta2"),
+    ("kueue.x-k8s.io", "ResourceFlavor", "v1beta2"),
+    ("kueue.x-k8s.io", "WorkloadPriorityClass", "v1beta2"),
+    ("kueue.x-k8s.io", "Cohort", "v1beta2"),
+    ("serving.kserve.io", "InferenceService", "v1beta1"),
+    ("serving.kserve.io", "ClusterServingRuntime", "v1alpha1"),
+    ("nvidia.com", "ClusterPolicy", "v1"),
+    ("argoproj.io", "Application", "v1alpha1"),
+    ("argoproj.io", "AppProject", "v1alpha1"),
+    ("source.toolkit.fluxcd.io", "GitRepository", "v1"),
+    ("source.toolkit.fluxcd.io", "HelmRepository", "v1"),
+    ("source.toolkit.fluxcd.io", "OCIRepository", "v1"),
+    ("kustomize.toolkit.fluxcd.io", "Kustomization", "v1"),
+    ("helm.toolkit.fluxcd.io", "HelmRelease", "v2"),
+    ("monitoring.coreos.com", "PrometheusRule", "v1"),
+    ("monitoring.coreos.com", "ServiceMonitor", "v1"),
+    ("grafana.integreatly.org", "GrafanaDashboard", "v1beta1"),
+    ("grafana.integreatly.org", "GrafanaFolder", "v1beta1"),
+)
+
+FETCHED = "fetched"
+CACHED = "cached"
+FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class PullOutcome:
+    target: Target
+    status: str  # "fetched" | "cached" | "failed"
+    path: Path | None  # cache file (None when failed and nothing usable is cached)
+    url: str
+    reason: str = ""  # why it failed
+
+    def format(self) -> str:
+        group, kind, version = self.target
+        text = f"{group}/{version} {kind}: {self.status}"
+        return f"{text}: {self.reason}" if self.reason else text
+
+
+@dataclass
+class PullResult:
+    outcomes: list[PullOutcome] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return all(o.status != FAILED for o in self.outcomes)
+
+    @property
+    def failed(self) -> list[PullOutcome]:
+        return [o for o in self.outcomes if o.status == FAILED]
+
+    def count(self, status: str) -> int:
+        return sum(1 for o in self.outcomes if o.status == status)
+
+
+class SchemaRejected(ValueError):
+    """Downloaded content is not a usable schema."""
+
+
+def cache_path(cache_dir: Path, target: Target) -> Path:
+    group, kind, version = target
+    return Path(cache_dir) / group / f"{kind.lower()}_{version}.json"
+
+
+def check_schema(data: bytes) -> dict[str, Any]:
+    """Parse and vet a downloaded schema; raises SchemaRejected saying what is wrong."""
+    try:
+        schema = json.loads(data)
+    except ValueError as exc:  # includes UnicodeDecodeError
+        raise SchemaRejected(f"not a JSON schema: invalid JSON ({exc})") from None
+    if not isinstance(schema, dict):
+        raise SchemaRejected("not a JSON schema: top level is not an object")
+    types = schema.get("type")
+    if not (types == "object" or (isinstance(types, list) and "object" in types)):
+        raise SchemaRejected('not a JSON schema of an object: missing "type": "object"')
+    if not isinstance(schema.get("properties"), dict):
+        raise SchemaRejected('not a JSON schema of an object: missing "properties"')
+    try:
+        jsonschema_rs.validator_for(schema)
+    except Exception as exc:  # jsonschema-rs reports bad schemas with several exception types
+        raise SchemaRejected(f"schema does not compile: {exc}") from None
+    return schema
+
+
+def _download(url: str, timeout: float) -> bytes:
+    request = urllib.request.Request(url, headers={"User-Agent": "platformc-validate"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            data = response.read(MAX_SCHEMA_BYTES + 1)
+    except urllib.error.HTTPError as exc:
+        raise OSError(f"HTTP {exc.code} for {url}") from None
+    except urllib.error.URLError as exc:
+        raise OSError(f"cannot fetch {url}: {exc.reason}") from None
+    except TimeoutError:
+        raise OSError(f"timed out after {timeout:g}s fetching {url}") from None
+    if len(data) > MAX_SCHEMA_BYTES:
+        raise OSError(f"{url} is larger than {MAX_SCHEMA_BYTES} bytes")
+    return data
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    """Write via a temp file in the same folder + os.replace, so readers see old or new, never half."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _cached_ok(path: Path) -> bool:
+    try:
+        check_schema(path.read_bytes())
+    except (OSError, SchemaRejected):
+        return False
+    return True
+
+
+def pull_schemas(
+    targets: Sequence[Target] = DEFAULT_TARGETS,
+    cache_dir: Path = Path(".platformc-cache/schemas"),
+    url_template: str = DEFAULT_URL_TEMPLATE,
+    progress: Callable[[int, int, PullOutcome], None] | None = None,
+    refresh: bool = False,
+    timeout: float = 30.0,
+) -> PullResult:
+    """Make sure `cache_dir` holds a vetted schema for every (group, kind, version) target.
+
+    `url_template` gets `{group}`, `{kind}` (lower case, as in the catalog) and `{version}`.
+    An entry already in the cache is used without network access unless `refresh` is set;
+    on refresh a failed download keeps the old entry. `progress(done, total, outcome)` is
+    called after each target.
+    """
+    result = PullResult()
+    unique = sorted({(g, k, v) for g, k, v in targets}, key=lambda t: (t[0], t[1].lower(), t[2]))
+    for done, target in enumerate(unique, start=1):
+        group, kind, version = target
+        path = cache_path(cache_dir, target)
+        url = url_template.format(group=group, kind=kind.lower(), version=version)
+        have_cached = _cached_ok(path)
+        if not have_cached and path.exists():
+            path.unlink()  # corrupt or truncated by something else: never serve it
+        if have_cached and not refresh:
+            outcome = PullOutcome(target, CACHED, path, url)
+        else:
+            try:
+                data = _download(url, timeout)
+                check_schema(data)
+                _write_atomically(path, data)
+                outcome = PullOutcome(target, FETCHED, path, url)
+            except (OSError, SchemaRejected) as exc:
+                reason = f"{exc} ({url})" if isinstance(exc, SchemaRejected) else str(exc)
+                if have_cached:
+                    reason += "; keeping the cached copy"
+                outcome = PullOutcome(target, FAILED, path if have_cached else None, url, reason)
+        result.outcomes.append(outcome)
+        if progress is not None:
+            progress(done, len(unique), outcome)
+    return result

@@ -1,0 +1,30 @@
+"""Fixtures for the validation engine tests.
+
+The CRD schema catalog lives beside the repository (`../shared/schemas/crds` from the
+repository root), exactly where `platformc validate --schemas` is pointed in CI.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from compiler.validate import SchemaRegistry
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+CRDS_DIR = (REPO_ROOT / ".." / "shared" / "schemas" / "crds").resolve()
+
+
+@pytest.fixture(scope="session")
+def crds_dir() -> Path:
+    assert (CRDS_DIR / "kueue.x-k8s.io" / "clusterqueue_v1beta2.json").is_file(), (
+        f"CRD schema catalog not found at {CRDS_DIR}; check out shared/ beside the repository"
+    )
+    return CRDS_DIR
+
+
+@pytest.fixture(scope="session")
+def registry(crds_dir: Path) -> SchemaRegistry:
+    """One registry for the session: compiled validators are cached, as in real use."""
+    return SchemaRegistry([crds_dir])
