@@ -22,6 +22,25 @@ def _fail(message: str, code: int = 1) -> None:
     sys.exit(code)
 
 
+SCHEMAS_OPTION = click.option(
+    "--schemas",
+    "schema_dirs",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="CRD schemas: a CRDs-catalog folder or CRD YAML files (repeatable). Default: .platformc-cache/schemas.",
+)
+
+
+def _report_missing_schemas(warnings: list) -> None:
+    missing = sorted({f"{f.kind}" for f in warnings if f.check == "missing-schema"})
+    if missing:
+        click.echo(
+            f"platformc: warning: no schema for {', '.join(missing)}; those objects were not schema-checked "
+            "(run `platformc schemas pull` or pass --schemas)",
+            err=True,
+        )
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="platformc")
 def main() -> None:
@@ -34,18 +53,33 @@ def main() -> None:
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("generated"), show_default=True)
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 listing every file that differs.")
 @click.option("--cluster", "clusters", multiple=True, help="Compile only this cluster (repeatable).")
-def compile(spec_dir: Path, overlays_dir: Path, out_dir: Path, check: bool, clusters: tuple[str, ...]) -> None:
-    """Compile platform-spec/ into generated/<cluster>/ trees."""
-    from compiler.pipeline import compile_platform
+@SCHEMAS_OPTION
+def compile(
+    spec_dir: Path,
+    overlays_dir: Path,
+    out_dir: Path,
+    check: bool,
+    clusters: tuple[str, ...],
+    schema_dirs: tuple[Path, ...],
+) -> None:
+    """Compile platform-spec/ into generated/<cluster>/ trees (validated before anything is written)."""
+    from compiler.pipeline import ValidationFailed, compile_platform
 
     try:
-        result = compile_platform(spec_dir, out_dir, cluster_names=clusters, check=check, progress=_progress)
+        result = compile_platform(
+            spec_dir, out_dir, cluster_names=clusters, check=check, schema_dirs=schema_dirs, progress=_progress
+        )
     except SpecErrors as exc:
         _fail(f"{exc}\nplatformc: {len(exc.errors)} error(s) in the spec; nothing was written")
+        return
+    except ValidationFailed as exc:
+        lines = "\n".join(f.format() for f in exc.report.errors)
+        _fail(f"{lines}\nplatformc: {exc}; nothing was written")
         return
     except PlatformcError as exc:
         _fail(f"platformc: {exc}; nothing was written")
         return
+    _report_missing_schemas(result.validation.warnings)
     if result.drift is not None:
         if not result.drift.clean:
             lines = "\n".join(result.drift.lines())
@@ -53,6 +87,62 @@ def compile(spec_dir: Path, overlays_dir: Path, out_dir: Path, check: bool, clus
         click.echo(f"{out_dir} is current ({result.files} files, {len(result.clusters)} clusters)")
         return
     click.echo(f"compiled {len(result.clusters)} cluster(s): {result.objects} objects in {result.files} files → {out_dir}")
+
+
+@main.command()
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("generated"), show_default=True)
+@SCHEMAS_OPTION
+@click.option("--allow-missing-schemas", is_flag=True, help="A kind with no schema is a warning, not an error.")
+@click.option("--cluster", "clusters", multiple=True, help="Validate only this cluster (repeatable).")
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def validate(
+    out_dir: Path,
+    schema_dirs: tuple[Path, ...],
+    allow_missing_schemas: bool,
+    clusters: tuple[str, ...],
+    output_format: str,
+) -> None:
+    """Validate a generated tree (hand-edited ones too) against Kubernetes and CRD schemas."""
+    from compiler.pipeline import validate_existing_tree
+
+    try:
+        report = validate_existing_tree(out_dir, schema_dirs, allow_missing_schemas, clusters)
+    except PlatformcError as exc:
+        _fail(f"platformc: {exc}", 2)
+        return
+    if output_format == "json":
+        click.echo(report.to_json())
+    else:
+        for finding in report.sorted():
+            click.echo(finding.format(), err=True)
+        click.echo(report.summary(), err=not report.ok)
+    sys.exit(0 if report.ok else 1)
+
+
+@main.group()
+def schemas() -> None:
+    """Manage the local CRD schema cache."""
+
+
+@schemas.command("pull")
+@click.option("--cache", "cache_dir", type=click.Path(path_type=Path), default=Path(".platformc-cache/schemas"), show_default=True)
+@click.option("--url-template", default=None, help="URL with {group}, {kind} and {version}; default: the CRDs-catalog.")
+@click.option("--refresh", is_flag=True, help="Download again even when cached.")
+def schemas_pull(cache_dir: Path, url_template: str | None, refresh: bool) -> None:
+    """Download the CRD schemas of the pinned component versions into the cache."""
+    from compiler.validate import pull_schemas
+    from compiler.validate.pull import DEFAULT_URL_TEMPLATE
+
+    def progress(done: int, total: int, outcome: object) -> None:
+        _progress(f"[{done}/{total}] {outcome.format()}")  # type: ignore[attr-defined]
+
+    result = pull_schemas(
+        cache_dir=cache_dir, url_template=url_template or DEFAULT_URL_TEMPLATE, progress=progress, refresh=refresh
+    )
+    for outcome in result.outcomes:
+        click.echo(outcome.format(), err=outcome.status == "failed")
+    if not result.ok:
+        _fail(f"platformc: {len(result.failed)} schema(s) could not be fetched; the cache keeps only verified files")
 
 
 @main.command()

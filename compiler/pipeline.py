@@ -15,12 +15,15 @@ from pathlib import Path
 from compiler.cluster_model import ClusterModel, cluster_models
 from compiler.components import COMPONENTS
 from compiler.components.base import Component, ComponentOutput
-from compiler.emit import ClusterInfo, Drift, Tree, compare, render_cluster, write_tree
+from compiler.emit import ClusterInfo, Drift, Tree, compare, file_name, render_cluster, write_tree
 from compiler.errors import PlatformcError
 from compiler.packaging import argocd, flux
 from compiler.packaging.common import PlacedObject, object_folder
 from compiler.packaging.units import Unit, order_units
 from compiler.spec.build import PlatformModel, load_platform
+from compiler.validate import Report, SchemaRegistry, validate_objects
+
+DEFAULT_SCHEMA_CACHE = Path(".platformc-cache/schemas")  # where `platformc schemas pull` writes
 
 Progress = Callable[[str], None]
 
@@ -40,13 +43,21 @@ class ClusterBuild:
         return ClusterInfo(self.model.name, self.model.kubernetes_version, self.model.engine)
 
 
+class ValidationFailed(PlatformcError):
+    """Generated objects failed validation; nothing was written."""
+
+    def __init__(self, report: Report):
+        self.report = report
+        super().__init__(f"validation failed: {report.summary()}")
+
+
 @dataclass
 class CompileResult:
     clusters: list[str]
     objects: int = 0
     files: int = 0
     drift: Drift | None = None
-    warnings: list[str] = field(default_factory=list)
+    validation: Report = field(default_factory=Report)
 
 
 def run_components(cluster: ClusterModel, components: Sequence[Component] = COMPONENTS) -> list[tuple[str, ComponentOutput]]:
@@ -87,19 +98,51 @@ def render(builds: Sequence[ClusterBuild]) -> Tree:
     return tree
 
 
+def schema_registry(schema_dirs: Sequence[Path]) -> SchemaRegistry:
+    """CRD schemas from the given folders, or from the `schemas pull` cache when none are given."""
+    dirs = list(schema_dirs) or ([DEFAULT_SCHEMA_CACHE] if DEFAULT_SCHEMA_CACHE.is_dir() else [])
+    try:
+        return SchemaRegistry(dirs)
+    except FileNotFoundError as exc:
+        raise PlatformcError(f"schema folder not found: {exc.filename or exc}") from exc
+
+
+def validate_builds(builds: Sequence[ClusterBuild], registry: SchemaRegistry) -> Report:
+    """Validate every object where it will be written. Compile tolerates missing CRD schemas
+    (warnings); `platformc validate` is the strict gate."""
+    objects = (
+        (b.model.name, b.model.kubernetes_version, f"{b.model.name}/{folder}/{file_name(o)}", o)
+        for b in builds
+        for folder, o in b.placed
+    )
+    return validate_objects(objects, registry, allow_missing=True)
+
+
 def compile_platform(
     spec_dir: Path,
     out_dir: Path,
     *,
     cluster_names: Sequence[str] = (),
     check: bool = False,
+    schema_dirs: Sequence[Path] = (),
     progress: Progress | None = None,
 ) -> CompileResult:
-    """Compile the spec into out_dir (or, with check, only compare). Raises SpecErrors / PlatformcError."""
+    """Compile the spec into out_dir (or, with check, only compare).
+
+    Raises SpecErrors, ValidationFailed or PlatformcError; in every case nothing is written.
+    """
+    registry = schema_registry(schema_dirs)
     builds = build_platform(spec_dir, cluster_names, progress)
+    if progress:
+        progress("validating")
+    report = validate_builds(builds, registry)
+    if not report.ok:
+        raise ValidationFailed(report)
     tree = render(builds)
     names = [b.model.name for b in builds]
-    result = CompileResult(clusters=names, objects=sum(len(b.placed) for b in builds), files=len(tree))
+    result = CompileResult(
+        clusters=names, objects=sum(len(b.placed) for b in builds), files=len(tree), validation=report
+    )
     full = not cluster_names
     if check:
         result.drift = compare(out_dir, tree, names, prune_others=full)
@@ -108,3 +151,15 @@ def compile_platform(
             progress(f"writing {len(tree)} files to {out_dir}")
         write_tree(out_dir, tree, names, prune_others=full)
     return result
+
+
+def validate_existing_tree(
+    out_dir: Path, schema_dirs: Sequence[Path], allow_missing: bool, clusters: Sequence[str] = ()
+) -> Report:
+    """`platformc validate`: the same checks compile runs, on a tree as it is on disk."""
+    from compiler.validate import validate_tree
+
+    if not out_dir.is_dir():
+        raise PlatformcError(f"{out_dir} does not exist (expected a generated tree; run `platformc compile`)")
+    registry = schema_registry(schema_dirs)
+    return validate_tree(out_dir, allow_missing_schemas=allow_missing, clusters=list(clusters) or None, registry=registry)

@@ -8,10 +8,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 from compiler.errors import SpecError
-from compiler.kube_versions import supported_kubernetes_versions
 from compiler.spec.build import PlatformModel
 from compiler.spec.gpus import MIG_CAPABLE_FAMILIES, mig_profile_known, mig_profiles, units_per_gpu
 from compiler.spec.models import Cluster, MigSharing
+from compiler.validate.core import supported_versions
 
 # Namespaces a team must not take: Kubernetes' own and the platform's operators'.
 RESERVED_NAMESPACES = frozenset(
@@ -51,7 +51,7 @@ def cluster_capacity(model: PlatformModel, cluster: Cluster) -> dict[str, int]:
 
 
 def check_versions(model: PlatformModel) -> Iterator[SpecError]:
-    supported = supported_kubernetes_versions()
+    supported = supported_versions()
     expected = f"one of {', '.join(supported)}"
     version = model.platform.spec.kubernetesVersion
     if version not in supported:
