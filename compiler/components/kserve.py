@@ -38,6 +38,7 @@ DEPLOYMENT_MODE_ANNOTATION = "serving.kserve.io/deploymentMode"
 ISVC_POD_LABEL = "serving.kserve.io/inferenceservice"  # KServe puts it on every predictor pod
 PREDICTOR_PORT = 8080  # container port of every ClusterServingRuntime the chart ships
 CANARY_NAME = "canary"
+MODEL_CONTAINER = "kserve-container"
 SERVING_PATH_LABEL = "platformc.dev/serving-path"
 # Host <path>.<team>.<domain>: the InferenceService name is the path, its namespace the team.
 DOMAIN_TEMPLATE = "{{ .Name }}.{{ .Namespace }}.{{ .IngressDomain }}"
@@ -116,6 +117,8 @@ def inference_service(cluster: ClusterModel, team: TeamOnCluster, path: ServingP
     if spec.canary is not None:
         # Canary replicas are fixed by KServe (no min/max on the canary predictor).
         canary = {**_predictor(cluster, path, spec.canary.storageUri), "name": CANARY_NAME}
+        # The canary's model is a full container in the CRD (name required); KServe names it so.
+        canary["model"] = {"name": MODEL_CONTAINER, **canary["model"]}
         body["canary"] = [{"trafficPercent": spec.canary.trafficPercent, "predictor": canary}]
     labels = {**team.labels, SERVING_PATH_LABEL: path.metadata.name}
     return obj(
