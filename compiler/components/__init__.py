@@ -6,10 +6,11 @@ Order here does not decide sync order; packaging derives that from CRD and names
 
 from __future__ import annotations
 
-from compiler.components import network, tenancy
+from compiler.components import monitoring, network, tenancy
 from compiler.components.base import Component
 
 COMPONENTS: tuple[Component, ...] = (
     tenancy.COMPONENT,
     network.COMPONENT,
+    monitoring.COMPONENT,
 )
