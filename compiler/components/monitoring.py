@@ -60,13 +60,29 @@ def charts(cluster: ClusterModel) -> tuple[HelmChart, ...]:
     namespace = cluster.monitoring_namespace
     repo, chart, version = PROMETHEUS_STACK
     result = [
-        HelmChart(repo, chart, version, STACK_RELEASE, namespace, stack_values(cluster),
-                  frozenset({"monitoring.coreos.com"}))
+        HelmChart(
+            repo,
+            chart,
+            version,
+            STACK_RELEASE,
+            namespace,
+            stack_values(cluster),
+            frozenset({"monitoring.coreos.com"}),
+        )
     ]
     if cluster.platform.spec.dashboards == "grafana-operator":
         repo, chart, version = GRAFANA_OPERATOR
-        result.append(HelmChart(repo, chart, version, "grafana-operator", namespace, {},
-                                frozenset({"grafana.integreatly.org"})))
+        result.append(
+            HelmChart(
+                repo,
+                chart,
+                version,
+                "grafana-operator",
+                namespace,
+                {},
+                frozenset({"grafana.integreatly.org"}),
+            )
+        )
     return tuple(result)
 
 
@@ -82,38 +98,54 @@ def pod_monitors(cluster: ClusterModel) -> list[KubeObject]:
         return []
     ns = cluster.monitoring_namespace
     predictors = obj(
-        MONITORING, "PodMonitor", "kserve-predictors", ns,
+        MONITORING,
+        "PodMonitor",
+        "kserve-predictors",
+        ns,
         spec={
             "namespaceSelector": {"matchNames": sorted({t.namespace for t in targets})},
             "selector": {"matchExpressions": [{"key": KSERVE_ISVC_LABEL, "operator": "Exists"}]},
-            "podMetricsEndpoints": [{
-                "portNumber": KSERVE_METRICS_PORT,
-                "path": "/metrics",
-                # Model-server metrics only carry model_name; the serving queries select by InferenceService.
-                "relabelings": [{
-                    "action": "replace",
-                    "sourceLabels": ["__meta_kubernetes_pod_label_serving_kserve_io_inferenceservice"],
-                    "targetLabel": "inference_service",
-                }],
-            }],
+            "podMetricsEndpoints": [
+                {
+                    "portNumber": KSERVE_METRICS_PORT,
+                    "path": "/metrics",
+                    # Model-server metrics carry only model_name; serving queries select by InferenceService.
+                    "relabelings": [
+                        {
+                            "action": "replace",
+                            "sourceLabels": [
+                                "__meta_kubernetes_pod_label_serving_kserve_io_inferenceservice"
+                            ],
+                            "targetLabel": "inference_service",
+                        }
+                    ],
+                }
+            ],
         },
     )
     result = [predictors]
     ingress = cluster.cluster.spec.ingress
     if ingress is not None:
-        result.append(obj(
-            MONITORING, "PodMonitor", "ingress-gateway", ns,
-            spec={
-                "namespaceSelector": {"matchNames": [ingress.gatewayNamespace]},
-                "selector": {},
-                "podMetricsEndpoints": [{"portNumber": ENVOY_METRICS_PORT, "path": "/stats/prometheus"}],
-            },
-        ))
+        result.append(
+            obj(
+                MONITORING,
+                "PodMonitor",
+                "ingress-gateway",
+                ns,
+                spec={
+                    "namespaceSelector": {"matchNames": [ingress.gatewayNamespace]},
+                    "selector": {},
+                    "podMetricsEndpoints": [{"portNumber": ENVOY_METRICS_PORT, "path": "/stats/prometheus"}],
+                },
+            )
+        )
     return result
 
 
 def dashboard_labels(cluster: ClusterModel, spec: DashboardSpec) -> dict[str, str]:
-    team = next((t for t in cluster.teams if spec.uid == dashboards.dashboard_uid(cluster.name, t.name)), None)
+    team = next(
+        (t for t in cluster.teams if spec.uid == dashboards.dashboard_uid(cluster.name, t.name)), None
+    )
     return dict(team.labels) if team else {}
 
 
@@ -122,32 +154,63 @@ def dashboard_objects(cluster: ClusterModel) -> list[KubeObject]:
     operator = cluster.platform.spec.dashboards == "grafana-operator"
     result: list[KubeObject] = []
     if operator:
-        result.append(obj(
-            GRAFANA_API, "Grafana", "platform", ns, labels=GRAFANA_INSTANCE_LABEL,
-            spec={"external": {
-                "url": f"http://{STACK_RELEASE}-grafana.{ns}.svc",
-                # References only: the chart generates the admin secret in-cluster.
-                "adminUser": {"name": f"{STACK_RELEASE}-grafana", "key": "admin-user"},
-                "adminPassword": {"name": f"{STACK_RELEASE}-grafana", "key": "admin-password"},
-            }},
-        ))
+        result.append(
+            obj(
+                GRAFANA_API,
+                "Grafana",
+                "platform",
+                ns,
+                labels=GRAFANA_INSTANCE_LABEL,
+                spec={
+                    "external": {
+                        "url": f"http://{STACK_RELEASE}-grafana.{ns}.svc",
+                        # References only: the chart generates the admin secret in-cluster.
+                        "adminUser": {"name": f"{STACK_RELEASE}-grafana", "key": "admin-user"},
+                        "adminPassword": {"name": f"{STACK_RELEASE}-grafana", "key": "admin-password"},
+                    }
+                },
+            )
+        )
     for spec in dashboards.dashboards(cluster):
         body = to_json(build_dashboard(spec))
         labels = dashboard_labels(cluster, spec)
         if operator:
-            result.append(obj(
-                GRAFANA_API, "GrafanaDashboard", spec.uid, ns, labels=labels,
-                spec={"instanceSelector": {"matchLabels": dict(GRAFANA_INSTANCE_LABEL)}, "folder": DASHBOARD_FOLDER,
-                      "uid": spec.uid, "json": body},
-            ))
+            result.append(
+                obj(
+                    GRAFANA_API,
+                    "GrafanaDashboard",
+                    spec.uid,
+                    ns,
+                    labels=labels,
+                    spec={
+                        "instanceSelector": {"matchLabels": dict(GRAFANA_INSTANCE_LABEL)},
+                        "folder": DASHBOARD_FOLDER,
+                        "uid": spec.uid,
+                        "json": body,
+                    },
+                )
+            )
         else:
-            result.append(obj("v1", "ConfigMap", spec.uid, ns, labels={**labels, **DASHBOARD_LABEL},
-                              data={f"{spec.uid}.json": body}))
+            result.append(
+                obj(
+                    "v1",
+                    "ConfigMap",
+                    spec.uid,
+                    ns,
+                    labels={**labels, **DASHBOARD_LABEL},
+                    data={f"{spec.uid}.json": body},
+                )
+            )
     return result
 
 
 def build(cluster: ClusterModel) -> ComponentOutput:
-    objects = [namespace(cluster), *pod_monitors(cluster), *rules.prometheus_rules(cluster), *dashboard_objects(cluster)]
+    objects = [
+        namespace(cluster),
+        *pod_monitors(cluster),
+        *rules.prometheus_rules(cluster),
+        *dashboard_objects(cluster),
+    ]
     return ComponentOutput(charts=charts(cluster), objects=tuple(objects))
 
 

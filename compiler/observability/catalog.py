@@ -37,32 +37,77 @@ VLLM = "vLLM engine inside huggingfaceserver"
 ISTIO = "Istio ingress gateway (Envoy)"
 PROMETHEUS = "Prometheus (per scrape target)"
 
-_DCGM_LABELS = ("gpu", "UUID", "device", "modelName", "Hostname", "GPU_I_PROFILE", "GPU_I_ID",
-                "exported_namespace", "exported_pod", "exported_container")
+_DCGM_LABELS = (
+    "gpu",
+    "UUID",
+    "device",
+    "modelName",
+    "Hostname",
+    "GPU_I_PROFILE",
+    "GPU_I_ID",
+    "exported_namespace",
+    "exported_pod",
+    "exported_container",
+)
 
 METRICS: tuple[Metric, ...] = (
     Metric("DCGM_FI_DEV_GPU_UTIL", "gauge", DCGM, _DCGM_LABELS, "GPU utilisation in percent (0-100)"),
     Metric("DCGM_FI_DEV_FB_USED", "gauge", DCGM, _DCGM_LABELS, "framebuffer memory used, MiB"),
     Metric("DCGM_FI_DEV_FB_FREE", "gauge", DCGM, _DCGM_LABELS, "framebuffer memory free, MiB"),
     Metric("DCGM_FI_DEV_XID_ERRORS", "gauge", DCGM, _DCGM_LABELS, "value of the last XID error (0 = none)"),
-    Metric("up", "gauge", PROMETHEUS, ("job", "instance", "namespace", "pod"), "1 if the last scrape succeeded"),
-    Metric("kueue_pending_workloads", "gauge", KUEUE, ("cluster_queue", "status"),
-           "pending workloads per ClusterQueue; status active | inadmissible"),
-    Metric("kueue_admitted_active_workloads", "gauge", KUEUE, ("cluster_queue",),
-           "admitted workloads that are still running"),
+    Metric(
+        "up", "gauge", PROMETHEUS, ("job", "instance", "namespace", "pod"), "1 if the last scrape succeeded"
+    ),
+    Metric(
+        "kueue_pending_workloads",
+        "gauge",
+        KUEUE,
+        ("cluster_queue", "status"),
+        "pending workloads per ClusterQueue; status active | inadmissible",
+    ),
+    Metric(
+        "kueue_admitted_active_workloads",
+        "gauge",
+        KUEUE,
+        ("cluster_queue",),
+        "admitted workloads that are still running",
+    ),
     Metric("kueue_admitted_workloads_total", "counter", KUEUE, ("cluster_queue",), "workloads admitted"),
-    Metric("kueue_cluster_queue_resource_usage", "gauge", KUEUE,
-           ("cohort", "cluster_queue", "flavor", "resource"), "resource quantity in use by admitted workloads"),
-    Metric("kueue_cluster_queue_nominal_quota", "gauge", KUEUE,
-           ("cohort", "cluster_queue", "flavor", "resource"), "nominal quota per flavor and resource"),
-    Metric("request_predict_seconds_bucket", "histogram", KSERVE, ("model_name", "namespace", "inference_service", "le"),
-           "predict latency; the KServe server observes it for every v1/v2 predict call"),
-    Metric("vllm:e2e_request_latency_seconds_bucket", "histogram", VLLM,
-           ("model_name", "namespace", "inference_service", "le"),
-           "end-to-end latency of generation requests (OpenAI endpoints) in the vLLM backend"),
-    Metric("istio_requests_total", "counter", ISTIO,
-           ("reporter", "destination_service_namespace", "destination_service_name", "response_code"),
-           "HTTP requests through the gateway by response code"),
+    Metric(
+        "kueue_cluster_queue_resource_usage",
+        "gauge",
+        KUEUE,
+        ("cohort", "cluster_queue", "flavor", "resource"),
+        "resource quantity in use by admitted workloads",
+    ),
+    Metric(
+        "kueue_cluster_queue_nominal_quota",
+        "gauge",
+        KUEUE,
+        ("cohort", "cluster_queue", "flavor", "resource"),
+        "nominal quota per flavor and resource",
+    ),
+    Metric(
+        "request_predict_seconds_bucket",
+        "histogram",
+        KSERVE,
+        ("model_name", "namespace", "inference_service", "le"),
+        "predict latency; the KServe server observes it for every v1/v2 predict call",
+    ),
+    Metric(
+        "vllm:e2e_request_latency_seconds_bucket",
+        "histogram",
+        VLLM,
+        ("model_name", "namespace", "inference_service", "le"),
+        "end-to-end latency of generation requests (OpenAI endpoints) in the vLLM backend",
+    ),
+    Metric(
+        "istio_requests_total",
+        "counter",
+        ISTIO,
+        ("reporter", "destination_service_namespace", "destination_service_name", "response_code"),
+        "HTTP requests through the gateway by response code",
+    ),
 )
 
 CATALOG: dict[str, Metric] = {m.name: m for m in METRICS}

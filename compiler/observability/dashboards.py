@@ -29,6 +29,7 @@ from compiler.observability.promql import by, one_of, selector
 DATASOURCE = DataSourceRef(type_val="prometheus", uid="prometheus")
 UID_MAX = 40  # Grafana rejects longer dashboard uids
 FULL_WIDTH = 24
+BOUND_GPU_UTIL = selector("DCGM_FI_DEV_GPU_UTIL", {"exported_pod": ("!=", "")})
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,11 @@ def dashboard_uid(*parts: str) -> str:
 
 def _targets(queries: Sequence[Query]) -> list[prometheus.Dataquery]:
     return [
-        prometheus.Dataquery().ref_id(chr(ord("A") + i)).expr(query.expr).legend_format(query.legend).datasource(DATASOURCE)
+        prometheus.Dataquery()
+        .ref_id(chr(ord("A") + i))
+        .expr(query.expr)
+        .legend_format(query.legend)
+        .datasource(DATASOURCE)
         for i, query in enumerate(queries)
     ]
 
@@ -88,9 +93,13 @@ def _panel(spec: PanelSpec, panel_id: int, pos: GridPos) -> Any:
     if spec.kind == "stat":
         builder = stat.Panel()
     else:
-        builder = timeseries.Panel().legend(common.VizLegendOptions().show_legend(True).display_mode("list").placement("bottom"))
+        builder = timeseries.Panel().legend(
+            common.VizLegendOptions().show_legend(True).display_mode("list").placement("bottom")
+        )
         if spec.threshold is not None:
-            builder = builder.thresholds_style(common.GraphThresholdsStyleConfig().mode(GraphThresholdsStyleMode.DASHED))
+            builder = builder.thresholds_style(
+                common.GraphThresholdsStyleConfig().mode(GraphThresholdsStyleMode.DASHED)
+            )
     builder = builder.id(panel_id).title(spec.title).unit(spec.unit).datasource(DATASOURCE).grid_pos(pos)
     builder = builder.thresholds(_thresholds(spec.threshold))
     if spec.description:
@@ -113,7 +122,9 @@ def build_dashboard(spec: DashboardSpec) -> dict[str, Any]:
     )
     panel_id, y = 1, 0
     for row in spec.rows:
-        board = board.with_row(dashboard.Row(row.title).id(panel_id).grid_pos(GridPos(h=1, w=FULL_WIDTH, x=0, y=y)))
+        board = board.with_row(
+            dashboard.Row(row.title).id(panel_id).grid_pos(GridPos(h=1, w=FULL_WIDTH, x=0, y=y))
+        )
         panel_id, y, x, height = panel_id + 1, y + 1, 0, 0
         for panel in row.panels:
             h = 4 if panel.kind == "stat" else 8
@@ -140,14 +151,29 @@ def _serving_rows(cluster: ClusterModel, team: str | None) -> list[RowSpec]:
     for target in q.serving_targets(cluster, team):
         slo = target.path.spec.slo
         panels = (
-            PanelSpec("Requests per second", (Query(q.request_rate(target), "{{inference_service}}"),), "reqps",
-                      description="at the ingress gateway (Istio), 5m rate", width=8),
-            PanelSpec("p95 latency", (Query(q.latency_p95(target), "p95"),), "s",
-                      threshold=slo.p95LatencyMs / 1000 if slo else None,
-                      description="vLLM end-to-end latency, or KServe predict latency; dashed line = SLO", width=8),
-            PanelSpec("Error ratio (5xx)", (Query(q.error_ratio(target), "5m"), Query(q.error_ratio(target, "1h"), "1h")),
-                      "percentunit", threshold=slo.maxErrorRatio if slo else None,
-                      description="dashed line = SLO maxErrorRatio", width=8),
+            PanelSpec(
+                "Requests per second",
+                (Query(q.request_rate(target), "{{inference_service}}"),),
+                "reqps",
+                description="at the ingress gateway (Istio), 5m rate",
+                width=8,
+            ),
+            PanelSpec(
+                "p95 latency",
+                (Query(q.latency_p95(target), "p95"),),
+                "s",
+                threshold=slo.p95LatencyMs / 1000 if slo else None,
+                description="vLLM end-to-end latency, or KServe predict latency; dashed line = SLO",
+                width=8,
+            ),
+            PanelSpec(
+                "Error ratio (5xx)",
+                (Query(q.error_ratio(target), "5m"), Query(q.error_ratio(target, "1h"), "1h")),
+                "percentunit",
+                threshold=slo.maxErrorRatio if slo else None,
+                description="dashed line = SLO maxErrorRatio",
+                width=8,
+            ),
         )
         rows.append(RowSpec(f"Serving: {target.name} ({target.namespace})", panels))
     return rows
@@ -158,35 +184,89 @@ def cluster_dashboard(cluster: ClusterModel) -> DashboardSpec:
     queues = [cluster_queue_name(t.name) for t in cluster.teams]
     team_ns = {"exported_namespace": one_of(teams)} if teams else {}
     idle = cluster.platform.spec.alerts.idleGpuUtilPercent
-    gpus = RowSpec("GPUs", (
-        PanelSpec("GPU utilisation by team namespace", (Query(selector(q.GPU_UTIL_BY_NS, team_ns), "{{exported_namespace}}"),),
-                  "percent"),
-        PanelSpec("GPU memory used by team namespace", (Query(selector(q.GPU_MEM_BY_NS, team_ns), "{{exported_namespace}}"),),
-                  "bytes"),
-        PanelSpec("Allocated GPUs per flavor (Kueue)", (Query(q.allocated_by_flavor(cluster), "{{flavor}}"),)),
-        PanelSpec("Unallocated GPUs per flavor", (Query(q.idle_capacity_by_flavor(cluster), "{{flavor}}"),),
-                  description="node-pool capacity from the spec minus GPUs admitted by Kueue"),
-        PanelSpec("Node-pool capacity per flavor", (Query(q.FLAVOR_CAPACITY, "{{flavor}}"),), kind="stat", width=8,
-                  description="schedulable GPU units from the spec: nodes x gpusPerNode x MIG instances / replicas"),
-        PanelSpec("GPUs bound to pods but idle", (Query(
-            f"count({selector('DCGM_FI_DEV_GPU_UTIL', {'exported_pod': ('!=', '')})} < {idle}) or vector(0)", "idle"),),
-            kind="stat", width=8, description=f"utilisation under {idle} % right now"),
-        PanelSpec("Cluster GPU cost (USD/h)", (Query(f"sum({q.TEAM_COST}) or vector(0)", "USD/h"),), "currencyUSD",
-                  kind="stat", width=8),
-    ))
+    gpus = RowSpec(
+        "GPUs",
+        (
+            PanelSpec(
+                "GPU utilisation by team namespace",
+                (Query(selector(q.GPU_UTIL_BY_NS, team_ns), "{{exported_namespace}}"),),
+                "percent",
+            ),
+            PanelSpec(
+                "GPU memory used by team namespace",
+                (Query(selector(q.GPU_MEM_BY_NS, team_ns), "{{exported_namespace}}"),),
+                "bytes",
+            ),
+            PanelSpec(
+                "Allocated GPUs per flavor (Kueue)", (Query(q.allocated_by_flavor(cluster), "{{flavor}}"),)
+            ),
+            PanelSpec(
+                "Unallocated GPUs per flavor",
+                (Query(q.idle_capacity_by_flavor(cluster), "{{flavor}}"),),
+                description="node-pool capacity from the spec minus GPUs admitted by Kueue",
+            ),
+            PanelSpec(
+                "Node-pool capacity per flavor",
+                (Query(q.FLAVOR_CAPACITY, "{{flavor}}"),),
+                kind="stat",
+                width=8,
+                description="schedulable GPU units from the spec: nodes x gpusPerNode x MIG instances"
+                " or time-slice replicas",
+            ),
+            PanelSpec(
+                "GPUs bound to pods but idle",
+                (
+                    Query(
+                        f"count({BOUND_GPU_UTIL} < {idle}) or vector(0)",
+                        "idle",
+                    ),
+                ),
+                kind="stat",
+                width=8,
+                description=f"utilisation under {idle} % right now",
+            ),
+            PanelSpec(
+                "Cluster GPU cost (USD/h)",
+                (Query(f"sum({q.TEAM_COST}) or vector(0)", "USD/h"),),
+                "currencyUSD",
+                kind="stat",
+                width=8,
+            ),
+        ),
+    )
     queue_sel = {"cluster_queue": one_of(queues)} if queues else {}
     per_queue = f"sum {by(['cluster_queue'])}"
-    queues_row = RowSpec("Kueue", (
-        PanelSpec("Pending workloads per ClusterQueue",
-                  tuple(Query(q.pending(queue), queue) for queue in queues)),
-        PanelSpec("Admitted active workloads per ClusterQueue",
-                  tuple(Query(q.admitted(queue), queue) for queue in queues)),
-        PanelSpec("GPU quota usage per ClusterQueue (used / nominal)", (Query(
-            f"{per_queue} ({selector(q.GPU_ALLOCATED, queue_sel)}) / {per_queue} ({selector(q.GPU_QUOTA, queue_sel)})",
-            "{{cluster_queue}}"),), "percentunit", description="over 100 % means the queue borrows from its cohort"),
-        PanelSpec("GPU cost per team (USD/h)", (Query(selector(q.TEAM_COST, queue_sel), "{{cluster_queue}}"),),
-                  "currencyUSD", description="allocated GPUs x the flavor's hourlyCost from the spec"),
-    ))
+    queues_row = RowSpec(
+        "Kueue",
+        (
+            PanelSpec(
+                "Pending workloads per ClusterQueue",
+                tuple(Query(q.pending(queue), queue) for queue in queues),
+            ),
+            PanelSpec(
+                "Admitted active workloads per ClusterQueue",
+                tuple(Query(q.admitted(queue), queue) for queue in queues),
+            ),
+            PanelSpec(
+                "GPU quota usage per ClusterQueue (used / nominal)",
+                (
+                    Query(
+                        f"{per_queue} ({selector(q.GPU_ALLOCATED, queue_sel)}) "
+                        f"/ {per_queue} ({selector(q.GPU_QUOTA, queue_sel)})",
+                        "{{cluster_queue}}",
+                    ),
+                ),
+                "percentunit",
+                description="over 100 % means the queue borrows from its cohort",
+            ),
+            PanelSpec(
+                "GPU cost per team (USD/h)",
+                (Query(selector(q.TEAM_COST, queue_sel), "{{cluster_queue}}"),),
+                "currencyUSD",
+                description="allocated GPUs x the flavor's hourlyCost from the spec",
+            ),
+        ),
+    )
     return DashboardSpec(
         dashboard_uid(cluster.name, "gpu"),
         f"GPU platform / {cluster.name}",
@@ -198,24 +278,52 @@ def cluster_dashboard(cluster: ClusterModel) -> DashboardSpec:
 def team_dashboard(cluster: ClusterModel, team: TeamOnCluster) -> DashboardSpec:
     queue = q.queue_of(team)
     idle = cluster.platform.spec.alerts.idleGpuUtilPercent
-    gpus = RowSpec("GPUs and quota", (
-        PanelSpec("GPU utilisation", (Query(q.team_gpu_util(team), "{{exported_namespace}}"),), "percent"),
-        PanelSpec("GPU memory used", (Query(q.team_gpu_memory(team), "{{exported_namespace}}"),), "bytes"),
-        PanelSpec("Allocated GPUs vs nominal quota per flavor", (
-            Query(q.team_allocated(team), "allocated {{flavor}}"),
-            Query(q.team_quota(team), "quota {{flavor}}"),
-        )),
-        PanelSpec("Pending and admitted workloads", (
-            Query(q.pending_by_status(queue), "pending {{status}}"),
-            Query(q.admitted(queue), "admitted"),
-        )),
-        PanelSpec("GPUs idle right now", (Query(f"count({q.idle_gpus(team, idle)}) or vector(0)", "idle"),),
-                  kind="stat", width=8, description=f"bound to a pod of the team and under {idle} % utilisation"),
-        PanelSpec("GPU cost (USD/h)", (Query(f"sum({q.team_cost(team)}) or vector(0)", "USD/h"),), "currencyUSD",
-                  kind="stat", width=8),
-        PanelSpec("GPU cost (USD/day at this rate)", (Query(f"24 * (sum({q.team_cost(team)}) or vector(0))", "USD/day"),),
-                  "currencyUSD", kind="stat", width=8),
-    ))
+    gpus = RowSpec(
+        "GPUs and quota",
+        (
+            PanelSpec(
+                "GPU utilisation", (Query(q.team_gpu_util(team), "{{exported_namespace}}"),), "percent"
+            ),
+            PanelSpec(
+                "GPU memory used", (Query(q.team_gpu_memory(team), "{{exported_namespace}}"),), "bytes"
+            ),
+            PanelSpec(
+                "Allocated GPUs vs nominal quota per flavor",
+                (
+                    Query(q.team_allocated(team), "allocated {{flavor}}"),
+                    Query(q.team_quota(team), "quota {{flavor}}"),
+                ),
+            ),
+            PanelSpec(
+                "Pending and admitted workloads",
+                (
+                    Query(q.pending_by_status(queue), "pending {{status}}"),
+                    Query(q.admitted(queue), "admitted"),
+                ),
+            ),
+            PanelSpec(
+                "GPUs idle right now",
+                (Query(f"count({q.idle_gpus(team, idle)}) or vector(0)", "idle"),),
+                kind="stat",
+                width=8,
+                description=f"bound to a pod of the team and under {idle} % utilisation",
+            ),
+            PanelSpec(
+                "GPU cost (USD/h)",
+                (Query(f"sum({q.team_cost(team)}) or vector(0)", "USD/h"),),
+                "currencyUSD",
+                kind="stat",
+                width=8,
+            ),
+            PanelSpec(
+                "GPU cost (USD/day at this rate)",
+                (Query(f"24 * (sum({q.team_cost(team)}) or vector(0))", "USD/day"),),
+                "currencyUSD",
+                kind="stat",
+                width=8,
+            ),
+        ),
+    )
     return DashboardSpec(
         dashboard_uid(cluster.name, team.name),
         f"Team {team.name} / {cluster.name}",

@@ -88,7 +88,9 @@ def team_gpu_memory(team: TeamOnCluster) -> str:
 
 def idle_gpus(team: TeamOnCluster, util_percent: int) -> str:
     """GPUs bound to one of the team's pods and below the idle threshold (per GPU)."""
-    util = selector("DCGM_FI_DEV_GPU_UTIL", {"exported_namespace": team.namespace, "exported_pod": ("!=", "")})
+    util = selector(
+        "DCGM_FI_DEV_GPU_UTIL", {"exported_namespace": team.namespace, "exported_pod": ("!=", "")}
+    )
     return f"{util} < {util_percent}"
 
 
@@ -122,7 +124,8 @@ def pending(queue: str) -> str:
 
 
 def pending_by_status(queue: str) -> str:
-    return f"sum {by(['cluster_queue', 'status'])} ({selector('kueue_pending_workloads', {'cluster_queue': queue})})"
+    workloads = selector("kueue_pending_workloads", {"cluster_queue": queue})
+    return f"sum {by(['cluster_queue', 'status'])} ({workloads})"
 
 
 def admitted(queue: str) -> str:

@@ -61,10 +61,15 @@ def gpu_recordings(cluster: ClusterModel) -> Group:
             f"sum {by(['exported_namespace'])} "
             f"({selector('DCGM_FI_DEV_FB_USED', {'exported_namespace': ('!=', '')})}) * 1024 * 1024",
         ),
-        record(q.GPU_ALLOCATED, f"sum {by(['cluster_queue', 'flavor'])} "
-               f"({selector('kueue_cluster_queue_resource_usage', kueue)})"),
-        record(q.GPU_QUOTA, f"sum {by(['cluster_queue', 'flavor'])} "
-               f"({selector('kueue_cluster_queue_nominal_quota', kueue)})"),
+        record(
+            q.GPU_ALLOCATED,
+            f"sum {by(['cluster_queue', 'flavor'])} "
+            f"({selector('kueue_cluster_queue_resource_usage', kueue)})",
+        ),
+        record(
+            q.GPU_QUOTA,
+            f"sum {by(['cluster_queue', 'flavor'])} ({selector('kueue_cluster_queue_nominal_quota', kueue)})",
+        ),
     ]
     # Spec constants as series, so capacity and cost join against live metrics by `flavor`.
     for name, flavor in cluster.flavors.items():
@@ -72,7 +77,10 @@ def gpu_recordings(cluster: ClusterModel) -> Group:
         rules.append(record(q.FLAVOR_CAPACITY, f"vector({cluster.capacity[name]})", labels))
         rules.append(record(q.FLAVOR_COST, f"vector({number(flavor.spec.hourlyCost)})", labels))
     rules.append(
-        record(q.TEAM_COST, f"sum {by(['cluster_queue'])} ({q.GPU_ALLOCATED} * on (flavor) group_left {q.FLAVOR_COST})")
+        record(
+            q.TEAM_COST,
+            f"sum {by(['cluster_queue'])} ({q.GPU_ALLOCATED} * on (flavor) group_left {q.FLAVOR_COST})",
+        )
     )
     return {"name": "platformc.gpu.recording", "rules": rules}
 
@@ -80,7 +88,8 @@ def gpu_recordings(cluster: ClusterModel) -> Group:
 def _by_serving(inner: str) -> str:
     """Gateway series renamed to the labels the serving queries use (namespace, inference_service)."""
     ns = f'label_replace({inner}, "namespace", "$1", "destination_service_namespace", "(.*)")'
-    svc = f'label_replace({ns}, "inference_service", "$1", "destination_service_name", "(.+){q.PREDICTOR_SUFFIX}")'
+    service = f"(.+){q.PREDICTOR_SUFFIX}"
+    svc = f'label_replace({ns}, "inference_service", "$1", "destination_service_name", "{service}")'
     return f"sum {by(SERVING_KEYS)} ({svc})"
 
 
@@ -89,11 +98,15 @@ def serving_recordings() -> Group:
     rules = []
     for window in q.BURN_WINDOWS:
         requests = f"rate({selector('istio_requests_total', base)}[{window}])"
-        errors = f"rate({selector('istio_requests_total', {**base, 'response_code': ('=~', '5..')})}[{window}])"
+        errors = (
+            f"rate({selector('istio_requests_total', {**base, 'response_code': ('=~', '5..')})}[{window}])"
+        )
         rules.append(record(q.serving_requests(window), _by_serving(requests)))
         rules.append(
-            record(q.serving_error_ratio(window), f"{_by_serving(errors)} / on ({', '.join(SERVING_KEYS)}) "
-                   f"{q.serving_requests(window)}")
+            record(
+                q.serving_error_ratio(window),
+                f"{_by_serving(errors)} / on ({', '.join(SERVING_KEYS)}) {q.serving_requests(window)}",
+            )
         )
     keys = [*SERVING_KEYS, "le"]
     has_isvc = {"inference_service": ("!=", "")}
@@ -103,7 +116,9 @@ def serving_recordings() -> Group:
     # histogram otherwise (encoders, non-vLLM backends). Bucket layouts differ, so never mix them
     # for one service: `or on (...)` takes the KServe series only where no vLLM series exists.
     rules.append(
-        record(q.SERVING_P95, f"histogram_quantile(0.95, ({vllm}) or on ({', '.join(SERVING_KEYS)}) ({kserve}))")
+        record(
+            q.SERVING_P95, f"histogram_quantile(0.95, ({vllm}) or on ({', '.join(SERVING_KEYS)}) ({kserve}))"
+        )
     )
     return {"name": "platformc.serving.recording", "rules": rules}
 
@@ -134,7 +149,8 @@ def gpu_health_alerts(cluster: ClusterModel) -> Group:
             "15m",
             {"severity": "warning"},
             "No DCGM exporter is scraped on this cluster",
-            f"The spec gives this cluster {sum(cluster.capacity.values())} schedulable GPU units but Prometheus "
+            f"The spec gives this cluster {sum(cluster.capacity.values())} schedulable GPU units but "
+            "Prometheus "
             "scrapes no DCGM exporter (GPU Operator dcgmExporter.serviceMonitor).",
         ),
     ]
@@ -182,12 +198,14 @@ def team_alerts(cluster: ClusterModel, team: TeamOnCluster) -> Group:
                 "10m",
                 labels,
                 f"p95 latency of {target.name} is over its SLO of {slo.p95LatencyMs} ms",
-                "p95 over 5 minutes is {{ $value | humanizeDuration }}; scale out (replicas.max) or check the model server.",
+                "p95 over 5 minutes is {{ $value | humanizeDuration }}; "
+                "scale out (replicas.max) or check the model server.",
             )
         )
         for name, rate, long, short, for_, severity in BURN_ALERTS:
             threshold = number(min(rate * slo.maxErrorRatio, 1.0))
-            expr = f"{q.error_ratio(target, long)} > {threshold} and {q.error_ratio(target, short)} > {threshold}"
+            over = f"> {threshold}"
+            expr = f"{q.error_ratio(target, long)} {over} and {q.error_ratio(target, short)} {over}"
             rules.append(
                 alert(
                     name,
@@ -217,12 +235,23 @@ def cluster_groups(cluster: ClusterModel) -> list[Group]:
 def prometheus_rules(cluster: ClusterModel) -> list[KubeObject]:
     namespace = cluster.monitoring_namespace
     objects = [
-        obj("monitoring.coreos.com/v1", "PrometheusRule", "platformc-cluster", namespace,
-            spec={"groups": cluster_groups(cluster)})
+        obj(
+            "monitoring.coreos.com/v1",
+            "PrometheusRule",
+            "platformc-cluster",
+            namespace,
+            spec={"groups": cluster_groups(cluster)},
+        )
     ]
     for team in cluster.teams:
         objects.append(
-            obj("monitoring.coreos.com/v1", "PrometheusRule", f"platformc-team-{team.name}", namespace,
-                labels=team.labels, spec={"groups": [team_alerts(cluster, team)]})
+            obj(
+                "monitoring.coreos.com/v1",
+                "PrometheusRule",
+                f"platformc-team-{team.name}",
+                namespace,
+                labels=team.labels,
+                spec={"groups": [team_alerts(cluster, team)]},
+            )
         )
     return objects

@@ -73,8 +73,8 @@ class Alerts(Strict):
     """Thresholds of the generated alerts that the spec does not otherwise imply (see README)."""
 
     idleGpuMinutes: int = Field(default=60, ge=5, description="minutes a GPU bound to a pod may idle")
-    idleGpuUtilPercent: int = Field(default=5, ge=1, le=100, description="utilisation below which a GPU idles")
-    queuePendingMinutes: int = Field(default=30, ge=5, description="minutes a queue may hold workloads unadmitted")
+    idleGpuUtilPercent: int = Field(default=5, ge=1, le=100, description="utilisation under which GPUs idle")
+    queuePendingMinutes: int = Field(default=30, ge=5, description="minutes a queue may admit nothing")
 
 
 class PlatformSpec(Strict):
