@@ -79,3 +79,10 @@ def test_every_team_queue_and_serving_path_is_observed():
                 missing.append(f"ServingPath {path.metadata.name}")
         assert not missing, f"{cluster.name}: not on any dashboard or rule: {missing}"
         assert cluster.teams and cluster.serving_paths  # the example exercises both
+
+
+def test_readme_documents_every_catalogued_metric():
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## Dashboards and alerts", 1)[1]
+    missing = [name for name in CATALOG if f"| `{name}` |" not in section]
+    assert not missing, f"README metric catalogue lacks {missing}"
