@@ -6,7 +6,7 @@ Order here does not decide sync order; packaging derives that from CRD and names
 
 from __future__ import annotations
 
-from compiler.components import dra, gpu_operator, kserve, kueue, network, tenancy
+from compiler.components import dra, gpu_operator, kserve, kueue, monitoring, network, tenancy
 from compiler.components.base import Component
 
 COMPONENTS: tuple[Component, ...] = (
@@ -18,4 +18,5 @@ COMPONENTS: tuple[Component, ...] = (
     kserve.CRD_COMPONENT,
     kserve.COMPONENT,
     kserve.SERVING_COMPONENT,
+    monitoring.COMPONENT,
 )

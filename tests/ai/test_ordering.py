@@ -66,6 +66,7 @@ CRD_CHARTS = {
     "resource.nvidia.com": "dra-driver-nvidia-gpu",
     "kueue.x-k8s.io": "kueue",
     "serving.kserve.io": "kserve-crd",
+    "monitoring.coreos.com": "kube-prometheus-stack",
 }
 
 

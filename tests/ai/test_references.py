@@ -85,6 +85,7 @@ def test_privileged_only_in_operator_namespaces(
         for o in objects(example_builds[cluster], "Namespace")
         if o["metadata"]["labels"].get("pod-security.kubernetes.io/enforce") == "privileged"
     )
-    expected = ["dra-driver-nvidia-gpu", "gpu-operator"] if cluster == "prod-us-east" else ["gpu-operator"]
+    # node-exporter of the monitoring stack needs host access too
+    expected = ["dra-driver-nvidia-gpu", "gpu-operator", "monitoring"] if cluster == "prod-us-east" else ["gpu-operator", "monitoring"]
     assert privileged == expected
     assert EXAMPLE_SPEC.is_dir()
