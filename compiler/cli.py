@@ -39,9 +39,11 @@ def compile(spec_dir: Path, overlays_dir: Path, out_dir: Path, check: bool, clus
     from compiler.pipeline import compile_platform
 
     try:
-        result = compile_platform(spec_dir, out_dir, cluster_names=clusters, check=check, progress=_progress)
+        result = compile_platform(
+            spec_dir, out_dir, cluster_names=clusters, check=check, progress=_progress, overlays_dir=overlays_dir
+        )
     except SpecErrors as exc:
-        _fail(f"{exc}\nplatformc: {len(exc.errors)} error(s) in the spec; nothing was written")
+        _fail(f"{exc}\nplatformc: {len(exc.errors)} error(s) in the spec or overlays; nothing was written")
         return
     except PlatformcError as exc:
         _fail(f"platformc: {exc}; nothing was written")
