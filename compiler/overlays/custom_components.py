@@ -197,13 +197,13 @@ def _jinja_location(exc: TemplateSyntaxError, shown: str) -> SourceLocation:
     return SourceLocation(file, exc.lineno or 1, 1)
 
 
-def _template_line(tb: TracebackType | None, filename: str | None) -> tuple[str | None, int | None]:
+def _template_line(tb: TracebackType | None, root: Path) -> tuple[str | None, int | None]:
     """Jinja rewrites tracebacks so frames of template code carry the template's file and line;
     the innermost such frame is where rendering failed (possibly in an included template)."""
     found: tuple[str | None, int | None] = (None, None)
     while tb is not None:
         code_file = tb.tb_frame.f_code.co_filename
-        if code_file == filename or code_file.endswith(TEMPLATE_SUFFIX) or code_file.endswith(".j2"):
+        if Path(code_file).is_relative_to(root):
             found = (code_file, tb.tb_lineno)
         tb = tb.tb_next
     return found
@@ -236,7 +236,7 @@ def render(component: CustomComponent, cluster: ClusterModel, problems: Problems
         try:
             text = template.render(values)
         except (TemplateError, TypeError, ValueError, ArithmeticError, LookupError, AttributeError) as exc:
-            file, line = _template_line(sys.exc_info()[2], template.filename)
+            file, line = _template_line(sys.exc_info()[2], component.folder.parent)
             where = SourceLocation(display_path(Path(file)) if file else shown, line or 1, 1)
             if isinstance(exc, TemplateSyntaxError):  # in an {% include %}d template, found at render time
                 where = _jinja_location(exc, shown)

@@ -212,3 +212,42 @@ def test_component_yaml_shape_and_reserved_names(ws):
     assert errors[1].startswith(
         "overlays/components/x/component.yaml:1:21: invalid value 'ftp://x' for 'chart.repository'"
     )
+
+
+def test_error_inside_an_included_template_names_the_included_file(ws):
+    ws.write("components/n/_labels.j2", "team: {{ team.nmae }}\n")
+    ws.write(
+        "components/n/a.yaml.j2",
+        """
+        {% for team in teams %}
+        ---
+        apiVersion: v1
+        kind: ConfigMap
+        metadata:
+          name: c
+          namespace: {{ team.namespace }}
+          labels:
+            {% include "n/_labels.j2" %}
+        {% endfor %}
+        """,
+    )
+    [error] = ws.errors()
+    assert error.startswith("overlays/components/n/_labels.j2:1:1: template error on cluster(s) ")
+
+
+def test_patches_reach_objects_of_custom_components(ws):
+    ws.write("components/tools/ns.yaml", "apiVersion: v1\nkind: Namespace\nmetadata: {name: tools}\n")
+    ws.write(
+        "clusters/staging-eu/tools.yaml",
+        """
+        apiVersion: platformc.dev/v1alpha1
+        kind: Patch
+        target: {kind: Namespace, name: tools}
+        merge: {metadata: {labels: {pod-security.kubernetes.io/enforce: baseline}}}
+        """,
+    )
+    builds = ws.build()
+    labels = objects(builds["staging-eu"])[("Namespace", "", "tools")]["metadata"]["labels"]
+    assert labels["pod-security.kubernetes.io/enforce"] == "baseline"
+    prod = objects(builds["prod-us-east"])[("Namespace", "", "tools")]
+    assert "pod-security.kubernetes.io/enforce" not in prod["metadata"]["labels"]
