@@ -67,10 +67,10 @@ def compile(
 
     try:
         result = compile_platform(
-            spec_dir, out_dir, cluster_names=clusters, check=check, schema_dirs=schema_dirs, progress=_progress
+            spec_dir, out_dir, cluster_names=clusters, check=check, schema_dirs=schema_dirs, progress=_progress, overlays_dir=overlays_dir
         )
     except SpecErrors as exc:
-        _fail(f"{exc}\nplatformc: {len(exc.errors)} error(s) in the spec; nothing was written")
+        _fail(f"{exc}\nplatformc: {len(exc.errors)} error(s) in the spec or overlays; nothing was written")
         return
     except ValidationFailed as exc:
         lines = "\n".join(f.format() for f in exc.report.errors)

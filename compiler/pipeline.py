@@ -17,6 +17,7 @@ from compiler.components import COMPONENTS
 from compiler.components.base import Component, ComponentOutput
 from compiler.emit import ClusterInfo, Drift, Tree, compare, file_name, render_cluster, write_tree
 from compiler.errors import PlatformcError
+from compiler.overlays import OverlayErrors, Overlays, Problems, apply_overlays, load_overlays
 from compiler.packaging import argocd, flux
 from compiler.packaging.common import PlacedObject, object_folder
 from compiler.packaging.units import Unit, order_units
@@ -64,8 +65,15 @@ def run_components(cluster: ClusterModel, components: Sequence[Component] = COMP
     return [(component.name, component.build(cluster)) for component in components]
 
 
-def build_cluster(cluster: ClusterModel, components: Sequence[Component] = COMPONENTS) -> ClusterBuild:
+def build_cluster(
+    cluster: ClusterModel, components: Sequence[Component] = COMPONENTS, overlays: Overlays | None = None
+) -> ClusterBuild:
+    """Raises OverlayErrors (SpecErrors) when the overlays do not apply to this cluster."""
     outputs = run_components(cluster, components)
+    if overlays is not None:
+        problems = Problems()
+        outputs = apply_overlays(cluster, outputs, overlays, problems)
+        problems.raise_if_any()
     units = order_units(outputs)
     placed = PACKAGERS[cluster.engine](cluster, units)
     return ClusterBuild(cluster, tuple(units), tuple((object_folder(f, o), o) for f, o in placed))
@@ -81,13 +89,25 @@ def select_clusters(model: PlatformModel, names: Sequence[str]) -> list[ClusterM
     return [c for c in clusters if not names or c.name in names]
 
 
-def build_platform(spec_dir: Path, cluster_names: Sequence[str] = (), progress: Progress | None = None) -> list[ClusterBuild]:
+def build_platform(
+    spec_dir: Path,
+    cluster_names: Sequence[str] = (),
+    progress: Progress | None = None,
+    overlays_dir: Path | None = None,
+) -> list[ClusterBuild]:
     model = load_platform(spec_dir)
+    overlays = load_overlays(overlays_dir, model, [c.name for c in COMPONENTS]) if overlays_dir else None
+    # Overlay problems of every cluster are reported together, after all clusters were tried.
+    problems = overlays.problems if overlays else Problems()
     builds = []
     for cluster in select_clusters(model, cluster_names):
         if progress:
             progress(f"compiling {cluster.name}")
-        builds.append(build_cluster(cluster))
+        try:
+            builds.append(build_cluster(cluster, overlays=overlays))
+        except OverlayErrors as exc:
+            problems.merge(exc.problems)
+    problems.raise_if_any()
     return builds
 
 
@@ -126,13 +146,14 @@ def compile_platform(
     check: bool = False,
     schema_dirs: Sequence[Path] = (),
     progress: Progress | None = None,
+    overlays_dir: Path | None = None,
 ) -> CompileResult:
     """Compile the spec into out_dir (or, with check, only compare).
 
     Raises SpecErrors, ValidationFailed or PlatformcError; in every case nothing is written.
     """
     registry = schema_registry(schema_dirs)
-    builds = build_platform(spec_dir, cluster_names, progress)
+    builds = build_platform(spec_dir, cluster_names, progress, overlays_dir)
     if progress:
         progress("validating")
     report = validate_builds(builds, registry)

@@ -69,6 +69,9 @@ def test_compile_prunes_files_of_removed_clusters_and_objects(workdir: Path) -> 
         start = text.index("    - cluster: staging-eu")
         team.write_text(text[:start])
     (spec / "serving/embeddings.yaml").unlink()
+    # Its overlays go too: an overlay folder for a cluster that no longer exists is an error.
+    shutil.rmtree(workdir / "overlays/clusters/staging-eu")
+    shutil.rmtree(workdir / "overlays/components/volcano")
     result = compile_cli(cwd=workdir)
     assert result.returncode == 0, result.stderr
     assert sorted(p.name for p in (workdir / "generated").iterdir()) == ["prod-us-east"]

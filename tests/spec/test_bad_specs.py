@@ -21,7 +21,7 @@ def test_bad_spec_reports_exact_errors_and_writes_nothing(case: Case, tmp_path: 
     assert result.exit_code == 1, result.output
     lines = result.stderr.splitlines()
     assert lines[:-1] == case.expected
-    assert lines[-1] == f"platformc: {len(case.expected)} error(s) in the spec; nothing was written"
+    assert lines[-1] == f"platformc: {len(case.expected)} error(s) in the spec or overlays; nothing was written"
     assert not (tmp_path / "out").exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["spec"]  # no staging or lock files either
 
