@@ -63,5 +63,57 @@ def schema() -> None:
     click.echo(json.dumps(spec_json_schema(), indent=2, sort_keys=True))
 
 
+_SPEC_OPTION = click.option(
+    "--spec", "spec_dir", type=click.Path(path_type=Path), default=Path("platform-spec"), show_default=True
+)
+_OVERLAYS_OPTION = click.option(
+    "--overlays", "overlays_dir", type=click.Path(path_type=Path), default=Path("overlays"), show_default=True
+)
+
+
+@main.command()
+@click.option("--base", default=None, help="Revision to compare with (default: merge base with main).")
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text", show_default=True
+)
+@_SPEC_OPTION
+@_OVERLAYS_OPTION
+@click.option(
+    "--max-bytes",
+    type=click.IntRange(min=1000),
+    default=60_000,
+    show_default=True,
+    help="Size cap of the markdown output (GitHub comments hold 65,536 characters).",
+)
+@click.option("--exit-code", is_flag=True, help="Exit 1 when something changed.")
+def diff(
+    base: str | None, fmt: str, spec_dir: Path, overlays_dir: Path, max_bytes: int, exit_code: bool
+) -> None:
+    """Show what a spec change does: impact summary and per-object diff against --base."""
+    from compiler.review.gitrev import RevisionSpecErrors
+    from compiler.review.render import render_json, render_markdown, render_text
+    from compiler.review.run import review
+
+    try:
+        result = review(spec_dir, overlays_dir, base)
+    except RevisionSpecErrors as exc:
+        _fail(f"{exc}\nplatformc: cannot diff: the spec at {exc.rev} is invalid")
+        return
+    except SpecErrors as exc:
+        _fail(f"{exc}\nplatformc: cannot diff: {len(exc.errors)} error(s) in the spec of the working tree")
+        return
+    except PlatformcError as exc:
+        _fail(f"platformc: {exc}")
+        return
+    if fmt == "json":
+        click.echo(render_json(result), nl=False)
+    elif fmt == "markdown":
+        click.echo(render_markdown(result, max_bytes), nl=False)
+    else:
+        click.echo(render_text(result, color=sys.stdout.isatty()), nl=False)
+    if exit_code and result.changed:
+        sys.exit(1)
+
+
 if __name__ == "__main__":
     main()
