@@ -18,7 +18,7 @@ from typing import Literal
 import yaml
 
 from compiler.emit import CLUSTER_INFO_FILE, KUSTOMIZATION_FILE, Tree
-from compiler.pipeline import build_platform, render
+from compiler.pipeline import ClusterBuild, build_platform, render
 from compiler.spec.build import PlatformModel, load_platform
 
 Change = Literal["added", "removed", "changed"]
@@ -35,6 +35,7 @@ _HEAD = re.compile(
 class Compiled:
     model: PlatformModel
     tree: Tree
+    builds: tuple[ClusterBuild, ...] = ()
 
 
 def compile_spec(spec_dir: Path, overlays_dir: Path | None = None) -> Compiled:
@@ -48,7 +49,8 @@ def compile_spec(spec_dir: Path, overlays_dir: Path | None = None) -> Compiled:
         and "overlays_dir" in inspect.signature(build_platform).parameters
     ):
         kwargs["overlays_dir"] = overlays_dir
-    return Compiled(model, render(build_platform(spec_dir, **kwargs)))
+    builds = tuple(build_platform(spec_dir, **kwargs))
+    return Compiled(model, render(builds), builds)
 
 
 @dataclass(frozen=True)
