@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import tempfile
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import git
@@ -96,12 +95,13 @@ def checkout_folders(repo: git.Repo, rev: str, folders: Sequence[str]) -> Iterat
         yield root, export_folders(commit, folders, root)
 
 
-@dataclass(frozen=True)
 class RevisionSpecErrors(Exception):
     """The spec is invalid at a revision: errors point at `<rev>:<path>` rather than a temp folder."""
 
-    rev: str
-    errors: SpecErrors
+    def __init__(self, rev: str, errors: SpecErrors) -> None:
+        super().__init__(rev, errors)
+        self.rev = rev
+        self.errors = errors
 
     def __str__(self) -> str:
         return f"the spec at {self.rev} is invalid:\n{self.errors}"

@@ -17,8 +17,9 @@ from typing import Literal
 
 import yaml
 
+from compiler.cluster_model import cluster_models
 from compiler.emit import CLUSTER_INFO_FILE, KUSTOMIZATION_FILE, Tree
-from compiler.pipeline import ClusterBuild, build_platform, render
+from compiler.pipeline import ClusterBuild, build_cluster, build_platform, render
 from compiler.spec.build import PlatformModel, load_platform
 
 Change = Literal["added", "removed", "changed"]
@@ -41,15 +42,13 @@ class Compiled:
 def compile_spec(spec_dir: Path, overlays_dir: Path | None = None) -> Compiled:
     """The spec's typed model and its rendered tree, in memory. Raises SpecErrors / PlatformcError."""
     model = load_platform(spec_dir)
-    kwargs = {}
-    # The overlays stage is added to the pipeline separately; pass its folder once build_platform takes it.
-    if (
-        overlays_dir is not None
-        and overlays_dir.is_dir()
-        and "overlays_dir" in inspect.signature(build_platform).parameters
-    ):
-        kwargs["overlays_dir"] = overlays_dir
-    builds = tuple(build_platform(spec_dir, **kwargs))
+    # The overlays stage is being added to build_platform separately; once it takes the folder, go
+    # through it (it loads the spec again, ~1 s at 20 x 100). Until then, build each cluster from the
+    # model already loaded, which halves the time of a diff.
+    if overlays_dir is not None and "overlays_dir" in inspect.signature(build_platform).parameters:
+        builds = tuple(build_platform(spec_dir, overlays_dir=overlays_dir))  # type: ignore[call-arg]
+    else:
+        builds = tuple(build_cluster(cluster) for cluster in cluster_models(model))
     return Compiled(model, render(builds), builds)
 
 
