@@ -95,7 +95,16 @@ def build_platform(
     progress: Progress | None = None,
     overlays_dir: Path | None = None,
 ) -> list[ClusterBuild]:
-    model = load_platform(spec_dir)
+    return build_model(load_platform(spec_dir), cluster_names, progress, overlays_dir)
+
+
+def build_model(
+    model: PlatformModel,
+    cluster_names: Sequence[str] = (),
+    progress: Progress | None = None,
+    overlays_dir: Path | None = None,
+) -> list[ClusterBuild]:
+    """Components, overlays and packaging for the selected clusters of an already loaded spec."""
     overlays = load_overlays(overlays_dir, model, [c.name for c in COMPONENTS]) if overlays_dir else None
     # Overlay problems of every cluster are reported together, after all clusters were tried.
     problems = overlays.problems if overlays else Problems()

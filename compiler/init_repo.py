@@ -1,0 +1,135 @@
+"""`platformc init DIR`: a new platform repository, compiled and committed, ready for its first PR.
+
+Templates live in compiler/templates/init/. Names map to the repository: a `dot-` prefix on a path
+part becomes `.` (package data skips hidden folders), and `*.j2` files are rendered with jinja2
+and lose the suffix. The overlay folders are derived from the example spec's environments and
+clusters, so they always match it.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from dataclasses import dataclass
+from importlib import metadata, resources
+from importlib.abc import Traversable
+from pathlib import Path
+
+import git
+import jinja2
+
+from compiler.errors import PlatformcError
+from compiler.pipeline import compile_platform
+from compiler.spec.build import load_platform
+
+TEMPLATE_PACKAGE = "compiler.templates"
+DEFAULT_REPO_URL = "https://github.com/example/ai-platform.git"
+OVERLAY_READMES = {
+    "overlays/all": "Patches and extra manifests applied to every cluster.",
+    "overlays/environments/{env}": "Patches and extra manifests for the clusters of environment `{env}`.",
+    "overlays/clusters/{cluster}": "Patches and extra manifests for cluster `{cluster}` only; applied last.",
+}
+OVERLAY_HELP = """
+Each YAML document here is a plain Kubernetes object (added to the cluster tree) or a patch:
+
+```yaml
+apiVersion: platformc.dev/v1alpha1
+kind: Patch
+target: {kind: ClusterQueue, name: research}   # namespace optional
+merge: {spec: {fairSharing: {weight: 2}}}      # RFC 7386 merge patch, or jsonPatch: [...] (RFC 6902)
+```
+"""
+
+
+@dataclass(frozen=True)
+class InitResult:
+    path: Path
+    commit: str
+    files: int
+
+
+def _platformc_version() -> str:
+    try:
+        return metadata.version("platformc")
+    except metadata.PackageNotFoundError:
+        return "0.1.0"
+
+
+def _dns_label(name: str) -> str:
+    label = re.sub(r"[^a-z0-9-]+", "-", name.lower()).strip("-")[:63].strip("-")
+    return label or "ai-platform"
+
+
+def _walk(node: Traversable, prefix: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], Traversable]]:
+    found = []
+    for child in sorted(node.iterdir(), key=lambda c: c.name):
+        if child.name == "__pycache__":
+            continue
+        if child.is_dir():
+            found.extend(_walk(child, (*prefix, child.name)))
+        else:
+            found.append(((*prefix, child.name), child))
+    return found
+
+
+def _target(parts: tuple[str, ...]) -> tuple[str, bool]:
+    mapped = ["." + p[len("dot-") :] if p.startswith("dot-") else p for p in parts]
+    rendered = mapped[-1].endswith(".j2")
+    if rendered:
+        mapped[-1] = mapped[-1][: -len(".j2")]
+    return "/".join(mapped), rendered
+
+
+def _check_identity(cwd: Path) -> None:
+    # Fail before writing anything if the first commit could not be made.
+    probe = subprocess.run(["git", "var", "GIT_COMMITTER_IDENT"], cwd=cwd, capture_output=True, text=True)
+    if probe.returncode != 0:
+        raise PlatformcError(
+            "git has no committer identity (expected user.name and user.email in the git configuration, "
+            "or GIT_COMMITTER_NAME / GIT_COMMITTER_EMAIL); nothing was created"
+        )
+
+
+def init_repository(path: Path, *, name: str | None = None, repo_url: str = DEFAULT_REPO_URL) -> InitResult:
+    if path.exists() and (not path.is_dir() or any(path.iterdir())):
+        raise PlatformcError(f"{path} is not empty (expected a new or empty folder); nothing was created")
+    parent = path.absolute().parent
+    if not parent.is_dir():
+        raise PlatformcError(f"{parent} does not exist (expected the parent folder of {path})")
+    _check_identity(parent)
+    context = {
+        "name": _dns_label(name or path.absolute().name),
+        "repo_url": repo_url,
+        "version": _platformc_version(),
+    }
+    env = jinja2.Environment(keep_trailing_newline=True, undefined=jinja2.StrictUndefined, autoescape=False)
+    path.mkdir(parents=True, exist_ok=True)
+    written = 0
+    root = resources.files(TEMPLATE_PACKAGE).joinpath("init")
+    for parts, source in _walk(root):
+        rel, rendered = _target(parts)
+        text = source.read_text(encoding="utf-8")
+        target = path / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(env.from_string(text).render(context) if rendered else text, encoding="utf-8")
+        written += 1
+    model = load_platform(path / "platform-spec")
+    folders = {"overlays/all": OVERLAY_READMES["overlays/all"]}
+    for cluster_name, cluster in model.clusters.items():
+        env_name = cluster.spec.environment
+        folders[f"overlays/environments/{env_name}"] = OVERLAY_READMES["overlays/environments/{env}"].format(
+            env=env_name
+        )
+        folders[f"overlays/clusters/{cluster_name}"] = OVERLAY_READMES["overlays/clusters/{cluster}"].format(
+            cluster=cluster_name
+        )
+    for folder, text in sorted(folders.items()):
+        readme = path / folder / "README.md"
+        readme.parent.mkdir(parents=True, exist_ok=True)
+        readme.write_text(f"# {folder}/\n\n{text}\n{OVERLAY_HELP}", encoding="utf-8")
+        written += 1
+    compile_platform(path / "platform-spec", path / "generated")
+    repo = git.Repo.init(path, initial_branch="main")
+    repo.git.add("-A")
+    repo.git.commit("-q", "--no-verify", "-m", "Platform repository created by platformc init")
+    return InitResult(path, repo.head.commit.hexsha, written)
