@@ -1,0 +1,27 @@
+"""Helpers for compile tests: run the real CLI in a subprocess, snapshot trees byte for byte."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import REPO_ROOT, SHARED_CRDS
+
+
+def run_cli(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    full_env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), **(env or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "compiler.cli", *args], cwd=cwd, env=full_env, capture_output=True, text=True, check=False
+    )
+
+
+def snapshot(root: Path) -> dict[str, bytes]:
+    """Every file below root, by relative path."""
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def compile_cli(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """`platformc compile` validating against the upstream CRD schemas, as CI does."""
+    return run_cli("compile", "--schemas", str(SHARED_CRDS), *args, cwd=cwd, env=env)
