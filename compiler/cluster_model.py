@@ -11,7 +11,15 @@ from dataclasses import dataclass
 from compiler.spec.build import PlatformModel
 from compiler.spec.checks import cluster_capacity, cluster_engine, cluster_kubernetes_version
 from compiler.spec.gpus import resource_name
-from compiler.spec.models import Cluster, ComponentVersions, GPUFlavor, Platform, ServingPath, Team, TeamCluster
+from compiler.spec.models import (
+    Cluster,
+    ComponentVersions,
+    GPUFlavor,
+    Platform,
+    ServingPath,
+    Team,
+    TeamCluster,
+)
 
 MANAGED_BY = {"app.kubernetes.io/managed-by": "platformc"}
 TEAM_LABEL = "platformc.dev/team"

@@ -267,4 +267,13 @@ def _fill_staging(staging: Path, out_dir: Path, tree: Tree, compiled: set[str], 
         if path.parent not in made:
             path.parent.mkdir(parents=True, exist_ok=True)
             made.add(path.parent)
+        # An unchanged file is hard-linked from the old tree: on some disks creating a file with
+        # data costs ~25x a link, and most compiles change a handful of files out of thousands.
+        old = out_dir / rel
+        try:
+            if old.read_bytes() == content:
+                os.link(old, path)
+                continue
+        except OSError:
+            pass  # missing (new file) or unreadable: write it
         path.write_bytes(content)

@@ -28,3 +28,48 @@ def resource_flavor_name(flavor: str) -> str:
 
 def inference_service_name(serving_path: str) -> str:
     return serving_path
+
+
+# --- AI stack (gpu-operator, dra, kueue, kserve) ------------------------------------------------
+
+GPU_OPERATOR_NAMESPACE = "gpu-operator"
+DRA_DRIVER_NAMESPACE = "dra-driver-nvidia-gpu"
+KUEUE_NAMESPACE = "kueue-system"
+KSERVE_NAMESPACE = "kserve"
+
+MIG_CONFIG_MAP = "platformc-mig-parted-config"  # mig-manager's custom config (key config.yaml)
+DEVICE_PLUGIN_CONFIG_MAP = "platformc-device-plugin-config"  # one key per time-sliced flavor
+DEVICE_PLUGIN_DEFAULT_CONFIG = "default"
+
+MIG_CONFIG_LABEL = "nvidia.com/mig.config"
+DEVICE_PLUGIN_CONFIG_LABEL = "nvidia.com/device-plugin.config"
+GPU_PRODUCT_LABEL = "nvidia.com/gpu.product"
+
+DRA_DRIVER_NAME = "gpu.nvidia.com"
+DRA_CLAIM_REQUEST = "gpu"  # request name inside every claim template, and the pod's claim name
+
+
+def mig_config_name(flavor: str) -> str:
+    """mig-parted config a MIG flavor's nodes select with the nvidia.com/mig.config label."""
+    return flavor
+
+
+def device_plugin_config_name(flavor: str) -> str:
+    """Device-plugin config key a time-sliced flavor's nodes select with nvidia.com/device-plugin.config."""
+    return flavor
+
+
+def claim_template_name(flavor: str, count: int) -> str:
+    """ResourceClaimTemplate in a team namespace for `count` devices of a flavor."""
+    return f"{flavor}-{count}"
+
+
+def serving_policy_name(serving_path: str) -> str:
+    return f"allow-serving-{serving_path}"
+
+
+def serving_egress_policy_name(team: str, serving_path: str) -> str:
+    return f"allow-egress-to-serving-{team}-{serving_path}"
+
+
+PRIORITY_CLASSES = {"low": 100, "normal": 1000, "high": 10000}

@@ -6,10 +6,17 @@ Order here does not decide sync order; packaging derives that from CRD and names
 
 from __future__ import annotations
 
-from compiler.components import network, tenancy
+from compiler.components import dra, gpu_operator, kserve, kueue, monitoring, network, tenancy
 from compiler.components.base import Component
 
 COMPONENTS: tuple[Component, ...] = (
     tenancy.COMPONENT,
     network.COMPONENT,
+    gpu_operator.COMPONENT,
+    dra.COMPONENT,
+    kueue.COMPONENT,
+    kserve.CRD_COMPONENT,
+    kserve.COMPONENT,
+    kserve.SERVING_COMPONENT,
+    monitoring.COMPONENT,
 )

@@ -85,9 +85,7 @@ def order_units(outputs: Sequence[tuple[str, ComponentOutput]]) -> list[Unit]:
         for v in units:
             if u is v:
                 continue
-            if u.used_groups & v.provided_groups or u.used_namespaces & v.created_namespaces:
-                deps[u.name].add(v.name)
-            elif v.component in afters[u.component] or (v.component == u.component and v.charts and not u.charts):
+            if u.used_groups & v.provided_groups or u.used_namespaces & v.created_namespaces or v.component in afters[u.component] or (v.component == u.component and v.charts and not u.charts):
                 deps[u.name].add(v.name)
 
     waves: dict[str, int] = {}

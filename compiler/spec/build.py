@@ -122,10 +122,7 @@ def _data_path(doc: SourceDocument, loc: tuple[str | int, ...]) -> tuple[str | i
     node = doc.data
     path: list[str | int] = []
     for part in loc:
-        if isinstance(node, dict) and part in node:
-            node = node[part]
-            path.append(part)
-        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+        if (isinstance(node, dict) and part in node) or (isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)):
             node = node[part]
             path.append(part)
         elif isinstance(node, dict | list):

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 from compiler.errors import SpecError
+from compiler.spec.ai_checks import AI_CHECKS
 from compiler.spec.build import PlatformModel
 from compiler.spec.gpus import MIG_CAPABLE_FAMILIES, mig_profile_known, mig_profiles, units_per_gpu
 from compiler.spec.models import Cluster, MigSharing
@@ -18,7 +19,7 @@ RESERVED_NAMESPACES = frozenset(
     {
         "default", "kube-system", "kube-public", "kube-node-lease", "argocd", "flux-system",
         "gpu-operator", "nvidia-dra-driver-gpu", "kueue-system", "kserve", "cert-manager",
-        "istio-system", "istio-ingress",
+        "istio-system", "istio-ingress", "dra-driver-nvidia-gpu",
     }
 )
 DRA_MIN_VERSION = (1, 34)
@@ -282,6 +283,7 @@ CHECKS: tuple[Check, ...] = (
     check_teams,
     check_capacity,
     check_serving_paths,
+    *AI_CHECKS,
 )
 
 

@@ -1,14 +1,18 @@
 """Read every spec document with its source positions.
 
 ruamel.yaml's round-trip loader keeps line/column for every key and value, which
-is what lets every later error say `file:line:col`. Spec folders are small, so
-its speed is not a concern here (generated output uses a C emitter instead).
+is what lets every later error say `file:line:col`. It is about twice as slow as
+ruamel's safe loader, and positions are only needed when something is wrong, so
+documents are read with the safe loader and a file is re-read round-trip the
+first time an error in it needs a position. (libyaml's C parser is not an option:
+it is YAML 1.1 and rejects `{url: https://…}`, which YAML 1.2 allows.)
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
+import functools
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -27,9 +31,26 @@ class SourceDocument:
 
     file: str  # as displayed in errors: relative to the working directory when possible
     index: int  # position of the document in its file
-    data: Any  # CommentedMap / CommentedSeq / scalar
-    start: SourceLocation
-    lines: tuple[str, ...] = ()  # the file's text, to quote what the user wrote
+    data: Any  # plain dicts, lists and scalars
+    text: str = field(repr=False, default="")  # the file's text: positions and quotes come from it
+    _positions: Callable[[], list[Any]] = field(repr=False, compare=False, default=lambda: [])
+
+    @property
+    def lines(self) -> list[str]:
+        return self.text.splitlines()
+
+    @property
+    def positioned(self) -> Any:
+        """The same document read round-trip: CommentedMap/Seq with line and column data."""
+        documents = self._positions()
+        return documents[self.index] if self.index < len(documents) else None
+
+    @property
+    def start(self) -> SourceLocation:
+        node = self.positioned
+        if isinstance(node, CommentedMap | CommentedSeq):
+            return SourceLocation(self.file, node.lc.line + 1, node.lc.col + 1)
+        return SourceLocation(self.file, 1, 1)
 
     def source_token(self, location: SourceLocation) -> str | None:
         """The plain scalar written at a location, as typed (YAML turns `1.30` into 1.3)."""
@@ -43,7 +64,7 @@ class SourceDocument:
 
     def location(self, path: PathKey, *, key: bool = False) -> SourceLocation:
         """Position of the value at `path` (or of its key), falling back to the nearest parent."""
-        node = self.data
+        node = self.positioned
         best = self.start
         for i, part in enumerate(path):
             last = i == len(path) - 1
@@ -73,10 +94,14 @@ def spec_files(spec_dir: Path) -> list[Path]:
     return sorted(files, key=lambda p: p.relative_to(spec_dir).as_posix())
 
 
-def _yaml() -> YAML:
-    yaml = YAML(typ="rt")
+def _yaml(typ: str) -> YAML:
+    yaml = YAML(typ=typ, pure=True)
     yaml.allow_duplicate_keys = False
     return yaml
+
+
+def _round_trip(text: str) -> list[Any]:
+    return list(_yaml("rt").load_all(text))
 
 
 def load_file(path: Path, errors: list[SpecError]) -> Iterator[SourceDocument]:
@@ -87,22 +112,18 @@ def load_file(path: Path, errors: list[SpecError]) -> Iterator[SourceDocument]:
         errors.append(SpecError(SourceLocation(shown, 1, 1), f"file is not UTF-8 text ({exc.reason})"))
         return
     try:
-        documents = list(_yaml().load_all(text))
+        documents = list(_yaml("safe").load_all(text))
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         problem = " ".join(str(p) for p in (exc.context, exc.problem) if p) or "invalid YAML"
         errors.append(SpecError(SourceLocation(shown, line, col), f"YAML syntax error: {problem}"))
         return
-    lines = tuple(text.splitlines())
+    positions = functools.cache(functools.partial(_round_trip, text))
     for index, data in enumerate(documents):
         if data is None:  # an empty document, e.g. a trailing '---'
             continue
-        if isinstance(data, CommentedMap | CommentedSeq):
-            line, col = data.lc.line, data.lc.col
-        else:
-            line, col = 0, 0
-        yield SourceDocument(shown, index, data, SourceLocation(shown, line + 1, col + 1), lines)
+        yield SourceDocument(shown, index, data, text, positions)
 
 
 def load_documents(spec_dir: Path, errors: list[SpecError]) -> list[SourceDocument]:

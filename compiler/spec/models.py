@@ -69,12 +69,21 @@ class ComponentVersions(Strict):
     kserve: str = DEFAULT_COMPONENT_VERSIONS["kserve"]
 
 
+class Alerts(Strict):
+    """Thresholds of the generated alerts that the spec does not otherwise imply (see README)."""
+
+    idleGpuMinutes: int = Field(default=60, ge=5, description="minutes a GPU bound to a pod may idle")
+    idleGpuUtilPercent: int = Field(default=5, ge=1, le=100, description="utilisation under which GPUs idle")
+    queuePendingMinutes: int = Field(default=30, ge=5, description="minutes a queue may admit nothing")
+
+
 class PlatformSpec(Strict):
     gitops: PlatformGitOps
     kubernetesVersion: KubernetesVersion = "1.34"
     components: ComponentVersions = Field(default_factory=ComponentVersions)
     dashboards: Literal["configmap", "grafana-operator"] = "configmap"
     monitoringNamespace: DnsLabel = "monitoring"
+    alerts: Alerts = Field(default_factory=Alerts)
 
 
 # --- GPUFlavor --------------------------------------------------------------------------------

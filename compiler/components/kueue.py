@@ -1,0 +1,168 @@
+"""Kueue (kueue.x-k8s.io/v1beta2): a ResourceFlavor per GPU flavor on the cluster plus a CPU
+flavor, the cluster's Cohort, one ClusterQueue per team with its quotas, a LocalQueue in each
+team namespace and the WorkloadPriorityClasses low / normal / high.
+
+On dra clusters the Kueue Configuration maps each flavor's DeviceClass to a logical resource
+(deviceClassMappings), so ResourceClaimTemplate device counts are charged to the same quota.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+from compiler.cluster_model import ClusterModel, TeamOnCluster
+from compiler.components.base import Component, ComponentOutput, HelmChart, KubeObject, obj
+from compiler.components.gpu_common import chart_version, node_labels, queue_resource, tolerations
+from compiler.naming import (
+    CPU_FLAVOR_NAME,
+    KUEUE_NAMESPACE,
+    LOCAL_QUEUE_NAME,
+    PRIORITY_CLASSES,
+    cluster_queue_name,
+    device_class_name,
+    resource_flavor_name,
+)
+from compiler.spec.models import GPUQuota
+
+API = "kueue.x-k8s.io/v1beta2"
+REPOSITORY = "oci://registry.k8s.io/kueue/charts"
+CHART = "kueue"
+CRD_GROUPS = frozenset({"kueue.x-k8s.io"})
+FAIR_SHARING_WEIGHT = {"low": "1", "normal": "2", "high": "4"}
+INTEGRATIONS = [
+    "batch/job",
+    "deployment",
+    "jobset.x-k8s.io/jobset",
+    "kubeflow.org/pytorchjob",
+    "leaderworkerset.x-k8s.io/leaderworkerset",
+    "pod",
+    "ray.io/raycluster",
+    "ray.io/rayjob",
+    "statefulset",
+    "trainer.kubeflow.org/trainjob",
+]
+
+
+def manager_config(cluster: ClusterModel) -> str:
+    """The chart's controllerManagerConfigYaml: its defaults plus fair sharing and, on dra
+    clusters, the DeviceClass → quota resource mappings."""
+    config: dict[str, Any] = {
+        "apiVersion": "config.kueue.x-k8s.io/v1beta2",
+        "kind": "Configuration",
+        "health": {"healthProbeBindAddress": ":8081"},
+        "metrics": {"bindAddress": ":8443"},
+        "webhook": {"port": 9443},
+        "leaderElection": {"leaderElect": True, "resourceName": "c1f6bfd2.kueue.x-k8s.io"},
+        "integrations": {"frameworks": INTEGRATIONS},
+        # Present = enabled in v1beta2; ClusterQueue fairSharing.weight then divides borrowing.
+        "fairSharing": {"preemptionStrategies": ["LessThanOrEqualToFinalShare", "LessThanInitialShare"]},
+    }
+    if cluster.dra and cluster.flavors:
+        # KueueDRAIntegration is beta and on by default in v0.19; set explicitly so a changed
+        # default cannot silently stop GPU claims from counting.
+        config["featureGates"] = {"KueueDRAIntegration": True}
+        config["resources"] = {
+            "deviceClassMappings": [
+                {"name": queue_resource(cluster, f), "deviceClassNames": [device_class_name(f)]}
+                for f in cluster.flavors
+            ]
+        }
+    return yaml.safe_dump(config, sort_keys=True, default_flow_style=False)
+
+
+def resource_flavors(cluster: ClusterModel) -> list[KubeObject]:
+    result = [obj(API, "ResourceFlavor", CPU_FLAVOR_NAME, spec={})]
+    for name in cluster.flavors:
+        spec: dict[str, Any] = {"nodeLabels": node_labels(cluster, name)}
+        tols = tolerations(cluster, name)
+        if tols:
+            spec["tolerations"] = tols
+        result.append(obj(API, "ResourceFlavor", resource_flavor_name(name), spec=spec))
+    return result
+
+
+def _gpu_quota(resource: str, quota: GPUQuota) -> dict[str, Any]:
+    entry: dict[str, Any] = {"name": resource, "nominalQuota": quota.quota}
+    if quota.borrowingLimit is not None:
+        entry["borrowingLimit"] = quota.borrowingLimit
+    if quota.lendingLimit is not None:
+        entry["lendingLimit"] = quota.lendingLimit
+    return entry
+
+
+def resource_groups(cluster: ClusterModel, team: TeamOnCluster) -> list[dict[str, Any]]:
+    """cpu/memory on the CPU flavor; GPU flavors grouped by the resource they provide, because a
+    resource (and a flavor) may appear in only one group of a ClusterQueue."""
+    cpu = {
+        "name": CPU_FLAVOR_NAME,
+        "resources": [
+            {"name": "cpu", "nominalQuota": team.entry.cpu},
+            {"name": "memory", "nominalQuota": team.entry.memory},
+        ],
+    }
+    groups: list[dict[str, Any]] = [{"coveredResources": ["cpu", "memory"], "flavors": [cpu]}]
+    by_resource: dict[str, list[dict[str, Any]]] = {}
+    for quota in sorted(team.entry.gpus, key=lambda q: q.flavor):
+        if quota.flavor not in cluster.flavors:
+            continue
+        resource = queue_resource(cluster, quota.flavor)
+        flavor = {"name": resource_flavor_name(quota.flavor), "resources": [_gpu_quota(resource, quota)]}
+        by_resource.setdefault(resource, []).append(flavor)
+    groups += [{"coveredResources": [r], "flavors": by_resource[r]} for r in sorted(by_resource)]
+    return groups
+
+
+def cluster_queue(cluster: ClusterModel, team: TeamOnCluster) -> KubeObject:
+    spec = {
+        "cohortName": cluster.cluster.spec.cohort,
+        "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": team.namespace}},
+        "resourceGroups": resource_groups(cluster, team),
+        "preemption": {"reclaimWithinCohort": "Any", "withinClusterQueue": "LowerPriority"},
+        "fairSharing": {"weight": FAIR_SHARING_WEIGHT[team.team.spec.priority]},
+    }
+    return obj(API, "ClusterQueue", cluster_queue_name(team.name), labels=team.labels, spec=spec)
+
+
+def build(cluster: ClusterModel) -> ComponentOutput:
+    chart = HelmChart(
+        repository=REPOSITORY,
+        chart=CHART,
+        version=chart_version(cluster.versions.kueue),
+        release="kueue",
+        namespace=KUEUE_NAMESPACE,
+        values={"managerConfig": {"controllerManagerConfigYaml": manager_config(cluster)}},
+        crd_groups=CRD_GROUPS,
+    )
+    namespace = obj(
+        "v1",
+        "Namespace",
+        KUEUE_NAMESPACE,
+        labels={
+            "pod-security.kubernetes.io/enforce": "baseline",
+            "pod-security.kubernetes.io/warn": "restricted",
+        },
+    )
+    objects: list[KubeObject] = [namespace, *resource_flavors(cluster)]
+    objects.append(obj(API, "Cohort", cluster.cluster.spec.cohort, spec={}))
+    for level, value in PRIORITY_CLASSES.items():
+        objects.append(
+            obj(API, "WorkloadPriorityClass", level, value=value, description=f"platformc priority {level}")
+        )
+    for team in cluster.teams:
+        objects.append(cluster_queue(cluster, team))
+        objects.append(
+            obj(
+                API,
+                "LocalQueue",
+                LOCAL_QUEUE_NAME,
+                team.namespace,
+                labels=team.labels,
+                spec={"clusterQueue": cluster_queue_name(team.name)},
+            )
+        )
+    return ComponentOutput(charts=(chart,), objects=tuple(objects))
+
+
+COMPONENT = Component("kueue", build)

@@ -1,0 +1,217 @@
+"""Monitoring: the Prometheus/Grafana stack plus dashboards and alert rules derived from the spec.
+
+kube-prometheus-stack installs Prometheus Operator (CRDs monitoring.coreos.com), Prometheus,
+Alertmanager, Grafana with its dashboard sidecar and kube-state-metrics. With
+`Platform.spec.dashboards: grafana-operator` the grafana-operator chart is added and dashboards
+become GrafanaDashboard objects for a Grafana instance that points at the stack's Grafana.
+Custom resources of both charts land in `monitoring-config`, which packaging orders after them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from compiler.cluster_model import ClusterModel
+from compiler.components.base import Component, ComponentOutput, HelmChart, KubeObject, obj
+from compiler.observability import dashboards, rules
+from compiler.observability.dashboards import DashboardSpec, build_dashboard, to_json
+from compiler.observability.queries import serving_targets
+
+# kube-prometheus-stack 88.0.0 ships Prometheus Operator v0.93.0, the release whose CRDs
+# ../shared/schemas/crds/monitoring.coreos.com holds (SOURCES.md).
+PROMETHEUS_STACK = ("https://prometheus-community.github.io/helm-charts", "kube-prometheus-stack", "88.0.0")
+# grafana-operator v5.24.0: its CRDs are the grafana.integreatly.org schemas in SOURCES.md.
+GRAFANA_OPERATOR = ("oci://ghcr.io/grafana/helm-charts", "grafana-operator", "v5.24.0")
+STACK_RELEASE = "kube-prometheus-stack"
+DASHBOARD_LABEL = {"grafana_dashboard": "1"}
+GRAFANA_INSTANCE_LABEL = {"platformc.dev/grafana": "platform"}
+DASHBOARD_FOLDER = "platformc"
+MONITORING = "monitoring.coreos.com/v1"
+GRAFANA_API = "grafana.integreatly.org/v1beta1"
+KSERVE_ISVC_LABEL = "serving.kserve.io/inferenceservice"
+KSERVE_METRICS_PORT = 8080  # prometheus.kserve.io/port of the kserve-huggingfaceserver runtime
+ENVOY_METRICS_PORT = 15090  # Istio proxies' Prometheus endpoint
+
+
+def stack_values(cluster: ClusterModel) -> dict[str, Any]:
+    select_all = {
+        # Without these the operator only picks up objects labelled with the Helm release.
+        "ruleSelectorNilUsesHelmValues": False,
+        "serviceMonitorSelectorNilUsesHelmValues": False,
+        "podMonitorSelectorNilUsesHelmValues": False,
+    }
+    return {
+        "crds": {"enabled": True},
+        "grafana": {
+            "sidecar": {
+                "dashboards": {
+                    "enabled": True,
+                    "label": "grafana_dashboard",
+                    "labelValue": "1",
+                    "searchNamespace": "ALL",
+                }
+            }
+        },
+        "prometheus": {"prometheusSpec": select_all},
+    }
+
+
+def charts(cluster: ClusterModel) -> tuple[HelmChart, ...]:
+    namespace = cluster.monitoring_namespace
+    repo, chart, version = PROMETHEUS_STACK
+    result = [
+        HelmChart(
+            repo,
+            chart,
+            version,
+            STACK_RELEASE,
+            namespace,
+            stack_values(cluster),
+            frozenset({"monitoring.coreos.com"}),
+        )
+    ]
+    if cluster.platform.spec.dashboards == "grafana-operator":
+        repo, chart, version = GRAFANA_OPERATOR
+        result.append(
+            HelmChart(
+                repo,
+                chart,
+                version,
+                "grafana-operator",
+                namespace,
+                {},
+                frozenset({"grafana.integreatly.org"}),
+            )
+        )
+    return tuple(result)
+
+
+def namespace(cluster: ClusterModel) -> KubeObject:
+    # node-exporter needs host networking and host paths: the namespace must allow privileged pods.
+    labels = {f"pod-security.kubernetes.io/{mode}": "privileged" for mode in ("enforce", "audit", "warn")}
+    return obj("v1", "Namespace", cluster.monitoring_namespace, labels=labels)
+
+
+def pod_monitors(cluster: ClusterModel) -> list[KubeObject]:
+    targets = serving_targets(cluster)
+    if not targets:
+        return []
+    ns = cluster.monitoring_namespace
+    predictors = obj(
+        MONITORING,
+        "PodMonitor",
+        "kserve-predictors",
+        ns,
+        spec={
+            "namespaceSelector": {"matchNames": sorted({t.namespace for t in targets})},
+            "selector": {"matchExpressions": [{"key": KSERVE_ISVC_LABEL, "operator": "Exists"}]},
+            "podMetricsEndpoints": [
+                {
+                    "portNumber": KSERVE_METRICS_PORT,
+                    "path": "/metrics",
+                    # Model-server metrics carry only model_name; serving queries select by InferenceService.
+                    "relabelings": [
+                        {
+                            "action": "replace",
+                            "sourceLabels": [
+                                "__meta_kubernetes_pod_label_serving_kserve_io_inferenceservice"
+                            ],
+                            "targetLabel": "inference_service",
+                        }
+                    ],
+                }
+            ],
+        },
+    )
+    result = [predictors]
+    ingress = cluster.cluster.spec.ingress
+    if ingress is not None:
+        result.append(
+            obj(
+                MONITORING,
+                "PodMonitor",
+                "ingress-gateway",
+                ns,
+                spec={
+                    "namespaceSelector": {"matchNames": [ingress.gatewayNamespace]},
+                    "selector": {},
+                    "podMetricsEndpoints": [{"portNumber": ENVOY_METRICS_PORT, "path": "/stats/prometheus"}],
+                },
+            )
+        )
+    return result
+
+
+def dashboard_labels(cluster: ClusterModel, spec: DashboardSpec) -> dict[str, str]:
+    team = next(
+        (t for t in cluster.teams if spec.uid == dashboards.dashboard_uid(cluster.name, t.name)), None
+    )
+    return dict(team.labels) if team else {}
+
+
+def dashboard_objects(cluster: ClusterModel) -> list[KubeObject]:
+    ns = cluster.monitoring_namespace
+    operator = cluster.platform.spec.dashboards == "grafana-operator"
+    result: list[KubeObject] = []
+    if operator:
+        result.append(
+            obj(
+                GRAFANA_API,
+                "Grafana",
+                "platform",
+                ns,
+                labels=GRAFANA_INSTANCE_LABEL,
+                spec={
+                    "external": {
+                        "url": f"http://{STACK_RELEASE}-grafana.{ns}.svc",
+                        # References only: the chart generates the admin secret in-cluster.
+                        "adminUser": {"name": f"{STACK_RELEASE}-grafana", "key": "admin-user"},
+                        "adminPassword": {"name": f"{STACK_RELEASE}-grafana", "key": "admin-password"},
+                    }
+                },
+            )
+        )
+    for spec in dashboards.dashboards(cluster):
+        body = to_json(build_dashboard(spec))
+        labels = dashboard_labels(cluster, spec)
+        if operator:
+            result.append(
+                obj(
+                    GRAFANA_API,
+                    "GrafanaDashboard",
+                    spec.uid,
+                    ns,
+                    labels=labels,
+                    spec={
+                        "instanceSelector": {"matchLabels": dict(GRAFANA_INSTANCE_LABEL)},
+                        "folder": DASHBOARD_FOLDER,
+                        "uid": spec.uid,
+                        "json": body,
+                    },
+                )
+            )
+        else:
+            result.append(
+                obj(
+                    "v1",
+                    "ConfigMap",
+                    spec.uid,
+                    ns,
+                    labels={**labels, **DASHBOARD_LABEL},
+                    data={f"{spec.uid}.json": body},
+                )
+            )
+    return result
+
+
+def build(cluster: ClusterModel) -> ComponentOutput:
+    objects = [
+        namespace(cluster),
+        *pod_monitors(cluster),
+        *rules.prometheus_rules(cluster),
+        *dashboard_objects(cluster),
+    ]
+    return ComponentOutput(charts=charts(cluster), objects=tuple(objects))
+
+
+COMPONENT = Component("monitoring", build)

@@ -1,0 +1,336 @@
+"""Grafana dashboards built with grafana-foundation-sdk: one "GPU platform" dashboard per cluster
+and one per team and cluster.
+
+Panels and their queries come from the cluster model, so a new team, flavor, queue or serving path
+shows up on the dashboards in the same compile that creates it. The JSON is deterministic: uids
+derive from names, panel ids count up in layout order, keys are sorted at serialisation.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from grafana_foundation_sdk.builders import common, dashboard, prometheus, stat, timeseries
+from grafana_foundation_sdk.cog.encoder import JSONEncoder
+from grafana_foundation_sdk.models.common import GraphThresholdsStyleMode
+from grafana_foundation_sdk.models.dashboard import DataSourceRef, GridPos, Threshold, ThresholdsMode
+
+from compiler.cluster_model import ClusterModel, TeamOnCluster
+from compiler.naming import cluster_queue_name
+from compiler.observability import queries as q
+from compiler.observability.promql import by, one_of, selector
+
+# kube-prometheus-stack provisions its Prometheus datasource with this uid
+# (grafana.sidecar.datasources.uid); the grafana-operator mode points at the same Grafana.
+DATASOURCE = DataSourceRef(type_val="prometheus", uid="prometheus")
+UID_MAX = 40  # Grafana rejects longer dashboard uids
+FULL_WIDTH = 24
+BOUND_GPU_UTIL = selector("DCGM_FI_DEV_GPU_UTIL", {"exported_pod": ("!=", "")})
+
+
+@dataclass(frozen=True)
+class Query:
+    expr: str
+    legend: str
+
+
+@dataclass(frozen=True)
+class PanelSpec:
+    title: str
+    queries: tuple[Query, ...]
+    unit: str = "short"
+    kind: str = "timeseries"  # timeseries | stat
+    description: str = ""
+    threshold: float | None = None  # drawn as a dashed red line (an SLO)
+    width: int = 12
+
+
+@dataclass(frozen=True)
+class RowSpec:
+    title: str
+    panels: tuple[PanelSpec, ...]
+
+
+@dataclass(frozen=True)
+class DashboardSpec:
+    uid: str
+    title: str
+    tags: tuple[str, ...]
+    rows: tuple[RowSpec, ...]
+
+
+def dashboard_uid(*parts: str) -> str:
+    uid = "-".join(("platformc", *parts))
+    if len(uid) <= UID_MAX:
+        return uid
+    return "platformc-" + hashlib.sha256(uid.encode()).hexdigest()[: UID_MAX - len("platformc-")]
+
+
+def _targets(queries: Sequence[Query]) -> list[prometheus.Dataquery]:
+    return [
+        prometheus.Dataquery()
+        .ref_id(chr(ord("A") + i))
+        .expr(query.expr)
+        .legend_format(query.legend)
+        .datasource(DATASOURCE)
+        for i, query in enumerate(queries)
+    ]
+
+
+def _thresholds(value: float | None) -> dashboard.ThresholdsConfig:
+    steps = [Threshold(value=None, color="green")]
+    if value is not None:
+        steps.append(Threshold(value=value, color="red"))
+    return dashboard.ThresholdsConfig().mode(ThresholdsMode.ABSOLUTE).steps(steps)
+
+
+def _panel(spec: PanelSpec, panel_id: int, pos: GridPos) -> Any:
+    builder: Any
+    if spec.kind == "stat":
+        builder = stat.Panel()
+    else:
+        builder = timeseries.Panel().legend(
+            common.VizLegendOptions().show_legend(True).display_mode("list").placement("bottom")
+        )
+        if spec.threshold is not None:
+            builder = builder.thresholds_style(
+                common.GraphThresholdsStyleConfig().mode(GraphThresholdsStyleMode.DASHED)
+            )
+    builder = builder.id(panel_id).title(spec.title).unit(spec.unit).datasource(DATASOURCE).grid_pos(pos)
+    builder = builder.thresholds(_thresholds(spec.threshold))
+    if spec.description:
+        builder = builder.description(spec.description)
+    for target in _targets(spec.queries):
+        builder = builder.with_target(target)
+    return builder
+
+
+def build_dashboard(spec: DashboardSpec) -> dict[str, Any]:
+    """Lay rows out top to bottom, panels left to right, and return the dashboard JSON model."""
+    board = (
+        dashboard.Dashboard(spec.title)
+        .uid(spec.uid)
+        .tags(list(spec.tags))
+        .editable()
+        .refresh("1m")
+        .time("now-6h", "now")
+        .timezone("browser")
+    )
+    panel_id, y = 1, 0
+    for row in spec.rows:
+        board = board.with_row(
+            dashboard.Row(row.title).id(panel_id).grid_pos(GridPos(h=1, w=FULL_WIDTH, x=0, y=y))
+        )
+        panel_id, y, x, height = panel_id + 1, y + 1, 0, 0
+        for panel in row.panels:
+            h = 4 if panel.kind == "stat" else 8
+            if x + panel.width > FULL_WIDTH:
+                x, y = 0, y + height
+                height = 0
+            board = board.with_panel(_panel(panel, panel_id, GridPos(h=h, w=panel.width, x=x, y=y)))
+            panel_id, x, height = panel_id + 1, x + panel.width, max(height, h)
+        y += height
+    model = json.loads(json.dumps(board.build(), cls=JSONEncoder))
+    model["annotations"] = {"list": []}
+    return model
+
+
+def to_json(model: dict[str, Any]) -> str:
+    return json.dumps(model, sort_keys=True, indent=2) + "\n"
+
+
+# --- content --------------------------------------------------------------------------------------
+
+
+def _serving_rows(cluster: ClusterModel, team: str | None) -> list[RowSpec]:
+    rows = []
+    for target in q.serving_targets(cluster, team):
+        slo = target.path.spec.slo
+        panels = (
+            PanelSpec(
+                "Requests per second",
+                (Query(q.request_rate(target), "{{inference_service}}"),),
+                "reqps",
+                description="at the ingress gateway (Istio), 5m rate",
+                width=8,
+            ),
+            PanelSpec(
+                "p95 latency",
+                (Query(q.latency_p95(target), "p95"),),
+                "s",
+                threshold=slo.p95LatencyMs / 1000 if slo else None,
+                description="vLLM end-to-end latency, or KServe predict latency; dashed line = SLO",
+                width=8,
+            ),
+            PanelSpec(
+                "Error ratio (5xx)",
+                (Query(q.error_ratio(target), "5m"), Query(q.error_ratio(target, "1h"), "1h")),
+                "percentunit",
+                threshold=slo.maxErrorRatio if slo else None,
+                description="dashed line = SLO maxErrorRatio",
+                width=8,
+            ),
+        )
+        rows.append(RowSpec(f"Serving: {target.name} ({target.namespace})", panels))
+    return rows
+
+
+def cluster_dashboard(cluster: ClusterModel) -> DashboardSpec:
+    teams = [t.namespace for t in cluster.teams]
+    queues = [cluster_queue_name(t.name) for t in cluster.teams]
+    team_ns = {"exported_namespace": one_of(teams)} if teams else {}
+    idle = cluster.platform.spec.alerts.idleGpuUtilPercent
+    gpus = RowSpec(
+        "GPUs",
+        (
+            PanelSpec(
+                "GPU utilisation by team namespace",
+                (Query(selector(q.GPU_UTIL_BY_NS, team_ns), "{{exported_namespace}}"),),
+                "percent",
+            ),
+            PanelSpec(
+                "GPU memory used by team namespace",
+                (Query(selector(q.GPU_MEM_BY_NS, team_ns), "{{exported_namespace}}"),),
+                "bytes",
+            ),
+            PanelSpec(
+                "Allocated GPUs per flavor (Kueue)", (Query(q.allocated_by_flavor(cluster), "{{flavor}}"),)
+            ),
+            PanelSpec(
+                "Unallocated GPUs per flavor",
+                (Query(q.idle_capacity_by_flavor(cluster), "{{flavor}}"),),
+                description="node-pool capacity from the spec minus GPUs admitted by Kueue",
+            ),
+            PanelSpec(
+                "Node-pool capacity per flavor",
+                (Query(q.FLAVOR_CAPACITY, "{{flavor}}"),),
+                kind="stat",
+                width=8,
+                description="schedulable GPU units from the spec: nodes x gpusPerNode x MIG instances"
+                " or time-slice replicas",
+            ),
+            PanelSpec(
+                "GPUs bound to pods but idle",
+                (
+                    Query(
+                        f"count({BOUND_GPU_UTIL} < {idle}) or vector(0)",
+                        "idle",
+                    ),
+                ),
+                kind="stat",
+                width=8,
+                description=f"utilisation under {idle} % right now",
+            ),
+            PanelSpec(
+                "Cluster GPU cost (USD/h)",
+                (Query(f"sum({q.TEAM_COST}) or vector(0)", "USD/h"),),
+                "currencyUSD",
+                kind="stat",
+                width=8,
+            ),
+        ),
+    )
+    queue_sel = {"cluster_queue": one_of(queues)} if queues else {}
+    per_queue = f"sum {by(['cluster_queue'])}"
+    queues_row = RowSpec(
+        "Kueue",
+        (
+            PanelSpec(
+                "Pending workloads per ClusterQueue",
+                tuple(Query(q.pending(queue), queue) for queue in queues),
+            ),
+            PanelSpec(
+                "Admitted active workloads per ClusterQueue",
+                tuple(Query(q.admitted(queue), queue) for queue in queues),
+            ),
+            PanelSpec(
+                "GPU quota usage per ClusterQueue (used / nominal)",
+                (
+                    Query(
+                        f"{per_queue} ({selector(q.GPU_ALLOCATED, queue_sel)}) "
+                        f"/ {per_queue} ({selector(q.GPU_QUOTA, queue_sel)})",
+                        "{{cluster_queue}}",
+                    ),
+                ),
+                "percentunit",
+                description="over 100 % means the queue borrows from its cohort",
+            ),
+            PanelSpec(
+                "GPU cost per team (USD/h)",
+                (Query(selector(q.TEAM_COST, queue_sel), "{{cluster_queue}}"),),
+                "currencyUSD",
+                description="allocated GPUs x the flavor's hourlyCost from the spec",
+            ),
+        ),
+    )
+    return DashboardSpec(
+        dashboard_uid(cluster.name, "gpu"),
+        f"GPU platform / {cluster.name}",
+        ("platformc", "gpu", cluster.name),
+        (gpus, queues_row, *_serving_rows(cluster, None)),
+    )
+
+
+def team_dashboard(cluster: ClusterModel, team: TeamOnCluster) -> DashboardSpec:
+    queue = q.queue_of(team)
+    idle = cluster.platform.spec.alerts.idleGpuUtilPercent
+    gpus = RowSpec(
+        "GPUs and quota",
+        (
+            PanelSpec(
+                "GPU utilisation", (Query(q.team_gpu_util(team), "{{exported_namespace}}"),), "percent"
+            ),
+            PanelSpec(
+                "GPU memory used", (Query(q.team_gpu_memory(team), "{{exported_namespace}}"),), "bytes"
+            ),
+            PanelSpec(
+                "Allocated GPUs vs nominal quota per flavor",
+                (
+                    Query(q.team_allocated(team), "allocated {{flavor}}"),
+                    Query(q.team_quota(team), "quota {{flavor}}"),
+                ),
+            ),
+            PanelSpec(
+                "Pending and admitted workloads",
+                (
+                    Query(q.pending_by_status(queue), "pending {{status}}"),
+                    Query(q.admitted(queue), "admitted"),
+                ),
+            ),
+            PanelSpec(
+                "GPUs idle right now",
+                (Query(f"count({q.idle_gpus(team, idle)}) or vector(0)", "idle"),),
+                kind="stat",
+                width=8,
+                description=f"bound to a pod of the team and under {idle} % utilisation",
+            ),
+            PanelSpec(
+                "GPU cost (USD/h)",
+                (Query(f"sum({q.team_cost(team)}) or vector(0)", "USD/h"),),
+                "currencyUSD",
+                kind="stat",
+                width=8,
+            ),
+            PanelSpec(
+                "GPU cost (USD/day at this rate)",
+                (Query(f"24 * (sum({q.team_cost(team)}) or vector(0))", "USD/day"),),
+                "currencyUSD",
+                kind="stat",
+                width=8,
+            ),
+        ),
+    )
+    return DashboardSpec(
+        dashboard_uid(cluster.name, team.name),
+        f"Team {team.name} / {cluster.name}",
+        ("platformc", "team", team.name, cluster.name),
+        (gpus, *_serving_rows(cluster, team.name)),
+    )
+
+
+def dashboards(cluster: ClusterModel) -> list[DashboardSpec]:
+    return [cluster_dashboard(cluster), *(team_dashboard(cluster, t) for t in cluster.teams)]

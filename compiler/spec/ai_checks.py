@@ -1,0 +1,61 @@
+"""Semantic checks for the AI stack: what GPU sharing, DRA and KServe Standard mode can and
+cannot do. Same error style as spec/checks.py: what is wrong (expected …) at the line to change."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from compiler.errors import SpecError
+from compiler.spec.build import PlatformModel
+from compiler.spec.models import TimeSlicingSharing
+from compiler.spec.serving_runtimes import KSERVE_RUNTIMES, runtimes_for
+
+
+def check_dra_sharing(model: PlatformModel) -> Iterator[SpecError]:
+    """Time-slicing replicas are a device-plugin setting; the DRA driver hands out whole devices."""
+    for name, cluster in model.clusters.items():
+        if cluster.spec.gpuAllocation != "dra":
+            continue
+        for i, pool in enumerate(cluster.spec.nodePools):
+            flavor = model.flavors.get(pool.flavor)
+            if flavor is not None and isinstance(flavor.spec.sharing, TimeSlicingSharing):
+                yield SpecError(
+                    model.locate("Cluster", name, ("spec", "nodePools", i, "flavor")),
+                    f"GPUFlavor '{pool.flavor}' uses time-slicing, which the device plugin implements, "
+                    f"but cluster '{name}' allocates GPUs with dra (expected a flavor with sharing "
+                    "exclusive or mig here, or gpuAllocation: device-plugin)",
+                )
+
+
+def check_serving_models(model: PlatformModel) -> Iterator[SpecError]:
+    for name, path in model.serving_paths.items():
+        spec = path.spec
+        if spec.replicas.min == 0:
+            yield SpecError(
+                model.locate("ServingPath", name, ("spec", "replicas", "min")),
+                "replicas.min 0 (scale to zero) is not possible: KServe runs in Standard mode, where the "
+                "HorizontalPodAutoscaler keeps at least one replica (expected replicas.min >= 1)",
+            )
+        runtime = spec.model.runtime
+        if runtime is not None and runtime not in KSERVE_RUNTIMES:
+            yield SpecError(
+                model.locate("ServingPath", name, ("spec", "model", "runtime")),
+                f"unknown serving runtime '{runtime}' (expected a ClusterServingRuntime the KServe install "
+                f"provides: {', '.join(KSERVE_RUNTIMES)})",
+            )
+        elif runtime is not None and spec.model.format not in KSERVE_RUNTIMES[runtime]:
+            yield SpecError(
+                model.locate("ServingPath", name, ("spec", "model", "format")),
+                f"runtime '{runtime}' does not serve model format '{spec.model.format}' "
+                f"(expected one of: {', '.join(KSERVE_RUNTIMES[runtime])})",
+            )
+        elif runtime is None and not runtimes_for(spec.model.format):
+            formats = sorted({f for fs in KSERVE_RUNTIMES.values() for f in fs})
+            yield SpecError(
+                model.locate("ServingPath", name, ("spec", "model", "format")),
+                f"no serving runtime serves model format '{spec.model.format}' "
+                f"(expected one of: {', '.join(formats)})",
+            )
+
+
+AI_CHECKS = (check_dra_sharing, check_serving_models)
