@@ -1,7 +1,8 @@
 """The example platform compiled with a stand-in AI stack, for the cross-object check tests.
 
-Until the real Kueue/KServe/DRA components are in COMPONENTS, this component adds the same
-kinds of objects (shaped after the upstream CRD schemas in ../shared/schemas/crds): two
+The real Kueue/KServe/DRA components are in COMPONENTS; this component adds objects they do
+not emit (a GPU Deployment with a DRA claim, a Flux HelmRelease per chart on both engines,
+explicit operator namespaces) and a second provider of each CRD group, all (shaped after the upstream CRD schemas in ../shared/schemas/crds): two
 charts that install CRDs, Kueue and KServe custom resources, DRA objects on Kubernetes
 >= 1.34 and a GPU Deployment in a team namespace. Names start with "fixture" so they never
 collide with what the real components emit once they land.

@@ -114,12 +114,21 @@ SECRET = {
     "metadata": {"name": "db-password", "namespace": "ai-research"},
     "stringData": {"password": "hunter2"},
 }
-RULE = {
-    "apiVersion": "monitoring.coreos.com/v1",
-    "kind": "PrometheusRule",
-    "metadata": {"name": "gpu-alerts", "namespace": "ai-research"},
-    "spec": {"groups": []},
+# Cilium is not part of the platform: no chart in the tree installs cilium.io CRDs.
+CILIUM_POLICY = {
+    "apiVersion": "cilium.io/v2",
+    "kind": "CiliumNetworkPolicy",
+    "metadata": {"name": "l7-allow", "namespace": "ai-research"},
+    "spec": {"endpointSelector": {}},
 }
+
+def same_wave_as_chart(tree: Path) -> None:
+    """Give the real Kueue config Application the wave of the Application with the kueue chart."""
+    chart_app = yaml.safe_load((tree / f"{A}/apps/application-prod-us-east-kueue.yaml").read_text())
+    wave = chart_app["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"]
+    edit(f"{A}/apps/application-prod-us-east-kueue-config.yaml",
+         setter("metadata", "annotations", "argocd.argoproj.io/sync-wave", value=wave))(tree)
+
 
 MUTATIONS = [
     # --- schema: fields, types, versions
@@ -196,13 +205,11 @@ MUTATIONS = [
              setter("spec", "sourceRef", "name", value="platfrom")),
              ("reference", "Kustomization", "flux-system", "network", "$.spec.sourceRef.name")),
     Mutation("HelmRelease chartRef to a missing OCIRepository",
-             edit(f"{F_AI}/flux-system/helmrelease-fixture-kueue.yaml", setter("spec", "chartRef", "name", value="kueue")),
+             edit(f"{F_AI}/flux-system/helmrelease-fixture-kueue.yaml", setter("spec", "chartRef", "name", value="no-such-repo")),
              ("reference", "HelmRelease", "flux-system", "fixture-kueue", "$.spec.chartRef.name")),
     # --- ordering
-    Mutation("custom resources moved into the wave of their CRD's chart",
-             edit(f"{A}/apps/application-prod-us-east-fixture-ai-config.yaml",
-                  setter("metadata", "annotations", "argocd.argoproj.io/sync-wave", value="1")),
-             ("ordering", "Application", "argocd", "prod-us-east-fixture-ai-config", WAVE)),
+    Mutation("custom resources moved into the wave of their CRD's chart", same_wave_as_chart,
+             ("ordering", "Application", "argocd", "prod-us-east-kueue-config", WAVE)),
     Mutation("custom resources moved into an earlier wave than their CRD's chart",
              edit(f"{A}/apps/application-prod-us-east-fixture-ai-config.yaml",
                   setter("metadata", "annotations", "argocd.argoproj.io/sync-wave", value="-1")),
@@ -213,8 +220,9 @@ MUTATIONS = [
     Mutation("Flux Kustomization whose dependsOn lost the chart unit",
              edit(f"{F}/apps/kustomization-fixture-ai-config.yaml", setter("spec", "dependsOn", value=[{"name": "tenancy"}])),
              ("ordering", "Kustomization", "flux-system", "fixture-ai-config", "$.spec.dependsOn")),
-    Mutation("custom resource of a group no chart installs", add(f"{NET}/prometheusrule-gpu-alerts.yaml", RULE),
-             ("ordering", "PrometheusRule", "ai-research", "gpu-alerts", "$.apiVersion")),
+    Mutation("custom resource of a group no chart installs",
+             add(f"{NET}/ciliumnetworkpolicy-l7-allow.yaml", CILIUM_POLICY),
+             ("ordering", "CiliumNetworkPolicy", "ai-research", "l7-allow", "$.apiVersion")),
     Mutation("sync-wave that is not a number", edit(f"{A}/apps/application-prod-us-east-network.yaml",
              setter("metadata", "annotations", "argocd.argoproj.io/sync-wave", value="early")),
              ("ordering", "Application", "argocd", "prod-us-east-network", WAVE)),
