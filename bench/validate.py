@@ -26,7 +26,7 @@ sys.path.insert(0, str(REPO_ROOT))
 
 import yaml  # noqa: E402
 
-from compiler.validate import SchemaRegistry, validate_objects, validate_tree  # noqa: E402
+from compiler.validate import DEFAULT_CHECKS, ObjectSet, SchemaRegistry, validate_objects, validate_tree  # noqa: E402
 
 CLUSTERS = (("prod-us-east", "1.34"), ("prod-eu-west", "1.34"), ("staging", "1.33"), ("dev", "1.33"))
 Obj = dict[str, Any]
@@ -164,7 +164,7 @@ def team_objects(team: str, cluster: str) -> list[Obj]:
                 "annotations": {"argocd.argoproj.io/sync-wave": "20"},
             },
             "spec": {
-                "project": team,
+                "project": "default",
                 "source": {
                     "repoURL": "https://github.com/acme/ai-platform.git",
                     "targetRevision": "main",
@@ -181,14 +181,54 @@ def team_objects(team: str, cluster: str) -> list[Obj]:
     return objects
 
 
+def cluster_objects(cluster: str) -> list[tuple[str, Obj]]:
+    """(folder, object) each cluster needs once so that references and ordering resolve:
+    the Kueue chart's Application (wave 0), and a later Application for the shared Kueue objects."""
+
+    def app(name: str, wave: str, source: Obj) -> Obj:
+        return {
+            "apiVersion": "argoproj.io/v1alpha1",
+            "kind": "Application",
+            "metadata": {
+                "name": name,
+                "namespace": "argocd",
+                "annotations": {"argocd.argoproj.io/sync-wave": wave},
+            },
+            "spec": {
+                "project": "default",
+                "source": source,
+                "destination": {"server": "https://kubernetes.default.svc", "namespace": "kueue-system"},
+            },
+        }
+
+    kueue = {"repoURL": "registry.k8s.io/kueue/charts", "chart": "kueue", "targetRevision": "0.19.2"}
+    config = {"repoURL": "https://github.com/acme/ai-platform.git", "path": f"generated/{cluster}/platform"}
+    api = "kueue.x-k8s.io/v1beta2"
+    return [
+        ("apps", app("kueue", "0", kueue)),
+        ("apps", app("platform-config", "10", config)),
+        ("platform", {"apiVersion": api, "kind": "Cohort", "metadata": {"name": "enterprise-ai-pool"}}),
+        *(
+            ("platform", {"apiVersion": api, "kind": "ResourceFlavor", "metadata": {"name": flavor}})
+            for flavor in ("h100", "a100")
+        ),
+    ]
+
+
 def object_set(count: int) -> Iterator[tuple[str, str, str, Obj]]:
     """`count` (cluster, version, file, object) tuples, every object a fresh dict."""
     made = 0
     team_no = 0
+    for cluster, version in CLUSTERS:
+        for folder, obj in cluster_objects(cluster):
+            kind = obj["kind"].lower()
+            yield cluster, version, f"{cluster}/{folder}/{kind}-{obj['metadata']['name']}.yaml", obj
+            made += 1
     while True:
         cluster, version = CLUSTERS[team_no % len(CLUSTERS)]
         team = f"team-{team_no:05d}"
-        for obj in team_objects(team, cluster):
+        # The team's Application first, so a set cut off mid-team still syncs every file.
+        for obj in sorted(team_objects(team, cluster), key=lambda o: o["kind"] != "Application"):
             kind = obj["kind"].lower()
             yield cluster, version, f"{cluster}/teams/{team}/{kind}-{obj['metadata']['name']}.yaml", obj
             made += 1
@@ -245,12 +285,23 @@ def main(argv: list[str] | None = None) -> int:
         registry.validate(obj, version, file)
     schema_s = time.perf_counter() - t0
 
+    whole = ObjectSet()
+    for cluster, version, file, obj in objects:
+        whole.add(cluster, version, file, obj)
+    t0 = time.perf_counter()
+    check_findings = [f for check in DEFAULT_CHECKS for f in check(whole)]
+    checks_s = time.perf_counter() - t0
+
     n = len(objects)
     print(f"objects:            {n}  ({', '.join(f'{k} {v}' for k, v in sorted(kinds.items()))})")
     print(f"build set:          {build_s:.3f} s")
     print(f"validate (cold):    {cold_s:.3f} s  {n / cold_s:,.0f} objects/s  (incl. schema load + compile)")
     print(f"validate (warm):    {warm_s:.3f} s  {n / warm_s:,.0f} objects/s  (schemas + whole-set checks)")
     print(f"schema only (warm): {schema_s:.3f} s  {n / schema_s:,.0f} objects/s")
+    print(
+        f"whole-set checks:   {checks_s:.3f} s  {n / checks_s:,.0f} objects/s  "
+        f"({len(DEFAULT_CHECKS)} checks: references, ordering, baseline; {len(check_findings)} findings)"
+    )
     print(f"findings:           {len(cold.findings)} (cold), {len(warm.findings)} (warm)")
     print(f"peak RSS:           {peak_rss_mib():.0f} MiB (at start {rss_start:.0f} MiB)")
     if args.tree:

@@ -95,18 +95,28 @@ def compile(
 @click.option("--allow-missing-schemas", is_flag=True, help="A kind with no schema is a warning, not an error.")
 @click.option("--cluster", "clusters", multiple=True, help="Validate only this cluster (repeatable).")
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--skip-check", "skip_checks", multiple=True, metavar="ID",
+              help="Do not report this check (PSB001…PSB008, reference, ordering, duplicate); repeatable.")
 def validate(
     out_dir: Path,
     schema_dirs: tuple[Path, ...],
     allow_missing_schemas: bool,
     clusters: tuple[str, ...],
     output_format: str,
+    skip_checks: tuple[str, ...],
 ) -> None:
-    """Validate a generated tree (hand-edited ones too) against Kubernetes and CRD schemas."""
+    """Validate a generated tree (hand-edited ones too): schemas, references, ordering, security baseline."""
     from compiler.pipeline import validate_existing_tree
+    from compiler.validate import CHECK_IDS
 
+    unknown = sorted(set(skip_checks) - CHECK_IDS)
+    if unknown:
+        raise click.BadParameter(
+            f"unknown check id(s) {', '.join(unknown)} (expected one of: {', '.join(sorted(CHECK_IDS))})",
+            param_hint="--skip-check",
+        )
     try:
-        report = validate_existing_tree(out_dir, schema_dirs, allow_missing_schemas, clusters)
+        report = validate_existing_tree(out_dir, schema_dirs, allow_missing_schemas, clusters, skip_checks)
     except PlatformcError as exc:
         _fail(f"platformc: {exc}", 2)
         return

@@ -8,14 +8,16 @@ Public entry points (the CLI and the compile pipeline call these):
 * `pull_schemas(targets, cache_dir, ...)` to fill a CRD schema cache
 """
 
-from .checks import DEFAULT_CHECKS, Check, ClusterObjects, Entry, ObjectSet, check_duplicates
+from .checks import Check, ClusterObjects, Entry, ObjectSet, check_duplicates
 from .core import UnsupportedKubernetesVersion, supported_versions
+from .defaults import CHECK_IDS, DEFAULT_CHECKS, default_checks
 from .findings import ERROR, WARNING, Finding, Report
 from .pull import DEFAULT_TARGETS, PullOutcome, PullResult, pull_schemas
 from .schemas import SchemaRegistry
 from .tree import iter_tree, validate_objects, validate_tree
 
 __all__ = [
+    "CHECK_IDS",
     "DEFAULT_CHECKS",
     "DEFAULT_TARGETS",
     "ERROR",
@@ -31,6 +33,7 @@ __all__ = [
     "SchemaRegistry",
     "UnsupportedKubernetesVersion",
     "check_duplicates",
+    "default_checks",
     "iter_tree",
     "pull_schemas",
     "supported_versions",

@@ -123,5 +123,3 @@ def check_duplicates(objects: ObjectSet) -> Iterator[Finding]:
                     "duplicate", "$.metadata.name", f"same object is also defined in {first.file}"
                 )
 
-
-DEFAULT_CHECKS: tuple[Check, ...] = (check_duplicates,)

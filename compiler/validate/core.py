@@ -145,3 +145,17 @@ def _rewrite_refs(node: Any, refs: list[str]) -> Any:
     if isinstance(node, list):
         return [_rewrite_refs(item, refs) for item in node]
     return node
+
+
+@cache
+def core_schemas(version: str) -> CoreSchemas:
+    """CoreSchemas of a minor version, loaded once per process (the registry and checks share it)."""
+    return CoreSchemas(normalize_version(version))
+
+
+def builtin_groups(version: str) -> frozenset[str]:
+    """API groups the Kubernetes API server of `version` serves itself ("" is the core group).
+
+    Anything else is a custom resource whose CRD some chart must install first.
+    """
+    return core_schemas(version).groups | {""}

@@ -22,6 +22,7 @@ from .core import (
     DRAFT_2020_12,
     CoreSchemas,
     UnsupportedKubernetesVersion,
+    core_schemas,
     normalize_version,
     split_api_version,
     supported_versions,
@@ -85,7 +86,7 @@ class SchemaRegistry:
     def core(self, kubernetes_version: str) -> CoreSchemas:
         version = self._normalize(kubernetes_version)
         if version not in self._core:
-            self._core[version] = CoreSchemas(version)
+            self._core[version] = core_schemas(version)
         return self._core[version]
 
     def _normalize(self, kubernetes_version: str) -> str:

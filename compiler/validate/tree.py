@@ -18,8 +18,9 @@ from typing import Any
 
 import yaml
 
-from .checks import DEFAULT_CHECKS, Check, ObjectSet
+from .checks import Check, ObjectSet
 from .core import UnsupportedKubernetesVersion
+from .defaults import DEFAULT_CHECKS
 from .findings import ERROR, WARNING, Finding, Report
 from .schemas import SchemaRegistry
 

@@ -28,3 +28,17 @@ def crds_dir() -> Path:
 def registry(crds_dir: Path) -> SchemaRegistry:
     """One registry for the session: compiled validators are cached, as in real use."""
     return SchemaRegistry([crds_dir])
+
+
+@pytest.fixture(scope="session")
+def example_tree(tmp_path_factory: pytest.TempPathFactory, crds_dir: Path) -> Path:
+    """platform-spec/ compiled (with the stand-in AI stack) once per session; tests copy it."""
+    from ai_fixture import SPEC_DIR, WITH_AI, use_components
+
+    from compiler.pipeline import compile_platform
+
+    out = tmp_path_factory.mktemp("example") / "generated"
+    with pytest.MonkeyPatch.context() as mp:
+        use_components(mp, WITH_AI)
+        compile_platform(SPEC_DIR, out, schema_dirs=[crds_dir])
+    return out

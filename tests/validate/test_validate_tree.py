@@ -19,6 +19,10 @@ from compiler.validate import (
     validate_tree,
 )
 
+# These trees are small hand-made samples for the schema engine; the cross-object checks
+# (references, ordering, baseline) have their own tests over complete generated trees.
+SCHEMA_ONLY = (check_duplicates,)
+
 
 def write(path: Path, *docs: dict[str, Any]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -50,7 +54,7 @@ def make_tree(out: Path) -> None:
 def test_valid_tree_passes(tmp_path: Path, crds_dir: Path) -> None:
     make_tree(tmp_path)
     # The DeviceClass is only on the 1.34 cluster; the 1.31 cluster would not know it.
-    report = validate_tree(tmp_path, [crds_dir])
+    report = validate_tree(tmp_path, [crds_dir], checks=SCHEMA_ONLY)
     assert report.findings == []
     assert report.ok
     assert report.objects == 6
@@ -63,7 +67,7 @@ def test_errors_name_file_object_and_field(tmp_path: Path, crds_dir: Path) -> No
     bad["spec"]["bogus"] = 1
     write(tmp_path / "prod-us-east" / "teams" / "ai-research" / "networkpolicy-allow-dns.yaml", bad)
     write(tmp_path / "staging-eu" / "dra" / "deviceclass-h100.yaml", device_class())
-    report = validate_tree(tmp_path, [crds_dir])
+    report = validate_tree(tmp_path, [crds_dir], checks=SCHEMA_ONLY)
     assert not report.ok
     assert [f.format() for f in report.errors] == [
         "prod-us-east/teams/ai-research/networkpolicy-allow-dns.yaml: NetworkPolicy ai-research/allow-dns: "
@@ -79,7 +83,7 @@ def test_yaml_syntax_error_has_file_and_line(tmp_path: Path, crds_dir: Path) -> 
     broken.write_text(
         "apiVersion: v1\nkind: ResourceQuota\nmetadata:\n  name: q\n  labels: {a: b\nspec: {}\n"
     )
-    report = validate_tree(tmp_path, [crds_dir])
+    report = validate_tree(tmp_path, [crds_dir], checks=SCHEMA_ONLY)
     [finding] = report.errors
     assert finding.check == "yaml"
     assert finding.file == "prod-us-east/teams/ai-research/resourcequota.yaml"
@@ -94,7 +98,7 @@ def test_multi_document_files_and_non_objects(tmp_path: Path, crds_dir: Path) ->
     (prod / "all.yaml").write_text(
         yaml.safe_dump_all([namespace("a"), None, namespace("b")]) + "---\n- just\n- a list\n"
     )
-    report = validate_tree(tmp_path, [crds_dir])
+    report = validate_tree(tmp_path, [crds_dir], checks=SCHEMA_ONLY)
     assert report.objects == 2
     assert [(f.check, f.file) for f in report.errors] == [("object", "prod/all.yaml")]
 
@@ -102,13 +106,13 @@ def test_multi_document_files_and_non_objects(tmp_path: Path, crds_dir: Path) ->
 def test_missing_schema_is_error_or_warning_when_allowed(tmp_path: Path) -> None:
     make_tree(tmp_path)
     # Without the CRD catalog the Kueue objects have no schema.
-    strict = validate_tree(tmp_path, [])
+    strict = validate_tree(tmp_path, [], checks=SCHEMA_ONLY)
     assert {(f.check, f.kind) for f in strict.errors} == {
         ("missing-schema", "ClusterQueue"),
         ("missing-schema", "LocalQueue"),
     }
     assert not strict.ok
-    allowed = validate_tree(tmp_path, [], allow_missing_schemas=True)
+    allowed = validate_tree(tmp_path, [], checks=SCHEMA_ONLY, allow_missing_schemas=True)
     assert allowed.ok
     assert allowed.errors == []
     assert {(f.severity, f.check, f.kind) for f in allowed.warnings} == {
@@ -120,20 +124,20 @@ def test_missing_schema_is_error_or_warning_when_allowed(tmp_path: Path) -> None
 def test_cluster_without_metadata_file_uses_default_version_and_warns(tmp_path: Path, crds_dir: Path) -> None:
     legacy = cluster(tmp_path, "legacy", None)
     write(legacy / "dra" / "deviceclass.yaml", device_class())
-    report = validate_tree(tmp_path, [crds_dir])
+    report = validate_tree(tmp_path, [crds_dir], checks=SCHEMA_ONLY)
     assert report.ok  # default version 1.34 knows resource.k8s.io/v1
     [warning] = report.warnings
     assert (warning.check, warning.file) == ("cluster", "legacy/platformc-cluster.json")
-    older = validate_tree(tmp_path, [crds_dir], default_kubernetes_version="1.31")
+    older = validate_tree(tmp_path, [crds_dir], checks=SCHEMA_ONLY, default_kubernetes_version="1.31")
     assert [f.check for f in older.errors] == ["missing-schema"]
 
 
 def test_cluster_filter(tmp_path: Path, crds_dir: Path) -> None:
     make_tree(tmp_path)
-    report = validate_tree(tmp_path, [crds_dir], clusters=["staging-eu"])
+    report = validate_tree(tmp_path, [crds_dir], checks=SCHEMA_ONLY, clusters=["staging-eu"])
     assert report.clusters == ["staging-eu"]
     assert report.objects == 1
-    unknown = validate_tree(tmp_path, [crds_dir], clusters=["nope"])
+    unknown = validate_tree(tmp_path, [crds_dir], checks=SCHEMA_ONLY, clusters=["nope"])
     assert [f.message for f in unknown.errors] == [f"no cluster 'nope' in {tmp_path}"]
 
 
@@ -141,7 +145,7 @@ def test_unsupported_cluster_version_is_one_clear_error(tmp_path: Path, crds_dir
     old = cluster(tmp_path, "ancient", "1.19")
     write(old / "a.yaml", namespace("a"))
     write(old / "b.yaml", namespace("b"))
-    [finding] = validate_tree(tmp_path, [crds_dir]).errors
+    [finding] = validate_tree(tmp_path, [crds_dir], checks=SCHEMA_ONLY).errors
     assert finding.check == "kubernetes-version"
     assert "'1.19' is not supported" in finding.message
     assert "1.34" in finding.message
@@ -153,7 +157,7 @@ def test_validate_objects_in_memory_and_duplicates(registry: SchemaRegistry) -> 
         ("prod", "1.34", "prod/extra/namespace-a.yaml", namespace("a")),
         ("dev", "1.34", "dev/teams/a/namespace.yaml", namespace("a")),  # other cluster: fine
     ]
-    report = validate_objects(objects, registry)
+    report = validate_objects(objects, registry, checks=SCHEMA_ONLY)
     [dup] = report.errors
     assert (dup.check, dup.file, dup.name) == ("duplicate", "prod/teams/a/namespace.yaml", "a")
     assert "prod/extra/namespace-a.yaml" in dup.message
@@ -186,8 +190,8 @@ def test_report_json_is_sorted_and_stable(tmp_path: Path, crds_dir: Path) -> Non
             tmp_path / "prod-us-east" / name,
             {"apiVersion": "example.com/v1", "kind": "W", "metadata": {"name": name}},
         )
-    first = validate_tree(tmp_path, [crds_dir]).to_json()
-    second = validate_tree(tmp_path, [crds_dir]).to_json()
+    first = validate_tree(tmp_path, [crds_dir], checks=SCHEMA_ONLY).to_json()
+    second = validate_tree(tmp_path, [crds_dir], checks=SCHEMA_ONLY).to_json()
     assert first == second
     data = json.loads(first)
     assert [f["file"] for f in data["findings"]] == [

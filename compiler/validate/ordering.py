@@ -1,0 +1,198 @@
+"""Ordering: every custom resource syncs after the unit that installs its CRD.
+
+Rule. An object whose API group the Kubernetes API server does not serve itself (derived
+from kubernetes-validate's definitions for the cluster's version) is a custom resource.
+Its group must be provided by
+- a Helm chart that installs CRDs of that group (`CHART_CRD_GROUPS`, keyed by chart name),
+- a CustomResourceDefinition object in the tree, or
+- the GitOps engine itself (argoproj.io on Argo CD clusters, *.toolkit.fluxcd.io on Flux
+  clusters; the engine is recognised by the Applications or Kustomizations in the tree),
+and the unit syncing the custom resource must run after the unit providing the group:
+- Argo CD: the Application whose git path holds the file has a higher sync-wave than an
+  Application with a providing chart source (or holding the CRD object);
+- Flux: the Kustomization whose path holds the file depends on (transitively) the
+  Kustomization that holds the HelmRelease of the providing chart (or the CRD object).
+Findings use check id "ordering".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+from .checks import ClusterObjects, Entry, ObjectSet
+from .core import UnsupportedKubernetesVersion, builtin_groups
+from .findings import Finding
+from .gitops import (
+    ARGO_GROUP,
+    CRD_GROUP,
+    FLUX_GROUP_SUFFIX,
+    HELM_GROUP,
+    SOURCE_GROUP,
+    WAVE_PATH,
+    ClusterLayout,
+    SyncUnit,
+    layout,
+)
+
+CHECK = "ordering"
+
+# API groups whose CRDs each chart installs, for trees read back from disk (compile also
+# knows them from the components' HelmChart.crd_groups and merges both).
+CHART_CRD_GROUPS: dict[str, frozenset[str]] = {
+    "gpu-operator": frozenset({"nvidia.com"}),
+    "dra-driver-nvidia-gpu": frozenset({"resource.nvidia.com"}),
+    "nvidia-dra-driver-gpu": frozenset(
+        {"resource.nvidia.com"}
+    ),  # the chart's name before it moved to kubernetes-sigs
+    "kueue": frozenset({"kueue.x-k8s.io"}),
+    "kserve-crd": frozenset({"serving.kserve.io"}),
+    "kube-prometheus-stack": frozenset({"monitoring.coreos.com"}),
+    "prometheus-operator-crds": frozenset({"monitoring.coreos.com"}),
+    "grafana-operator": frozenset({"grafana.integreatly.org"}),
+    "argo-cd": frozenset({"argoproj.io"}),
+    "cert-manager": frozenset({"cert-manager.io", "acme.cert-manager.io"}),
+}
+
+ENGINE_GROUPS: dict[str, Callable[[str], bool]] = {
+    "argocd": lambda group: group == ARGO_GROUP,
+    "flux": lambda group: group.endswith(FLUX_GROUP_SUFFIX),
+}
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _flux_chart_name(cluster: ClusterObjects, release: Entry) -> str | None:
+    """Chart name of a HelmRelease: spec.chart.spec.chart, or the last path segment of its OCIRepository."""
+    spec = _dict(release.obj.get("spec"))
+    chart = _dict(_dict(spec.get("chart")).get("spec")).get("chart")
+    if isinstance(chart, str) and chart:
+        return chart
+    ref = _dict(spec.get("chartRef"))
+    if ref.get("kind") == "OCIRepository" and isinstance(ref.get("name"), str):
+        namespace = ref.get("namespace") if isinstance(ref.get("namespace"), str) else release.namespace
+        repo = cluster.get(SOURCE_GROUP, "OCIRepository", ref["name"], namespace)
+        url = _dict(repo.obj.get("spec")).get("url") if repo is not None else None
+        if isinstance(url, str) and url:
+            return url.rstrip("/").rsplit("/", 1)[-1]
+    return None
+
+
+class Providers:
+    """Which units provide which API groups in one cluster."""
+
+    def __init__(
+        self, cluster: ClusterObjects, tree: ClusterLayout, chart_groups: Mapping[str, frozenset[str]]
+    ):
+        self.by_group: dict[str, list[tuple[SyncUnit | None, str]]] = {}  # group -> (unit, what provides it)
+        for unit in tree.units:
+            for chart in unit.charts:
+                for group in chart_groups.get(chart, ()):
+                    self.by_group.setdefault(group, []).append((unit, f"chart {chart}"))
+        for release in cluster.of_kind(HELM_GROUP, "HelmRelease"):
+            chart = _flux_chart_name(cluster, release)
+            for group in chart_groups.get(chart or "", ()):
+                self.by_group.setdefault(group, []).append(
+                    (tree.unit_of(release), f"chart {chart} (HelmRelease {release.name})")
+                )
+        for crd in cluster.of_kind(CRD_GROUP, "CustomResourceDefinition"):
+            group = _dict(crd.obj.get("spec")).get("group")
+            if isinstance(group, str):
+                self.by_group.setdefault(group, []).append(
+                    (tree.unit_of(crd), f"CustomResourceDefinition {crd.name}")
+                )
+
+
+def _describe(unit: SyncUnit) -> str:
+    return f"{unit.entry.kind} {unit.entry.name}"
+
+
+def ordering_check(
+    chart_groups: Mapping[str, frozenset[str]] = CHART_CRD_GROUPS,
+) -> Callable[[ObjectSet], Iterator[Finding]]:
+    """The ordering Check, with the chart → CRD groups table to use."""
+
+    def check_ordering(objects: ObjectSet) -> Iterator[Finding]:
+        for cluster in objects.clusters.values():
+            yield from _check_cluster(cluster, chart_groups)
+
+    return check_ordering
+
+
+def _check_cluster(cluster: ClusterObjects, chart_groups: Mapping[str, frozenset[str]]) -> Iterator[Finding]:
+    try:
+        builtin = builtin_groups(cluster.kubernetes_version)
+    except UnsupportedKubernetesVersion:
+        return  # schema validation already reports the version
+    tree = layout(cluster)
+    preinstalled = [ENGINE_GROUPS[e] for e in tree.engines]
+    providers = Providers(cluster, tree, chart_groups)
+    for unit in tree.units:
+        if unit.wave_error:
+            yield unit.entry.finding(CHECK, WAVE_PATH, unit.wave_error)
+    # (unit entry id, group) -> custom resources it syncs too early, reported once per pair
+    late: dict[tuple[int, str], tuple[SyncUnit, list[Entry], list[tuple[SyncUnit | None, str]]]] = {}
+    for entry in cluster.entries:
+        group = entry.group
+        if group in builtin or not entry.kind or any(pre(group) for pre in preinstalled):
+            continue
+        offers = providers.by_group.get(group)
+        if not offers:
+            known = sorted(c for c, g in chart_groups.items() if group in g)
+            yield entry.finding(
+                CHECK,
+                "$.apiVersion",
+                f"no chart in this tree installs CRDs for group {group} "
+                f"(charts known to install them: {', '.join(known) or 'none'})",
+            )
+            continue
+        unit = tree.unit_of(entry)
+        if unit is None:
+            yield entry.finding(CHECK, "$", "no Application or Kustomization in this tree syncs this file")
+            continue
+        if not any(_before(tree, provider, unit) for provider, _ in offers):
+            late.setdefault((id(unit.entry), group), (unit, [], offers))[1].append(entry)
+    for (_, group), (unit, entries, offers) in late.items():
+        yield _late_finding(unit, group, entries, offers)
+
+
+def _before(tree: ClusterLayout, provider: SyncUnit | None, unit: SyncUnit) -> bool:
+    if provider is None or provider is unit:
+        return False
+    if unit.engine == "argocd" and provider.engine == "argocd":
+        return provider.wave < unit.wave
+    if unit.engine == "flux":
+        return any(dep is provider for dep in tree.flux_dependencies(unit))
+    return False
+
+
+def _late_finding(
+    unit: SyncUnit, group: str, entries: list[Entry], offers: list[tuple[SyncUnit | None, str]]
+) -> Finding:
+    first = min(entries, key=lambda e: (e.file or "", e.kind, e.namespace or "", e.name))
+    ident = f"{first.namespace}/{first.name}" if first.namespace else first.name
+    what = f"{first.kind} {ident} ({first.file})"
+    if len(entries) > 1:
+        what += f" and {len(entries) - 1} more object(s) of group {group}"
+    sources = sorted(
+        f"{how} in {_describe(p)}" + (f" (wave {p.wave})" if p.engine == "argocd" else "")
+        for p, how in offers
+        if p is not None
+    ) or sorted(how for _, how in offers)
+    if unit.engine == "argocd":
+        return unit.entry.finding(
+            CHECK,
+            WAVE_PATH,
+            f"syncs {what} in wave {unit.wave}, not after {'; '.join(sources)}, "
+            f"which installs the CRDs of {group}",
+        )
+    return unit.entry.finding(
+        CHECK,
+        "$.spec.dependsOn",
+        f"syncs {what} but does not depend on {'; '.join(sources)}, which installs the CRDs of {group}",
+    )
+
+
+check_ordering = ordering_check()

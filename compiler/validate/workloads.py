@@ -1,0 +1,109 @@
+"""Where pods hide inside objects: pod specs and containers of workload kinds.
+
+Several checks (privileged containers, image tags, GPU limits, claim references) need
+every container an object will run, wherever the kind nests its pod template. One table
+here keeps them in agreement.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from .checks import Entry
+
+Path = tuple[str | int, ...]
+
+# (group, kind) -> path of the PodSpec inside the object
+POD_SPEC_PATHS: dict[tuple[str, str], Path] = {
+    ("", "Pod"): ("spec",),
+    ("", "ReplicationController"): ("spec", "template", "spec"),
+    ("", "PodTemplate"): ("template", "spec"),
+    ("apps", "Deployment"): ("spec", "template", "spec"),
+    ("apps", "DaemonSet"): ("spec", "template", "spec"),
+    ("apps", "StatefulSet"): ("spec", "template", "spec"),
+    ("apps", "ReplicaSet"): ("spec", "template", "spec"),
+    ("batch", "Job"): ("spec", "template", "spec"),
+    ("batch", "CronJob"): ("spec", "jobTemplate", "spec", "template", "spec"),
+    # KServe runtimes carry a PodSpec-like spec with the serving containers.
+    ("serving.kserve.io", "ServingRuntime"): ("spec",),
+    ("serving.kserve.io", "ClusterServingRuntime"): ("spec",),
+}
+KSERVE = "serving.kserve.io"
+INFERENCE_COMPONENTS = ("predictor", "transformer", "explainer")
+# Keys of a KServe component that are single containers rather than lists of them.
+KSERVE_CONTAINER_KEYS = (
+    "model",
+    "huggingface",
+    "lightgbm",
+    "onnx",
+    "paddle",
+    "pmml",
+    "pytorch",
+    "sklearn",
+    "tensorflow",
+    "triton",
+    "xgboost",
+)
+CONTAINER_LISTS = ("initContainers", "containers", "ephemeralContainers")
+
+
+@dataclass(frozen=True)
+class PodSpec:
+    path: Path
+    spec: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Container:
+    path: Path
+    container: dict[str, Any]
+    pod: PodSpec
+
+
+def _at(obj: Any, path: Path) -> Any:
+    for part in path:
+        if isinstance(part, int):
+            if not isinstance(obj, list) or part >= len(obj):
+                return None
+        elif not isinstance(obj, dict):
+            return None
+        obj = obj[part] if isinstance(part, int) else obj.get(part)
+    return obj
+
+
+def pod_specs(entry: Entry) -> Iterator[PodSpec]:
+    """Every pod spec the object describes (InferenceService: one per component)."""
+    path = POD_SPEC_PATHS.get((entry.group, entry.kind))
+    if path is not None:
+        spec = _at(entry.obj, path)
+        if isinstance(spec, dict):
+            yield PodSpec(path, spec)
+    elif entry.group == KSERVE and entry.kind == "InferenceService":
+        for component in INFERENCE_COMPONENTS:
+            spec = _at(entry.obj, ("spec", component))
+            if isinstance(spec, dict):
+                yield PodSpec(("spec", component), spec)
+
+
+def containers(entry: Entry) -> Iterator[Container]:
+    """Every container of every pod spec, with its JSON path parts."""
+    for pod in pod_specs(entry):
+        for key in CONTAINER_LISTS:
+            items = pod.spec.get(key)
+            if isinstance(items, list):
+                for index, item in enumerate(items):
+                    if isinstance(item, dict):
+                        yield Container((*pod.path, key, index), item, pod)
+        if entry.group == KSERVE and entry.kind == "InferenceService":
+            for key in KSERVE_CONTAINER_KEYS:
+                item = pod.spec.get(key)
+                if isinstance(item, dict):
+                    yield Container((*pod.path, key), item, pod)
+
+
+def resources(container: dict[str, Any], which: str) -> dict[str, Any]:
+    res = container.get("resources")
+    value = res.get(which) if isinstance(res, dict) else None
+    return value if isinstance(value, dict) else {}
