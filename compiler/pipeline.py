@@ -22,7 +22,7 @@ from compiler.packaging import argocd, flux
 from compiler.packaging.common import PlacedObject, object_folder
 from compiler.packaging.units import Unit, order_units
 from compiler.spec.build import PlatformModel, load_platform
-from compiler.validate import Report, SchemaRegistry, default_checks, validate_objects
+from compiler.validate import Report, SchemaRegistry, DEFAULT_CHECKS, validate_objects
 
 DEFAULT_SCHEMA_CACHE = Path(".platformc-cache/schemas")  # where `platformc schemas pull` writes
 
@@ -144,9 +144,9 @@ def validate_builds(builds: Sequence[ClusterBuild], registry: SchemaRegistry) ->
         for b in builds
         for folder, o in b.placed
     )
-    # The components' own chart → CRD group declarations drive the ordering check here.
-    chart_groups = {c.chart: c.crd_groups for b in builds for u in b.units for c in u.charts if c.crd_groups}
-    return validate_objects(objects, registry, allow_missing=True, checks=default_checks(chart_groups))
+    # Packaging stamps each chart's CRD groups on its Application / HelmRelease, so the ordering
+    # check sees here exactly what `platformc validate` sees on disk.
+    return validate_objects(objects, registry, allow_missing=True, checks=DEFAULT_CHECKS)
 
 
 def compile_platform(

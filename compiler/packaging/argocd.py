@@ -12,6 +12,7 @@ from compiler.packaging.common import (
     BOOTSTRAP_DIR,
     PlacedObject,
     component_objects,
+    crd_groups_annotation,
     engine_namespace,
     git_source,
     unit_folder,
@@ -70,7 +71,7 @@ def application(cluster: ClusterModel, unit: Unit) -> KubeObject:
         f"{cluster.name}-{unit.name}",
         engine_namespace(cluster),
         labels={"platformc.dev/cluster": cluster.name, "platformc.dev/unit": unit.name},
-        annotations={WAVE: str(unit.wave)},
+        annotations={WAVE: str(unit.wave), **crd_groups_annotation(unit.charts)},
         finalizers=["resources-finalizer.argocd.argoproj.io"],
         spec=spec,
     )

@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from compiler.cluster_model import ClusterModel
-from compiler.components.base import KubeObject
+from collections.abc import Iterable
+
+from compiler.components.base import HelmChart, KubeObject
 from compiler.packaging.units import Unit
 
 BOOTSTRAP_DIR = "bootstrap"  # applied once by hand; then the engine takes over
@@ -13,6 +15,15 @@ APPS_DIR = "apps"  # one Application / Kustomization per unit
 COMPONENTS_DIR = "components"  # the plain objects each unit syncs
 
 PlacedObject = tuple[str, KubeObject]  # (folder inside the cluster tree, object)
+
+# Stamped on what installs a chart (Argo CD Application, Flux HelmRelease): the API groups whose
+# CRDs it installs, so `platformc validate` can check ordering on a tree without the spec.
+CRD_GROUPS_ANNOTATION = "platformc.dev/crd-groups"
+
+
+def crd_groups_annotation(charts: Iterable[HelmChart]) -> dict[str, str]:
+    groups = sorted({g for chart in charts for g in chart.crd_groups})
+    return {CRD_GROUPS_ANNOTATION: ",".join(groups)} if groups else {}
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from compiler.packaging.common import (
     BOOTSTRAP_DIR,
     PlacedObject,
     component_objects,
+    crd_groups_annotation,
     engine_namespace,
     git_source,
     unit_folder,
@@ -90,7 +91,10 @@ def chart_objects(cluster: ClusterModel, chart: HelmChart) -> list[KubeObject]:
         }
     if chart.values:
         release_spec["values"] = chart.values
-    return [repo, obj(HELM_API, "HelmRelease", chart.release, namespace, spec=release_spec)]
+    release = obj(
+        HELM_API, "HelmRelease", chart.release, namespace, annotations=crd_groups_annotation([chart]), spec=release_spec
+    )
+    return [repo, release]
 
 
 def package(cluster: ClusterModel, units: list[Unit]) -> list[PlacedObject]:

@@ -36,9 +36,10 @@ from .gitops import (
 )
 
 CHECK = "ordering"
+CRD_GROUPS_ANNOTATION = "platformc.dev/crd-groups"  # written by compiler/packaging/common.py
 
-# API groups whose CRDs each chart installs, for trees read back from disk (compile also
-# knows them from the components' HelmChart.crd_groups and merges both).
+# API groups whose CRDs well-known charts install, for trees that lack the
+# platformc.dev/crd-groups annotation packaging stamps on what installs a chart.
 CHART_CRD_GROUPS: dict[str, frozenset[str]] = {
     "gpu-operator": frozenset({"nvidia.com"}),
     "dra-driver-nvidia-gpu": frozenset({"resource.nvidia.com"}),
@@ -80,6 +81,12 @@ def _flux_chart_name(cluster: ClusterObjects, release: Entry) -> str | None:
     return None
 
 
+def _stamped_groups(entry: Entry) -> frozenset[str]:
+    """CRD groups that packaging recorded on an Application or HelmRelease (platformc.dev/crd-groups)."""
+    value = _dict(_dict(entry.obj.get("metadata")).get("annotations")).get(CRD_GROUPS_ANNOTATION)
+    return frozenset(g for g in value.split(",") if g) if isinstance(value, str) else frozenset()
+
+
 class Providers:
     """Which units provide which API groups in one cluster."""
 
@@ -88,12 +95,13 @@ class Providers:
     ):
         self.by_group: dict[str, list[tuple[SyncUnit | None, str]]] = {}  # group -> (unit, what provides it)
         for unit in tree.units:
+            stamped = _stamped_groups(unit.entry)
             for chart in unit.charts:
-                for group in chart_groups.get(chart, ()):
+                for group in chart_groups.get(chart, frozenset()) | stamped:
                     self.by_group.setdefault(group, []).append((unit, f"chart {chart}"))
         for release in cluster.of_kind(HELM_GROUP, "HelmRelease"):
             chart = _flux_chart_name(cluster, release)
-            for group in chart_groups.get(chart or "", ()):
+            for group in chart_groups.get(chart or "", frozenset()) | _stamped_groups(release):
                 self.by_group.setdefault(group, []).append(
                     (tree.unit_of(release), f"chart {chart} (HelmRelease {release.name})")
                 )

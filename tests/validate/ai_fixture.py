@@ -150,8 +150,10 @@ def use_components(monkeypatch: pytest.MonkeyPatch, components: Sequence[Compone
     """Make compile build clusters with `components` (build_cluster binds COMPONENTS at import)."""
     original = pipeline.build_cluster
 
-    def build_cluster(cluster: ClusterModel, _: Sequence[Component] = ()) -> pipeline.ClusterBuild:
-        return original(cluster, tuple(components))
+    def build_cluster(
+        cluster: ClusterModel, _: Sequence[Component] = (), overlays: Overlays | None = None
+    ) -> pipeline.ClusterBuild:
+        return original(cluster, tuple(components), overlays)
 
     monkeypatch.setattr(pipeline, "build_cluster", build_cluster)
 
