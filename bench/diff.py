@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from review_spec import TEAM_QUOTA, team_name, write_spec  # noqa: E402
+from synthetic import write_synthetic_spec  # noqa: E402
 
 from compiler.review.render import render_json, render_markdown, render_text  # noqa: E402
 from compiler.review.run import review  # noqa: E402
@@ -37,13 +37,15 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="platformc-bench-diff-") as tmp:
         root = Path(tmp)
-        write_spec(root / "platform-spec", args.clusters, args.teams)
+        write_synthetic_spec(root / "platform-spec", args.clusters, args.teams, 0, clusters_per_team=None)
         git(root, "init", "-q", "-b", "main")
         git(root, "config", "user.name", "bench")
         git(root, "config", "user.email", "bench@example.com")
         git(root, "add", "-A")
         git(root, "commit", "-q", "-m", "spec")
-        write_spec(root / "platform-spec", args.clusters, args.teams, quotas={team_name(0): TEAM_QUOTA + 4})
+        write_synthetic_spec(
+            root / "platform-spec", args.clusters, args.teams, 0, clusters_per_team=None, quota_bonus={"team-000": 4}
+        )
         start = time.perf_counter()
         result = review(root / "platform-spec", root / "overlays", "HEAD")
         reviewed = time.perf_counter() - start

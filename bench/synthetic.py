@@ -11,6 +11,7 @@ Deterministic: the same arguments give the same files.
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ import yaml
 
 API = "platformc.dev/v1alpha1"
 GPUS_PER_NODE = 8
+HEADROOM_NODES = 1  # per pool, beyond the teams' shares: room for quota_bonus
 FLAVORS: dict[str, dict[str, Any]] = {
     "h100": {
         "product": "NVIDIA-H100-80GB-HBM3",
@@ -69,16 +71,28 @@ def _cluster_flavors(index: int) -> list[str]:
     return ["l40s-shared", "a100-mig-1g10gb", "a100"]
 
 
-def write_synthetic_spec(directory: Path | str, clusters: int, teams: int, serving_paths: int) -> Path:
-    """Write a valid spec with the given numbers of clusters, teams and serving paths; return the dir."""
+def write_synthetic_spec(
+    directory: Path | str,
+    clusters: int,
+    teams: int,
+    serving_paths: int,
+    *,
+    clusters_per_team: int | None = 3,
+    quota_bonus: Mapping[str, int] | None = None,
+) -> Path:
+    """Write a valid spec with the given numbers of clusters, teams and serving paths; return the dir.
+
+    clusters_per_team=None puts every team on every cluster. quota_bonus adds GPUs to a team's
+    quota on each of its clusters and flavors (up to HEADROOM_NODES × 8 units): two specs that
+    differ only there differ by one quota line per cluster, as a review of a quota change would.
+    """
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
+    bonus = quota_bonus or {}
     cluster_names = [f"cluster-{i:03d}" for i in range(clusters)]
     team_names = [f"team-{j:03d}" for j in range(teams)]
-    membership = {
-        t: [cluster_names[(j + k) % clusters] for k in range(min(3, clusters))]
-        for j, t in enumerate(team_names)
-    }
+    per_team = clusters if clusters_per_team is None else min(clusters_per_team, clusters)
+    membership = {t: [cluster_names[(j + k) % clusters] for k in range(per_team)] for j, t in enumerate(team_names)}
     members_of = {c: [t for t in team_names if c in membership[t]] for c in cluster_names}
 
     docs: list[dict[str, Any]] = [
@@ -95,7 +109,7 @@ def write_synthetic_spec(directory: Path | str, clusters: int, teams: int, servi
 
     capacity: dict[tuple[str, str], int] = {}
     for i, name in enumerate(cluster_names):
-        nodes = max(2, -(-len(members_of[name]) // GPUS_PER_NODE))
+        nodes = max(2, -(-len(members_of[name]) // GPUS_PER_NODE)) + HEADROOM_NODES
         pools = []
         for flavor in _cluster_flavors(i):
             pool: dict[str, Any] = {"name": f"{flavor}-pool", "flavor": flavor, "nodes": nodes}
@@ -123,8 +137,9 @@ def write_synthetic_spec(directory: Path | str, clusters: int, teams: int, servi
             index = cluster_names.index(cluster)
             gpus = []
             for flavor in _cluster_flavors(index):
-                share = capacity[(cluster, flavor)] // len(members_of[cluster])
-                quota: dict[str, Any] = {"flavor": flavor, "quota": share}
+                shared = capacity[(cluster, flavor)] - HEADROOM_NODES * GPUS_PER_NODE * UNITS_PER_GPU[flavor]
+                share = shared // len(members_of[cluster])
+                quota: dict[str, Any] = {"flavor": flavor, "quota": share + bonus.get(team, 0)}
                 if j % 2 == 0:
                     quota["borrowingLimit"] = share
                 else:

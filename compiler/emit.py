@@ -20,8 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from compiler import yaml_out
 from compiler.errors import PlatformcError
 
 CLUSTER_INFO_FILE = "platformc-cluster.json"
@@ -30,18 +29,6 @@ TOP_KEYS = ("apiVersion", "kind", "metadata", "spec")
 METADATA_KEYS = ("name", "namespace")
 
 Tree = dict[str, bytes]  # path relative to the output folder → file content
-
-
-class _Dumper(yaml.CSafeDumper):
-    """C-backed emitter (about 3x ruamel's safe dumper); multi-line strings as literal blocks."""
-
-
-def _represent_str(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
-    style = "|" if "\n" in data else None
-    return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
-
-
-_Dumper.add_representer(str, _represent_str)
 
 
 def _sorted(value: Any) -> Any:
@@ -66,8 +53,9 @@ def canonical(obj: Mapping[str, Any]) -> dict[str, Any]:
     return _head_first(body, TOP_KEYS)
 
 
-def dump_yaml(data: Any) -> bytes:
-    return yaml.dump(data, Dumper=_Dumper, sort_keys=False, default_flow_style=False, allow_unicode=True, width=4096).encode()
+def dump_yaml(data: dict[str, Any]) -> bytes:
+    """PyYAML's block style (multi-line strings as literal blocks), written by yaml_out's fast path."""
+    return yaml_out.dump(data).encode()
 
 
 def file_name(obj: Mapping[str, Any]) -> str:

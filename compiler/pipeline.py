@@ -9,6 +9,7 @@ Everything up to emit happens in memory; nothing is written unless every stage p
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from compiler.overlays import OverlayErrors, Overlays, Problems, apply_overlays,
 from compiler.packaging import argocd, flux
 from compiler.packaging.common import PlacedObject, object_folder
 from compiler.packaging.units import Unit, order_units
+from compiler.parallel import map_in_order
 from compiler.spec.build import PlatformModel, load_platform
 from compiler.validate import Report, SchemaRegistry, DEFAULT_CHECKS, validate_objects
 
@@ -59,6 +61,7 @@ class CompileResult:
     files: int = 0
     drift: Drift | None = None
     validation: Report = field(default_factory=Report)
+    seconds: dict[str, float] = field(default_factory=dict)  # per stage: spec, clusters, write
 
 
 def run_components(cluster: ClusterModel, components: Sequence[Component] = COMPONENTS) -> list[tuple[str, ComponentOutput]]:
@@ -120,6 +123,79 @@ def build_model(
     return builds
 
 
+@dataclass(frozen=True)
+class CompiledCluster:
+    """One cluster compiled to files: what emit, diff and publish need, and nothing heavier."""
+
+    info: ClusterInfo
+    tree: Tree
+    objects: int
+    report: Report  # validation of this cluster's objects (empty when not validated)
+
+
+@dataclass(frozen=True)
+class _ClusterFailure:
+    """A per-cluster error carried back from a worker (exceptions with extra state do not pickle)."""
+
+    overlay_problems: Problems | None = None
+    message: str | None = None
+
+
+def compile_model(
+    model: PlatformModel,
+    cluster_names: Sequence[str] = (),
+    *,
+    overlays_dir: Path | None = None,
+    registry: SchemaRegistry | None = None,
+    progress: Progress | None = None,
+    jobs: int | None = None,
+) -> list[CompiledCluster]:
+    """Every selected cluster through components, overlays, packaging, validation (when a registry
+    is given) and rendering, clusters in parallel. Raises OverlayErrors / PlatformcError."""
+    overlays = load_overlays(overlays_dir, model, [c.name for c in COMPONENTS]) if overlays_dir else None
+    clusters = select_clusters(model, cluster_names)
+    if progress:
+        progress(f"compiling {len(clusters)} cluster(s)")
+
+    def one(cluster: ClusterModel) -> CompiledCluster | _ClusterFailure:
+        try:
+            build = build_cluster(cluster, overlays=overlays)
+        except OverlayErrors as exc:
+            return _ClusterFailure(overlay_problems=exc.problems)
+        except PlatformcError as exc:
+            return _ClusterFailure(message=f"cluster '{cluster.name}': {exc}")
+        report = validate_builds([build], registry) if registry is not None else Report()
+        return CompiledCluster(build.info, render_cluster(build.info, build.placed), len(build.placed), report)
+
+    results = map_in_order(one, clusters, jobs)
+    # Overlay problems of every cluster are reported together, after all clusters were tried.
+    problems = overlays.problems if overlays else Problems()
+    compiled: list[CompiledCluster] = []
+    for result in results:
+        if isinstance(result, _ClusterFailure):
+            if result.message:
+                raise PlatformcError(result.message)
+            assert result.overlay_problems is not None
+            problems.merge(result.overlay_problems)
+        else:
+            compiled.append(result)
+    problems.raise_if_any()
+    return compiled
+
+
+def merged_report(clusters: Sequence[CompiledCluster]) -> Report:
+    report = Report()
+    for cluster in clusters:
+        report.add(cluster.report.findings)
+        report.objects += cluster.report.objects
+        report.clusters += cluster.report.clusters
+    return report
+
+
+def merged_tree(clusters: Sequence[CompiledCluster]) -> Tree:
+    return {path: content for cluster in clusters for path, content in cluster.tree.items()}
+
+
 def render(builds: Sequence[ClusterBuild]) -> Tree:
     tree: Tree = {}
     for build in builds:
@@ -163,18 +239,19 @@ def compile_platform(
 
     Raises SpecErrors, ValidationFailed or PlatformcError; in every case nothing is written.
     """
+    started = time.perf_counter()
     registry = schema_registry(schema_dirs)
-    builds = build_platform(spec_dir, cluster_names, progress, overlays_dir)
-    if progress:
-        progress("validating")
-    report = validate_builds(builds, registry)
+    model = load_platform(spec_dir)
+    loaded = time.perf_counter()
+    clusters = compile_model(model, cluster_names, overlays_dir=overlays_dir, registry=registry, progress=progress)
+    compiled = time.perf_counter()
+    report = merged_report(clusters)
     if not report.ok:
         raise ValidationFailed(report)
-    tree = render(builds)
-    names = [b.model.name for b in builds]
-    result = CompileResult(
-        clusters=names, objects=sum(len(b.placed) for b in builds), files=len(tree), validation=report
-    )
+    tree = merged_tree(clusters)
+    names = [c.info.name for c in clusters]
+    result = CompileResult(clusters=names, objects=sum(c.objects for c in clusters), files=len(tree), validation=report)
+    result.seconds = {"spec": loaded - started, "clusters": compiled - loaded}
     full = not cluster_names
     if check:
         result.drift = compare(out_dir, tree, names, prune_others=full)
@@ -182,6 +259,7 @@ def compile_platform(
         if progress:
             progress(f"writing {len(tree)} files to {out_dir}")
         write_tree(out_dir, tree, names, prune_others=full)
+    result.seconds["write"] = time.perf_counter() - compiled
     return result
 
 

@@ -30,7 +30,6 @@ from gitdb.base import IStream
 from compiler import pipeline
 from compiler.emit import Tree, write_tree
 from compiler.errors import PlatformcError
-from compiler.pipeline import ClusterBuild
 from compiler.review.gitrev import RevisionSpecErrors, open_repo, repo_relative, repo_root
 from compiler.review.impact import Impact, compute_impact, money
 from compiler.review.objects import compile_spec
@@ -48,10 +47,6 @@ class PublishError(PlatformcError):
     """Publishing refused or failed; nothing was committed unless the message says so."""
 
 
-def validate_builds(builds: Sequence[ClusterBuild], schema_dirs: Sequence[Path] = ()) -> list[str]:
-    """Problems that must stop a publish, one message each: the same validation compile runs."""
-    report = pipeline.validate_builds(builds, pipeline.schema_registry(schema_dirs))
-    return [f.format() for f in report.errors]
 
 
 @dataclass
@@ -235,8 +230,9 @@ def publish(
 
     if progress:
         progress("compiling")
-    compiled = compile_spec(spec_dir, overlays_dir)
-    problems = validate_builds(compiled.builds, schema_dirs)
+    # The same validation compile runs, so publish commits nothing compile would refuse.
+    compiled = compile_spec(spec_dir, overlays_dir, pipeline.schema_registry(schema_dirs))
+    problems = [f.format() for f in pipeline.merged_report(compiled.clusters).errors]
     if problems:
         raise PublishError("validation failed; nothing was committed:\n" + "\n".join(problems))
 
@@ -249,7 +245,7 @@ def publish(
 
     parent = _ref_commit(repo, ref)
     if branch is None:
-        names = [b.model.name for b in compiled.builds]
+        names = [c.info.name for c in compiled.clusters]
         write_tree(out_dir, compiled.tree, names, prune_others=True)
         tree_sha = _tree_from_disk(repo, out_rel)
     else:

@@ -9,7 +9,7 @@ derive from names, panel ids count up in layout order, keys are sorted at serial
 from __future__ import annotations
 
 import hashlib
-import json
+import orjson
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -134,13 +134,23 @@ def build_dashboard(spec: DashboardSpec) -> dict[str, Any]:
             board = board.with_panel(_panel(panel, panel_id, GridPos(h=h, w=panel.width, x=x, y=y)))
             panel_id, x, height = panel_id + 1, x + panel.width, max(height, h)
         y += height
-    model = json.loads(json.dumps(board.build(), cls=JSONEncoder))
+    model = orjson.loads(orjson.dumps(board.build(), default=_sdk_to_json))
     model["annotations"] = {"list": []}
     return model
 
 
+def _sdk_to_json(value: Any) -> Any:
+    """The SDK's models serialise themselves (what its own JSONEncoder.default does)."""
+    to_json = getattr(value, "to_json", None)
+    if callable(to_json):
+        return to_json()
+    raise TypeError(f"cannot serialise {type(value).__name__}")
+
+
 def to_json(model: dict[str, Any]) -> str:
-    return json.dumps(model, sort_keys=True, indent=2) + "\n"
+    # orjson: the stdlib encoder falls back to pure Python when indenting, and a platform of
+    # 20 clusters x 100 teams has 2,000 dashboards; same layout, UTF-8 instead of \u escapes.
+    return orjson.dumps(model, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS).decode() + "\n"
 
 
 # --- content --------------------------------------------------------------------------------------

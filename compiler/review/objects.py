@@ -17,7 +17,8 @@ from typing import Literal
 import yaml
 
 from compiler.emit import CLUSTER_INFO_FILE, KUSTOMIZATION_FILE, Tree
-from compiler.pipeline import ClusterBuild, build_model, render
+from compiler.pipeline import CompiledCluster, compile_model, merged_tree
+from compiler.validate import SchemaRegistry
 from compiler.spec.build import PlatformModel, load_platform
 
 Change = Literal["added", "removed", "changed"]
@@ -34,15 +35,18 @@ _HEAD = re.compile(
 class Compiled:
     model: PlatformModel
     tree: Tree
-    builds: tuple[ClusterBuild, ...] = ()
+    clusters: tuple[CompiledCluster, ...] = ()
 
 
-def compile_spec(spec_dir: Path, overlays_dir: Path | None = None) -> Compiled:
-    """The spec's typed model and its rendered tree, in memory. Raises SpecErrors / PlatformcError."""
+def compile_spec(
+    spec_dir: Path, overlays_dir: Path | None = None, registry: SchemaRegistry | None = None
+) -> Compiled:
+    """The spec's typed model and its rendered tree, in memory (validated when a registry is given).
+    Raises SpecErrors / PlatformcError."""
     model = load_platform(spec_dir)
     present = overlays_dir if overlays_dir is not None and overlays_dir.is_dir() else None
-    builds = tuple(build_model(model, overlays_dir=present))
-    return Compiled(model, render(builds), builds)
+    clusters = tuple(compile_model(model, overlays_dir=present, registry=registry))
+    return Compiled(model, merged_tree(clusters), clusters)
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import git
 import pytest
+import yaml
 
 from compiler.review.gitrev import RevisionSpecErrors
 from compiler.review.render import MARKER, render_markdown
@@ -225,11 +226,19 @@ def test_unknown_base_revision(repo: git.Repo) -> None:
 
 
 def test_markdown_of_a_20_cluster_change_respects_the_cap(tmp_path: Path) -> None:
-    synthetic = load_bench_module("review_spec")
+    synthetic = load_bench_module("synthetic")
     root = tmp_path / "big"
-    synthetic.write_spec(root / "platform-spec", clusters=20, teams=12)
+    synthetic.write_synthetic_spec(root / "platform-spec", 20, 12, 0, clusters_per_team=None)
     repo = make_repo(root, spec=None)
-    synthetic.write_spec(root / "platform-spec", clusters=20, teams=12, quotas={"team-003": 9, "team-007": 1})
+    synthetic.write_synthetic_spec(
+        root / "platform-spec", 20, 12, 0, clusters_per_team=None, quota_bonus={"team-003": 5, "team-007": 1}
+    )
+    before = yaml.safe_load_all((root / "platform-spec/team.yaml").read_text())
+    team = next(d for d in before if d["metadata"]["name"] == "team-003")
+    entry = next(e for e in team["spec"]["clusters"] if e["cluster"] == "cluster-019")
+    flavor = entry["gpus"][0]["flavor"]
+    quota = entry["gpus"][0]["quota"]
+    cost = synthetic.FLAVORS[flavor]["hourlyCost"] * 5 * 730
     result = review(root / "platform-spec", root / "overlays", "HEAD")
     assert len(result.objects.clusters) == 20
     total = len(result.objects.objects)
@@ -237,7 +246,7 @@ def test_markdown_of_a_20_cluster_change_respects_the_cap(tmp_path: Path) -> Non
     md = render_markdown(result, max_bytes=cap)
     assert len(md.encode()) <= cap
     assert md.startswith(MARKER)
-    assert "team-003 on cluster-19: h100 quota 4 → 9 (+5), monthly cost +$14,965.00" in md
+    assert f"team-003 on cluster-019: {flavor} quota {quota - 5} → {quota} (+5), monthly cost +${cost:,.2f}" in md
     note = re.search(r"Cut to fit 12,000 bytes: left out (.*)\. Run", md)
     assert note, md[-800:]
     listed = len(re.findall(r"^- `[~+-]` ", md, re.MULTILINE))
