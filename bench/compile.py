@@ -50,7 +50,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="platformc-bench-compile-") as tmp:
         work = Path(tmp)
         write_synthetic_spec(
-            work / "spec", args.clusters, args.teams, args.serving_paths, clusters_per_team=args.clusters_per_team
+            work / "spec",
+            args.clusters,
+            args.teams,
+            args.serving_paths,
+            clusters_per_team=args.clusters_per_team,
         )
         print(f"platform: {args.clusters} clusters x {args.teams} teams, {args.serving_paths} serving paths")
         for run in ("cold", "warm"):

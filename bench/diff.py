@@ -44,7 +44,12 @@ def main() -> None:
         git(root, "add", "-A")
         git(root, "commit", "-q", "-m", "spec")
         write_synthetic_spec(
-            root / "platform-spec", args.clusters, args.teams, 0, clusters_per_team=None, quota_bonus={"team-000": 4}
+            root / "platform-spec",
+            args.clusters,
+            args.teams,
+            0,
+            clusters_per_team=None,
+            quota_bonus={"team-000": 4},
         )
         start = time.perf_counter()
         result = review(root / "platform-spec", root / "overlays", "HEAD")

@@ -92,7 +92,9 @@ def write_synthetic_spec(
     cluster_names = [f"cluster-{i:03d}" for i in range(clusters)]
     team_names = [f"team-{j:03d}" for j in range(teams)]
     per_team = clusters if clusters_per_team is None else min(clusters_per_team, clusters)
-    membership = {t: [cluster_names[(j + k) % clusters] for k in range(per_team)] for j, t in enumerate(team_names)}
+    membership = {
+        t: [cluster_names[(j + k) % clusters] for k in range(per_team)] for j, t in enumerate(team_names)
+    }
     members_of = {c: [t for t in team_names if c in membership[t]] for c in cluster_names}
 
     docs: list[dict[str, Any]] = [

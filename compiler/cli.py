@@ -27,7 +27,8 @@ SCHEMAS_OPTION = click.option(
     "schema_dirs",
     multiple=True,
     type=click.Path(path_type=Path),
-    help="CRD schemas: a CRDs-catalog folder or CRD YAML files (repeatable). Default: .platformc-cache/schemas.",
+    help="CRD schemas: a CRDs-catalog folder or CRD YAML files (repeatable). Default: "
+    ".platformc-cache/schemas.",
 )
 
 
@@ -48,9 +49,15 @@ def main() -> None:
 
 
 @main.command()
-@click.option("--spec", "spec_dir", type=click.Path(path_type=Path), default=Path("platform-spec"), show_default=True)
-@click.option("--overlays", "overlays_dir", type=click.Path(path_type=Path), default=Path("overlays"), show_default=True)
-@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("generated"), show_default=True)
+@click.option(
+    "--spec", "spec_dir", type=click.Path(path_type=Path), default=Path("platform-spec"), show_default=True
+)
+@click.option(
+    "--overlays", "overlays_dir", type=click.Path(path_type=Path), default=Path("overlays"), show_default=True
+)
+@click.option(
+    "--out", "out_dir", type=click.Path(path_type=Path), default=Path("generated"), show_default=True
+)
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 listing every file that differs.")
 @click.option("--cluster", "clusters", multiple=True, help="Compile only this cluster (repeatable).")
 @SCHEMAS_OPTION
@@ -67,7 +74,13 @@ def compile(
 
     try:
         result = compile_platform(
-            spec_dir, out_dir, cluster_names=clusters, check=check, schema_dirs=schema_dirs, progress=_progress, overlays_dir=overlays_dir
+            spec_dir,
+            out_dir,
+            cluster_names=clusters,
+            check=check,
+            schema_dirs=schema_dirs,
+            progress=_progress,
+            overlays_dir=overlays_dir,
         )
     except SpecErrors as exc:
         _fail(f"{exc}\nplatformc: {len(exc.errors)} error(s) in the spec or overlays; nothing was written")
@@ -86,17 +99,31 @@ def compile(
             _fail(f"{lines}\nplatformc: {out_dir} is not current; run `platformc compile`")
         click.echo(f"{out_dir} is current ({result.files} files, {len(result.clusters)} clusters)")
         return
-    click.echo(f"compiled {len(result.clusters)} cluster(s): {result.objects} objects in {result.files} files → {out_dir}")
+    click.echo(
+        f"compiled {len(result.clusters)} cluster(s): {result.objects} objects in {result.files} "
+        f"files → {out_dir}"
+    )
 
 
 @main.command()
-@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("generated"), show_default=True)
+@click.option(
+    "--out", "out_dir", type=click.Path(path_type=Path), default=Path("generated"), show_default=True
+)
 @SCHEMAS_OPTION
-@click.option("--allow-missing-schemas", is_flag=True, help="A kind with no schema is a warning, not an error.")
+@click.option(
+    "--allow-missing-schemas", is_flag=True, help="A kind with no schema is a warning, not an error."
+)
 @click.option("--cluster", "clusters", multiple=True, help="Validate only this cluster (repeatable).")
-@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
-@click.option("--skip-check", "skip_checks", multiple=True, metavar="ID",
-              help="Do not report this check (PSB001…PSB008, reference, ordering, duplicate); repeatable.")
+@click.option(
+    "--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+@click.option(
+    "--skip-check",
+    "skip_checks",
+    multiple=True,
+    metavar="ID",
+    help="Do not report this check (PSB001…PSB008, reference, ordering, duplicate); repeatable.",
+)
 def validate(
     out_dir: Path,
     schema_dirs: tuple[Path, ...],
@@ -135,8 +162,16 @@ def schemas() -> None:
 
 
 @schemas.command("pull")
-@click.option("--cache", "cache_dir", type=click.Path(path_type=Path), default=Path(".platformc-cache/schemas"), show_default=True)
-@click.option("--url-template", default=None, help="URL with {group}, {kind} and {version}; default: the CRDs-catalog.")
+@click.option(
+    "--cache",
+    "cache_dir",
+    type=click.Path(path_type=Path),
+    default=Path(".platformc-cache/schemas"),
+    show_default=True,
+)
+@click.option(
+    "--url-template", default=None, help="URL with {group}, {kind} and {version}; default: the CRDs-catalog."
+)
 @click.option("--refresh", is_flag=True, help="Download again even when cached.")
 def schemas_pull(cache_dir: Path, url_template: str | None, refresh: bool) -> None:
     """Download the CRD schemas of the pinned component versions into the cache."""
@@ -147,12 +182,18 @@ def schemas_pull(cache_dir: Path, url_template: str | None, refresh: bool) -> No
         _progress(f"[{done}/{total}] {outcome.format()}")  # type: ignore[attr-defined]
 
     result = pull_schemas(
-        cache_dir=cache_dir, url_template=url_template or DEFAULT_URL_TEMPLATE, progress=progress, refresh=refresh
+        cache_dir=cache_dir,
+        url_template=url_template or DEFAULT_URL_TEMPLATE,
+        progress=progress,
+        refresh=refresh,
     )
     for outcome in result.outcomes:
         click.echo(outcome.format(), err=outcome.status == "failed")
     if not result.ok:
-        _fail(f"platformc: {len(result.failed)} schema(s) could not be fetched; the cache keeps only verified files")
+        _fail(
+            f"platformc: {len(result.failed)} schema(s) could not be fetched; the cache keeps only "
+            "verified files"
+        )
 
 
 @main.command()
@@ -271,8 +312,12 @@ def publish(
 @main.command()
 @click.argument("directory", type=click.Path(path_type=Path))
 @click.option("--name", default=None, help="Platform name (default: the folder name as a DNS label).")
-@click.option("--repo-url", default="https://github.com/example/ai-platform.git", show_default=True,
-              help="Git URL the GitOps engines read (gitops.repoURL).")
+@click.option(
+    "--repo-url",
+    default="https://github.com/example/ai-platform.git",
+    show_default=True,
+    help="Git URL the GitOps engines read (gitops.repoURL).",
+)
 def init(directory: Path, name: str | None, repo_url: str) -> None:
     """Create a new platform repository in DIRECTORY (which must be new or empty)."""
     from compiler.init_repo import init_repository

@@ -77,7 +77,11 @@ class ClusterInfo:
 
 def kustomization(entries: Iterable[str]) -> bytes:
     return dump_yaml(
-        {"apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization", "resources": sorted(entries)}
+        {
+            "apiVersion": "kustomize.config.k8s.io/v1beta1",
+            "kind": "Kustomization",
+            "resources": sorted(entries),
+        }
     )
 
 
@@ -153,7 +157,9 @@ def compare(out_dir: Path, tree: Tree, clusters: Iterable[str], prune_others: bo
     existing = read_cluster_files(out_dir, sorted(considered))
     prefix = out_dir.name + "/"
     return Drift(
-        changed=tuple(prefix + p for p in sorted(p for p in tree if p in existing and existing[p] != tree[p])),
+        changed=tuple(
+            prefix + p for p in sorted(p for p in tree if p in existing and existing[p] != tree[p])
+        ),
         missing=tuple(prefix + p for p in sorted(p for p in tree if p not in existing)),
         extra=tuple(prefix + p for p in sorted(p for p in existing if p not in tree)),
     )

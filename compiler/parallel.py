@@ -34,7 +34,9 @@ def default_jobs() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
-def map_in_order(task: Callable[[Item], Result], items: Sequence[Item], jobs: int | None = None) -> list[Result]:
+def map_in_order(
+    task: Callable[[Item], Result], items: Sequence[Item], jobs: int | None = None
+) -> list[Result]:
     """task(item) for every item, in item order; forked workers where that pays off."""
     global _TASK, _ITEMS
     workers = min(jobs or default_jobs(), len(items))

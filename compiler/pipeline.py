@@ -8,8 +8,8 @@ Everything up to emit happens in memory; nothing is written unless every stage p
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,7 +24,7 @@ from compiler.packaging.common import PlacedObject, object_folder
 from compiler.packaging.units import Unit, order_units
 from compiler.parallel import map_in_order
 from compiler.spec.build import PlatformModel, load_platform
-from compiler.validate import Report, SchemaRegistry, DEFAULT_CHECKS, validate_objects
+from compiler.validate import DEFAULT_CHECKS, Report, SchemaRegistry, validate_objects
 
 DEFAULT_SCHEMA_CACHE = Path(".platformc-cache/schemas")  # where `platformc schemas pull` writes
 
@@ -64,7 +64,9 @@ class CompileResult:
     seconds: dict[str, float] = field(default_factory=dict)  # per stage: spec, clusters, write
 
 
-def run_components(cluster: ClusterModel, components: Sequence[Component] = COMPONENTS) -> list[tuple[str, ComponentOutput]]:
+def run_components(
+    cluster: ClusterModel, components: Sequence[Component] = COMPONENTS
+) -> list[tuple[str, ComponentOutput]]:
     return [(component.name, component.build(cluster)) for component in components]
 
 
@@ -87,7 +89,8 @@ def select_clusters(model: PlatformModel, names: Sequence[str]) -> list[ClusterM
     unknown = sorted(set(names) - {c.name for c in clusters})
     if unknown:
         raise PlatformcError(
-            f"unknown cluster(s): {', '.join(unknown)} (expected one of: {', '.join(c.name for c in clusters)})"
+            f"unknown cluster(s): {', '.join(unknown)} (expected one of: "
+            f"{', '.join(c.name for c in clusters)})"
         )
     return [c for c in clusters if not names or c.name in names]
 
@@ -165,7 +168,9 @@ def compile_model(
         except PlatformcError as exc:
             return _ClusterFailure(message=f"cluster '{cluster.name}': {exc}")
         report = validate_builds([build], registry) if registry is not None else Report()
-        return CompiledCluster(build.info, render_cluster(build.info, build.placed), len(build.placed), report)
+        return CompiledCluster(
+            build.info, render_cluster(build.info, build.placed), len(build.placed), report
+        )
 
     results = map_in_order(one, clusters, jobs)
     # Overlay problems of every cluster are reported together, after all clusters were tried.
@@ -243,14 +248,18 @@ def compile_platform(
     registry = schema_registry(schema_dirs)
     model = load_platform(spec_dir)
     loaded = time.perf_counter()
-    clusters = compile_model(model, cluster_names, overlays_dir=overlays_dir, registry=registry, progress=progress)
+    clusters = compile_model(
+        model, cluster_names, overlays_dir=overlays_dir, registry=registry, progress=progress
+    )
     compiled = time.perf_counter()
     report = merged_report(clusters)
     if not report.ok:
         raise ValidationFailed(report)
     tree = merged_tree(clusters)
     names = [c.info.name for c in clusters]
-    result = CompileResult(clusters=names, objects=sum(c.objects for c in clusters), files=len(tree), validation=report)
+    result = CompileResult(
+        clusters=names, objects=sum(c.objects for c in clusters), files=len(tree), validation=report
+    )
     result.seconds = {"spec": loaded - started, "clusters": compiled - loaded}
     full = not cluster_names
     if check:
@@ -276,7 +285,9 @@ def validate_existing_tree(
     if not out_dir.is_dir():
         raise PlatformcError(f"{out_dir} does not exist (expected a generated tree; run `platformc compile`)")
     registry = schema_registry(schema_dirs)
-    report = validate_tree(out_dir, allow_missing_schemas=allow_missing, clusters=list(clusters) or None, registry=registry)
+    report = validate_tree(
+        out_dir, allow_missing_schemas=allow_missing, clusters=list(clusters) or None, registry=registry
+    )
     if skip_checks:
         report.findings = [f for f in report.findings if f.check not in skip_checks]
     return report

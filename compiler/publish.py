@@ -47,8 +47,6 @@ class PublishError(PlatformcError):
     """Publishing refused or failed; nothing was committed unless the message says so."""
 
 
-
-
 @dataclass
 class PublishResult:
     ref: str  # refs/heads/<branch>, or HEAD when detached

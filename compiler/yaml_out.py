@@ -18,8 +18,33 @@ import yaml
 # Strings PyYAML writes plain and that no YAML 1.1 resolver reads as anything but a string.
 _TRIVIAL = re.compile(r"[A-Za-z_/][A-Za-z0-9_./-]*")
 _NOT_TRIVIAL = frozenset(
-    {"y", "Y", "n", "N", "yes", "Yes", "YES", "no", "No", "NO", "true", "True", "TRUE", "false", "False", "FALSE",
-     "on", "On", "ON", "off", "Off", "OFF", "null", "Null", "NULL"}
+    {
+        "y",
+        "Y",
+        "n",
+        "N",
+        "yes",
+        "Yes",
+        "YES",
+        "no",
+        "No",
+        "NO",
+        "true",
+        "True",
+        "TRUE",
+        "false",
+        "False",
+        "FALSE",
+        "on",
+        "On",
+        "ON",
+        "off",
+        "Off",
+        "OFF",
+        "null",
+        "Null",
+        "NULL",
+    }
 )
 
 
@@ -37,7 +62,9 @@ _Dumper.add_representer(str, _represent_str)
 
 def pyyaml_dump(data: Any) -> str:
     """The reference: PyYAML with the emitter's settings."""
-    return yaml.dump(data, Dumper=_Dumper, sort_keys=False, default_flow_style=False, allow_unicode=True, width=4096)
+    return yaml.dump(
+        data, Dumper=_Dumper, sort_keys=False, default_flow_style=False, allow_unicode=True, width=4096
+    )
 
 
 @lru_cache(maxsize=65536)

@@ -71,7 +71,11 @@ def team_policies(cluster: ClusterModel, team: TeamOnCluster) -> list[KubeObject
             network_policy(
                 team,
                 f"allow-ingress-from-{source}",
-                {"podSelector": everything, "policyTypes": ["Ingress"], "ingress": [{"from": [namespace_peer(source)]}]},
+                {
+                    "podSelector": everything,
+                    "policyTypes": ["Ingress"],
+                    "ingress": [{"from": [namespace_peer(source)]}],
+                },
             )
         )
     for target in sorted(t.name for t in cluster.teams if team.name in t.team.spec.allowIngressFrom):
@@ -79,13 +83,21 @@ def team_policies(cluster: ClusterModel, team: TeamOnCluster) -> list[KubeObject
             network_policy(
                 team,
                 f"allow-egress-to-{target}",
-                {"podSelector": everything, "policyTypes": ["Egress"], "egress": [{"to": [namespace_peer(target)]}]},
+                {
+                    "podSelector": everything,
+                    "policyTypes": ["Egress"],
+                    "egress": [{"to": [namespace_peer(target)]}],
+                },
             )
         )
     if team.team.spec.allowEgressTo:
         blocks = [{"ipBlock": {"cidr": cidr}} for cidr in sorted(set(team.team.spec.allowEgressTo))]
         policies.append(
-            network_policy(team, "allow-egress-external", {"podSelector": everything, "policyTypes": ["Egress"], "egress": [{"to": blocks}]})
+            network_policy(
+                team,
+                "allow-egress-external",
+                {"podSelector": everything, "policyTypes": ["Egress"], "egress": [{"to": blocks}]},
+            )
         )
     return policies
 

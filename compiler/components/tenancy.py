@@ -28,7 +28,9 @@ def gpu_quota(cluster: ClusterModel, team: TeamOnCluster) -> dict[str, int]:
     """GPU hard limits: the team's quota plus what it may borrow, never above the cluster's capacity."""
     hard: dict[str, int] = {}
     for quota in team.entry.gpus:
-        reach = quota.quota + (quota.borrowingLimit if quota.borrowingLimit is not None else cluster.capacity[quota.flavor])
+        reach = quota.quota + (
+            quota.borrowingLimit if quota.borrowingLimit is not None else cluster.capacity[quota.flavor]
+        )
         reach = min(reach, cluster.capacity[quota.flavor])
         key = dra_quota_key(quota.flavor) if cluster.dra else f"requests.{cluster.gpu_resource(quota.flavor)}"
         hard[key] = hard.get(key, 0) + reach
@@ -50,7 +52,9 @@ def limit_range(team: TeamOnCluster) -> KubeObject:
 
 
 def role_binding(team: TeamOnCluster, name: str, cluster_role: str, groups: list[str]) -> KubeObject:
-    subjects = [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": g} for g in sorted(set(groups))]
+    subjects = [
+        {"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": g} for g in sorted(set(groups))
+    ]
     return obj(
         "rbac.authorization.k8s.io/v1",
         "RoleBinding",

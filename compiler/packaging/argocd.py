@@ -49,11 +49,17 @@ def application(cluster: ClusterModel, unit: Unit) -> KubeObject:
     sources = [chart_source(c) for c in unit.charts]
     if unit.objects:
         sources.append(
-            {"repoURL": git.repo_url, "targetRevision": git.revision, "path": git.cluster_path(cluster.name, unit_folder(unit))}
+            {
+                "repoURL": git.repo_url,
+                "targetRevision": git.revision,
+                "path": git.cluster_path(cluster.name, unit_folder(unit)),
+            }
         )
     options = ["CreateNamespace=false"]
     if unit.charts:
-        options.append("ServerSideApply=true")  # CRDs of these charts exceed the client-side apply annotation limit
+        options.append(
+            "ServerSideApply=true"
+        )  # CRDs of these charts exceed the client-side apply annotation limit
     if any(d for d in unit.depends_on):
         options.append("SkipDryRunOnMissingResource=true")  # CRDs of earlier waves may be brand new
     destination: dict[str, Any] = {"server": cluster.cluster.spec.gitops.destination}
@@ -64,7 +70,11 @@ def application(cluster: ClusterModel, unit: Unit) -> KubeObject:
         spec["source"] = sources[0]
     else:
         spec["sources"] = sources
-    spec["syncPolicy"] = {"automated": {"prune": True, "selfHeal": True}, "syncOptions": options, "retry": SYNC_RETRY}
+    spec["syncPolicy"] = {
+        "automated": {"prune": True, "selfHeal": True},
+        "syncOptions": options,
+        "retry": SYNC_RETRY,
+    }
     return obj(
         API,
         "Application",
@@ -131,7 +141,11 @@ def root_application(cluster: ClusterModel) -> KubeObject:
         finalizers=["resources-finalizer.argocd.argoproj.io"],
         spec={
             "project": "default",
-            "source": {"repoURL": git.repo_url, "targetRevision": git.revision, "path": git.cluster_path(cluster.name, APPS_DIR)},
+            "source": {
+                "repoURL": git.repo_url,
+                "targetRevision": git.revision,
+                "path": git.cluster_path(cluster.name, APPS_DIR),
+            },
             "destination": {"server": IN_CLUSTER, "namespace": engine_namespace(cluster)},
             "syncPolicy": {"automated": {"prune": True, "selfHeal": True}, "retry": SYNC_RETRY},
         },

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from compiler.cluster_model import ClusterModel
-from collections.abc import Iterable
-
 from compiler.components.base import HelmChart, KubeObject
 from compiler.packaging.units import Unit
 

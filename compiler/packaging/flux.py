@@ -44,7 +44,9 @@ def git_repository(cluster: ClusterModel) -> KubeObject:
     )
 
 
-def kustomization(cluster: ClusterModel, name: str, path: str, depends_on: tuple[str, ...] = (), **extra: Any) -> KubeObject:
+def kustomization(
+    cluster: ClusterModel, name: str, path: str, depends_on: tuple[str, ...] = (), **extra: Any
+) -> KubeObject:
     spec: dict[str, Any] = {
         "interval": "10m",
         "retryInterval": "1m",
@@ -57,7 +59,14 @@ def kustomization(cluster: ClusterModel, name: str, path: str, depends_on: tuple
     }
     if depends_on:
         spec["dependsOn"] = [{"name": d} for d in depends_on]
-    return obj(KUSTOMIZE_API, "Kustomization", name, engine_namespace(cluster), labels={"platformc.dev/cluster": cluster.name}, spec=spec)
+    return obj(
+        KUSTOMIZE_API,
+        "Kustomization",
+        name,
+        engine_namespace(cluster),
+        labels={"platformc.dev/cluster": cluster.name},
+        spec=spec,
+    )
 
 
 def chart_objects(cluster: ClusterModel, chart: HelmChart) -> list[KubeObject]:
@@ -85,14 +94,25 @@ def chart_objects(cluster: ClusterModel, chart: HelmChart) -> list[KubeObject]:
         )
         release_spec["chartRef"] = {"kind": "OCIRepository", "name": source}
     else:
-        repo = obj(SOURCE_API, "HelmRepository", source, namespace, spec={"interval": "1h", "url": chart.repository})
+        repo = obj(
+            SOURCE_API, "HelmRepository", source, namespace, spec={"interval": "1h", "url": chart.repository}
+        )
         release_spec["chart"] = {
-            "spec": {"chart": chart.chart, "version": chart.version, "sourceRef": {"kind": "HelmRepository", "name": source}}
+            "spec": {
+                "chart": chart.chart,
+                "version": chart.version,
+                "sourceRef": {"kind": "HelmRepository", "name": source},
+            }
         }
     if chart.values:
         release_spec["values"] = chart.values
     release = obj(
-        HELM_API, "HelmRelease", chart.release, namespace, annotations=crd_groups_annotation([chart]), spec=release_spec
+        HELM_API,
+        "HelmRelease",
+        chart.release,
+        namespace,
+        annotations=crd_groups_annotation([chart]),
+        spec=release_spec,
     )
     return [repo, release]
 
@@ -101,7 +121,10 @@ def package(cluster: ClusterModel, units: list[Unit]) -> list[PlacedObject]:
     git = git_source(cluster)
     placed: list[PlacedObject] = [
         (BOOTSTRAP_DIR, git_repository(cluster)),
-        (BOOTSTRAP_DIR, kustomization(cluster, "platform-apps", git.cluster_path(cluster.name, APPS_DIR), wait=False)),
+        (
+            BOOTSTRAP_DIR,
+            kustomization(cluster, "platform-apps", git.cluster_path(cluster.name, APPS_DIR), wait=False),
+        ),
     ]
     for unit in units:
         path = git.cluster_path(cluster.name, unit_folder(unit))

@@ -42,7 +42,11 @@ class Unit:
 
     @property
     def created_namespaces(self) -> frozenset[str]:
-        made = {o["metadata"]["name"] for o in self.objects if o["kind"] == "Namespace" and o["apiVersion"] == "v1"}
+        made = {
+            o["metadata"]["name"]
+            for o in self.objects
+            if o["kind"] == "Namespace" and o["apiVersion"] == "v1"
+        }
         return frozenset(made)
 
     @property
@@ -78,14 +82,21 @@ def order_units(outputs: Sequence[tuple[str, ComponentOutput]]) -> list[Unit]:
     for name, wanted in afters.items():
         unknown = sorted(wanted - known_components)
         if unknown:
-            raise PlatformcError(f"component '{name}' orders after unknown component(s): {', '.join(unknown)}")
+            raise PlatformcError(
+                f"component '{name}' orders after unknown component(s): {', '.join(unknown)}"
+            )
 
     deps: dict[str, set[str]] = {u.name: set() for u in units}
     for u in units:
         for v in units:
             if u is v:
                 continue
-            if u.used_groups & v.provided_groups or u.used_namespaces & v.created_namespaces or v.component in afters[u.component] or (v.component == u.component and v.charts and not u.charts):
+            if (
+                u.used_groups & v.provided_groups
+                or u.used_namespaces & v.created_namespaces
+                or v.component in afters[u.component]
+                or (v.component == u.component and v.charts and not u.charts)
+            ):
                 deps[u.name].add(v.name)
 
     waves: dict[str, int] = {}
@@ -100,5 +111,6 @@ def order_units(outputs: Sequence[tuple[str, ComponentOutput]]) -> list[Unit]:
             remaining.discard(n)
     ordered = sorted(units, key=lambda u: (waves[u.name], u.name))
     return [
-        Unit(u.name, u.component, u.charts, u.objects, tuple(sorted(deps[u.name])), waves[u.name]) for u in ordered
+        Unit(u.name, u.component, u.charts, u.objects, tuple(sorted(deps[u.name])), waves[u.name])
+        for u in ordered
     ]

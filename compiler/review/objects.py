@@ -18,8 +18,8 @@ import yaml
 
 from compiler.emit import CLUSTER_INFO_FILE, KUSTOMIZATION_FILE, Tree
 from compiler.pipeline import CompiledCluster, compile_model, merged_tree
-from compiler.validate import SchemaRegistry
 from compiler.spec.build import PlatformModel, load_platform
+from compiler.validate import SchemaRegistry
 
 Change = Literal["added", "removed", "changed"]
 SUPPORT_FILES = (KUSTOMIZATION_FILE, CLUSTER_INFO_FILE)

@@ -40,16 +40,20 @@ class PlatformModel:
     serving_paths: dict[str, ServingPath]
     sources: dict[tuple[str, str], SourceDocument] = field(repr=False)
 
-    def locate(self, kind: str, name: str, path: tuple[str | int, ...] = (), *, key: bool = False) -> SourceLocation:
+    def locate(
+        self, kind: str, name: str, path: tuple[str | int, ...] = (), *, key: bool = False
+    ) -> SourceLocation:
         return self.sources[(kind, name)].location(path, key=key)
 
 
 # Human words for what a pattern-checked string should look like.
 _PATTERN_WORDS = {
-    DNS_LABEL_PATTERN: "a DNS-1123 label: lowercase letters, digits and '-', starting and ending alphanumeric",
+    DNS_LABEL_PATTERN: "a DNS-1123 label: lowercase letters, digits and '-', starting and ending "
+    "alphanumeric",
     QUANTITY_PATTERN: "a Kubernetes quantity such as 64, 500m, 256Gi or 2Ti",
     K8S_VERSION_PATTERN: 'a Kubernetes minor version as a quoted string, such as "1.34"',
-    LABEL_VALUE_PATTERN: "a Kubernetes label value: letters, digits, '-', '_' or '.', starting and ending alphanumeric",
+    LABEL_VALUE_PATTERN: "a Kubernetes label value: letters, digits, '-', '_' or '.', starting and "
+    "ending alphanumeric",
 }
 
 _TYPE_WORDS = {
@@ -122,7 +126,9 @@ def _data_path(doc: SourceDocument, loc: tuple[str | int, ...]) -> tuple[str | i
     node = doc.data
     path: list[str | int] = []
     for part in loc:
-        if (isinstance(node, dict) and part in node) or (isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)):
+        if (isinstance(node, dict) and part in node) or (
+            isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+        ):
             node = node[part]
             path.append(part)
         elif isinstance(node, dict | list):
@@ -154,7 +160,9 @@ def explain(error: dict[str, Any], model: type[BaseModel], doc: SourceDocument) 
         parent = _field_name(path)
         full = f"{parent}.{loc[-1]}" if path else str(loc[-1])
         required = [n for n, f in holder.model_fields.items() if f.is_required()] if holder else []
-        expected = f" (expected '{parent or 'the document'}' to have: {', '.join(required)})" if required else ""
+        expected = (
+            f" (expected '{parent or 'the document'}' to have: {', '.join(required)})" if required else ""
+        )
         return SpecError(doc.location(path), f"missing required field '{full}'{expected}")
     if kind == "extra_forbidden":
         holder = _model_at(model, loc[:-1])
@@ -176,11 +184,15 @@ def explain(error: dict[str, Any], model: type[BaseModel], doc: SourceDocument) 
     elif kind == "string_type" and isinstance(value, int | float) and not isinstance(value, bool):
         # YAML reads 1.30 as the number 1.3: the classic version-field mistake.
         written = doc.source_token(doc.location(path)) or str(value)
-        message = f"wrong type for '{name}': got the number {written} (expected a string; quote it: \"{written}\")"
+        message = (
+            f"wrong type for '{name}': got the number {written} (expected a string; quote it: \"{written}\")"
+        )
     elif kind in _TYPE_WORDS:
         message = f"wrong type for '{name}': got {_show(value)} (expected {_TYPE_WORDS[kind]})"
     elif kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
-        bound = {"greater_than_equal": ">=", "greater_than": ">", "less_than_equal": "<=", "less_than": "<"}[kind]
+        bound = {"greater_than_equal": ">=", "greater_than": ">", "less_than_equal": "<=", "less_than": "<"}[
+            kind
+        ]
         limit = next(iter(ctx.values()), "")
         message = f"invalid value {value!r} for '{name}' (expected a number {bound} {limit})"
     elif kind in ("too_short", "string_too_short"):
@@ -205,7 +217,12 @@ def _show(value: Any) -> str:
 def _header_errors(doc: SourceDocument) -> tuple[type[Document] | None, list[SpecError]]:
     data = doc.data
     if not isinstance(data, dict):
-        return None, [SpecError(doc.start, f"document is {_show(data)} (expected a mapping with apiVersion, kind, metadata and spec)")]
+        return None, [
+            SpecError(
+                doc.start,
+                f"document is {_show(data)} (expected a mapping with apiVersion, kind, metadata and spec)",
+            )
+        ]
     errors: list[SpecError] = []
     api_version = data.get("apiVersion")
     if api_version != API_VERSION:
@@ -221,7 +238,9 @@ def _header_errors(doc: SourceDocument) -> tuple[type[Document] | None, list[Spe
     return model, errors
 
 
-def parse_documents(docs: list[SourceDocument]) -> tuple[list[tuple[Document, SourceDocument]], list[SpecError]]:
+def parse_documents(
+    docs: list[SourceDocument],
+) -> tuple[list[tuple[Document, SourceDocument]], list[SpecError]]:
     typed: list[tuple[Document, SourceDocument]] = []
     errors: list[SpecError] = []
     for doc in docs:
@@ -251,7 +270,8 @@ def assemble(
             errors.append(
                 SpecError(
                     doc.location(("metadata", "name")),
-                    f"duplicate {kind} name '{name}' (first defined at {first.location(('metadata', 'name'))};"
+                    f"duplicate {kind} name '{name}' (first defined at "
+                    f"{first.location(('metadata', 'name'))};"
                     " expected names unique per kind)",
                 )
             )
@@ -260,7 +280,9 @@ def assemble(
         by_kind[kind][name] = document
     platforms = by_kind["Platform"]
     if len(platforms) > 1:
-        first, *others = sorted(platforms, key=lambda n: (sources[("Platform", n)].file, sources[("Platform", n)].index))
+        first, *others = sorted(
+            platforms, key=lambda n: (sources[("Platform", n)].file, sources[("Platform", n)].index)
+        )
         for other in others:
             errors.append(
                 SpecError(
@@ -275,7 +297,11 @@ def assemble(
         if platform_seen:
             return None, []  # a Platform document exists but did not parse: that error is reported already
         where = SourceLocation(str(spec_dir), 0, 0)
-        return None, [SpecError(where, "no Platform document in the spec (expected exactly one document of kind: Platform)")]
+        return None, [
+            SpecError(
+                where, "no Platform document in the spec (expected exactly one document of kind: Platform)"
+            )
+        ]
 
     def ordered(kind: str) -> dict[str, Any]:
         return dict(sorted(by_kind[kind].items()))
@@ -297,11 +323,26 @@ def load_platform(spec_dir: Path) -> PlatformModel:
 
     shown = str(spec_dir)
     if not spec_dir.is_dir():
-        raise SpecErrors([SpecError(SourceLocation(shown, 0, 0), "spec folder does not exist (expected a folder of *.yaml files)")])
+        raise SpecErrors(
+            [
+                SpecError(
+                    SourceLocation(shown, 0, 0),
+                    "spec folder does not exist (expected a folder of *.yaml files)",
+                )
+            ]
+        )
     errors: list[SpecError] = []
     docs = load_documents(spec_dir, errors)
     if not docs and not errors:
-        raise SpecErrors([SpecError(SourceLocation(shown, 0, 0), "spec folder holds no YAML documents (expected *.yaml files with a Platform and its Clusters, Teams …)")])
+        raise SpecErrors(
+            [
+                SpecError(
+                    SourceLocation(shown, 0, 0),
+                    "spec folder holds no YAML documents (expected *.yaml files with a Platform and "
+                    "its Clusters, Teams …)",
+                )
+            ]
+        )
     typed, parse_errors = parse_documents(docs)
     errors.extend(parse_errors)
     platform_seen = any(isinstance(d.data, dict) and d.data.get("kind") == "Platform" for d in docs)

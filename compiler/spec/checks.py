@@ -17,9 +17,20 @@ from compiler.validate.core import supported_versions
 # Namespaces a team must not take: Kubernetes' own and the platform's operators'.
 RESERVED_NAMESPACES = frozenset(
     {
-        "default", "kube-system", "kube-public", "kube-node-lease", "argocd", "flux-system",
-        "gpu-operator", "nvidia-dra-driver-gpu", "kueue-system", "kserve", "cert-manager",
-        "istio-system", "istio-ingress", "dra-driver-nvidia-gpu",
+        "default",
+        "kube-system",
+        "kube-public",
+        "kube-node-lease",
+        "argocd",
+        "flux-system",
+        "gpu-operator",
+        "nvidia-dra-driver-gpu",
+        "kueue-system",
+        "kserve",
+        "cert-manager",
+        "istio-system",
+        "istio-ingress",
+        "dra-driver-nvidia-gpu",
     }
 )
 DRA_MIN_VERSION = (1, 34)
@@ -69,7 +80,7 @@ def check_versions(model: PlatformModel) -> Iterator[SpecError]:
             yield SpecError(
                 where,
                 f"gpuAllocation dra needs Kubernetes >= 1.34 (resource.k8s.io/v1), but cluster '{name}' runs "
-                f"{effective} (expected gpuAllocation: device-plugin or kubernetesVersion >= \"1.34\")",
+                f'{effective} (expected gpuAllocation: device-plugin or kubernetesVersion >= "1.34")',
             )
 
 
@@ -107,7 +118,8 @@ def check_flavors(model: PlatformModel) -> Iterator[SpecError]:
             yield SpecError(
                 model.locate("GPUFlavor", name, ("spec", "sharing", "mode")),
                 f"product '{flavor.spec.product}' does not support MIG "
-                f"(expected a MIG-capable product: {', '.join(MIG_CAPABLE_FAMILIES)}; or mode exclusive / time-slicing)",
+                f"(expected a MIG-capable product: {', '.join(MIG_CAPABLE_FAMILIES)}; or mode "
+                "exclusive / time-slicing)",
             )
         elif sharing.migProfile not in found[1]:
             yield SpecError(
@@ -130,7 +142,8 @@ def check_teams(model: PlatformModel) -> Iterator[SpecError]:
             if other not in model.teams:
                 yield SpecError(
                     model.locate("Team", name, ("spec", "allowIngressFrom", i)),
-                    f"allowIngressFrom names unknown team '{other}' (expected one of: {', '.join(model.teams)})",
+                    f"allowIngressFrom names unknown team '{other}' (expected one of: "
+                    f"{', '.join(model.teams)})",
                 )
         seen_clusters: set[str] = set()
         for c, entry in enumerate(team.spec.clusters):
@@ -200,9 +213,11 @@ def check_capacity(model: PlatformModel) -> Iterator[SpecError]:
                 if before <= capacity[quota.flavor] < totals[key]:
                     yield SpecError(
                         model.locate("Team", name, ("spec", "clusters", c, "gpus", g, "quota")),
-                        f"GPU quotas for '{quota.flavor}' on cluster '{entry.cluster}' add up to {totals[key]} "
+                        f"GPU quotas for '{quota.flavor}' on cluster '{entry.cluster}' add up to "
+                        f"{totals[key]} "
                         f"with team '{name}', over the cluster's capacity of {capacity[quota.flavor]} "
-                        "(expected the sum of team quotas <= node pools' nodes × gpusPerNode × units per GPU)",
+                        "(expected the sum of team quotas <= node pools' nodes × gpusPerNode × "
+                        "units per GPU)",
                     )
 
 
@@ -213,7 +228,8 @@ def check_serving_paths(model: PlatformModel) -> Iterator[SpecError]:
         if team is None:
             yield SpecError(
                 model.locate("ServingPath", name, ("spec", "team")),
-                f"serving path '{name}' belongs to unknown team '{spec.team}' (expected one of: {', '.join(model.teams)})",
+                f"serving path '{name}' belongs to unknown team '{spec.team}' (expected one of: "
+                f"{', '.join(model.teams)})",
             )
         if spec.gpu.flavor not in model.flavors:
             yield SpecError(
@@ -224,7 +240,8 @@ def check_serving_paths(model: PlatformModel) -> Iterator[SpecError]:
         if spec.replicas.min > spec.replicas.max:
             yield SpecError(
                 model.locate("ServingPath", name, ("spec", "replicas", "min")),
-                f"replicas.min {spec.replicas.min} is more than replicas.max {spec.replicas.max} (expected min <= max)",
+                f"replicas.min {spec.replicas.min} is more than replicas.max {spec.replicas.max} "
+                "(expected min <= max)",
             )
         if spec.canary is not None and not 1 <= spec.canary.trafficPercent <= 99:
             yield SpecError(
@@ -242,28 +259,33 @@ def check_serving_paths(model: PlatformModel) -> Iterator[SpecError]:
             cluster = model.clusters.get(cluster_name)
             if cluster is None:
                 yield SpecError(
-                    at, f"serving path '{name}' lists unknown cluster '{cluster_name}' "
-                    f"(expected one of: {', '.join(model.clusters)})"
+                    at,
+                    f"serving path '{name}' lists unknown cluster '{cluster_name}' "
+                    f"(expected one of: {', '.join(model.clusters)})",
                 )
                 continue
             if cluster.spec.ingress is None:
                 yield SpecError(
-                    at, f"cluster '{cluster_name}' has no spec.ingress, so serving path '{name}' has no host "
-                    "(expected spec.ingress.domain on the cluster)"
+                    at,
+                    f"cluster '{cluster_name}' has no spec.ingress, so serving path '{name}' has no host "
+                    "(expected spec.ingress.domain on the cluster)",
                 )
             if team is None or spec.gpu.flavor not in model.flavors:
                 continue
             entry = next((e for e in team.spec.clusters if e.cluster == cluster_name), None)
             if entry is None:
                 yield SpecError(
-                    at, f"team '{spec.team}' has no namespace on cluster '{cluster_name}' "
-                    f"(expected a cluster the team lists: {', '.join(e.cluster for e in team.spec.clusters)})"
+                    at,
+                    f"team '{spec.team}' has no namespace on cluster '{cluster_name}' "
+                    "(expected a cluster the team lists: "
+                    f"{', '.join(e.cluster for e in team.spec.clusters)})",
                 )
                 continue
             if spec.gpu.flavor not in cluster_capacity(model, cluster):
                 yield SpecError(
-                    at, f"GPUFlavor '{spec.gpu.flavor}' has no node pool on cluster '{cluster_name}' "
-                    "(expected a cluster with a node pool of the serving path's flavor)"
+                    at,
+                    f"GPUFlavor '{spec.gpu.flavor}' has no node pool on cluster '{cluster_name}' "
+                    "(expected a cluster with a node pool of the serving path's flavor)",
                 )
                 continue
             quota = next((q for q in entry.gpus if q.flavor == spec.gpu.flavor), None)
@@ -271,7 +293,8 @@ def check_serving_paths(model: PlatformModel) -> Iterator[SpecError]:
             if spec.gpu.count > reach:
                 yield SpecError(
                     model.locate("ServingPath", name, ("spec", "gpu", "count")),
-                    f"one replica needs {spec.gpu.count} '{spec.gpu.flavor}' GPUs but team '{spec.team}' may use "
+                    f"one replica needs {spec.gpu.count} '{spec.gpu.flavor}' GPUs but team "
+                    f"'{spec.team}' may use "
                     f"at most {reach} on cluster '{cluster_name}' (expected count <= quota + borrowingLimit)",
                 )
 

@@ -7,13 +7,51 @@ from __future__ import annotations
 
 from compiler.spec.models import GPUFlavor, MigSharing, TimeSlicingSharing
 
-_A100_40GB = {"1g.5gb": 7, "1g.5gb+me": 1, "1g.10gb": 4, "2g.10gb": 3, "3g.20gb": 2, "4g.20gb": 1, "7g.40gb": 1}
-_A100_80GB = {"1g.10gb": 7, "1g.10gb+me": 1, "1g.20gb": 4, "2g.20gb": 3, "3g.40gb": 2, "4g.40gb": 1, "7g.80gb": 1}
-_H100_94GB = {"1g.12gb": 7, "1g.12gb+me": 1, "1g.24gb": 4, "2g.24gb": 3, "3g.47gb": 2, "4g.47gb": 1, "7g.94gb": 1}
-_H200_141GB = {
-    "1g.18gb": 7, "1g.18gb+me": 1, "1g.35gb": 4, "2g.35gb": 3, "3g.71gb": 2, "4g.71gb": 1, "7g.141gb": 1,
+_A100_40GB = {
+    "1g.5gb": 7,
+    "1g.5gb+me": 1,
+    "1g.10gb": 4,
+    "2g.10gb": 3,
+    "3g.20gb": 2,
+    "4g.20gb": 1,
+    "7g.40gb": 1,
 }
-_B200_180GB = {"1g.23gb": 7, "1g.23gb+me": 1, "1g.45gb": 4, "2g.45gb": 3, "3g.90gb": 2, "4g.90gb": 1, "7g.180gb": 1}
+_A100_80GB = {
+    "1g.10gb": 7,
+    "1g.10gb+me": 1,
+    "1g.20gb": 4,
+    "2g.20gb": 3,
+    "3g.40gb": 2,
+    "4g.40gb": 1,
+    "7g.80gb": 1,
+}
+_H100_94GB = {
+    "1g.12gb": 7,
+    "1g.12gb+me": 1,
+    "1g.24gb": 4,
+    "2g.24gb": 3,
+    "3g.47gb": 2,
+    "4g.47gb": 1,
+    "7g.94gb": 1,
+}
+_H200_141GB = {
+    "1g.18gb": 7,
+    "1g.18gb+me": 1,
+    "1g.35gb": 4,
+    "2g.35gb": 3,
+    "3g.71gb": 2,
+    "4g.71gb": 1,
+    "7g.141gb": 1,
+}
+_B200_180GB = {
+    "1g.23gb": 7,
+    "1g.23gb+me": 1,
+    "1g.45gb": 4,
+    "2g.45gb": 3,
+    "3g.90gb": 2,
+    "4g.90gb": 1,
+    "7g.180gb": 1,
+}
 
 # (family, table), matched against the product label in order: first match wins.
 _MIG_FAMILIES: tuple[tuple[str, tuple[str, ...], dict[str, int]], ...] = (

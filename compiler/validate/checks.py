@@ -122,4 +122,3 @@ def check_duplicates(objects: ObjectSet) -> Iterator[Finding]:
                 yield other.finding(
                     "duplicate", "$.metadata.name", f"same object is also defined in {first.file}"
                 )
-

@@ -86,6 +86,10 @@ def test_privileged_only_in_operator_namespaces(
         if o["metadata"]["labels"].get("pod-security.kubernetes.io/enforce") == "privileged"
     )
     # node-exporter of the monitoring stack needs host access too
-    expected = ["dra-driver-nvidia-gpu", "gpu-operator", "monitoring"] if cluster == "prod-us-east" else ["gpu-operator", "monitoring"]
+    expected = (
+        ["dra-driver-nvidia-gpu", "gpu-operator", "monitoring"]
+        if cluster == "prod-us-east"
+        else ["gpu-operator", "monitoring"]
+    )
     assert privileged == expected
     assert EXAMPLE_SPEC.is_dir()

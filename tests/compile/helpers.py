@@ -13,7 +13,12 @@ from tests.conftest import REPO_ROOT, SHARED_CRDS
 def run_cli(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     full_env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), **(env or {})}
     return subprocess.run(
-        [sys.executable, "-m", "compiler.cli", *args], cwd=cwd, env=full_env, capture_output=True, text=True, check=False
+        [sys.executable, "-m", "compiler.cli", *args],
+        cwd=cwd,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        check=False,
     )
 
 

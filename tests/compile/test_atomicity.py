@@ -23,7 +23,9 @@ TEAM_WITHOUT_GPUS = TEAM.split("      gpus:")[0]
 def _many_teams(spec: Path, count: int) -> None:
     """The base spec plus `count` CPU-only teams: thousands of files to write."""
     for i in range(count):
-        (spec / "teams" / f"team-{i:04d}.yaml").write_text(TEAM_WITHOUT_GPUS.replace("name: research", f"name: team-{i:04d}"))
+        (spec / "teams" / f"team-{i:04d}.yaml").write_text(
+            TEAM_WITHOUT_GPUS.replace("name: research", f"name: team-{i:04d}")
+        )
 
 
 @pytest.fixture
@@ -35,7 +37,9 @@ def compiled(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, dic
     return tmp_path, snapshot(tmp_path / "out")
 
 
-def test_failure_while_writing_leaves_previous_tree(compiled: tuple[Path, dict[str, bytes]], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_failure_while_writing_leaves_previous_tree(
+    compiled: tuple[Path, dict[str, bytes]], monkeypatch: pytest.MonkeyPatch
+) -> None:
     work, before = compiled
     _many_teams(work / "spec", 20)
     real_write = Path.write_bytes
@@ -55,12 +59,25 @@ def test_failure_while_writing_leaves_previous_tree(compiled: tuple[Path, dict[s
     assert sorted(p.name for p in work.iterdir()) == ["out", "spec"]  # staging removed, lock released
 
 
-def test_kill_while_writing_leaves_previous_tree_and_next_compile_recovers(compiled: tuple[Path, dict[str, bytes]]) -> None:
+def test_kill_while_writing_leaves_previous_tree_and_next_compile_recovers(
+    compiled: tuple[Path, dict[str, bytes]],
+) -> None:
     work, before = compiled
     _many_teams(work / "spec", 400)
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
     process = subprocess.Popen(
-        [sys.executable, "-m", "compiler.cli", "compile", "--spec", "spec", "--out", "out", "--schemas", str(SHARED_CRDS)],
+        [
+            sys.executable,
+            "-m",
+            "compiler.cli",
+            "compile",
+            "--spec",
+            "spec",
+            "--out",
+            "out",
+            "--schemas",
+            str(SHARED_CRDS),
+        ],
         cwd=work,
         env=env,
         stdout=subprocess.DEVNULL,
@@ -88,7 +105,9 @@ def test_kill_while_writing_leaves_previous_tree_and_next_compile_recovers(compi
     assert (work / "out/east/components/tenancy/namespace-team-0399.yaml").is_file()
 
 
-def test_exchange_fallback_keeps_tree_when_renameat2_is_unavailable(compiled: tuple[Path, dict[str, bytes]], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_exchange_fallback_keeps_tree_when_renameat2_is_unavailable(
+    compiled: tuple[Path, dict[str, bytes]], monkeypatch: pytest.MonkeyPatch
+) -> None:
     work, _ = compiled
     monkeypatch.setattr(emit, "_exchange", lambda a, b: False)
     _many_teams(work / "spec", 3)

@@ -37,7 +37,11 @@ def test_every_cluster_folder_renders_with_real_kustomize(cluster: Path) -> None
 def test_every_folder_has_a_kustomization_listing_all_its_entries(cluster: Path) -> None:
     for folder in [cluster, *(p for p in cluster.rglob("*") if p.is_dir())]:
         kustomization = yaml.safe_load((folder / "kustomization.yaml").read_text())
-        entries = sorted(p.name for p in folder.iterdir() if p.is_dir() or (p.suffix == ".yaml" and p.name != "kustomization.yaml"))
+        entries = sorted(
+            p.name
+            for p in folder.iterdir()
+            if p.is_dir() or (p.suffix == ".yaml" and p.name != "kustomization.yaml")
+        )
         assert kustomization["resources"] == entries, folder
 
 
@@ -49,8 +53,18 @@ def test_every_object_passes_strict_kubernetes_or_crd_schema(crd_schemas: Path) 
         if path.name != "kustomization.yaml":
             kinds.add(yaml.safe_load(path.read_text())["kind"])
     # Core kinds and the GitOps engines' custom resources were all checked, none skipped.
-    assert {"Namespace", "NetworkPolicy", "ResourceQuota", "Application", "AppProject", "Kustomization", "GitRepository"} <= kinds
-    assert report.objects == sum(1 for p in EXAMPLE_GENERATED.rglob("*.yaml") if p.name != "kustomization.yaml")
+    assert {
+        "Namespace",
+        "NetworkPolicy",
+        "ResourceQuota",
+        "Application",
+        "AppProject",
+        "Kustomization",
+        "GitRepository",
+    } <= kinds
+    assert report.objects == sum(
+        1 for p in EXAMPLE_GENERATED.rglob("*.yaml") if p.name != "kustomization.yaml"
+    )
 
 
 def test_one_object_per_file_named_kind_name_with_kubernetes_key_order() -> None:
@@ -65,4 +79,4 @@ def test_one_object_per_file_named_kind_name_with_kubernetes_key_order() -> None
         assert keys[:3] == ["apiVersion", "kind", "metadata"], path
         if "spec" in obj:
             assert keys[3] == "spec", path
-        assert list(obj["metadata"])[0] == "name"
+        assert next(iter(obj["metadata"])) == "name"

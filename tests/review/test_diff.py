@@ -246,7 +246,10 @@ def test_markdown_of_a_20_cluster_change_respects_the_cap(tmp_path: Path) -> Non
     md = render_markdown(result, max_bytes=cap)
     assert len(md.encode()) <= cap
     assert md.startswith(MARKER)
-    assert f"team-003 on cluster-019: {flavor} quota {quota - 5} → {quota} (+5), monthly cost +${cost:,.2f}" in md
+    assert (
+        f"team-003 on cluster-019: {flavor} quota {quota - 5} → {quota} (+5), monthly cost +${cost:,.2f}"
+        in md
+    )
     note = re.search(r"Cut to fit 12,000 bytes: left out (.*)\. Run", md)
     assert note, md[-800:]
     listed = len(re.findall(r"^- `[~+-]` ", md, re.MULTILINE))

@@ -9,7 +9,6 @@ import pytest
 import yaml
 
 from tests.conftest import SHARED_CRDS
-
 from tests.review.conftest import ROOT, cli
 
 MARKER = "<!-- platformc-diff -->"

@@ -13,7 +13,9 @@ from tests.spec.cases import CASES, Case
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
-def test_bad_spec_reports_exact_errors_and_writes_nothing(case: Case, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_bad_spec_reports_exact_errors_and_writes_nothing(
+    case: Case, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     write_spec(tmp_path / "spec", case.files)
     (tmp_path / "spec").mkdir(exist_ok=True)
@@ -21,7 +23,9 @@ def test_bad_spec_reports_exact_errors_and_writes_nothing(case: Case, tmp_path: 
     assert result.exit_code == 1, result.output
     lines = result.stderr.splitlines()
     assert lines[:-1] == case.expected
-    assert lines[-1] == f"platformc: {len(case.expected)} error(s) in the spec or overlays; nothing was written"
+    assert (
+        lines[-1] == f"platformc: {len(case.expected)} error(s) in the spec or overlays; nothing was written"
+    )
     assert not (tmp_path / "out").exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["spec"]  # no staging or lock files either
 
@@ -48,7 +52,9 @@ def test_missing_spec_folder_is_a_clear_error(tmp_path: Path, monkeypatch: pytes
 def test_all_errors_of_a_run_are_reported_together(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     by_id = {c.id: c for c in CASES}
     files = {**by_id["wrong-type"].files, **by_id["unknown-field"].files, **by_id["invalid-dns-name"].files}
-    files["teams/research.yaml"] = by_id["unknown-field"].files["teams/research.yaml"].replace("name: research", "name: Bad_Name")
+    files["teams/research.yaml"] = (
+        by_id["unknown-field"].files["teams/research.yaml"].replace("name: research", "name: Bad_Name")
+    )
     monkeypatch.chdir(tmp_path)
     write_spec(tmp_path / "spec", files)
     result = CliRunner().invoke(main, ["compile", "--spec", "spec", "--out", "out"])

@@ -32,7 +32,11 @@ def test_schema_rejects_unknown_fields_and_wrong_kinds() -> None:
         "apiVersion": "platformc.dev/v1alpha1",
         "kind": "Team",
         "metadata": {"name": "t"},
-        "spec": {"costCenter": "c", "owners": ["o"], "clusters": [{"cluster": "c", "cpu": "1", "memory": "1Gi"}]},
+        "spec": {
+            "costCenter": "c",
+            "owners": ["o"],
+            "clusters": [{"cluster": "c", "cpu": "1", "memory": "1Gi"}],
+        },
     }
     assert validator.is_valid(team)
     assert not validator.is_valid({**team, "spec": {**team["spec"], "priorty": "high"}})

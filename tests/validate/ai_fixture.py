@@ -20,6 +20,7 @@ import compiler.pipeline as pipeline
 from compiler.cluster_model import ClusterModel
 from compiler.components import COMPONENTS
 from compiler.components.base import Component, ComponentOutput, HelmChart, KubeObject, obj
+from compiler.overlays import Overlays
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SPEC_DIR = REPO_ROOT / "platform-spec"
@@ -67,18 +68,31 @@ def _worker(cluster: ClusterModel) -> KubeObject:
 def build(cluster: ClusterModel) -> ComponentOutput:
     charts = (
         HelmChart(
-            "oci://registry.k8s.io/kueue/charts", "kueue", "0.19.2", "fixture-kueue", "fixture-kueue",
+            "oci://registry.k8s.io/kueue/charts",
+            "kueue",
+            "0.19.2",
+            "fixture-kueue",
+            "fixture-kueue",
             crd_groups=frozenset({"kueue.x-k8s.io"}),
         ),
         HelmChart(
-            "oci://ghcr.io/kserve/charts", "kserve-crd", "v0.20.0", "fixture-kserve-crd", "fixture-kserve",
+            "oci://ghcr.io/kserve/charts",
+            "kserve-crd",
+            "v0.20.0",
+            "fixture-kserve-crd",
+            "fixture-kserve",
             crd_groups=frozenset({"serving.kserve.io"}),
         ),
     )
     objects: list[KubeObject] = [
         _operator_namespace("fixture-kueue"),
         _operator_namespace("fixture-kserve"),
-        obj(KUEUE_API, "ResourceFlavor", "fixture-h100", spec={"nodeLabels": {"nvidia.com/gpu.product": "H100"}}),
+        obj(
+            KUEUE_API,
+            "ResourceFlavor",
+            "fixture-h100",
+            spec={"nodeLabels": {"nvidia.com/gpu.product": "H100"}},
+        ),
         obj(KUEUE_API, "Cohort", "fixture-pool", spec={}),
         obj(
             KUEUE_API,
@@ -137,7 +151,13 @@ def build(cluster: ClusterModel) -> ComponentOutput:
                 "ResourceClaimTemplate",
                 "fixture-gpu",
                 TEAM_NS,
-                spec={"spec": {"devices": {"requests": [{"name": "gpu", "exactly": {"deviceClassName": "fixture-h100"}}]}}},
+                spec={
+                    "spec": {
+                        "devices": {
+                            "requests": [{"name": "gpu", "exactly": {"deviceClassName": "fixture-h100"}}]
+                        }
+                    }
+                },
             ),
         ]
     return ComponentOutput(charts=charts, objects=tuple(objects))

@@ -24,7 +24,9 @@ def copy(example_tree: Path, tmp_path: Path) -> Path:
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
-    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()
+    }
 
 
 def test_validate_passes_on_example(example_tree: Path, crds_dir: Path) -> None:
@@ -39,7 +41,9 @@ def test_missing_schema_fails_and_allow_missing_makes_it_a_warning(
     monkeypatch.chdir(tmp_path)  # no .platformc-cache/schemas here: only built-in kinds have schemas
     strict = CliRunner().invoke(main, ["validate", "--out", str(example_tree)])
     assert strict.exit_code == 1
-    assert "ClusterQueue fixture-ai-research: no schema for kueue.x-k8s.io/v1beta2 ClusterQueue" in strict.output
+    assert (
+        "ClusterQueue fixture-ai-research: no schema for kueue.x-k8s.io/v1beta2 ClusterQueue" in strict.output
+    )
     allowed = CliRunner().invoke(main, ["validate", "--out", str(example_tree), "--allow-missing-schemas"])
     assert allowed.exit_code == 0, allowed.output
     assert "warning: no schema for kueue.x-k8s.io/v1beta2 ClusterQueue" in allowed.output
@@ -76,7 +80,11 @@ def test_skip_check_drops_only_that_rule(example_tree: Path, tmp_path: Path, crd
 
 def _leaky(_: object) -> ComponentOutput:
     bad = obj(
-        "networking.k8s.io/v1", "NetworkPolicy", "leaky", "ai-research", spec={"podSelector": {}, "ingres": []}
+        "networking.k8s.io/v1",
+        "NetworkPolicy",
+        "leaky",
+        "ai-research",
+        spec={"podSelector": {}, "ingres": []},
     )
     return ComponentOutput(objects=(bad,))
 
@@ -92,7 +100,10 @@ def _secret(_: object) -> ComponentOutput:
             Component("leaky", _leaky),
             'NetworkPolicy ai-research/leaky: $.spec.ingres: unknown field "ingres" (did you mean "ingress"?) [schema]',
         ),
-        (Component("secrets", _secret), "Secret ai-research/token: $.stringData: Secret carries values in Git"),
+        (
+            Component("secrets", _secret),
+            "Secret ai-research/token: $.stringData: Secret carries values in Git",
+        ),
     ],
     ids=["schema", "baseline"],
 )
@@ -113,9 +124,13 @@ def test_compile_writes_nothing_when_validation_fails(
     assert snapshot(out) == before
 
 
-def test_compile_refuses_a_dangling_reference(tmp_path: Path, crds_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_compile_refuses_a_dangling_reference(
+    tmp_path: Path, crds_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     def orphan(_: object) -> ComponentOutput:
-        queue = obj("kueue.x-k8s.io/v1beta2", "LocalQueue", "orphan", "ml-platform", spec={"clusterQueue": "nope"})
+        queue = obj(
+            "kueue.x-k8s.io/v1beta2", "LocalQueue", "orphan", "ml-platform", spec={"clusterQueue": "nope"}
+        )
         return ComponentOutput(objects=(queue,), after=("fixture-ai",))
 
     use_components(monkeypatch, (*WITH_AI, Component("orphan", orphan)))
@@ -124,7 +139,10 @@ def test_compile_refuses_a_dangling_reference(tmp_path: Path, crds_dir: Path, mo
         main, ["compile", "--spec", str(SPEC_DIR), "--out", str(out), "--schemas", str(crds_dir)]
     )
     assert result.exit_code == 1
-    assert "LocalQueue ml-platform/orphan: $.spec.clusterQueue: ClusterQueue 'nope' does not exist" in result.output
+    assert (
+        "LocalQueue ml-platform/orphan: $.spec.clusterQueue: ClusterQueue 'nope' does not exist"
+        in result.output
+    )
     assert not out.exists()
 
 
@@ -134,6 +152,10 @@ def test_compile_only_warns_about_missing_schemas(tmp_path: Path, monkeypatch: p
     result = CliRunner().invoke(main, ["compile", "--spec", str(SPEC_DIR), "--out", "generated"])
     assert result.exit_code == 0, result.output
     assert "warning: no schema for" in result.output and "ClusterQueue" in result.output
-    written = yaml.safe_load((tmp_path / "generated/prod-us-east/components/fixture-ai-config/ai-research/"
-                              "localqueue-fixture.yaml").read_text())
+    written = yaml.safe_load(
+        (
+            tmp_path / "generated/prod-us-east/components/fixture-ai-config/ai-research/"
+            "localqueue-fixture.yaml"
+        ).read_text()
+    )
     assert written["spec"] == {"clusterQueue": "fixture-ai-research"}

@@ -48,7 +48,9 @@ def custom_resources_in_order(objects: ObjectSet) -> dict[str, int]:
                 assert any(p.wave < unit.wave for p in offers), f"{entry.file} syncs in wave {unit.wave}"
             else:
                 deps = list(tree.flux_dependencies(unit))
-                assert any(p in deps for p in offers), f"{entry.file}: {unit.entry.name} does not depend on its chart"
+                assert any(p in deps for p in offers), (
+                    f"{entry.file}: {unit.entry.name} does not depend on its chart"
+                )
             count += 1
         proven[name] = count
     return proven

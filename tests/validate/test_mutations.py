@@ -122,149 +122,370 @@ CILIUM_POLICY = {
     "spec": {"endpointSelector": {}},
 }
 
+
 def same_wave_as_chart(tree: Path) -> None:
     """Give the real Kueue config Application the wave of the Application with the kueue chart."""
     chart_app = yaml.safe_load((tree / f"{A}/apps/application-prod-us-east-kueue.yaml").read_text())
     wave = chart_app["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"]
-    edit(f"{A}/apps/application-prod-us-east-kueue-config.yaml",
-         setter("metadata", "annotations", "argocd.argoproj.io/sync-wave", value=wave))(tree)
+    edit(
+        f"{A}/apps/application-prod-us-east-kueue-config.yaml",
+        setter("metadata", "annotations", "argocd.argoproj.io/sync-wave", value=wave),
+    )(tree)
 
 
 MUTATIONS = [
     # --- schema: fields, types, versions
-    Mutation("typo'd field in a ClusterQueue", edit(f"{AI_CFG}/clusterqueue-fixture-ai-research.yaml",
-             rename_key("spec", "cohortName", new="cohortNmae")),
-             ("schema", "ClusterQueue", None, "fixture-ai-research", "$.spec.cohortNmae")),
-    Mutation("wrong type in an InferenceService", edit(f"{AI_CFG}/ai-research/inferenceservice-fixture-chat.yaml",
-             setter("spec", "predictor", "minReplicas", value="one")),
-             ("schema", "InferenceService", "ai-research", "fixture-chat", "$.spec.predictor.minReplicas")),
-    Mutation("unknown field in a NetworkPolicy", edit(f"{NET}/networkpolicy-allow-dns.yaml",
-             rename_key("spec", "podSelector", new="podSelectr")),
-             ("schema", "NetworkPolicy", "ai-research", "allow-dns", "$.spec.podSelectr")),
-    Mutation("wrong apiVersion", edit(f"{AI_CFG}/ai-research/localqueue-fixture.yaml",
-             setter("apiVersion", value="kueue.x-k8s.io/v1")),
-             ("missing-schema", "LocalQueue", "ai-research", "fixture", "$")),
-    Mutation("wrong type in a Deployment", edit(f"{AI}/ai-research/deployment-fixture-worker.yaml",
-             setter("spec", "replicas", value="two")),
-             ("schema", "Deployment", "ai-research", "fixture-worker", "$.spec.replicas")),
-    Mutation("unknown field in a ResourceQuota", edit(f"{TEN}/ai-research/resourcequota-ai-research.yaml",
-             rename_key("spec", "hard", new="hrad")),
-             ("schema", "ResourceQuota", "ai-research", "ai-research", "$.spec.hrad")),
-    Mutation("copied object (duplicate identity)", lambda t: shutil.copy(
-             t / f"{NET}/networkpolicy-allow-dns.yaml", t / f"{NET}/networkpolicy-copy.yaml"),
-             ("duplicate", "NetworkPolicy", "ai-research", "allow-dns", "$.metadata.name")),
+    Mutation(
+        "typo'd field in a ClusterQueue",
+        edit(
+            f"{AI_CFG}/clusterqueue-fixture-ai-research.yaml",
+            rename_key("spec", "cohortName", new="cohortNmae"),
+        ),
+        ("schema", "ClusterQueue", None, "fixture-ai-research", "$.spec.cohortNmae"),
+    ),
+    Mutation(
+        "wrong type in an InferenceService",
+        edit(
+            f"{AI_CFG}/ai-research/inferenceservice-fixture-chat.yaml",
+            setter("spec", "predictor", "minReplicas", value="one"),
+        ),
+        ("schema", "InferenceService", "ai-research", "fixture-chat", "$.spec.predictor.minReplicas"),
+    ),
+    Mutation(
+        "unknown field in a NetworkPolicy",
+        edit(f"{NET}/networkpolicy-allow-dns.yaml", rename_key("spec", "podSelector", new="podSelectr")),
+        ("schema", "NetworkPolicy", "ai-research", "allow-dns", "$.spec.podSelectr"),
+    ),
+    Mutation(
+        "wrong apiVersion",
+        edit(
+            f"{AI_CFG}/ai-research/localqueue-fixture.yaml", setter("apiVersion", value="kueue.x-k8s.io/v1")
+        ),
+        ("missing-schema", "LocalQueue", "ai-research", "fixture", "$"),
+    ),
+    Mutation(
+        "wrong type in a Deployment",
+        edit(f"{AI}/ai-research/deployment-fixture-worker.yaml", setter("spec", "replicas", value="two")),
+        ("schema", "Deployment", "ai-research", "fixture-worker", "$.spec.replicas"),
+    ),
+    Mutation(
+        "unknown field in a ResourceQuota",
+        edit(f"{TEN}/ai-research/resourcequota-ai-research.yaml", rename_key("spec", "hard", new="hrad")),
+        ("schema", "ResourceQuota", "ai-research", "ai-research", "$.spec.hrad"),
+    ),
+    Mutation(
+        "copied object (duplicate identity)",
+        lambda t: shutil.copy(
+            t / f"{NET}/networkpolicy-allow-dns.yaml", t / f"{NET}/networkpolicy-copy.yaml"
+        ),
+        ("duplicate", "NetworkPolicy", "ai-research", "allow-dns", "$.metadata.name"),
+    ),
     # --- references
-    Mutation("LocalQueue pointing nowhere", edit(f"{AI_CFG}/ai-research/localqueue-fixture.yaml",
-             setter("spec", "clusterQueue", value="nope")),
-             ("reference", "LocalQueue", "ai-research", "fixture", "$.spec.clusterQueue")),
-    Mutation("ClusterQueue flavor that does not exist", edit(f"{AI_CFG}/clusterqueue-fixture-ai-research.yaml",
-             lambda d: d["spec"]["resourceGroups"][0]["flavors"][0].update(name="a100")),
-             ("reference", "ClusterQueue", None, "fixture-ai-research", "$.spec.resourceGroups[0].flavors[0].name")),
-    Mutation("ResourceFlavor deleted", delete(f"{AI_CFG}/resourceflavor-fixture-h100.yaml"),
-             ("reference", "ClusterQueue", None, "fixture-ai-research", "$.spec.resourceGroups[0].flavors[0].name")),
-    Mutation("Cohort deleted", delete(f"{AI_CFG}/cohort-fixture-pool.yaml"),
-             ("reference", "ClusterQueue", None, "fixture-ai-research", "$.spec.cohortName")),
-    Mutation("Cohort parent that does not exist", edit(f"{AI_CFG}/cohort-fixture-pool.yaml",
-             setter("spec", "parentName", value="org")),
-             ("reference", "Cohort", None, "fixture-pool", "$.spec.parentName")),
-    Mutation("InferenceService runtime that does not exist",
-             edit(f"{AI_CFG}/ai-research/inferenceservice-fixture-chat.yaml",
-                  setter("spec", "predictor", "model", "runtime", value="vllm-custom")),
-             ("reference", "InferenceService", "ai-research", "fixture-chat", "$.spec.predictor.model.runtime")),
-    Mutation("ResourceClaimTemplate naming an unknown DeviceClass",
-             edit(f"{AI}/ai-research/resourceclaimtemplate-fixture-gpu.yaml",
-                  lambda d: d["spec"]["spec"]["devices"]["requests"][0]["exactly"].update(deviceClassName="gpu-b200")),
-             ("reference", "ResourceClaimTemplate", "ai-research", "fixture-gpu",
-              "$.spec.spec.devices.requests[0].exactly.deviceClassName")),
-    Mutation("DeviceClass deleted", delete(f"{AI}/deviceclass-fixture-h100.yaml"),
-             ("reference", "ResourceClaimTemplate", "ai-research", "fixture-gpu",
-              "$.spec.spec.devices.requests[0].exactly.deviceClassName")),
-    Mutation("pod claim naming a template that does not exist", edit(f"{AI}/ai-research/deployment-fixture-worker.yaml",
-             lambda d: d["spec"]["template"]["spec"]["resourceClaims"][0].update(resourceClaimTemplateName="gpux")),
-             ("reference", "Deployment", "ai-research", "fixture-worker",
-              "$.spec.template.spec.resourceClaims[0].resourceClaimTemplateName")),
-    Mutation("container claim not declared by the pod", edit(f"{AI}/ai-research/deployment-fixture-worker.yaml",
-             container(resources={"claims": [{"name": "gpu2"}]})),
-             ("reference", "Deployment", "ai-research", "fixture-worker", f"{C0}.resources.claims[0].name")),
-    Mutation("Application path to a folder that does not exist", edit(f"{A}/apps/application-prod-us-east-tenancy.yaml",
-             setter("spec", "source", "path", value="generated/prod-us-east/components/tenancyy")),
-             ("reference", "Application", "argocd", "prod-us-east-tenancy", "$.spec.source.path")),
-    Mutation("Application path outside the cluster's tree", edit(f"{A}/apps/application-prod-us-east-network.yaml",
-             setter("spec", "source", "path", value="generated/staging/components/network")),
-             ("reference", "Application", "argocd", "prod-us-east-network", "$.spec.source.path")),
-    Mutation("Application project that does not exist", edit(f"{A}/apps/application-prod-us-east-network.yaml",
-             setter("spec", "project", value="prod-us-east-platfrom")),
-             ("reference", "Application", "argocd", "prod-us-east-network", "$.spec.project")),
-    Mutation("dependsOn an unknown Kustomization", edit(f"{F}/apps/kustomization-fixture-ai-config.yaml",
-             setter("spec", "dependsOn", 1, "name", value="tenancyy")),
-             ("reference", "Kustomization", "flux-system", "fixture-ai-config", "$.spec.dependsOn[1].name")),
-    Mutation("Kustomization path to a folder that does not exist", edit(f"{F}/apps/kustomization-network.yaml",
-             setter("spec", "path", value="./generated/staging-eu/components/netwrk")),
-             ("reference", "Kustomization", "flux-system", "network", "$.spec.path")),
-    Mutation("Kustomization sourceRef to a missing GitRepository", edit(f"{F}/apps/kustomization-network.yaml",
-             setter("spec", "sourceRef", "name", value="platfrom")),
-             ("reference", "Kustomization", "flux-system", "network", "$.spec.sourceRef.name")),
-    Mutation("HelmRelease chartRef to a missing OCIRepository",
-             edit(f"{F_AI}/flux-system/helmrelease-fixture-kueue.yaml", setter("spec", "chartRef", "name", value="no-such-repo")),
-             ("reference", "HelmRelease", "flux-system", "fixture-kueue", "$.spec.chartRef.name")),
+    Mutation(
+        "LocalQueue pointing nowhere",
+        edit(f"{AI_CFG}/ai-research/localqueue-fixture.yaml", setter("spec", "clusterQueue", value="nope")),
+        ("reference", "LocalQueue", "ai-research", "fixture", "$.spec.clusterQueue"),
+    ),
+    Mutation(
+        "ClusterQueue flavor that does not exist",
+        edit(
+            f"{AI_CFG}/clusterqueue-fixture-ai-research.yaml",
+            lambda d: d["spec"]["resourceGroups"][0]["flavors"][0].update(name="a100"),
+        ),
+        (
+            "reference",
+            "ClusterQueue",
+            None,
+            "fixture-ai-research",
+            "$.spec.resourceGroups[0].flavors[0].name",
+        ),
+    ),
+    Mutation(
+        "ResourceFlavor deleted",
+        delete(f"{AI_CFG}/resourceflavor-fixture-h100.yaml"),
+        (
+            "reference",
+            "ClusterQueue",
+            None,
+            "fixture-ai-research",
+            "$.spec.resourceGroups[0].flavors[0].name",
+        ),
+    ),
+    Mutation(
+        "Cohort deleted",
+        delete(f"{AI_CFG}/cohort-fixture-pool.yaml"),
+        ("reference", "ClusterQueue", None, "fixture-ai-research", "$.spec.cohortName"),
+    ),
+    Mutation(
+        "Cohort parent that does not exist",
+        edit(f"{AI_CFG}/cohort-fixture-pool.yaml", setter("spec", "parentName", value="org")),
+        ("reference", "Cohort", None, "fixture-pool", "$.spec.parentName"),
+    ),
+    Mutation(
+        "InferenceService runtime that does not exist",
+        edit(
+            f"{AI_CFG}/ai-research/inferenceservice-fixture-chat.yaml",
+            setter("spec", "predictor", "model", "runtime", value="vllm-custom"),
+        ),
+        ("reference", "InferenceService", "ai-research", "fixture-chat", "$.spec.predictor.model.runtime"),
+    ),
+    Mutation(
+        "ResourceClaimTemplate naming an unknown DeviceClass",
+        edit(
+            f"{AI}/ai-research/resourceclaimtemplate-fixture-gpu.yaml",
+            lambda d: d["spec"]["spec"]["devices"]["requests"][0]["exactly"].update(
+                deviceClassName="gpu-b200"
+            ),
+        ),
+        (
+            "reference",
+            "ResourceClaimTemplate",
+            "ai-research",
+            "fixture-gpu",
+            "$.spec.spec.devices.requests[0].exactly.deviceClassName",
+        ),
+    ),
+    Mutation(
+        "DeviceClass deleted",
+        delete(f"{AI}/deviceclass-fixture-h100.yaml"),
+        (
+            "reference",
+            "ResourceClaimTemplate",
+            "ai-research",
+            "fixture-gpu",
+            "$.spec.spec.devices.requests[0].exactly.deviceClassName",
+        ),
+    ),
+    Mutation(
+        "pod claim naming a template that does not exist",
+        edit(
+            f"{AI}/ai-research/deployment-fixture-worker.yaml",
+            lambda d: d["spec"]["template"]["spec"]["resourceClaims"][0].update(
+                resourceClaimTemplateName="gpux"
+            ),
+        ),
+        (
+            "reference",
+            "Deployment",
+            "ai-research",
+            "fixture-worker",
+            "$.spec.template.spec.resourceClaims[0].resourceClaimTemplateName",
+        ),
+    ),
+    Mutation(
+        "container claim not declared by the pod",
+        edit(
+            f"{AI}/ai-research/deployment-fixture-worker.yaml",
+            container(resources={"claims": [{"name": "gpu2"}]}),
+        ),
+        ("reference", "Deployment", "ai-research", "fixture-worker", f"{C0}.resources.claims[0].name"),
+    ),
+    Mutation(
+        "Application path to a folder that does not exist",
+        edit(
+            f"{A}/apps/application-prod-us-east-tenancy.yaml",
+            setter("spec", "source", "path", value="generated/prod-us-east/components/tenancyy"),
+        ),
+        ("reference", "Application", "argocd", "prod-us-east-tenancy", "$.spec.source.path"),
+    ),
+    Mutation(
+        "Application path outside the cluster's tree",
+        edit(
+            f"{A}/apps/application-prod-us-east-network.yaml",
+            setter("spec", "source", "path", value="generated/staging/components/network"),
+        ),
+        ("reference", "Application", "argocd", "prod-us-east-network", "$.spec.source.path"),
+    ),
+    Mutation(
+        "Application project that does not exist",
+        edit(
+            f"{A}/apps/application-prod-us-east-network.yaml",
+            setter("spec", "project", value="prod-us-east-platfrom"),
+        ),
+        ("reference", "Application", "argocd", "prod-us-east-network", "$.spec.project"),
+    ),
+    Mutation(
+        "dependsOn an unknown Kustomization",
+        edit(
+            f"{F}/apps/kustomization-fixture-ai-config.yaml",
+            setter("spec", "dependsOn", 1, "name", value="tenancyy"),
+        ),
+        ("reference", "Kustomization", "flux-system", "fixture-ai-config", "$.spec.dependsOn[1].name"),
+    ),
+    Mutation(
+        "Kustomization path to a folder that does not exist",
+        edit(
+            f"{F}/apps/kustomization-network.yaml",
+            setter("spec", "path", value="./generated/staging-eu/components/netwrk"),
+        ),
+        ("reference", "Kustomization", "flux-system", "network", "$.spec.path"),
+    ),
+    Mutation(
+        "Kustomization sourceRef to a missing GitRepository",
+        edit(f"{F}/apps/kustomization-network.yaml", setter("spec", "sourceRef", "name", value="platfrom")),
+        ("reference", "Kustomization", "flux-system", "network", "$.spec.sourceRef.name"),
+    ),
+    Mutation(
+        "HelmRelease chartRef to a missing OCIRepository",
+        edit(
+            f"{F_AI}/flux-system/helmrelease-fixture-kueue.yaml",
+            setter("spec", "chartRef", "name", value="no-such-repo"),
+        ),
+        ("reference", "HelmRelease", "flux-system", "fixture-kueue", "$.spec.chartRef.name"),
+    ),
     # --- ordering
-    Mutation("custom resources moved into the wave of their CRD's chart", same_wave_as_chart,
-             ("ordering", "Application", "argocd", "prod-us-east-kueue-config", WAVE)),
-    Mutation("custom resources moved into an earlier wave than their CRD's chart",
-             edit(f"{A}/apps/application-prod-us-east-fixture-ai-config.yaml",
-                  setter("metadata", "annotations", "argocd.argoproj.io/sync-wave", value="-1")),
-             ("ordering", "Application", "argocd", "prod-us-east-fixture-ai-config", WAVE)),
-    Mutation("custom resource file moved into a unit synced before its chart",
-             move(f"{AI_CFG}/cohort-fixture-pool.yaml", f"{TEN}/cohort-fixture-pool.yaml"),
-             ("ordering", "Application", "argocd", "prod-us-east-tenancy", WAVE)),
-    Mutation("Flux Kustomization whose dependsOn lost the chart unit",
-             edit(f"{F}/apps/kustomization-fixture-ai-config.yaml", setter("spec", "dependsOn", value=[{"name": "tenancy"}])),
-             ("ordering", "Kustomization", "flux-system", "fixture-ai-config", "$.spec.dependsOn")),
-    Mutation("custom resource of a group no chart installs",
-             add(f"{NET}/ciliumnetworkpolicy-l7-allow.yaml", CILIUM_POLICY),
-             ("ordering", "CiliumNetworkPolicy", "ai-research", "l7-allow", "$.apiVersion")),
-    Mutation("sync-wave that is not a number", edit(f"{A}/apps/application-prod-us-east-network.yaml",
-             setter("metadata", "annotations", "argocd.argoproj.io/sync-wave", value="early")),
-             ("ordering", "Application", "argocd", "prod-us-east-network", WAVE)),
+    Mutation(
+        "custom resources moved into the wave of their CRD's chart",
+        same_wave_as_chart,
+        ("ordering", "Application", "argocd", "prod-us-east-kueue-config", WAVE),
+    ),
+    Mutation(
+        "custom resources moved into an earlier wave than their CRD's chart",
+        edit(
+            f"{A}/apps/application-prod-us-east-fixture-ai-config.yaml",
+            setter("metadata", "annotations", "argocd.argoproj.io/sync-wave", value="-1"),
+        ),
+        ("ordering", "Application", "argocd", "prod-us-east-fixture-ai-config", WAVE),
+    ),
+    Mutation(
+        "custom resource file moved into a unit synced before its chart",
+        move(f"{AI_CFG}/cohort-fixture-pool.yaml", f"{TEN}/cohort-fixture-pool.yaml"),
+        ("ordering", "Application", "argocd", "prod-us-east-tenancy", WAVE),
+    ),
+    Mutation(
+        "Flux Kustomization whose dependsOn lost the chart unit",
+        edit(
+            f"{F}/apps/kustomization-fixture-ai-config.yaml",
+            setter("spec", "dependsOn", value=[{"name": "tenancy"}]),
+        ),
+        ("ordering", "Kustomization", "flux-system", "fixture-ai-config", "$.spec.dependsOn"),
+    ),
+    Mutation(
+        "custom resource of a group no chart installs",
+        add(f"{NET}/ciliumnetworkpolicy-l7-allow.yaml", CILIUM_POLICY),
+        ("ordering", "CiliumNetworkPolicy", "ai-research", "l7-allow", "$.apiVersion"),
+    ),
+    Mutation(
+        "sync-wave that is not a number",
+        edit(
+            f"{A}/apps/application-prod-us-east-network.yaml",
+            setter("metadata", "annotations", "argocd.argoproj.io/sync-wave", value="early"),
+        ),
+        ("ordering", "Application", "argocd", "prod-us-east-network", WAVE),
+    ),
     # --- security baseline
-    Mutation("missing default-deny ingress (file deleted)", delete(f"{NET}/networkpolicy-default-deny-ingress.yaml"),
-             ("PSB001", "Namespace", None, "ai-research", "$")),
-    Mutation("default-deny egress that allows everything", edit(f"{NET}/networkpolicy-default-deny-egress.yaml",
-             setter("spec", "egress", value=[{}])),
-             ("PSB001", "Namespace", None, "ai-research", "$")),
-    Mutation("removed PSA label", edit(f"{TEN}/namespace-ai-research.yaml",
-             drop("metadata", "labels", "pod-security.kubernetes.io/enforce")),
-             ("PSB002", "Namespace", None, "ai-research", "$.metadata.labels['pod-security.kubernetes.io/enforce']")),
-    Mutation("team namespace made privileged", edit(f"{TEN}/namespace-ai-research.yaml",
-             setter("metadata", "labels", "pod-security.kubernetes.io/enforce", value="privileged")),
-             ("PSB002", "Namespace", None, "ai-research", "$.metadata.labels['pod-security.kubernetes.io/enforce']")),
-    Mutation("removed ResourceQuota", delete(f"{TEN}/ai-research/resourcequota-ai-research.yaml"),
-             ("PSB003", "Namespace", None, "ai-research", "$")),
-    Mutation("removed LimitRange", delete(f"{TEN}/ai-research/limitrange-defaults.yaml"),
-             ("PSB004", "Namespace", None, "ai-research", "$")),
-    Mutation("privileged container in a team namespace", edit(f"{AI}/ai-research/deployment-fixture-worker.yaml",
-             container(securityContext={"privileged": True})),
-             ("PSB005", "Deployment", "ai-research", "fixture-worker", f"{C0}.securityContext.privileged")),
-    Mutation("privileged model container in an InferenceService",
-             edit(f"{AI_CFG}/ai-research/inferenceservice-fixture-chat.yaml",
-                  lambda d: d["spec"]["predictor"]["model"].update(securityContext={"privileged": True})),
-             ("PSB005", "InferenceService", "ai-research", "fixture-chat",
-              "$.spec.predictor.model.securityContext.privileged")),
-    Mutation("Secret with data (file added)", add(f"{TEN}/ai-research/secret-db-password.yaml", SECRET),
-             ("PSB006", "Secret", "ai-research", "db-password", "$.stringData")),
-    Mutation("GPU requested without a limit", edit(f"{F_AI}/ai-research/deployment-fixture-worker.yaml",
-             container(resources={"requests": {"nvidia.com/gpu": "1"}})),
-             ("PSB007", "Deployment", "ai-research", "fixture-worker", f"{C0}.resources.limits")),
-    Mutation("GPU node selector without GPU limits", edit(f"{F_AI}/ai-research/deployment-fixture-worker.yaml",
-             container(resources={"limits": {"cpu": "1"}})),
-             ("PSB007", "Deployment", "ai-research", "fixture-worker",
-              "$.spec.template.spec.nodeSelector['nvidia.com/gpu.product']")),
-    Mutation(":latest image", edit(f"{AI}/ai-research/deployment-fixture-worker.yaml",
-             container(image="ghcr.io/acme/trainer:latest")),
-             ("PSB008", "Deployment", "ai-research", "fixture-worker", f"{C0}.image")),
-    Mutation("image without a tag", edit(f"{F_AI}/ai-research/deployment-fixture-worker.yaml",
-             container(image="registry:5000/acme/trainer")),
-             ("PSB008", "Deployment", "ai-research", "fixture-worker", f"{C0}.image")),
+    Mutation(
+        "missing default-deny ingress (file deleted)",
+        delete(f"{NET}/networkpolicy-default-deny-ingress.yaml"),
+        ("PSB001", "Namespace", None, "ai-research", "$"),
+    ),
+    Mutation(
+        "default-deny egress that allows everything",
+        edit(f"{NET}/networkpolicy-default-deny-egress.yaml", setter("spec", "egress", value=[{}])),
+        ("PSB001", "Namespace", None, "ai-research", "$"),
+    ),
+    Mutation(
+        "removed PSA label",
+        edit(
+            f"{TEN}/namespace-ai-research.yaml",
+            drop("metadata", "labels", "pod-security.kubernetes.io/enforce"),
+        ),
+        (
+            "PSB002",
+            "Namespace",
+            None,
+            "ai-research",
+            "$.metadata.labels['pod-security.kubernetes.io/enforce']",
+        ),
+    ),
+    Mutation(
+        "team namespace made privileged",
+        edit(
+            f"{TEN}/namespace-ai-research.yaml",
+            setter("metadata", "labels", "pod-security.kubernetes.io/enforce", value="privileged"),
+        ),
+        (
+            "PSB002",
+            "Namespace",
+            None,
+            "ai-research",
+            "$.metadata.labels['pod-security.kubernetes.io/enforce']",
+        ),
+    ),
+    Mutation(
+        "removed ResourceQuota",
+        delete(f"{TEN}/ai-research/resourcequota-ai-research.yaml"),
+        ("PSB003", "Namespace", None, "ai-research", "$"),
+    ),
+    Mutation(
+        "removed LimitRange",
+        delete(f"{TEN}/ai-research/limitrange-defaults.yaml"),
+        ("PSB004", "Namespace", None, "ai-research", "$"),
+    ),
+    Mutation(
+        "privileged container in a team namespace",
+        edit(
+            f"{AI}/ai-research/deployment-fixture-worker.yaml",
+            container(securityContext={"privileged": True}),
+        ),
+        ("PSB005", "Deployment", "ai-research", "fixture-worker", f"{C0}.securityContext.privileged"),
+    ),
+    Mutation(
+        "privileged model container in an InferenceService",
+        edit(
+            f"{AI_CFG}/ai-research/inferenceservice-fixture-chat.yaml",
+            lambda d: d["spec"]["predictor"]["model"].update(securityContext={"privileged": True}),
+        ),
+        (
+            "PSB005",
+            "InferenceService",
+            "ai-research",
+            "fixture-chat",
+            "$.spec.predictor.model.securityContext.privileged",
+        ),
+    ),
+    Mutation(
+        "Secret with data (file added)",
+        add(f"{TEN}/ai-research/secret-db-password.yaml", SECRET),
+        ("PSB006", "Secret", "ai-research", "db-password", "$.stringData"),
+    ),
+    Mutation(
+        "GPU requested without a limit",
+        edit(
+            f"{F_AI}/ai-research/deployment-fixture-worker.yaml",
+            container(resources={"requests": {"nvidia.com/gpu": "1"}}),
+        ),
+        ("PSB007", "Deployment", "ai-research", "fixture-worker", f"{C0}.resources.limits"),
+    ),
+    Mutation(
+        "GPU node selector without GPU limits",
+        edit(
+            f"{F_AI}/ai-research/deployment-fixture-worker.yaml",
+            container(resources={"limits": {"cpu": "1"}}),
+        ),
+        (
+            "PSB007",
+            "Deployment",
+            "ai-research",
+            "fixture-worker",
+            "$.spec.template.spec.nodeSelector['nvidia.com/gpu.product']",
+        ),
+    ),
+    Mutation(
+        ":latest image",
+        edit(
+            f"{AI}/ai-research/deployment-fixture-worker.yaml", container(image="ghcr.io/acme/trainer:latest")
+        ),
+        ("PSB008", "Deployment", "ai-research", "fixture-worker", f"{C0}.image"),
+    ),
+    Mutation(
+        "image without a tag",
+        edit(
+            f"{F_AI}/ai-research/deployment-fixture-worker.yaml",
+            container(image="registry:5000/acme/trainer"),
+        ),
+        ("PSB008", "Deployment", "ai-research", "fixture-worker", f"{C0}.image"),
+    ),
 ]
 
 
