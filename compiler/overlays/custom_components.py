@@ -27,9 +27,9 @@ from compiler.cluster_model import ClusterModel
 from compiler.components.base import ComponentOutput, HelmChart, KubeObject
 from compiler.errors import SourceLocation, SpecError
 from compiler.overlays.errors import CLUSTERS, Problems
-from compiler.overlays.objects import check_object, load_text
+from compiler.overlays.objects import check_object
 from compiler.spec.build import explain
-from compiler.spec.loader import SourceDocument, display_path, load_file, to_plain
+from compiler.spec.loader import SourceDocument, display_path, load_file, load_text, to_plain
 from compiler.spec.models import DNS_LABEL_PATTERN, DnsLabel, Strict
 
 CONFIG_FILE = "component.yaml"

@@ -2,15 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.error import MarkedYAMLError
-
 from compiler.cluster_model import MANAGED_BY
 from compiler.components.base import KubeObject
-from compiler.errors import SourceLocation, SpecError
+from compiler.errors import SpecError
 from compiler.spec.loader import SourceDocument, to_plain
 from compiler.spec.models import API_VERSION
 
@@ -18,25 +12,6 @@ NOT_AN_OBJECT = (
     "(expected a Kubernetes object with apiVersion, kind and metadata.name, "
     f"or a patch with apiVersion: {API_VERSION} and kind: Patch)"
 )
-
-
-def load_text(text: str, shown: str, errors: list[SpecError]) -> Iterator[SourceDocument]:
-    """Like spec.loader.load_file, for text that is not a file of its own (a rendered template)."""
-    yaml = YAML(typ="rt")
-    yaml.allow_duplicate_keys = False
-    try:
-        documents = list(yaml.load_all(text))
-    except MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        problem = " ".join(str(p) for p in (exc.context, exc.problem) if p) or "invalid YAML"
-        errors.append(SpecError(SourceLocation(shown, line, col), f"YAML syntax error: {problem}"))
-        return
-    for index, data in enumerate(documents):
-        if data is None:
-            continue
-        line, col = (data.lc.line, data.lc.col) if isinstance(data, CommentedMap | CommentedSeq) else (0, 0)
-        yield SourceDocument(shown, index, data, SourceLocation(shown, line + 1, col + 1))
 
 
 def check_object(doc: SourceDocument, errors: list[SpecError]) -> KubeObject | None:

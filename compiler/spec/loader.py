@@ -111,6 +111,11 @@ def load_file(path: Path, errors: list[SpecError]) -> Iterator[SourceDocument]:
     except UnicodeDecodeError as exc:
         errors.append(SpecError(SourceLocation(shown, 1, 1), f"file is not UTF-8 text ({exc.reason})"))
         return
+    yield from load_text(text, shown, errors)
+
+
+def load_text(text: str, shown: str, errors: list[SpecError]) -> Iterator[SourceDocument]:
+    """The documents of one YAML text (a file, or a rendered template shown under its name)."""
     try:
         documents = list(_yaml("safe").load_all(text))
     except MarkedYAMLError as exc:

@@ -251,3 +251,23 @@ def test_patches_reach_objects_of_custom_components(ws):
     assert labels["pod-security.kubernetes.io/enforce"] == "baseline"
     prod = objects(builds["prod-us-east"])[("Namespace", "", "tools")]
     assert "pod-security.kubernetes.io/enforce" not in prod["metadata"]["labels"]
+
+
+def test_an_invalid_object_rendered_by_a_template_names_its_line(ws):
+    ws.write(
+        "components/n/a.yaml.j2",
+        """
+        apiVersion: v1
+        kind: ConfigMap
+        metadata: {name: first, namespace: default}
+        ---
+        apiVersion: v1
+        kind: ConfigMap
+        metadata:
+          namespace: default
+        """,
+    )
+    errors = ws.errors()
+    assert len(errors) == 1, errors
+    # Where the second document starts in the template (line 5), not line 1 of the file.
+    assert errors[0].startswith("overlays/components/n/a.yaml.j2:5:1: document is neither a patch nor an object: no metadata.name"), errors[0]
