@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import shutil
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
+
+from compiler.validate import SchemaRegistry
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE_SPEC = REPO_ROOT / "platform-spec"
@@ -32,3 +36,15 @@ def crd_schemas() -> Path:
     if not (SHARED_CRDS / "SOURCES.md").is_file():
         pytest.fail(f"upstream CRD schemas not found at {SHARED_CRDS} (shared/ must sit beside the checkout)")
     return SHARED_CRDS
+
+
+@functools.cache
+def shared_registry() -> SchemaRegistry:
+    return SchemaRegistry([SHARED_CRDS])
+
+
+def schema_errors(obj: dict[str, Any], kubernetes_version: str = "1.34") -> list[str]:
+    """platformc's own strict validation (the engine compile and validate use) against the
+    upstream CRD schemas and the cluster version's Kubernetes schemas; a kind without any
+    schema is an error too."""
+    return [f.format() for f in shared_registry().validate(obj, kubernetes_version)]

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from conftest import mini_docs
 
 from compiler.errors import SpecErrors
 from compiler.spec.build import load_platform
 from compiler.spec.gpus import mig_profiles
+from tests.ai.conftest import mini_docs
 
 
 def errors_for(write_spec, docs: list[dict]) -> list[str]:

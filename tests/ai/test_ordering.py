@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import ROOT
 
 from compiler.cluster_model import cluster_models
 from compiler.components import COMPONENTS
 from compiler.spec.build import load_platform
+from tests.ai.conftest import ROOT
 
 GENERATED = ROOT / "generated"
 

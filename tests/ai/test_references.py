@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLE_SPEC, build_all, objects
 
 from bench.synthetic import write_synthetic_spec
 from compiler.pipeline import ClusterBuild
 from compiler.spec.serving_runtimes import KSERVE_RUNTIMES
+from tests.ai.conftest import EXAMPLE_SPEC, build_all, objects
 
 
 def names(build: ClusterBuild, kind: str) -> set[str]:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import yaml
-from conftest import build_all, mini_docs, objects
 
 from compiler.naming import dra_quota_key
+from tests.ai.conftest import build_all, mini_docs, objects
 
 
 def one(items: list[dict], name: str) -> dict:

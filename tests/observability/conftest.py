@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import jsonschema_rs
 import promql_parser
 import pytest
 import yaml
@@ -78,16 +77,6 @@ def label_matchers(expr: str) -> set[tuple[str, str]]:
 
     promql_parser.walk(promql_parser.parse(expr), visit)
     return found
-
-
-def schema_validator(group: str, kind: str, version: str) -> Any:
-    path = SCHEMAS / group / f"{kind.lower()}_{version}.json"
-    assert path.is_file(), f"missing CRD schema {path} (the tests read ../shared/schemas/crds)"
-    return jsonschema_rs.validator_for(json.loads(path.read_text()))
-
-
-def schema_errors(validator: Any, obj: dict[str, Any]) -> list[str]:
-    return [f"{'/'.join(map(str, e.instance_path))}: {e.message}" for e in validator.iter_errors(obj)]
 
 
 @pytest.fixture(scope="session")

@@ -12,8 +12,9 @@ import kubernetes_validate
 import pytest
 
 from compiler.pipeline import build_platform
+from tests.conftest import schema_errors
 
-from .conftest import ROOT, dashboard_models, schema_errors, schema_validator
+from .conftest import ROOT, dashboard_models
 
 GRAFANA_SCHEMA_VERSION = 41  # what grafana-foundation-sdk's 11.6 build emits
 
@@ -24,22 +25,20 @@ def objects_of(objects, kind):
 
 @pytest.mark.parametrize("kind", ["PrometheusRule", "PodMonitor"])
 def test_monitoring_objects_match_crd_schema(generated_objects, kind):
-    validator = schema_validator("monitoring.coreos.com", kind, "v1")
     found = objects_of(generated_objects, kind)
     assert found
-    errors = [f"{path}: {e}" for path, obj in found for e in schema_errors(validator, obj)]
+    errors = [f"{path}: {e}" for path, obj in found for e in schema_errors(obj)]
     assert not errors, "\n".join(errors)
 
 
 def test_schema_helper_reports_errors():
-    validator = schema_validator("monitoring.coreos.com", "PrometheusRule", "v1")
     bad = {
         "apiVersion": "monitoring.coreos.com/v1",
         "kind": "PrometheusRule",
         "metadata": {"name": "x"},
         "spec": {"groups": [{"name": "g", "rules": [{"alert": "A", "expr": "up", "fro": "5m"}]}]},
     }
-    assert schema_errors(validator, bad)
+    assert schema_errors(bad)
 
 
 def test_dashboard_configmaps(generated_objects):
@@ -80,7 +79,6 @@ def operator_builds(tmp_path_factory):
 
 
 def test_grafana_operator_platform_gets_valid_grafana_dashboards(operator_builds):
-    validator = schema_validator("grafana.integreatly.org", "GrafanaDashboard", "v1beta1")
     for build in operator_builds:
         placed = [o for _, o in build.placed]
         boards = [o for o in placed if o["kind"] == "GrafanaDashboard"]
@@ -89,7 +87,7 @@ def test_grafana_operator_platform_gets_valid_grafana_dashboards(operator_builds
         instances = [o for o in placed if o["kind"] == "Grafana"]
         assert len(instances) == 1
         for board in boards:
-            assert not schema_errors(validator, board), schema_errors(validator, board)
+            assert not schema_errors(board), schema_errors(board)
             selector = board["spec"]["instanceSelector"]["matchLabels"]
             assert selector.items() <= instances[0]["metadata"]["labels"].items()
             assert json.loads(board["spec"]["json"])["schemaVersion"] == GRAFANA_SCHEMA_VERSION

@@ -6,7 +6,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-from overlay_helpers import REPO, Workspace
+
+from tests.overlays.overlay_helpers import REPO, Workspace
 
 
 @pytest.fixture

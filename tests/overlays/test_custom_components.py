@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from overlay_helpers import objects, unit
+from tests.overlays.overlay_helpers import objects, unit
 
 NOTEBOOKS = """
 {% for team in teams %}
@@ -270,4 +270,6 @@ def test_an_invalid_object_rendered_by_a_template_names_its_line(ws):
     errors = ws.errors()
     assert len(errors) == 1, errors
     # Where the second document starts in the template (line 5), not line 1 of the file.
-    assert errors[0].startswith("overlays/components/n/a.yaml.j2:5:1: document is neither a patch nor an object: no metadata.name"), errors[0]
+    assert errors[0].startswith(
+        "overlays/components/n/a.yaml.j2:5:1: document is neither a patch nor an object: no metadata.name"
+    ), errors[0]

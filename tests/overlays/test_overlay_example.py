@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-from overlay_helpers import REPO, objects, schema_errors, unit
 
 from compiler.pipeline import build_platform, render
+from tests.overlays.overlay_helpers import REPO, objects, schema_errors, unit
 
 KUBECTL = Path(sys.executable).parent / "kubectl"
 

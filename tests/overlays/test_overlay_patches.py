@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from overlay_helpers import objects, unit
+from tests.overlays.overlay_helpers import objects, unit
 
 ANNOTATE = """
 apiVersion: platformc.dev/v1alpha1

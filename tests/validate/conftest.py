@@ -33,9 +33,8 @@ def registry(crds_dir: Path) -> SchemaRegistry:
 @pytest.fixture(scope="session")
 def example_tree(tmp_path_factory: pytest.TempPathFactory, crds_dir: Path) -> Path:
     """platform-spec/ compiled (with the stand-in AI stack) once per session; tests copy it."""
-    from ai_fixture import SPEC_DIR, WITH_AI, use_components
-
     from compiler.pipeline import compile_platform
+    from tests.validate.ai_fixture import SPEC_DIR, WITH_AI, use_components
 
     out = tmp_path_factory.mktemp("example") / "generated"
     with pytest.MonkeyPatch.context() as mp:

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 import yaml
-from ai_fixture import SPEC_DIR, WITH_AI, use_components
 from click.testing import CliRunner
 
 from compiler.cli import main
 from compiler.components.base import Component, ComponentOutput, obj
+from tests.validate.ai_fixture import SPEC_DIR, WITH_AI, use_components
 
 NET = "prod-us-east/components/network/ai-research"
 

@@ -76,10 +76,9 @@ def test_committed_generated_tree_is_ordered() -> None:
 
 def test_chart_table_agrees_with_components(example_tree: Path) -> None:
     """validate (table) and compile (components' HelmChart.crd_groups) must order alike."""
-    from ai_fixture import WITH_AI
-
     from compiler.cluster_model import cluster_models
     from compiler.spec.build import load_platform
+    from tests.validate.ai_fixture import WITH_AI
 
     charts: list[HelmChart] = []
     for cluster in cluster_models(load_platform(REPO_ROOT / "platform-spec")):

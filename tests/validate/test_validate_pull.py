@@ -10,9 +10,9 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from validate_samples import cluster_queue, local_queue
 
 from compiler.validate import SchemaRegistry, pull_schemas
+from tests.validate.validate_samples import cluster_queue, local_queue
 
 CLUSTER_QUEUE = ("kueue.x-k8s.io", "ClusterQueue", "v1beta2")
 LOCAL_QUEUE = ("kueue.x-k8s.io", "LocalQueue", "v1beta2")

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from validate_samples import (
+
+from compiler.validate import SchemaRegistry, UnsupportedKubernetesVersion
+from tests.validate.validate_samples import (
     clone,
     cluster_queue,
     core_objects,
@@ -12,8 +14,6 @@ from validate_samples import (
     network_policy,
     resource_quota,
 )
-
-from compiler.validate import SchemaRegistry, UnsupportedKubernetesVersion
 
 
 def paths(findings) -> list[str]:

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from validate_samples import cluster_queue, device_class, local_queue, namespace, network_policy
 
 from compiler.validate import (
     Finding,
@@ -17,6 +16,13 @@ from compiler.validate import (
     check_duplicates,
     validate_objects,
     validate_tree,
+)
+from tests.validate.validate_samples import (
+    cluster_queue,
+    device_class,
+    local_queue,
+    namespace,
+    network_policy,
 )
 
 # These trees are small hand-made samples for the schema engine; the cross-object checks
