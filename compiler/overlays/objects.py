@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError
 
 from compiler.cluster_model import MANAGED_BY
@@ -35,8 +34,8 @@ def load_text(text: str, shown: str, errors: list[SpecError]) -> Iterator[Source
     for index, data in enumerate(documents):
         if data is None:
             continue
-        line, col = (data.lc.line, data.lc.col) if isinstance(data, CommentedMap | CommentedSeq) else (0, 0)
-        yield SourceDocument(shown, index, data, SourceLocation(shown, line + 1, col + 1))
+        # Already read round-trip: the documents carry their own positions.
+        yield SourceDocument(shown, index, data, text, lambda: documents)
 
 
 def check_object(doc: SourceDocument, errors: list[SpecError]) -> KubeObject | None:
