@@ -50,13 +50,28 @@ def main() -> None:
 
 @main.command()
 @click.option(
-    "--spec", "spec_dir", type=click.Path(path_type=Path), default=Path("platform-spec"), show_default=True
+    "--spec",
+    "spec_dir",
+    type=click.Path(path_type=Path),
+    default=Path("platform-spec"),
+    show_default=True,
+    help="Folder of spec *.yaml files.",
 )
 @click.option(
-    "--overlays", "overlays_dir", type=click.Path(path_type=Path), default=Path("overlays"), show_default=True
+    "--overlays",
+    "overlays_dir",
+    type=click.Path(path_type=Path),
+    default=Path("overlays"),
+    show_default=True,
+    help="Folder of overlays (all/, environments/, clusters/, components/); missing means none.",
 )
 @click.option(
-    "--out", "out_dir", type=click.Path(path_type=Path), default=Path("generated"), show_default=True
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path),
+    default=Path("generated"),
+    show_default=True,
+    help="Folder of the generated per-cluster trees.",
 )
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 listing every file that differs.")
 @click.option("--cluster", "clusters", multiple=True, help="Compile only this cluster (repeatable).")
@@ -107,7 +122,12 @@ def compile(
 
 @main.command()
 @click.option(
-    "--out", "out_dir", type=click.Path(path_type=Path), default=Path("generated"), show_default=True
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path),
+    default=Path("generated"),
+    show_default=True,
+    help="Folder of the generated per-cluster trees.",
 )
 @SCHEMAS_OPTION
 @click.option(
@@ -181,12 +201,16 @@ def schemas_pull(cache_dir: Path, url_template: str | None, refresh: bool) -> No
     def progress(done: int, total: int, outcome: object) -> None:
         _progress(f"[{done}/{total}] {outcome.format()}")  # type: ignore[attr-defined]
 
-    result = pull_schemas(
-        cache_dir=cache_dir,
-        url_template=url_template or DEFAULT_URL_TEMPLATE,
-        progress=progress,
-        refresh=refresh,
-    )
+    try:
+        result = pull_schemas(
+            cache_dir=cache_dir,
+            url_template=url_template or DEFAULT_URL_TEMPLATE,
+            progress=progress,
+            refresh=refresh,
+        )
+    except PlatformcError as exc:
+        _fail(f"platformc: {exc}", 2)
+        return
     for outcome in result.outcomes:
         click.echo(outcome.format(), err=outcome.status == "failed")
     if not result.ok:
@@ -205,10 +229,20 @@ def schema() -> None:
 
 
 _SPEC_OPTION = click.option(
-    "--spec", "spec_dir", type=click.Path(path_type=Path), default=Path("platform-spec"), show_default=True
+    "--spec",
+    "spec_dir",
+    type=click.Path(path_type=Path),
+    default=Path("platform-spec"),
+    show_default=True,
+    help="Folder of spec *.yaml files.",
 )
 _OVERLAYS_OPTION = click.option(
-    "--overlays", "overlays_dir", type=click.Path(path_type=Path), default=Path("overlays"), show_default=True
+    "--overlays",
+    "overlays_dir",
+    type=click.Path(path_type=Path),
+    default=Path("overlays"),
+    show_default=True,
+    help="Folder of overlays (all/, environments/, clusters/, components/); missing means none.",
 )
 
 
@@ -265,7 +299,12 @@ def diff(
 @_SPEC_OPTION
 @_OVERLAYS_OPTION
 @click.option(
-    "--out", "out_dir", type=click.Path(path_type=Path), default=Path("generated"), show_default=True
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path),
+    default=Path("generated"),
+    show_default=True,
+    help="Folder of the generated per-cluster trees.",
 )
 @SCHEMAS_OPTION
 def publish(

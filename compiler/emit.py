@@ -149,8 +149,24 @@ class Drift:
         yield from (f"extra:   {p}" for p in self.extra)
 
 
+def check_out_dir(out_dir: Path) -> None:
+    """The output path must be a folder or not exist yet, below folders only.
+
+    Checked before anything is written: the atomic swap below would otherwise exchange a
+    user's file with the new tree."""
+    for path in (out_dir, *out_dir.parents):
+        if path.exists() and not path.is_dir():
+            what = (
+                f"output folder {path} is a file"
+                if path == out_dir
+                else f"{path} is a file, so the output folder {out_dir} cannot be made inside it"
+            )
+            raise PlatformcError(f"{what} (expected a folder, or a path that does not exist yet)")
+
+
 def compare(out_dir: Path, tree: Tree, clusters: Iterable[str], prune_others: bool) -> Drift:
     """How the tree on disk differs from what compile would write."""
+    check_out_dir(out_dir)
     compiled = set(clusters)
     on_disk_clusters = set(existing_clusters(out_dir))
     considered = compiled | (on_disk_clusters if prune_others else set())
@@ -219,9 +235,18 @@ def write_tree(out_dir: Path, tree: Tree, clusters: Iterable[str], prune_others:
     Cluster folders not compiled now are kept, unless prune_others (a full compile), in which
     case folders of clusters that left the spec are removed. Other files in out_dir are kept.
     """
-    out_dir = out_dir.absolute()
+    check_out_dir(out_dir)
+    try:
+        _write_tree(out_dir.absolute(), tree, set(clusters), prune_others)
+    except OSError as exc:
+        # Permissions, a full disk, a read-only mount: a message, not a traceback. Staging is removed;
+        # the old tree stands unless the failure came after the one-step swap.
+        where = exc.filename or out_dir
+        raise PlatformcError(f"cannot write {where}: {exc.strerror or exc}") from exc
+
+
+def _write_tree(out_dir: Path, tree: Tree, compiled: set[str], prune_others: bool) -> None:
     out_dir.parent.mkdir(parents=True, exist_ok=True)
-    compiled = set(clusters)
     with _locked(out_dir):
         _clean_leftovers(out_dir)
         staging = out_dir.parent / f".{out_dir.name}.staging-{os.getpid()}"

@@ -91,7 +91,9 @@ def _check_identity(cwd: Path) -> None:
 
 
 def init_repository(path: Path, *, name: str | None = None, repo_url: str = DEFAULT_REPO_URL) -> InitResult:
-    if path.exists() and (not path.is_dir() or any(path.iterdir())):
+    if path.exists() and not path.is_dir():
+        raise PlatformcError(f"{path} is a file (expected a new or empty folder); nothing was created")
+    if path.exists() and any(path.iterdir()):
         raise PlatformcError(f"{path} is not empty (expected a new or empty folder); nothing was created")
     parent = path.absolute().parent
     if not parent.is_dir():
@@ -103,7 +105,10 @@ def init_repository(path: Path, *, name: str | None = None, repo_url: str = DEFA
         "version": _platformc_version(),
     }
     env = jinja2.Environment(keep_trailing_newline=True, undefined=jinja2.StrictUndefined, autoescape=False)
-    path.mkdir(parents=True, exist_ok=True)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # a read-only or special file system, permissions
+        raise PlatformcError(f"cannot create {path}: {exc.strerror or exc}; nothing was created") from exc
     written = 0
     root = resources.files(TEMPLATE_PACKAGE).joinpath("init")
     for parts, source in _walk(root):

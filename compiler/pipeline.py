@@ -283,7 +283,8 @@ def validate_existing_tree(
     from compiler.validate import validate_tree
 
     if not out_dir.is_dir():
-        raise PlatformcError(f"{out_dir} does not exist (expected a generated tree; run `platformc compile`)")
+        problem = "is a file" if out_dir.exists() else "does not exist"
+        raise PlatformcError(f"{out_dir} {problem} (expected a generated tree; run `platformc compile`)")
     registry = schema_registry(schema_dirs)
     report = validate_tree(
         out_dir, allow_missing_schemas=allow_missing, clusters=list(clusters) or None, registry=registry

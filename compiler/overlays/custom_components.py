@@ -34,6 +34,7 @@ from compiler.spec.models import DNS_LABEL_PATTERN, DnsLabel, Strict
 
 CONFIG_FILE = "component.yaml"
 TEMPLATE_SUFFIX = ".yaml.j2"
+NAME_MAX = 63 - len("-config")  # its second sync unit is <name>-config
 
 
 class ChartConfig(Strict):
@@ -138,6 +139,10 @@ def load_component(root: Path, folder: Path, problems: Problems) -> CustomCompon
                 templates.append((shown, env.get_template(path.relative_to(root).as_posix())))
             except TemplateSyntaxError as exc:
                 problems.add(_jinja_location(exc, shown), f"template syntax error: {exc.message}")
+            except UnicodeDecodeError as exc:
+                problems.add(SourceLocation(shown, 1, 1), f"file is not UTF-8 text ({exc.reason})")
+            except OSError as exc:  # unreadable (permissions) or vanished since it was listed
+                problems.add(SourceLocation(shown, 0, 0), f"cannot read file: {exc.strerror or exc}")
         elif path.suffix in (".yaml", ".yml") and path != folder / CONFIG_FILE:
             errors: list[SpecError] = []
             for doc in load_file(path, errors):
@@ -153,11 +158,12 @@ def load_components(root: Path, problems: Problems) -> list[CustomComponent]:
         return []
     components = []
     for folder in sorted(p for p in root.iterdir() if p.is_dir()):
-        if not re.match(DNS_LABEL_PATTERN, folder.name) or len(folder.name) > 63:
+        if not re.match(DNS_LABEL_PATTERN, folder.name) or len(folder.name) > NAME_MAX:
             problems.add(
                 SourceLocation(display_path(folder), 1, 1),
                 f"invalid custom component name '{folder.name}' "
-                "(expected a DNS-1123 label: it names a sync unit)",
+                f"(expected a DNS-1123 label of at most {NAME_MAX} characters: it names the sync units "
+                f"'<name>' and '<name>-config', which are label values)",
             )
             continue
         components.append(load_component(root, folder, problems))

@@ -197,8 +197,10 @@ def explain(error: dict[str, Any], model: type[BaseModel], doc: SourceDocument) 
         message = f"invalid value {value!r} for '{name}' (expected a number {bound} {limit})"
     elif kind in ("too_short", "string_too_short"):
         message = f"'{name}' is empty (expected at least {ctx.get('min_length', 1)} item(s))"
-    elif kind in ("too_long", "string_too_long"):
-        message = f"'{name}' is too long (expected at most {ctx.get('max_length')})"
+    elif kind == "string_too_long":
+        message = f"'{name}' is too long: {len(value)} characters (expected at most {ctx.get('max_length')})"
+    elif kind == "too_long":
+        message = f"'{name}' is too long (expected at most {ctx.get('max_length')} item(s))"
     else:
         message = f"invalid value for '{name}': {error['msg']}"
     return SpecError(doc.location(path), message)

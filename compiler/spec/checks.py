@@ -11,6 +11,7 @@ from compiler.errors import SpecError
 from compiler.spec.ai_checks import AI_CHECKS
 from compiler.spec.build import PlatformModel
 from compiler.spec.gpus import MIG_CAPABLE_FAMILIES, mig_profile_known, mig_profiles, units_per_gpu
+from compiler.spec.limits import LIMIT_CHECKS
 from compiler.spec.models import Cluster, MigSharing
 from compiler.validate.core import supported_versions
 
@@ -307,6 +308,7 @@ CHECKS: tuple[Check, ...] = (
     check_capacity,
     check_serving_paths,
     *AI_CHECKS,
+    *LIMIT_CHECKS,
 )
 
 

@@ -111,6 +111,9 @@ def load_file(path: Path, errors: list[SpecError]) -> Iterator[SourceDocument]:
     except UnicodeDecodeError as exc:
         errors.append(SpecError(SourceLocation(shown, 1, 1), f"file is not UTF-8 text ({exc.reason})"))
         return
+    except OSError as exc:  # unreadable (permissions), vanished since it was listed, an I/O error
+        errors.append(SpecError(SourceLocation(shown, 0, 0), f"cannot read file: {exc.strerror or exc}"))
+        return
     yield from load_text(text, shown, errors)
 
 

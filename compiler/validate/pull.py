@@ -21,6 +21,8 @@ from typing import Any
 
 import jsonschema_rs
 
+from compiler.errors import PlatformcError
+
 DEFAULT_URL_TEMPLATE = (
     "https://raw.githubusercontent.com/datreeio/CRDs-catalog/main/{group}/{kind}_{version}.json"
 )
@@ -47,6 +49,7 @@ DEFAULT_TARGETS: tuple[Target, ...] = (
     ("kustomize.toolkit.fluxcd.io", "Kustomization", "v1"),
     ("helm.toolkit.fluxcd.io", "HelmRelease", "v2"),
     ("monitoring.coreos.com", "PrometheusRule", "v1"),
+    ("monitoring.coreos.com", "PodMonitor", "v1"),
     ("monitoring.coreos.com", "ServiceMonitor", "v1"),
     ("grafana.integreatly.org", "GrafanaDashboard", "v1beta1"),
     ("grafana.integreatly.org", "GrafanaFolder", "v1beta1"),
@@ -155,6 +158,22 @@ def _cached_ok(path: Path) -> bool:
     return True
 
 
+def check_url_template(url_template: str) -> None:
+    """A misspelt placeholder would fail every download with the same KeyError; say which one."""
+    try:
+        url_template.format(group="g", kind="k", version="v")
+    except (KeyError, IndexError) as exc:
+        raise PlatformcError(
+            f"invalid --url-template {url_template!r}: {{{exc.args[0]}}} is not a placeholder "
+            "(expected only {group}, {kind} and {version})"
+        ) from exc
+    except ValueError as exc:  # an unbalanced brace
+        raise PlatformcError(
+            f"invalid --url-template {url_template!r}: {exc} "
+            "(expected placeholders {group}, {kind} and {version}, braces balanced)"
+        ) from exc
+
+
 def pull_schemas(
     targets: Sequence[Target] = DEFAULT_TARGETS,
     cache_dir: Path = Path(".platformc-cache/schemas"),
@@ -170,6 +189,7 @@ def pull_schemas(
     on refresh a failed download keeps the old entry. `progress(done, total, outcome)` is
     called after each target.
     """
+    check_url_template(url_template)
     result = PullResult()
     unique = sorted({(g, k, v) for g, k, v in targets}, key=lambda t: (t[0], t[1].lower(), t[2]))
     for done, target in enumerate(unique, start=1):

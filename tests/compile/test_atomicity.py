@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from compiler import emit
+from compiler.errors import PlatformcError
 from compiler.pipeline import compile_platform
 from tests.compile.helpers import compile_cli, snapshot
 from tests.conftest import REPO_ROOT, SHARED_CRDS
@@ -52,7 +53,8 @@ def test_failure_while_writing_leaves_previous_tree(
         return real_write(self, data)
 
     monkeypatch.setattr(Path, "write_bytes", failing_write)
-    with pytest.raises(OSError, match="No space left"):
+    # Reported as a PlatformcError (a message for the user, never a traceback).
+    with pytest.raises(PlatformcError, match=r"cannot write .*out: No space left on device"):
         compile_platform(work / "spec", work / "out", schema_dirs=[SHARED_CRDS])
     assert calls["n"] == 50, "the failure must happen after writing began"
     assert snapshot(work / "out") == before

@@ -249,6 +249,7 @@ CASES = [
         {"serving/chat.yaml": edit(SERVING, "count: 1", "count: 16")},
         [
             "spec/serving/chat.yaml:9:30: one replica needs 16 'h100' GPUs but team 'research' may use at most 12 on cluster 'east' (expected count <= quota + borrowingLimit)",
+            "spec/serving/chat.yaml:9:30: one replica needs 16 'h100' GPUs, but a node of cluster 'east' has at most 8, so the pod can never be scheduled (expected count <= 8, the largest node pool's gpusPerNode)",
         ],
     ),
     Case(
