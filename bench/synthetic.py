@@ -182,6 +182,8 @@ def write_synthetic_spec(
 
     for kind in ("Platform", "GPUFlavor", "Cluster", "Team", "ServingPath"):
         chosen = [d for d in docs if d["kind"] == kind]
+        if not chosen:
+            continue  # an empty spec file is an error
         text = yaml.safe_dump_all(chosen, sort_keys=False, default_flow_style=False)
         (out / f"{kind.lower()}.yaml").write_text(text)
     return out

@@ -230,6 +230,21 @@ def validate_builds(builds: Sequence[ClusterBuild], registry: SchemaRegistry) ->
     return validate_objects(objects, registry, allow_missing=True, checks=DEFAULT_CHECKS)
 
 
+def check_folders_apart(spec_dir: Path, out_dir: Path, overlays_dir: Path | None) -> None:
+    """The output folder must not hold, or sit in, the inputs: a compile would write trees into
+    the spec (read back as spec next time) or replace the spec with generated output."""
+    out = out_dir.resolve()
+    for name, folder in (("--spec", spec_dir), ("--overlays", overlays_dir)):
+        if folder is None:
+            continue
+        source = folder.resolve()
+        if out == source or source.is_relative_to(out) or out.is_relative_to(source):
+            raise PlatformcError(
+                f"--out {out_dir} and {name} {folder} overlap (expected the output folder apart from the "
+                "inputs, e.g. --out generated)"
+            )
+
+
 def compile_platform(
     spec_dir: Path,
     out_dir: Path,
@@ -245,6 +260,7 @@ def compile_platform(
     Raises SpecErrors, ValidationFailed or PlatformcError; in every case nothing is written.
     """
     started = time.perf_counter()
+    check_folders_apart(spec_dir, out_dir, overlays_dir)
     registry = schema_registry(schema_dirs)
     model = load_platform(spec_dir)
     loaded = time.perf_counter()

@@ -114,7 +114,19 @@ def load_file(path: Path, errors: list[SpecError]) -> Iterator[SourceDocument]:
     except OSError as exc:  # unreadable (permissions), vanished since it was listed, an I/O error
         errors.append(SpecError(SourceLocation(shown, 0, 0), f"cannot read file: {exc.strerror or exc}"))
         return
-    yield from load_text(text, shown, errors)
+    before = len(errors)
+    documents = list(load_text(text, shown, errors))
+    if not documents and len(errors) == before:
+        # An empty or comment-only file is most often a truncated one: silently dropping what it
+        # held (a team and its namespaces, an overlay patch) is worse than asking.
+        errors.append(
+            SpecError(
+                SourceLocation(shown, 0, 0),
+                "file holds no YAML document (expected at least one document; delete the file if it is "
+                "not needed)",
+            )
+        )
+    yield from documents
 
 
 def load_text(text: str, shown: str, errors: list[SpecError]) -> Iterator[SourceDocument]:

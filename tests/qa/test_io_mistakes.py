@@ -154,3 +154,27 @@ def test_schemas_pull_covers_every_crd_kind_compile_emits(ws: Workspace) -> None
         if "." in doc["apiVersion"].split("/")[0] and not doc["apiVersion"].startswith(BUILTIN_GROUPS)
     }
     assert generated - set(DEFAULT_TARGETS) == set()
+
+
+@pytest.mark.parametrize("out", ["platform-spec", "platform-spec/generated", "."])
+def test_out_overlapping_the_spec_is_refused(ws: Workspace, out: str) -> None:
+    before = sorted(p.relative_to(ws.root).as_posix() for p in ws.root.rglob("*"))
+    result = ws.compile("--out", out)
+    no_traceback(result)
+    assert result.exit_code == 1
+    assert f"--out {out} and --spec platform-spec overlap" in result.stderr
+    assert "nothing was written" in result.stderr
+    assert sorted(p.relative_to(ws.root).as_posix() for p in ws.root.rglob("*")) == before
+
+
+@pytest.mark.parametrize("text", ["", "# a team will go here\n", "---\n"])
+def test_empty_or_comment_only_spec_file_is_an_error(ws: Workspace, text: str) -> None:
+    (ws.root / "platform-spec/teams/ml-platform.yaml").write_text(text)
+    result = ws.compile()
+    no_traceback(result)
+    assert result.exit_code == 1
+    assert result.stderr.startswith(
+        "platform-spec/teams/ml-platform.yaml: file holds no YAML document (expected at least one document; "
+        "delete the file if it is not needed)\n"
+    )
+    assert not (ws.root / "generated").exists()
