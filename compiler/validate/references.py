@@ -11,6 +11,11 @@ Decisions:
   are reviewed), so a missing one means the tree was edited inconsistently.
 - Things other charts provide count as present: the ClusterServingRuntimes the KServe chart
   installs and the DeviceClasses the NVIDIA DRA driver creates.
+- A namespace an object lives in (or an Application / HelmRelease deploys into) must be a
+  Namespace in the same tree, one every cluster has, or the GitOps engine's own namespace.
+  The engine namespace is configurable (Cluster.gitopsNamespace), so it is read from the tree:
+  wherever its Applications / Kustomizations live. Argo CD's apply would otherwise fail with
+  "namespaces not found", Flux's with a dry-run error, only once the unit syncs.
 """
 
 from __future__ import annotations
@@ -287,9 +292,41 @@ def _depends_on(cluster: ClusterObjects, entry: Entry, group: str, kind: str) ->
             )
 
 
+# Namespaces every Kubernetes cluster has from the start.
+BUILTIN_NAMESPACES = frozenset({"default", "kube-system", "kube-public", "kube-node-lease"})
+
+
+def _unknown_namespace(namespace: str, engine: set[str]) -> str:
+    return (
+        f"namespace {namespace!r} is not created in this cluster's tree "
+        f"(expected a Namespace object, one of {', '.join(sorted(BUILTIN_NAMESPACES))}, "
+        f"or the GitOps engine's namespace {', '.join(sorted(engine)) or '(none found)'})"
+    )
+
+
+def check_namespace_references(objects: ObjectSet) -> Iterator[Finding]:
+    """metadata.namespace, Application destination.namespace, HelmRelease targetNamespace exist."""
+    for cluster in objects.clusters.values():
+        created = {e.name for e in cluster.of_kind("", "Namespace") if e.name}
+        engine = {u.entry.namespace for u in layout(cluster).units if u.entry.namespace}
+        known = created | engine | BUILTIN_NAMESPACES
+        for entry in cluster.entries:
+            if entry.namespace and entry.namespace not in known:
+                yield _missing(entry, ["metadata", "namespace"], _unknown_namespace(entry.namespace, engine))
+        for app in cluster.of_kind(ARGO_GROUP, "Application"):
+            target = _name(_dict(_dict(app.obj.get("spec")).get("destination")).get("namespace"))
+            if target and target not in known:
+                yield _missing(app, ["spec", "destination", "namespace"], _unknown_namespace(target, engine))
+        for hr in cluster.of_kind(HELM_GROUP, "HelmRelease"):
+            target = _name(_dict(hr.obj.get("spec")).get("targetNamespace"))
+            if target and target not in known:
+                yield _missing(hr, ["spec", "targetNamespace"], _unknown_namespace(target, engine))
+
+
 REFERENCE_CHECKS = (
     check_kueue_references,
     check_serving_references,
     check_dra_references,
     check_gitops_references,
+    check_namespace_references,
 )

@@ -63,6 +63,21 @@ def move(rel: str, to: str) -> Callable[[Path], None]:
     return apply
 
 
+def move_to_namespace(rel: str, namespace: str) -> Callable[[Path], None]:
+    """Set metadata.namespace and move the file to the folder of that namespace, as an edit would."""
+
+    def apply(tree: Path) -> None:
+        src = tree / rel
+        doc = yaml.safe_load(src.read_text())
+        doc["metadata"]["namespace"] = namespace
+        dst = src.parent.parent / namespace / src.name
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        dst.write_text(yaml.safe_dump(doc, sort_keys=False))
+        src.unlink()
+
+    return apply
+
+
 def setter(*path: str | int, value: Any) -> Callable[[Doc], None]:
     def change(doc: Doc) -> None:
         node: Any = doc
@@ -303,6 +318,29 @@ MUTATIONS = [
             setter("spec", "project", value="prod-us-east-platfrom"),
         ),
         ("reference", "Application", "argocd", "prod-us-east-network", "$.spec.project"),
+    ),
+    Mutation(
+        "NetworkPolicy in a namespace nobody creates",
+        move_to_namespace(
+            f"{A}/components/network/ml-platform/networkpolicy-default-deny-egress.yaml", "ml-platfrom"
+        ),
+        ("reference", "NetworkPolicy", "ml-platfrom", "default-deny-egress", "$.metadata.namespace"),
+    ),
+    Mutation(
+        "Application destination namespace that nobody creates",
+        edit(
+            f"{A}/apps/application-prod-us-east-kueue.yaml",
+            setter("spec", "destination", "namespace", value="kueue-sytem"),
+        ),
+        ("reference", "Application", "argocd", "prod-us-east-kueue", "$.spec.destination.namespace"),
+    ),
+    Mutation(
+        "HelmRelease targetNamespace that nobody creates",
+        edit(
+            f"{F}/components/gpu-operator/flux-system/helmrelease-gpu-operator.yaml",
+            setter("spec", "targetNamespace", value="gpu-operater"),
+        ),
+        ("reference", "HelmRelease", "flux-system", "gpu-operator", "$.spec.targetNamespace"),
     ),
     Mutation(
         "dependsOn an unknown Kustomization",
