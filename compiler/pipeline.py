@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from compiler.cluster_model import ClusterModel, cluster_models
 from compiler.components import COMPONENTS
 from compiler.components.base import Component, ComponentOutput
 from compiler.emit import ClusterInfo, Drift, Tree, compare, file_name, render_cluster, write_tree
 from compiler.errors import PlatformcError
-from compiler.overlays import OverlayErrors, Overlays, Problems, apply_overlays, load_overlays
+from compiler.overlays import OverlayErrors, Overlays, Problems, Provenance, apply_overlays, load_overlays
+from compiler.overlays.apply import object_key
 from compiler.packaging import argocd, flux
 from compiler.packaging.common import PlacedObject, object_folder
 from compiler.packaging.units import Unit, order_units
@@ -40,6 +42,8 @@ class ClusterBuild:
     model: ClusterModel
     units: tuple[Unit, ...]
     placed: tuple[PlacedObject, ...]
+    # Overlay file:line of every object an overlay added or patched or a custom component rendered.
+    provenance: Provenance = field(default_factory=dict)
 
     @property
     def info(self) -> ClusterInfo:
@@ -75,13 +79,15 @@ def build_cluster(
 ) -> ClusterBuild:
     """Raises OverlayErrors (SpecErrors) when the overlays do not apply to this cluster."""
     outputs = run_components(cluster, components)
+    provenance: Provenance = {}
     if overlays is not None:
         problems = Problems()
-        outputs = apply_overlays(cluster, outputs, overlays, problems)
+        applied = apply_overlays(cluster, outputs, overlays, problems)
         problems.raise_if_any()
+        outputs, provenance = applied.outputs, applied.provenance
     units = order_units(outputs)
     placed = PACKAGERS[cluster.engine](cluster, units)
-    return ClusterBuild(cluster, tuple(units), tuple((object_folder(f, o), o) for f, o in placed))
+    return ClusterBuild(cluster, tuple(units), tuple((object_folder(f, o), o) for f, o in placed), provenance)
 
 
 def select_clusters(model: PlatformModel, names: Sequence[str]) -> list[ClusterModel]:
@@ -168,6 +174,7 @@ def compile_model(
         except PlatformcError as exc:
             return _ClusterFailure(message=f"cluster '{cluster.name}': {exc}")
         report = validate_builds([build], registry) if registry is not None else Report()
+        report = with_provenance(report, build)
         return CompiledCluster(
             build.info, render_cluster(build.info, build.placed), len(build.placed), report
         )
@@ -221,13 +228,34 @@ def validate_builds(builds: Sequence[ClusterBuild], registry: SchemaRegistry) ->
     """Validate every object where it will be written. Compile tolerates missing CRD schemas
     (warnings); `platformc validate` is the strict gate."""
     objects = (
-        (b.model.name, b.model.kubernetes_version, f"{b.model.name}/{folder}/{file_name(o)}", o)
+        (b.model.name, b.model.kubernetes_version, _object_file(b, folder, o), o)
         for b in builds
         for folder, o in b.placed
     )
     # Packaging stamps each chart's CRD groups on its Application / HelmRelease, so the ordering
     # check sees here exactly what `platformc validate` sees on disk.
     return validate_objects(objects, registry, allow_missing=True, checks=DEFAULT_CHECKS)
+
+
+def _object_file(build: ClusterBuild, folder: str, obj: dict[str, Any]) -> str:
+    return f"{build.model.name}/{folder}/{file_name(obj)}"
+
+
+def with_provenance(report: Report, build: ClusterBuild) -> Report:
+    """The report with each finding about an overlay-made or overlay-patched object naming the
+    overlay lines it came from: the generated file a finding names is not what the user edits."""
+    if not build.provenance or not report.findings:
+        return report
+    sources: dict[str, str] = {}
+    for folder, obj in build.placed:
+        where = build.provenance.get(object_key(obj))
+        if where:
+            sources[_object_file(build, folder, obj)] = ", ".join(str(w) for w in where)
+    findings = [
+        replace(f, message=f"{f.message} (from {sources[f.file]})") if f.file in sources else f
+        for f in report.findings
+    ]
+    return Report(findings, report.objects, list(report.clusters))
 
 
 def check_folders_apart(spec_dir: Path, out_dir: Path, overlays_dir: Path | None) -> None:

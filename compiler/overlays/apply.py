@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 from compiler.cluster_model import ClusterModel
 from compiler.components.base import ComponentOutput, KubeObject
@@ -24,6 +25,19 @@ from compiler.packaging.units import api_group
 OVERLAYS_COMPONENT = "overlays"
 
 ObjectKey = tuple[str, str, str, str]
+# Object identity → the overlay documents, patches and templates that added or changed it, in order.
+Provenance = dict[ObjectKey, tuple[SourceLocation, ...]]
+
+
+@dataclass
+class Applied:
+    """The outputs with overlays applied, and where each overlay-touched object came from.
+
+    Provenance is kept apart from the objects so that emitted output does not change; compile
+    uses it to name the overlay line in validation findings about those objects."""
+
+    outputs: list[tuple[str, ComponentOutput]]
+    provenance: Provenance = field(default_factory=dict)
 
 
 def object_key(obj: KubeObject) -> ObjectKey:
@@ -44,6 +58,11 @@ class _ClusterObjects:
         self.owner: dict[ObjectKey, str] = {
             object_key(o): n for n, objs in self.objects.items() for o in objs
         }
+        self.provenance: Provenance = {}
+
+    def _record(self, key: ObjectKey, where: SourceLocation) -> None:
+        # Patches cannot change an object's identity (apply_patch refuses), so the key is stable.
+        self.provenance[key] = (*self.provenance.get(key, ()), where)
 
     def add(
         self, component: str, obj: KubeObject, where: SourceLocation, cluster: str, problems: Problems
@@ -59,6 +78,7 @@ class _ClusterObjects:
             return
         self.owner[key] = component
         self.objects.setdefault(component, []).append(copy.deepcopy(obj))
+        self._record(key, where)
 
     def patch(self, parsed: ParsedPatch, cluster: str, problems: Problems) -> None:
         matched = False
@@ -72,6 +92,7 @@ class _ClusterObjects:
                     problems.add(error.location, error.message, cluster)
                 elif patched is not None:
                     objs[i] = patched
+                    self._record(object_key(patched), parsed.location)
         if not matched:
             problems.add(parsed.doc.location(("target",)), unmatched_message(parsed.patch.target), cluster)
 
@@ -81,7 +102,7 @@ def apply_overlays(
     outputs: Sequence[tuple[str, ComponentOutput]],
     overlays: Overlays,
     problems: Problems,
-) -> list[tuple[str, ComponentOutput]]:
+) -> Applied:
     """The outputs with custom components and overlay objects added and patches applied.
     Problems are collected, not raised, so that a run reports those of every cluster at once."""
     state = _ClusterObjects(outputs)
@@ -104,7 +125,8 @@ def apply_overlays(
             state.patch(parsed, cluster.name, problems)
     if OVERLAYS_COMPONENT in state.objects:
         result[OVERLAYS_COMPONENT] = ComponentOutput()
-    return [
+    outputs_after = [
         (name, ComponentOutput(out.charts, tuple(state.objects.get(name, ())), out.after))
         for name, out in result.items()
     ]
+    return Applied(outputs_after, state.provenance)
