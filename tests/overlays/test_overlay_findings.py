@@ -132,3 +132,23 @@ def test_findings_about_objects_no_overlay_touched_are_unchanged(ws):
     )
     messages = {f.file: f.message for f in with_provenance(report, build).findings}
     assert messages == {patched: "bad (from overlays/clusters/staging-eu/p.yaml:1:1)", untouched: "bad"}
+
+
+def test_custom_component_object_names_its_template_line(ws):
+    ws.write(
+        "components/mirror/policy.yaml.j2",
+        """
+        # {{ model.name }} reaches the package mirror
+        apiVersion: networking.k8s.io/v1
+        kind: NetworkPolicy
+        metadata: {name: allow-mirror, namespace: ml-platform}
+        spec: {podSelector: {}, policyTypes: Egress}
+        """,
+    )
+    lines = compile_fails(ws)
+    assert [line.split(": ", 1)[0] for line in lines] == [
+        "prod-us-east/components/mirror/ml-platform/networkpolicy-allow-mirror.yaml",
+        "staging-eu/components/mirror/ml-platform/networkpolicy-allow-mirror.yaml",
+    ]
+    for line in lines:
+        assert line.endswith("(from overlays/components/mirror/policy.yaml.j2:2:1) [schema]"), line
