@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from compiler.cluster_model import ClusterModel, cluster_models
 from compiler.components import COMPONENTS
@@ -116,20 +116,8 @@ def build_model(
     progress: Progress | None = None,
     overlays_dir: Path | None = None,
 ) -> list[ClusterBuild]:
-    """Components, overlays and packaging for the selected clusters of an already loaded spec."""
-    overlays = load_overlays(overlays_dir, model, [c.name for c in COMPONENTS]) if overlays_dir else None
-    # Overlay problems of every cluster are reported together, after all clusters were tried.
-    problems = overlays.problems if overlays else Problems()
-    builds = []
-    for cluster in select_clusters(model, cluster_names):
-        if progress:
-            progress(f"compiling {cluster.name}")
-        try:
-            builds.append(build_cluster(cluster, overlays=overlays))
-        except OverlayErrors as exc:
-            problems.merge(exc.problems)
-    problems.raise_if_any()
-    return builds
+    """The built objects of the selected clusters (for inspection and tests; in this process)."""
+    return per_cluster(model, cluster_names, lambda build: build, overlays_dir, progress, jobs=1)
 
 
 @dataclass(frozen=True)
@@ -140,14 +128,6 @@ class CompiledCluster:
     tree: Tree
     objects: int
     report: Report  # validation of this cluster's objects (empty when not validated)
-
-
-@dataclass(frozen=True)
-class _ClusterFailure:
-    """A per-cluster error carried back from a worker (exceptions with extra state do not pickle)."""
-
-    overlay_problems: Problems | None = None
-    message: str | None = None
 
 
 def compile_model(
@@ -161,38 +141,64 @@ def compile_model(
 ) -> list[CompiledCluster]:
     """Every selected cluster through components, overlays, packaging, validation (when a registry
     is given) and rendering, clusters in parallel. Raises OverlayErrors / PlatformcError."""
-    overlays = load_overlays(overlays_dir, model, [c.name for c in COMPONENTS]) if overlays_dir else None
-    clusters = select_clusters(model, cluster_names)
-    if progress:
-        progress(f"compiling {len(clusters)} cluster(s)")
 
-    def one(cluster: ClusterModel) -> CompiledCluster | _ClusterFailure:
-        try:
-            build = build_cluster(cluster, overlays=overlays)
-        except OverlayErrors as exc:
-            return _ClusterFailure(overlay_problems=exc.problems)
-        except PlatformcError as exc:
-            return _ClusterFailure(message=f"cluster '{cluster.name}': {exc}")
+    def finish(build: ClusterBuild) -> CompiledCluster:
         report = validate_builds([build], registry) if registry is not None else Report()
         report = with_provenance(report, build)
         return CompiledCluster(
             build.info, render_cluster(build.info, build.placed), len(build.placed), report
         )
 
-    results = map_in_order(one, clusters, jobs)
-    # Overlay problems of every cluster are reported together, after all clusters were tried.
+    return per_cluster(model, cluster_names, finish, overlays_dir, progress, jobs)
+
+
+Done = TypeVar("Done")
+
+
+@dataclass(frozen=True)
+class _ClusterFailure:
+    """A per-cluster error carried back from a worker (exceptions with extra state do not pickle)."""
+
+    overlay_problems: Problems | None = None
+    message: str | None = None
+
+
+def per_cluster(
+    model: PlatformModel,
+    cluster_names: Sequence[str],
+    finish: Callable[[ClusterBuild], Done],
+    overlays_dir: Path | None = None,
+    progress: Progress | None = None,
+    jobs: int | None = None,
+) -> list[Done]:
+    """build_cluster then `finish` for each selected cluster (in forked workers when jobs allow),
+    results in cluster order. Overlay problems of every cluster are reported together."""
+    overlays = load_overlays(overlays_dir, model, [c.name for c in COMPONENTS]) if overlays_dir else None
+    clusters = select_clusters(model, cluster_names)
+    if progress:
+        progress(f"compiling {len(clusters)} cluster(s)")
+
+    def one(cluster: ClusterModel) -> Done | _ClusterFailure:
+        try:
+            build = build_cluster(cluster, overlays=overlays)
+        except OverlayErrors as exc:
+            return _ClusterFailure(overlay_problems=exc.problems)
+        except PlatformcError as exc:
+            return _ClusterFailure(message=f"cluster '{cluster.name}': {exc}")
+        return finish(build)
+
     problems = overlays.problems if overlays else Problems()
-    compiled: list[CompiledCluster] = []
-    for result in results:
+    done: list[Done] = []
+    for result in map_in_order(one, clusters, jobs):
         if isinstance(result, _ClusterFailure):
             if result.message:
                 raise PlatformcError(result.message)
             assert result.overlay_problems is not None
             problems.merge(result.overlay_problems)
         else:
-            compiled.append(result)
+            done.append(result)
     problems.raise_if_any()
-    return compiled
+    return done
 
 
 def merged_report(clusters: Sequence[CompiledCluster]) -> Report:
