@@ -207,6 +207,7 @@ def cluster_objects(cluster: str) -> list[tuple[str, Obj]]:
     return [
         ("apps", app("kueue", "0", kueue)),
         ("apps", app("platform-config", "10", config)),
+        ("platform", {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "kueue-system"}}),
         ("platform", {"apiVersion": api, "kind": "Cohort", "metadata": {"name": "enterprise-ai-pool"}}),
         *(
             ("platform", {"apiVersion": api, "kind": "ResourceFlavor", "metadata": {"name": flavor}})
@@ -216,7 +217,8 @@ def cluster_objects(cluster: str) -> list[tuple[str, Obj]]:
 
 
 def object_set(count: int) -> Iterator[tuple[str, str, str, Obj]]:
-    """`count` (cluster, version, file, object) tuples, every object a fresh dict."""
+    """About `count` (cluster, version, file, object) tuples, every object a fresh dict; whole
+    teams only, so the security baseline finds every team namespace complete."""
     made = 0
     team_no = 0
     for cluster, version in CLUSTERS:
@@ -224,16 +226,13 @@ def object_set(count: int) -> Iterator[tuple[str, str, str, Obj]]:
             kind = obj["kind"].lower()
             yield cluster, version, f"{cluster}/{folder}/{kind}-{obj['metadata']['name']}.yaml", obj
             made += 1
-    while True:
+    while made < count:
         cluster, version = CLUSTERS[team_no % len(CLUSTERS)]
         team = f"team-{team_no:05d}"
-        # The team's Application first, so a set cut off mid-team still syncs every file.
-        for obj in sorted(team_objects(team, cluster), key=lambda o: o["kind"] != "Application"):
+        for obj in team_objects(team, cluster):
             kind = obj["kind"].lower()
             yield cluster, version, f"{cluster}/teams/{team}/{kind}-{obj['metadata']['name']}.yaml", obj
             made += 1
-            if made == count:
-                return
         team_no += 1
 
 
