@@ -347,7 +347,8 @@ def load_platform(spec_dir: Path) -> PlatformModel:
         )
     typed, parse_errors = parse_documents(docs)
     errors.extend(parse_errors)
-    platform_seen = any(isinstance(d.data, dict) and d.data.get("kind") == "Platform" for d in docs)
+    # A file that did not parse may hold the Platform: then its absence is no news.
+    platform_seen = bool(errors) or any(isinstance(d.data, dict) and d.data.get("kind") == "Platform" for d in docs)
     model, assemble_errors = assemble(typed, spec_dir, platform_seen)
     errors.extend(assemble_errors)
     # Semantic checks on a partly parsed spec would only report echoes of the parse errors.

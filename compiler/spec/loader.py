@@ -137,6 +137,8 @@ def load_text(text: str, shown: str, errors: list[SpecError]) -> Iterator[Source
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         problem = " ".join(str(p) for p in (exc.context, exc.problem) if p) or "invalid YAML"
+        if "'\\t'" in problem:
+            problem += " (YAML indents with spaces, never tabs)"
         errors.append(SpecError(SourceLocation(shown, line, col), f"YAML syntax error: {problem}"))
         return
     positions = functools.cache(functools.partial(_round_trip, text))

@@ -32,6 +32,14 @@ spec:
 
 CASES = [
     Case(
+        "tab-indentation",
+        {"teams/research.yaml": edit(TEAM, "  costCenter: CC-1", "\tcostCenter: CC-1")},
+        [
+            "spec/teams/research.yaml:6:1: YAML syntax error: while scanning for the next token found character "
+            "'\\t' that cannot start any token (YAML indents with spaces, never tabs)",
+        ],
+    ),
+    Case(
         "yaml-syntax-error",
         {"flavors.yaml": edit(FLAVORS, "memory: 80Gi", "memory: [80Gi")},
         [
