@@ -345,10 +345,13 @@ def load_platform(spec_dir: Path) -> PlatformModel:
                 )
             ]
         )
+    # A file that is not YAML may hold the Platform: then its absence is no news.
+    unreadable_files = bool(errors)
     typed, parse_errors = parse_documents(docs)
     errors.extend(parse_errors)
-    # A file that did not parse may hold the Platform: then its absence is no news.
-    platform_seen = bool(errors) or any(isinstance(d.data, dict) and d.data.get("kind") == "Platform" for d in docs)
+    platform_seen = unreadable_files or any(
+        isinstance(d.data, dict) and d.data.get("kind") == "Platform" for d in docs
+    )
     model, assemble_errors = assemble(typed, spec_dir, platform_seen)
     errors.extend(assemble_errors)
     # Semantic checks on a partly parsed spec would only report echoes of the parse errors.
