@@ -6,7 +6,7 @@ Order here does not decide sync order; packaging derives that from CRD and names
 
 from __future__ import annotations
 
-from compiler.components import dra, gpu_operator, kserve, kueue, monitoring, network, tenancy
+from compiler.components import cert_manager, dra, gpu_operator, kserve, kueue, monitoring, network, tenancy
 from compiler.components.base import Component
 
 COMPONENTS: tuple[Component, ...] = (
@@ -15,6 +15,7 @@ COMPONENTS: tuple[Component, ...] = (
     gpu_operator.COMPONENT,
     dra.COMPONENT,
     kueue.COMPONENT,
+    cert_manager.COMPONENT,
     kserve.CRD_COMPONENT,
     kserve.COMPONENT,
     kserve.SERVING_COMPONENT,

@@ -26,6 +26,9 @@ class HelmChart:
     namespace: str
     values: Mapping[str, Any] = field(default_factory=dict)
     crd_groups: frozenset[str] = frozenset()  # API groups whose CRDs the chart installs
+    # API groups of custom resources the chart's own templates create (e.g. a ServiceMonitor):
+    # its unit must sync after the unit whose chart installs those CRDs.
+    uses_crd_groups: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)

@@ -128,6 +128,7 @@ def build(cluster: ClusterModel) -> ComponentOutput:
         namespace=GPU_OPERATOR_NAMESPACE,
         values=values(cluster, mig_config, plugin_config),
         crd_groups=CRD_GROUPS,
+        uses_crd_groups=frozenset({"monitoring.coreos.com"}),  # the DCGM exporter's ServiceMonitor
     )
     objects = [privileged_namespace(GPU_OPERATOR_NAMESPACE)]
     objects += [o for o in (mig_config, plugin_config) if o is not None]

@@ -45,7 +45,11 @@ DOMAIN_TEMPLATE = "{{ .Name }}.{{ .Namespace }}.{{ .IngressDomain }}"
 
 
 def _chart(
-    cluster: ClusterModel, chart: str, values: dict[str, Any], crd_groups: frozenset[str] = frozenset()
+    cluster: ClusterModel,
+    chart: str,
+    values: dict[str, Any],
+    crd_groups: frozenset[str] = frozenset(),
+    uses_crd_groups: frozenset[str] = frozenset(),
 ) -> HelmChart:
     return HelmChart(
         repository=REPOSITORY,
@@ -55,6 +59,7 @@ def _chart(
         namespace=KSERVE_NAMESPACE,
         values=values,
         crd_groups=crd_groups,
+        uses_crd_groups=uses_crd_groups,
     )
 
 
@@ -81,7 +86,13 @@ def controller_values(cluster: ClusterModel) -> dict[str, Any]:
 
 def build_controller(cluster: ClusterModel) -> ComponentOutput:
     charts = (
-        _chart(cluster, "kserve-resources", controller_values(cluster)),
+        # Its webhook certificate is a cert-manager Certificate.
+        _chart(
+            cluster,
+            "kserve-resources",
+            controller_values(cluster),
+            uses_crd_groups=frozenset({"cert-manager.io"}),
+        ),
         _chart(cluster, "kserve-runtime-configs", {"kserve": {"servingruntime": {"enabled": True}}}),
     )
     return ComponentOutput(charts=charts, after=("kserve-crds",))

@@ -18,11 +18,20 @@ PlacedObject = tuple[str, KubeObject]  # (folder inside the cluster tree, object
 # Stamped on what installs a chart (Argo CD Application, Flux HelmRelease): the API groups whose
 # CRDs it installs, so `platformc validate` can check ordering on a tree without the spec.
 CRD_GROUPS_ANNOTATION = "platformc.dev/crd-groups"
+# …and the API groups of custom resources the chart itself creates, which must be installed first.
+USES_CRD_GROUPS_ANNOTATION = "platformc.dev/uses-crd-groups"
 
 
 def crd_groups_annotation(charts: Iterable[HelmChart]) -> dict[str, str]:
-    groups = sorted({g for chart in charts for g in chart.crd_groups})
-    return {CRD_GROUPS_ANNOTATION: ",".join(groups)} if groups else {}
+    charts = list(charts)
+    annotations = {}
+    provides = sorted({g for chart in charts for g in chart.crd_groups})
+    if provides:
+        annotations[CRD_GROUPS_ANNOTATION] = ",".join(provides)
+    uses = sorted({g for chart in charts for g in chart.uses_crd_groups})
+    if uses:
+        annotations[USES_CRD_GROUPS_ANNOTATION] = ",".join(uses)
+    return annotations
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,8 @@ becomes one unit, or two when it installs a chart and also ships custom resource
 that chart's CRDs: those go to `<component>-config`, which must sync after the chart.
 
 Unit U depends on unit V when
-- U has an object of an API group whose CRDs V's charts install,
+- U has an object of an API group whose CRDs V's charts install, or U's chart creates such
+  objects itself (HelmChart.uses_crd_groups),
 - U has an object in a namespace that V creates, or
 - U's component declares `after` V's component.
 """
@@ -38,7 +39,8 @@ class Unit:
 
     @property
     def used_groups(self) -> frozenset[str]:
-        return frozenset(api_group(o["apiVersion"]) for o in self.objects)
+        from_objects = {api_group(o["apiVersion"]) for o in self.objects}
+        return frozenset(from_objects.union(*(chart.uses_crd_groups for chart in self.charts)))
 
     @property
     def created_namespaces(self) -> frozenset[str]:

@@ -37,6 +37,7 @@ DEFAULT_COMPONENT_VERSIONS = {
     "draDriver": "v0.4.1",
     "kueue": "v0.19.2",
     "kserve": "v0.20.0",
+    "certManager": "v1.19.1",
 }
 
 
@@ -67,6 +68,7 @@ class ComponentVersions(Strict):
     draDriver: str = DEFAULT_COMPONENT_VERSIONS["draDriver"]
     kueue: str = DEFAULT_COMPONENT_VERSIONS["kueue"]
     kserve: str = DEFAULT_COMPONENT_VERSIONS["kserve"]
+    certManager: str = DEFAULT_COMPONENT_VERSIONS["certManager"]
 
 
 class Alerts(Strict):

@@ -37,6 +37,7 @@ from .gitops import (
 
 CHECK = "ordering"
 CRD_GROUPS_ANNOTATION = "platformc.dev/crd-groups"  # written by compiler/packaging/common.py
+USES_CRD_GROUPS_ANNOTATION = "platformc.dev/uses-crd-groups"  # likewise
 
 # API groups whose CRDs well-known charts install, for trees that lack the
 # platformc.dev/crd-groups annotation packaging stamps on what installs a chart.
@@ -81,9 +82,12 @@ def _flux_chart_name(cluster: ClusterObjects, release: Entry) -> str | None:
     return None
 
 
-def _stamped_groups(entry: Entry) -> frozenset[str]:
-    """CRD groups that packaging recorded on an Application or HelmRelease (platformc.dev/crd-groups)."""
-    value = _dict(_dict(entry.obj.get("metadata")).get("annotations")).get(CRD_GROUPS_ANNOTATION)
+def _stamped_groups(entry: Entry, annotation: str = "") -> frozenset[str]:
+    """API groups packaging recorded on an Application or HelmRelease: those its charts install
+    (platformc.dev/crd-groups, the default) or use (platformc.dev/uses-crd-groups)."""
+    value = _dict(_dict(entry.obj.get("metadata")).get("annotations")).get(
+        annotation or CRD_GROUPS_ANNOTATION
+    )
     return frozenset(g for g in value.split(",") if g) if isinstance(value, str) else frozenset()
 
 
@@ -164,6 +168,29 @@ def _check_cluster(cluster: ClusterObjects, chart_groups: Mapping[str, frozenset
             late.setdefault((id(unit.entry), group), (unit, [], offers))[1].append(entry)
     for (_, group), (unit, entries, offers) in late.items():
         yield _late_finding(unit, group, entries, offers)
+    yield from _check_chart_needs(cluster, tree, providers)
+
+
+def _check_chart_needs(
+    cluster: ClusterObjects, tree: ClusterLayout, providers: Providers
+) -> Iterator[Finding]:
+    """A chart whose own templates create custom resources (platformc.dev/uses-crd-groups on its
+    Application or HelmRelease) must sync after the chart that installs those CRDs."""
+    installers = [(unit.entry, unit) for unit in tree.units]
+    installers += [(release, tree.unit_of(release)) for release in cluster.of_kind(HELM_GROUP, "HelmRelease")]
+    for carrier, unit in installers:
+        for group in sorted(_stamped_groups(carrier, USES_CRD_GROUPS_ANNOTATION)):
+            offers = providers.by_group.get(group)
+            if not offers:
+                yield carrier.finding(
+                    CHECK,
+                    f'$.metadata.annotations["{USES_CRD_GROUPS_ANNOTATION}"]',
+                    f"its chart creates custom resources of group {group}, but no chart in this tree "
+                    "installs those CRDs",
+                )
+            elif unit is not None and not any(_before(tree, provider, unit) for provider, _ in offers):
+                what = f"the chart in {carrier.kind} {carrier.name} (which creates {group} resources)"
+                yield _late_finding(unit, group, [carrier], offers, what=what)
 
 
 def _before(tree: ClusterLayout, provider: SyncUnit | None, unit: SyncUnit) -> bool:
@@ -177,13 +204,18 @@ def _before(tree: ClusterLayout, provider: SyncUnit | None, unit: SyncUnit) -> b
 
 
 def _late_finding(
-    unit: SyncUnit, group: str, entries: list[Entry], offers: list[tuple[SyncUnit | None, str]]
+    unit: SyncUnit,
+    group: str,
+    entries: list[Entry],
+    offers: list[tuple[SyncUnit | None, str]],
+    what: str | None = None,
 ) -> Finding:
     first = min(entries, key=lambda e: (e.file or "", e.kind, e.namespace or "", e.name))
     ident = f"{first.namespace}/{first.name}" if first.namespace else first.name
-    what = f"{first.kind} {ident} ({first.file})"
-    if len(entries) > 1:
-        what += f" and {len(entries) - 1} more object(s) of group {group}"
+    if what is None:
+        what = f"{first.kind} {ident} ({first.file})"
+        if len(entries) > 1:
+            what += f" and {len(entries) - 1} more object(s) of group {group}"
     sources = sorted(
         f"{how} in {_describe(p)}" + (f" (wave {p.wave})" if p.engine == "argocd" else "")
         for p, how in offers

@@ -67,6 +67,8 @@ CRD_CHARTS = {
     "kueue.x-k8s.io": "kueue",
     "serving.kserve.io": "kserve-crd",
     "monitoring.coreos.com": "kube-prometheus-stack",
+    "cert-manager.io": "cert-manager",
+    "acme.cert-manager.io": "cert-manager",
 }
 
 

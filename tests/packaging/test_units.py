@@ -91,3 +91,24 @@ def test_order_is_independent_of_registration_order() -> None:
         ),
     ]
     assert order_units(outputs) == order_units(list(reversed(outputs)))
+
+
+def test_chart_that_creates_custom_resources_waits_for_the_chart_installing_their_crds() -> None:
+    monitors = HelmChart(
+        "https://charts.example",
+        "exporter",
+        "1.0.0",
+        "exporter",
+        "exporter",
+        uses_crd_groups=frozenset({"queues.example.com"}),
+    )
+    units = order_units(
+        [
+            ("exporter", ComponentOutput(charts=(monitors,))),
+            ("queues", ComponentOutput(charts=(QUEUE_CHART,))),
+        ]
+    )
+    assert [(u.name, u.wave, u.depends_on) for u in units] == [
+        ("queues", 0, ()),
+        ("exporter", 1, ("queues",)),
+    ]

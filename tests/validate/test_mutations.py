@@ -399,6 +399,22 @@ MUTATIONS = [
         ("ordering", "Kustomization", "flux-system", "fixture-ai-config", "$.spec.dependsOn"),
     ),
     Mutation(
+        "chart that creates ServiceMonitors synced in the same wave as the Prometheus Operator chart",
+        edit(
+            f"{A}/apps/application-prod-us-east-gpu-operator.yaml",
+            setter("metadata", "annotations", "argocd.argoproj.io/sync-wave", value="0"),
+        ),
+        ("ordering", "Application", "argocd", "prod-us-east-gpu-operator", WAVE),
+    ),
+    Mutation(
+        "KServe controller chart no longer waits for cert-manager (Flux)",
+        edit(
+            f"{F}/apps/kustomization-kserve.yaml",
+            setter("spec", "dependsOn", value=[{"name": "kserve-crds"}]),
+        ),
+        ("ordering", "Kustomization", "flux-system", "kserve", "$.spec.dependsOn"),
+    ),
+    Mutation(
         "custom resource of a group no chart installs",
         add(f"{NET}/ciliumnetworkpolicy-l7-allow.yaml", CILIUM_POLICY),
         ("ordering", "CiliumNetworkPolicy", "ai-research", "l7-allow", "$.apiVersion"),
