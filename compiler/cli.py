@@ -22,6 +22,30 @@ def _fail(message: str, code: int = 1) -> None:
     sys.exit(code)
 
 
+_SPEC_OPTION = click.option(
+    "--spec",
+    "spec_dir",
+    type=click.Path(path_type=Path),
+    default=Path("platform-spec"),
+    show_default=True,
+    help="Folder of spec *.yaml files.",
+)
+_OVERLAYS_OPTION = click.option(
+    "--overlays",
+    "overlays_dir",
+    type=click.Path(path_type=Path),
+    default=Path("overlays"),
+    show_default=True,
+    help="Folder of overlays (all/, environments/, clusters/, components/); missing means none.",
+)
+_OUT_OPTION = click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path),
+    default=Path("generated"),
+    show_default=True,
+    help="Folder of the generated per-cluster trees.",
+)
 SCHEMAS_OPTION = click.option(
     "--schemas",
     "schema_dirs",
@@ -49,30 +73,9 @@ def main() -> None:
 
 
 @main.command()
-@click.option(
-    "--spec",
-    "spec_dir",
-    type=click.Path(path_type=Path),
-    default=Path("platform-spec"),
-    show_default=True,
-    help="Folder of spec *.yaml files.",
-)
-@click.option(
-    "--overlays",
-    "overlays_dir",
-    type=click.Path(path_type=Path),
-    default=Path("overlays"),
-    show_default=True,
-    help="Folder of overlays (all/, environments/, clusters/, components/); missing means none.",
-)
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(path_type=Path),
-    default=Path("generated"),
-    show_default=True,
-    help="Folder of the generated per-cluster trees.",
-)
+@_SPEC_OPTION
+@_OVERLAYS_OPTION
+@_OUT_OPTION
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 listing every file that differs.")
 @click.option("--cluster", "clusters", multiple=True, help="Compile only this cluster (repeatable).")
 @SCHEMAS_OPTION
@@ -121,14 +124,7 @@ def compile(
 
 
 @main.command()
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(path_type=Path),
-    default=Path("generated"),
-    show_default=True,
-    help="Folder of the generated per-cluster trees.",
-)
+@_OUT_OPTION
 @SCHEMAS_OPTION
 @click.option(
     "--allow-missing-schemas", is_flag=True, help="A kind with no schema is a warning, not an error."
@@ -228,24 +224,6 @@ def schema() -> None:
     click.echo(json.dumps(spec_json_schema(), indent=2, sort_keys=True))
 
 
-_SPEC_OPTION = click.option(
-    "--spec",
-    "spec_dir",
-    type=click.Path(path_type=Path),
-    default=Path("platform-spec"),
-    show_default=True,
-    help="Folder of spec *.yaml files.",
-)
-_OVERLAYS_OPTION = click.option(
-    "--overlays",
-    "overlays_dir",
-    type=click.Path(path_type=Path),
-    default=Path("overlays"),
-    show_default=True,
-    help="Folder of overlays (all/, environments/, clusters/, components/); missing means none.",
-)
-
-
 @main.command()
 @click.option("--base", default=None, help="Revision to compare with (default: merge base with main).")
 @click.option(
@@ -298,14 +276,7 @@ def diff(
 @click.option("--allow-dirty-spec", is_flag=True, help="Publish even if the spec has uncommitted changes.")
 @_SPEC_OPTION
 @_OVERLAYS_OPTION
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(path_type=Path),
-    default=Path("generated"),
-    show_default=True,
-    help="Folder of the generated per-cluster trees.",
-)
+@_OUT_OPTION
 @SCHEMAS_OPTION
 def publish(
     message: str | None,
