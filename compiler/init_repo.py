@@ -98,9 +98,16 @@ def init_repository(path: Path, *, name: str | None = None, repo_url: str = DEFA
     parent = path.absolute().parent
     if not parent.is_dir():
         raise PlatformcError(f"{parent} does not exist (expected the parent folder of {path})")
+    # An explicit --name is the user's word and must already be valid; the folder name is only a
+    # default, so it is turned into a DNS label.
+    if name is not None and not re.fullmatch(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?", name):
+        raise PlatformcError(
+            f"--name {name!r} is not a DNS-1123 label (expected lowercase letters, digits and '-', "
+            f"at most 63, e.g. {_dns_label(name)!r}); nothing was created"
+        )
     _check_identity(parent)
     context = {
-        "name": _dns_label(name or path.absolute().name),
+        "name": name or _dns_label(path.absolute().name),
         "repo_url": repo_url,
         "version": _platformc_version(),
     }

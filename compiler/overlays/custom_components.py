@@ -28,7 +28,8 @@ from compiler.components.base import ComponentOutput, HelmChart, KubeObject
 from compiler.errors import SourceLocation, SpecError
 from compiler.overlays.errors import CLUSTERS, Problems
 from compiler.overlays.objects import check_object
-from compiler.spec.build import explain
+from compiler.spec.build import PlatformModel, explain
+from compiler.spec.checks import cluster_engine
 from compiler.spec.loader import SourceDocument, display_path, load_file, load_text, to_plain
 from compiler.spec.models import DNS_LABEL_PATTERN, DnsLabel, Strict
 
@@ -168,6 +169,34 @@ def load_components(root: Path, problems: Problems) -> list[CustomComponent]:
             continue
         components.append(load_component(root, folder, problems))
     return components
+
+
+def check_application_names(components: list[CustomComponent], model: PlatformModel) -> Iterator[SpecError]:
+    """On Argo CD clusters a component's units become Applications `<cluster>-<name>[-config]`,
+    which must stay within 63 characters."""
+    for component in components:
+        clusters, environments = component.config.clusters, component.config.environments
+        for cluster_name, cluster in model.clusters.items():
+            if cluster_engine(model, cluster) != "argocd":
+                continue
+            if clusters is not None and cluster_name not in clusters:
+                continue
+            if environments is not None and cluster.spec.environment not in environments:
+                continue
+            longest = f"{cluster_name}-{component.name}-config"
+            if len(longest) > 63:
+                where = (
+                    component.config_doc.start
+                    if component.config_doc
+                    else SourceLocation(display_path(component.folder), 1, 1)
+                )
+                yield SpecError(
+                    where,
+                    f"custom component '{component.name}' would become the Argo CD Application '{longest}' "
+                    f"on cluster '{cluster_name}', {len(longest)} characters (expected at most 63: shorten "
+                    "the component's folder name)",
+                )
+                break
 
 
 def check_references(

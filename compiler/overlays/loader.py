@@ -17,7 +17,12 @@ from pathlib import Path
 from compiler.cluster_model import ClusterModel
 from compiler.components.base import KubeObject
 from compiler.errors import PlatformcError, SourceLocation, SpecError
-from compiler.overlays.custom_components import CustomComponent, check_references, load_components
+from compiler.overlays.custom_components import (
+    CustomComponent,
+    check_application_names,
+    check_references,
+    load_components,
+)
 from compiler.overlays.errors import Problems
 from compiler.overlays.objects import check_object, is_patch
 from compiler.overlays.patches import ParsedPatch, parse_patch
@@ -113,4 +118,5 @@ def load_overlays(overlays_dir: Path, model: PlatformModel, builtin_components: 
         overlays.layers.append(load_layer(sub, "cluster", sub.name, problems))
     overlays.components = load_components(overlays_dir / "components", problems)
     problems.extend(list(check_references(overlays.components, builtin_components, clusters, environments)))
+    problems.extend(list(check_application_names(overlays.components, model)))
     return overlays

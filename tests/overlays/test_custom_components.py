@@ -273,3 +273,17 @@ def test_an_invalid_object_rendered_by_a_template_names_its_line(ws):
     assert errors[0].startswith(
         "overlays/components/n/a.yaml.j2:5:1: document is neither a patch nor an object: no metadata.name"
     ), errors[0]
+
+
+def test_custom_component_whose_argo_application_name_would_be_too_long(ws):
+    name = "x" * 40  # prod-us-east- (13) + 40 + -config (7) = 60: fits
+    ws.write(f"components/{name}/a.yaml", "apiVersion: v1\nkind: Namespace\nmetadata: {name: n1}\n")
+    assert name in {u.name for u in ws.build()["prod-us-east"].units}
+    long_name = "y" * 44  # prod-us-east- (13) + 44 + -config (7) = 64
+    ws.write(f"components/{long_name}/component.yaml", "clusters: [prod-us-east]\n")
+    ws.write(f"components/{long_name}/a.yaml", "apiVersion: v1\nkind: Namespace\nmetadata: {name: n2}\n")
+    assert ws.errors() == [
+        f"overlays/components/{long_name}/component.yaml:1:1: custom component '{long_name}' would become the "
+        f"Argo CD Application 'prod-us-east-{long_name}-config' on cluster 'prod-us-east', 64 characters "
+        "(expected at most 63: shorten the component's folder name)"
+    ]

@@ -111,3 +111,12 @@ def test_init_without_git_identity_creates_nothing(tmp_path: Path, monkeypatch: 
 def test_repository_workflow_runs_the_platform_flow() -> None:
     data = check_workflow(ROOT / ".github/workflows/platform.yaml")
     assert "pip install -e ." in steps_text(data["jobs"]["review"])
+
+
+def test_init_refuses_an_invalid_explicit_name(tmp_path: Path, identity: None) -> None:
+    target = tmp_path / "acme"
+    result = cli(tmp_path, "init", str(target), "--name", "Acme_AI")
+    assert result.exit_code == 1
+    assert "--name 'Acme_AI' is not a DNS-1123 label" in result.stderr
+    assert "e.g. 'acme-ai'" in result.stderr
+    assert not target.exists()
