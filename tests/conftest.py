@@ -17,6 +17,7 @@ EXAMPLE_SPEC = REPO_ROOT / "platform-spec"
 EXAMPLE_OVERLAYS = REPO_ROOT / "overlays"
 EXAMPLE_GENERATED = REPO_ROOT / "generated"
 SHARED_CRDS = (REPO_ROOT.parent / "shared" / "schemas" / "crds").resolve()
+SHARED_CHARTS = (REPO_ROOT.parent / "shared" / "charts").resolve()
 
 
 def tool(name: str) -> str:
@@ -36,6 +37,15 @@ def crd_schemas() -> Path:
     if not (SHARED_CRDS / "SOURCES.md").is_file():
         pytest.fail(f"upstream CRD schemas not found at {SHARED_CRDS} (shared/ must sit beside the checkout)")
     return SHARED_CRDS
+
+
+@pytest.fixture(scope="session")
+def shared_charts() -> Path:
+    """The real upstream charts at the pinned versions (../shared/charts, see its SOURCES.md)."""
+    if not (SHARED_CHARTS / "SOURCES.md").is_file():
+        pytest.fail(f"upstream Helm charts not found at {SHARED_CHARTS} (shared/ must sit beside the checkout)")
+    tool("helm")
+    return SHARED_CHARTS
 
 
 @functools.cache

@@ -1,0 +1,1 @@
+"""Helm charts as inputs: locating pinned archives and rendering them with real Helm."""
