@@ -80,7 +80,14 @@ class RenderRequest:
         h = hashlib.sha256(self.archive.read_bytes())
         h.update(
             json.dumps(
-                [self.release, self.namespace, self.values, self.kube_version, self.api_versions, self.include_crds],
+                [
+                    self.release,
+                    self.namespace,
+                    self.values,
+                    self.kube_version,
+                    self.api_versions,
+                    self.include_crds,
+                ],
                 sort_keys=True,
                 default=str,
             ).encode()
