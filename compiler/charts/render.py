@@ -135,8 +135,16 @@ def _run_helm(request: RenderRequest) -> list[dict[str, Any]]:
     return [doc for doc in yaml.load_all(proc.stdout, Loader=_loader()) if isinstance(doc, dict)]
 
 
+class _ManifestLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """Safe loading of rendered manifests. A bare `=` (YAML 1.1's "value" type, found in CRD enums
+    such as kube-prometheus-stack's) is the string "=", as Kubernetes' YAML 1.2 parser reads it."""
+
+
+_ManifestLoader.add_constructor("tag:yaml.org,2002:value", lambda loader, node: loader.construct_scalar(node))
+
+
 def _loader() -> type[yaml.SafeLoader]:
-    return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return _ManifestLoader
 
 
 def kinds(objects: Iterable[Mapping[str, Any]]) -> set[tuple[str, str]]:
