@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from compiler.cluster_model import ClusterModel, TeamOnCluster
-from compiler.components.base import KubeObject, obj
+from compiler.kube import KubeObject, obj
 from compiler.naming import resource_flavor_name
 from compiler.observability import queries as q
 from compiler.observability.promql import by, number, selector

@@ -18,10 +18,10 @@ from dataclasses import dataclass
 
 from compiler.components.base import ComponentOutput, HelmChart, KubeObject
 from compiler.errors import PlatformcError
+from compiler.kube import api_group
+from compiler.tree_contract import config_unit
 
-
-def api_group(api_version: str) -> str:
-    return api_version.rpartition("/")[0]
+__all__ = ["Unit", "api_group", "order_units", "split_component"]
 
 
 @dataclass(frozen=True)
@@ -72,7 +72,7 @@ def split_component(name: str, output: ComponentOutput) -> list[Unit]:
     if output.charts or rest:
         units.append(Unit(name, name, output.charts, rest))
     if own_crs:
-        units.append(Unit(f"{name}-config" if units else name, name, (), own_crs))
+        units.append(Unit(config_unit(name) if units else name, name, (), own_crs))
     return units
 
 

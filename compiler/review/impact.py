@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from compiler.spec.build import PlatformModel
-from compiler.spec.checks import cluster_capacity, cluster_engine, cluster_kubernetes_version
+from compiler.spec.cluster_facts import cluster_capacity, cluster_engine, cluster_kubernetes_version
 from compiler.spec.models import ServingPath, Team
 
 HOURS_PER_MONTH = 730

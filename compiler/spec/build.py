@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import types
 import typing
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,9 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from compiler.errors import SourceLocation, SpecError, SpecErrors
-from compiler.spec.loader import SourceDocument, load_documents, to_plain
+from compiler.registry_facts import RegistryFacts
+from compiler.registry_table import TABLE
+from compiler.spec.loader import SourceDocument, load_documents, load_text, to_plain
 from compiler.spec.models import (
     API_VERSION,
     DNS_LABEL_PATTERN,
@@ -319,10 +322,8 @@ def assemble(
     return model, []
 
 
-def load_platform(spec_dir: Path) -> PlatformModel:
+def load_platform(spec_dir: Path, facts: RegistryFacts = TABLE) -> PlatformModel:
     """Read, type and check the whole spec; raise SpecErrors with every problem found."""
-    from compiler.spec.checks import check_platform  # local: checks depend on this module's types
-
     shown = str(spec_dir)
     if not spec_dir.is_dir():
         raise SpecErrors(
@@ -345,6 +346,26 @@ def load_platform(spec_dir: Path) -> PlatformModel:
                 )
             ]
         )
+    return _checked_model(docs, errors, spec_dir, facts)
+
+
+def load_platform_texts(
+    texts: Mapping[str, str], facts: RegistryFacts = TABLE, folder: str = "platform-spec"
+) -> PlatformModel:
+    """The spec from YAML texts keyed by file name, as if they were files of `folder`: read, typed
+    and checked like load_platform, entirely in memory. Raises SpecErrors."""
+    errors: list[SpecError] = []
+    docs: list[SourceDocument] = []
+    for name in sorted(texts):
+        docs.extend(load_text(texts[name], f"{folder}/{name}", errors))
+    return _checked_model(docs, errors, Path(folder), facts)
+
+
+def _checked_model(
+    docs: list[SourceDocument], errors: list[SpecError], spec_dir: Path, facts: RegistryFacts
+) -> PlatformModel:
+    from compiler.spec.checks import check_platform  # local: checks depend on this module's types
+
     # A file that is not YAML may hold the Platform: then its absence is no news.
     unreadable_files = bool(errors)
     typed, parse_errors = parse_documents(docs)
@@ -356,7 +377,7 @@ def load_platform(spec_dir: Path) -> PlatformModel:
     errors.extend(assemble_errors)
     # Semantic checks on a partly parsed spec would only report echoes of the parse errors.
     if model is not None and not errors:
-        errors.extend(check_platform(model))
+        errors.extend(check_platform(model, facts))
     if errors:
         raise SpecErrors(errors)
     assert model is not None

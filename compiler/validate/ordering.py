@@ -20,6 +20,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
+from compiler.registry_table import TABLE
+from compiler.tree_contract import CRD_GROUPS_ANNOTATION, USES_CRD_GROUPS_ANNOTATION, split_groups
+
 from .checks import ClusterObjects, Entry, ObjectSet
 from .core import UnsupportedKubernetesVersion, builtin_groups
 from .findings import Finding
@@ -36,25 +39,15 @@ from .gitops import (
 )
 
 CHECK = "ordering"
-CRD_GROUPS_ANNOTATION = "platformc.dev/crd-groups"  # written by compiler/packaging/common.py
-USES_CRD_GROUPS_ANNOTATION = "platformc.dev/uses-crd-groups"  # likewise
-
 # API groups whose CRDs well-known charts install, for trees that lack the
-# platformc.dev/crd-groups annotation packaging stamps on what installs a chart.
-CHART_CRD_GROUPS: dict[str, frozenset[str]] = {
-    "gpu-operator": frozenset({"nvidia.com"}),
-    "dra-driver-nvidia-gpu": frozenset({"resource.nvidia.com"}),
-    "nvidia-dra-driver-gpu": frozenset(
-        {"resource.nvidia.com"}
-    ),  # the chart's name before it moved to kubernetes-sigs
-    "kueue": frozenset({"kueue.x-k8s.io"}),
-    "kserve-crd": frozenset({"serving.kserve.io"}),
-    "kube-prometheus-stack": frozenset({"monitoring.coreos.com"}),
+# platformc.dev/crd-groups annotation packaging stamps on what installs a chart: the charts of
+# platformc's components (generated from the registry) and a few no component installs.
+OTHER_CHART_CRD_GROUPS: dict[str, frozenset[str]] = {
+    "nvidia-dra-driver-gpu": frozenset({"resource.nvidia.com"}),  # the DRA driver before kubernetes-sigs
     "prometheus-operator-crds": frozenset({"monitoring.coreos.com"}),
-    "grafana-operator": frozenset({"grafana.integreatly.org"}),
     "argo-cd": frozenset({"argoproj.io"}),
-    "cert-manager": frozenset({"cert-manager.io", "acme.cert-manager.io"}),
 }
+CHART_CRD_GROUPS: dict[str, frozenset[str]] = {**TABLE.chart_crd_groups, **OTHER_CHART_CRD_GROUPS}
 
 ENGINE_GROUPS: dict[str, Callable[[str], bool]] = {
     "argocd": lambda group: group == ARGO_GROUP,
@@ -88,7 +81,7 @@ def _stamped_groups(entry: Entry, annotation: str = "") -> frozenset[str]:
     value = _dict(_dict(entry.obj.get("metadata")).get("annotations")).get(
         annotation or CRD_GROUPS_ANNOTATION
     )
-    return frozenset(g for g in value.split(",") if g) if isinstance(value, str) else frozenset()
+    return split_groups(value)
 
 
 class Providers:
