@@ -9,9 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from compiler.gpu_allocation import Allocation
-from compiler.spec.build import PlatformModel
 from compiler.spec.cluster_facts import cluster_capacity, cluster_engine, cluster_kubernetes_version
 from compiler.spec.gpus import resource_name
+from compiler.spec.model import PlatformModel
 from compiler.spec.models import (
     Cluster,
     ComponentVersions,

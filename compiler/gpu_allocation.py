@@ -6,7 +6,8 @@ so they can never disagree:
 
 - allocation mode: the device plugin advertises extended resources, or (gpuAllocation: dra)
   the DRA driver publishes devices that pods claim through a DeviceClass;
-- the quota key a namespace ResourceQuota counts a flavor under;
+- the quota key a namespace ResourceQuota counts a flavor under (`resource` below is the flavor's
+  extended resource, nvidia.com/gpu or nvidia.com/mig-<profile>, spec.gpus.resource_name);
 - the resource name Kueue counts it under;
 - how a pod asks for `count` units;
 - reach: the most units a team can hold at once.
@@ -21,13 +22,22 @@ does not change the team's own reach.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from compiler.naming import DRA_CLAIM_REQUEST, claim_template_name, dra_quota_key
-from compiler.spec.gpus import resource_name
-from compiler.spec.models import GPUFlavor, GPUQuota
 
 Allocation = Literal["dra", "device-plugin"]
+
+
+class Quota(Protocol):
+    """A team's quota entry for one flavor (spec.models.GPUQuota)."""
+
+    @property
+    def quota(self) -> int: ...
+    @property
+    def borrowingLimit(self) -> int | None: ...
+    @property
+    def lendingLimit(self) -> int | None: ...
 
 
 def device_plugin_on(allocation: Allocation) -> bool:
@@ -35,23 +45,23 @@ def device_plugin_on(allocation: Allocation) -> bool:
     return allocation == "device-plugin"
 
 
-def quota_key(allocation: Allocation, name: str, flavor: GPUFlavor) -> str:
+def quota_key(allocation: Allocation, name: str, resource: str) -> str:
     """Key of a flavor in a namespace ResourceQuota's `hard`.
 
     device-plugin: `requests.<extended resource>` (nvidia.com/gpu, nvidia.com/mig-1g.10gb);
     dra: the DeviceClass device count (`gpu-<flavor>.deviceclass.resource.k8s.io/devices`,
     Kubernetes >= 1.34).
     """
-    return dra_quota_key(name) if allocation == "dra" else f"requests.{resource_name(flavor)}"
+    return dra_quota_key(name) if allocation == "dra" else f"requests.{resource}"
 
 
-def queue_resource(allocation: Allocation, name: str, flavor: GPUFlavor) -> str:
+def queue_resource(allocation: Allocation, name: str, resource: str) -> str:
     """Resource Kueue counts a flavor's units under.
 
     device-plugin: the extended resource pods request. dra: one logical name per DeviceClass
     (Kueue's deviceClassMappings), the same key the ResourceQuota uses.
     """
-    return dra_quota_key(name) if allocation == "dra" else resource_name(flavor)
+    return dra_quota_key(name) if allocation == "dra" else resource
 
 
 @dataclass(frozen=True)
@@ -62,7 +72,7 @@ class PodGpuRequest:
     container_resources: dict[str, Any]  # the container's `resources`
 
 
-def pod_request(allocation: Allocation, name: str, flavor: GPUFlavor, count: int) -> PodGpuRequest:
+def pod_request(allocation: Allocation, name: str, resource: str, count: int) -> PodGpuRequest:
     if allocation == "dra":
         # The device comes from a claim, so the pod must not also ask the (absent) device plugin.
         template = claim_template_name(name, count)
@@ -70,20 +80,20 @@ def pod_request(allocation: Allocation, name: str, flavor: GPUFlavor, count: int
             {"resourceClaims": [{"name": DRA_CLAIM_REQUEST, "resourceClaimTemplateName": template}]},
             {"claims": [{"name": DRA_CLAIM_REQUEST}]},
         )
-    return PodGpuRequest({}, {"limits": {resource_name(flavor): str(count)}})
+    return PodGpuRequest({}, {"limits": {resource: str(count)}})
 
 
-def borrowing(quota: GPUQuota) -> int:
+def borrowing(quota: Quota) -> int:
     """Units a team may borrow beyond its quota: the borrowingLimit, and none when it is absent."""
     return quota.borrowingLimit if quota.borrowingLimit is not None else 0
 
 
-def reach(quota: GPUQuota, capacity: int) -> int:
+def reach(quota: Quota, capacity: int) -> int:
     """Most units of the flavor a team can hold at once: quota plus borrowing, at most the capacity."""
     return min(quota.quota + borrowing(quota), capacity)
 
 
-def kueue_flavor_quota(resource: str, quota: GPUQuota) -> dict[str, Any]:
+def kueue_flavor_quota(resource: str, quota: Quota) -> dict[str, Any]:
     """A ClusterQueue resource entry with the same reach: borrowingLimit always written (absent
     would mean unlimited borrowing to Kueue), lendingLimit when the team sets one."""
     entry: dict[str, Any] = {

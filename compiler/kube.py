@@ -40,3 +40,24 @@ def obj(
 def api_group(api_version: str) -> str:
     """ "kueue.x-k8s.io/v1beta2" → "kueue.x-k8s.io"; the core group "v1" → ""."""
     return api_version.rpartition("/")[0]
+
+
+# Typed accessors for what platformc's own stages read back from an object they built (every
+# object made by `obj` has these fields; objects from users are checked before they get here).
+
+
+def kind_of(o: KubeObject) -> str:
+    return str(o["kind"])
+
+
+def name_of(o: KubeObject) -> str:
+    return str(o["metadata"]["name"])
+
+
+def namespace_of(o: KubeObject) -> str | None:
+    namespace = o["metadata"].get("namespace")
+    return str(namespace) if namespace else None
+
+
+def group_of(o: KubeObject) -> str:
+    return api_group(str(o["apiVersion"]))

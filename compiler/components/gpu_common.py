@@ -80,7 +80,7 @@ def all_pool_tolerations(cluster: ClusterModel) -> list[dict[str, Any]]:
 
 def queue_resource(cluster: ClusterModel, flavor: str) -> str:
     """Resource name Kueue counts a flavor's units under (see gpu_allocation.queue_resource)."""
-    return gpu_allocation.queue_resource(cluster.allocation, flavor, cluster.flavors[flavor])
+    return gpu_allocation.queue_resource(cluster.allocation, flavor, cluster.gpu_resource(flavor))
 
 
 def claim_counts(cluster: ClusterModel, team: TeamOnCluster, flavor: str) -> list[int]:

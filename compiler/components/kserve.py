@@ -91,7 +91,7 @@ def _predictor(cluster: ClusterModel, path: ServingPath, storage_uri: str) -> di
     tols = tolerations(cluster, flavor)
     if tols:
         predictor["tolerations"] = tols
-    request = pod_request(cluster.allocation, flavor, cluster.flavors[flavor], spec.gpu.count)
+    request = pod_request(cluster.allocation, flavor, cluster.gpu_resource(flavor), spec.gpu.count)
     predictor.update(request.pod_fields)
     model["resources"] = request.container_resources
     predictor["model"] = model

@@ -29,7 +29,7 @@ def gpu_quota(cluster: ClusterModel, team: TeamOnCluster) -> dict[str, int]:
     absent, never above the cluster's capacity), under the key the allocation mode counts."""
     hard: dict[str, int] = {}
     for quota in team.entry.gpus:
-        key = quota_key(cluster.allocation, quota.flavor, cluster.flavors[quota.flavor])
+        key = quota_key(cluster.allocation, quota.flavor, cluster.gpu_resource(quota.flavor))
         hard[key] = hard.get(key, 0) + reach(quota, cluster.capacity[quota.flavor])
     return hard
 

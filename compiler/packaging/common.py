@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from compiler.cluster_model import ClusterModel
 from compiler.components.base import HelmChart, KubeObject
+from compiler.kube import namespace_of
 from compiler.packaging.units import Unit
 from compiler.tree_contract import (
     APPS_DIR,
@@ -71,5 +72,5 @@ def component_objects(units: list[Unit]) -> list[PlacedObject]:
 def object_folder(folder: str, obj: KubeObject) -> str:
     """Namespaced objects of a component folder go to a sub-folder per namespace, so that
     `<kind>-<name>.yaml` stays unique (every team namespace has a `default-deny-ingress`)."""
-    namespace = obj["metadata"].get("namespace")
+    namespace = namespace_of(obj)
     return f"{folder}/{namespace}" if namespace and folder.startswith(COMPONENTS_DIR + "/") else folder

@@ -13,10 +13,10 @@ from compiler.kube_versions import supported_versions
 from compiler.registry_facts import RegistryFacts
 from compiler.registry_table import TABLE
 from compiler.spec.ai_checks import AI_CHECKS
-from compiler.spec.build import PlatformModel
 from compiler.spec.cluster_facts import cluster_capacity, cluster_engine, cluster_kubernetes_version
 from compiler.spec.gpus import MIG_CAPABLE_FAMILIES, mig_profile_known, mig_profiles
 from compiler.spec.limits import LIMIT_CHECKS, check_argocd_names
+from compiler.spec.model import PlatformModel
 from compiler.spec.models import MigSharing
 
 # Namespaces a team must not take: Kubernetes' own, the GitOps engines', the mesh's, and the

@@ -6,8 +6,8 @@ none of them has to import another stage for them.
 
 from __future__ import annotations
 
-from compiler.spec.build import PlatformModel
 from compiler.spec.gpus import units_per_gpu
+from compiler.spec.model import PlatformModel
 from compiler.spec.models import Cluster
 from compiler.tree_contract import Engine
 

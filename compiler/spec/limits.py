@@ -14,9 +14,9 @@ from collections.abc import Iterator
 from compiler.errors import SpecError
 from compiler.registry_facts import RegistryFacts
 from compiler.registry_table import TABLE
-from compiler.spec.build import PlatformModel
 from compiler.spec.cluster_facts import cluster_engine
 from compiler.spec.gpus import units_per_gpu
+from compiler.spec.model import PlatformModel
 from compiler.tree_contract import ARGOCD_FIXED_SUFFIXES, CONFIG_SUFFIX, OVERLAYS_UNIT, config_unit
 
 __all__ = ["ARGOCD_FIXED_SUFFIXES", "CONFIG_SUFFIX", "NAME_MAX", "OVERLAYS_UNIT", "argocd_suffixes"]

@@ -17,7 +17,7 @@ import urllib.request
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import jsonschema_rs
 
@@ -52,15 +52,16 @@ def targets_for(facts: RegistryFacts = TABLE) -> tuple[Target, ...]:
 # The generated copy of the registry's; the CLI passes the live registry's.
 DEFAULT_TARGETS: tuple[Target, ...] = targets_for(TABLE)
 
-FETCHED = "fetched"
-CACHED = "cached"
-FAILED = "failed"
+PullStatus = Literal["fetched", "cached", "failed"]
+FETCHED: PullStatus = "fetched"
+CACHED: PullStatus = "cached"
+FAILED: PullStatus = "failed"
 
 
 @dataclass(frozen=True)
 class PullOutcome:
     target: Target
-    status: str  # "fetched" | "cached" | "failed"
+    status: PullStatus
     path: Path | None  # cache file (None when failed and nothing usable is cached)
     url: str
     reason: str = ""  # why it failed
@@ -83,7 +84,7 @@ class PullResult:
     def failed(self) -> list[PullOutcome]:
         return [o for o in self.outcomes if o.status == FAILED]
 
-    def count(self, status: str) -> int:
+    def count(self, status: PullStatus) -> int:
         return sum(1 for o in self.outcomes if o.status == status)
 
 

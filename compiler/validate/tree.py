@@ -22,7 +22,7 @@ from compiler.tree_contract import CLUSTER_INFO_FILE, KUSTOMIZATION_FILES, Clust
 from .checks import Check, ObjectSet
 from .core import UnsupportedKubernetesVersion
 from .defaults import DEFAULT_CHECKS
-from .findings import ERROR, WARNING, Finding, Report
+from .findings import ERROR, WARNING, Finding, Report, Severity
 from .schemas import SchemaRegistry
 
 CLUSTER_FILE = CLUSTER_INFO_FILE
@@ -39,7 +39,7 @@ class ClusterFolder(ClusterInfo):
     directory: Path
 
 
-def _file_finding(severity: str, check: str, file: str, message: str, **where: Any) -> Finding:
+def _file_finding(severity: Severity, check: str, file: str, message: str, **where: Any) -> Finding:
     return Finding(severity, check, file, "", None, "", "", message, **where)
 
 
