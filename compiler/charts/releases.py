@@ -27,21 +27,29 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import yaml
 
 from compiler.charts.render import RenderRequest, chart_archive, render
+from compiler.cluster_model import ClusterModel
 from compiler.components.base import KubeObject
-from compiler.emit import CLUSTER_INFO_FILE, KUSTOMIZATION_FILE
 from compiler.errors import PlatformcError
 from compiler.packaging.units import Unit
+from compiler.tree_contract import CLUSTER_INFO_FILE, KUSTOMIZATION_FILE, UNIT_LABEL
 from compiler.validate.core import core_schemas
 
-if TYPE_CHECKING:
-    from compiler.pipeline import ClusterBuild
 
-UNIT_LABEL = "platformc.dev/unit"
+class BuiltCluster(Protocol):
+    """What rendered_build reads of a pipeline.ClusterBuild."""
+
+    @property
+    def model(self) -> ClusterModel: ...
+
+    @property
+    def units(self) -> tuple[Unit, ...]: ...
+
+
 ARGO_API = "argoproj.io/v1alpha1"
 HELM_API_GROUP = "helm.toolkit.fluxcd.io"
 SOURCE_API_GROUP = "source.toolkit.fluxcd.io"
@@ -123,7 +131,8 @@ def _argo_releases(app: KubeObject) -> list[Release]:
     name = str(metadata.get("name", ""))
     unit = str(_dict(metadata.get("labels")).get(UNIT_LABEL) or name)
     namespace = str(_dict(spec.get("destination")).get("namespace") or "default")
-    sources = spec.get("sources") if isinstance(spec.get("sources"), list) else [spec.get("source")]
+    listed = spec.get("sources")
+    sources: list[Any] = listed if isinstance(listed, list) else [spec.get("source")]
     result = []
     for source in (_dict(s) for s in sources):
         if not source.get("chart"):
@@ -241,7 +250,7 @@ def rendered_units(
     return result
 
 
-def rendered_build(build: ClusterBuild, charts_dir: Path) -> dict[str, list[KubeObject]]:
+def rendered_build(build: BuiltCluster, charts_dir: Path) -> dict[str, list[KubeObject]]:
     """For verify: unit → rendered chart objects of one compiled cluster (pipeline.ClusterBuild)."""
     model = build.model
     return rendered_units(model.engine, model.kubernetes_version, build.units, charts_dir)

@@ -18,6 +18,7 @@ from compiler.packaging.common import (
     unit_folder,
 )
 from compiler.packaging.units import Unit
+from compiler.tree_contract import UNIT_LABEL
 
 API = "argoproj.io/v1alpha1"
 IN_CLUSTER = "https://kubernetes.default.svc"
@@ -80,7 +81,7 @@ def application(cluster: ClusterModel, unit: Unit) -> KubeObject:
         "Application",
         f"{cluster.name}-{unit.name}",
         engine_namespace(cluster),
-        labels={"platformc.dev/cluster": cluster.name, "platformc.dev/unit": unit.name},
+        labels={"platformc.dev/cluster": cluster.name, UNIT_LABEL: unit.name},
         annotations={WAVE: str(unit.wave), **crd_groups_annotation(unit.charts)},
         finalizers=["resources-finalizer.argocd.argoproj.io"],
         spec=spec,
