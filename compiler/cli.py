@@ -282,6 +282,37 @@ def charts_pull(spec_dir: Path, overlays_dir: Path, charts_dir: Path | None, loc
 
 
 @main.command()
+@_SPEC_OPTION
+@_OVERLAYS_OPTION
+@CHARTS_OPTION
+@SCHEMAS_OPTION
+@click.option(
+    "--lock", "lock_path", type=click.Path(path_type=Path), default=Path("charts.lock"), show_default=True
+)
+def components(
+    spec_dir: Path,
+    overlays_dir: Path,
+    charts_dir: Path | None,
+    schema_dirs: tuple[Path, ...],
+    lock_path: Path,
+) -> None:
+    """Each component's pinned chart versions, what the chart cache holds, and whether its charts and
+    CRD schemas are present."""
+    from compiler.pipeline import components_status
+
+    try:
+        statuses = components_status(spec_dir, overlays_dir, charts_dir, lock_path, schema_dirs)
+    except SpecErrors as exc:
+        _fail(f"{exc}\nplatformc: {len(exc.errors)} error(s) in the spec or overlays")
+        return
+    except PlatformcError as exc:
+        _fail(f"platformc: {exc}", 2)
+        return
+    for status in statuses:
+        click.echo("\n".join(status.lines()))
+
+
+@main.command()
 def schema() -> None:
     """Print the spec's JSON Schema (for yaml-language-server and editors)."""
     from compiler.spec.json_schema import spec_json_schema

@@ -24,6 +24,7 @@ from compiler.charts.cache import (
     pull_charts,
 )
 from compiler.charts.facts import learn_from_charts
+from compiler.charts.status import ComponentStatus, component_status
 from compiler.charts.values_check import check_component_values
 from compiler.cluster_model import ClusterModel, cluster_models
 from compiler.components import facts_of
@@ -324,6 +325,25 @@ def pull_platform_charts(
     """`platformc charts pull`: every chart any cluster installs into charts_dir, checked against the lock."""
     builds = build_platform(spec_dir, overlays_dir=overlays_dir)
     return pull_charts(pinned_charts(u for b in builds for u in b.units), charts_dir, lock_path, progress)
+
+
+def components_status(
+    spec_dir: Path,
+    overlays_dir: Path | None,
+    charts_dir: Path | None,
+    lock_path: Path,
+    schema_dirs: Sequence[Path],
+) -> list[ComponentStatus]:
+    """`platformc components`: what every component pins and whether its charts and schemas are here."""
+    builds = build_platform(spec_dir, overlays_dir=overlays_dir)
+    emits = {c.name: c.emits for c in registered()}
+    return component_status(
+        (u for b in builds for u in b.units),
+        emits,
+        charts_dir or DEFAULT_CHARTS_DIR,
+        lock_path,
+        schema_registry(schema_dirs),
+    )
 
 
 def check_folders_apart(spec_dir: Path, out_dir: Path, overlays_dir: Path | None) -> None:
