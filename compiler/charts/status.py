@@ -5,7 +5,7 @@ after a version bump."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -58,7 +58,7 @@ def cached_versions(charts_dir: Path, chart: str) -> tuple[str, ...]:
 
 def component_status(
     units: Iterable[Unit],
-    emits: dict[str, Sequence[SchemaTarget]],
+    emits: Mapping[str, Sequence[SchemaTarget]],
     charts_dir: Path,
     lock_path: Path,
     registry: SchemaRegistry,
