@@ -73,13 +73,12 @@ def component_status(
     result = []
     for name in names:
         charts = []
-        for chart, version in sorted(pinned.get(name, {})):
-            archive = cached_archive(charts_dir, chart, version)
-            entry = lock.get((chart, version))
+        for chart_name, version in sorted(pinned.get(name, {})):
+            archive = cached_archive(charts_dir, chart_name, version)
+            entry = lock.get((chart_name, version))
             locked = None if entry is None or archive is None else entry.sha256 == sha256_of(archive)
-            charts.append(
-                ChartStatus(chart, version, cached_versions(charts_dir, chart), archive is not None, locked)
-            )
+            cached = cached_versions(charts_dir, chart_name)
+            charts.append(ChartStatus(chart_name, version, cached, archive is not None, locked))
         schemas = tuple(
             (t, registry.has_schema(f"{t[0]}/{t[2]}", t[1], SCHEMA_CHECK_VERSION))
             for t in emits.get(name, ())
