@@ -335,8 +335,15 @@ def schema() -> None:
     help="Size cap of the markdown output (GitHub comments hold 65,536 characters).",
 )
 @click.option("--exit-code", is_flag=True, help="Exit 1 when something changed.")
+@CHARTS_OPTION
 def diff(
-    base: str | None, fmt: str, spec_dir: Path, overlays_dir: Path, max_bytes: int, exit_code: bool
+    base: str | None,
+    fmt: str,
+    spec_dir: Path,
+    overlays_dir: Path,
+    max_bytes: int,
+    exit_code: bool,
+    charts_dir: Path | None,
 ) -> None:
     """Show what a spec change does: impact summary and per-object diff against --base."""
     from compiler.review.gitrev import RevisionSpecErrors
@@ -344,7 +351,7 @@ def diff(
     from compiler.review.run import review
 
     try:
-        result = review(spec_dir, overlays_dir, base)
+        result = review(spec_dir, overlays_dir, base, charts_dir=charts_dir)
     except RevisionSpecErrors as exc:
         _fail(f"{exc}\nplatformc: cannot diff: the spec at {exc.rev} is invalid")
         return
@@ -374,6 +381,7 @@ def diff(
 @_OVERLAYS_OPTION
 @_OUT_OPTION
 @SCHEMAS_OPTION
+@CHARTS_OPTION
 def publish(
     message: str | None,
     branch: str | None,
@@ -384,6 +392,7 @@ def publish(
     overlays_dir: Path,
     out_dir: Path,
     schema_dirs: tuple[Path, ...],
+    charts_dir: Path | None,
 ) -> None:
     """Compile, validate and commit generated/ (and nothing else) with a Source-Commit trailer."""
     from compiler.publish import publish as run_publish
@@ -399,6 +408,7 @@ def publish(
             allow_dirty_spec=allow_dirty_spec,
             schema_dirs=schema_dirs,
             progress=_progress,
+            charts_dir=charts_dir,
         )
     except SpecErrors as exc:
         _fail(f"{exc}\nplatformc: {len(exc.errors)} error(s) in the spec or overlays; nothing was committed")

@@ -24,6 +24,7 @@ from compiler.charts.cache import (
     pull_charts,
 )
 from compiler.charts.facts import learn_from_charts
+from compiler.charts.hydrate import hydrate, refuse_render_time_values, render_time_values
 from compiler.charts.status import ComponentStatus, component_status
 from compiler.charts.values_check import check_component_values
 from compiler.cluster_model import ClusterModel, cluster_models
@@ -109,11 +110,21 @@ def build_cluster(
         applied = apply_overlays(cluster, outputs, overlays, problems)
         problems.raise_if_any()
         outputs, provenance = applied.outputs, applied.provenance
+    hydrated = cluster.platform.spec.gitops.render == "hydrated"
     if charts_dir is not None:
         dead = check_component_values(outputs, charts_dir)
         if dead:
             raise PlatformcError("values the charts do not read:\n  " + "\n  ".join(dead))
-        outputs = learn_from_charts(cluster.engine, cluster.kubernetes_version, outputs, charts_dir).outputs
+        learned = learn_from_charts(cluster.engine, cluster.kubernetes_version, outputs, charts_dir)
+        outputs = learned.outputs
+        if hydrated:
+            refuse_render_time_values(render_time_values(learned, cluster.kubernetes_version, charts_dir))
+            outputs = hydrate(outputs, learned)
+    elif hydrated:
+        raise PlatformcError(
+            "gitops.render: hydrated writes the charts' rendered objects, so it needs the pinned charts: "
+            "run `platformc charts pull` or pass --charts DIR"
+        )
     units = order_units(outputs)
     placed = PACKAGERS[cluster.engine](cluster, units)
     return ClusterBuild(cluster, tuple(units), tuple((object_folder(f, o), o) for f, o in placed), provenance)

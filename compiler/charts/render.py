@@ -104,10 +104,11 @@ class RenderRequest:
 _CACHE: dict[str, list[dict[str, Any]]] = {}
 
 
-def render(request: RenderRequest) -> list[dict[str, Any]]:
-    """The objects `helm template` produces, in Helm's order. Cached per process by digest."""
+def render(request: RenderRequest, fresh: bool = False) -> list[dict[str, Any]]:
+    """The objects `helm template` produces, in Helm's order. Cached per process by digest, unless
+    `fresh` asks for a new run (to see whether the chart renders the same twice)."""
     key = request.digest()
-    cached = _CACHE.get(key)
+    cached = None if fresh else _CACHE.get(key)
     if cached is None:
         cached = _CACHE[key] = _run_helm(request)
     return json.loads(json.dumps(cached))  # callers may mutate their copy

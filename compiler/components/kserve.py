@@ -38,6 +38,7 @@ CONTROLLER_CHART = Chart(
     REPOSITORY, "kserve-resources", uses_crd_groups=frozenset({"cert-manager.io", "serving.kserve.io"})
 )
 # Its ClusterServingRuntimes.
+VLLM_RUNTIME = "kserve-vllmserver"
 RUNTIMES_CHART = Chart(REPOSITORY, "kserve-runtime-configs", uses_crd_groups=frozenset({"serving.kserve.io"}))
 VERSION = VersionPin("kserve", "v0.20.0")  # one pin for the three KServe charts
 DEPLOYMENT_MODE = "Standard"
@@ -77,10 +78,22 @@ def controller_values(cluster: ClusterModel) -> dict[str, Any]:
     return {"kserve": {"controller": controller}}
 
 
+def runtime_values(cluster: ClusterModel) -> dict[str, Any]:
+    """kserve-runtime-configs values. A hydrated tree is validated object by object, and the chart's
+    vLLM runtime runs vllm/vllm-openai:latest (values.yaml `vllmserver.tag: latest`), a moving tag
+    the baseline refuses: there it is disabled (`spec.disabled`, never pulled) unless a serving path
+    of the cluster names it."""
+    servingruntime: dict[str, Any] = {"enabled": True}
+    wanted = {p.spec.model.runtime for p in cluster.serving_paths}
+    if cluster.platform.spec.gitops.render == "hydrated" and VLLM_RUNTIME not in wanted:
+        servingruntime["vllmserver"] = {"disabled": True}
+    return {"kserve": {"servingruntime": servingruntime}}
+
+
 def build_controller(cluster: ClusterModel) -> ComponentOutput:
     charts = (
         _release(cluster, CONTROLLER_CHART, controller_values(cluster)),
-        _release(cluster, RUNTIMES_CHART, {"kserve": {"servingruntime": {"enabled": True}}}),
+        _release(cluster, RUNTIMES_CHART, runtime_values(cluster)),
     )
     return ComponentOutput(charts=charts, after=("kserve-crds",))
 

@@ -31,6 +31,7 @@ GRAFANA_OPERATOR = Chart(
 )
 GRAFANA_OPERATOR_VERSION = "v5.24.0"
 STACK_RELEASE = "kube-prometheus-stack"
+GRAFANA_ADMIN_SECRET = f"{STACK_RELEASE}-grafana"  # the Secret with admin-user / admin-password
 DASHBOARD_LABEL = {"grafana_dashboard": "1"}
 GRAFANA_INSTANCE_LABEL = {"platformc.dev/grafana": "platform"}
 DASHBOARD_FOLDER = "platformc"
@@ -48,7 +49,7 @@ def stack_values(cluster: ClusterModel) -> dict[str, Any]:
         "serviceMonitorSelectorNilUsesHelmValues": False,
         "podMonitorSelectorNilUsesHelmValues": False,
     }
-    return {
+    values: dict[str, Any] = {
         "crds": {"enabled": True},
         "grafana": {
             "sidecar": {
@@ -62,6 +63,15 @@ def stack_values(cluster: ClusterModel) -> dict[str, Any]:
         },
         "prometheus": {"prometheusSpec": select_all},
     }
+    if cluster.platform.spec.gitops.render == "hydrated":
+        # Rendered objects are committed: no Secret may carry values. Grafana's admin password is
+        # random per render unless it comes from an existing Secret (grafana chart admin.existingSecret;
+        # same name and keys the chart would create, which the grafana-operator instance reads), and
+        # without the chart's config Secret the Prometheus Operator runs Alertmanager on its default
+        # configuration (alertmanagerSpec.useExistingSecret).
+        values["grafana"]["admin"] = {"existingSecret": GRAFANA_ADMIN_SECRET}
+        values["alertmanager"] = {"alertmanagerSpec": {"useExistingSecret": True}}
+    return values
 
 
 def charts(cluster: ClusterModel) -> tuple[HelmChart, ...]:
@@ -151,8 +161,8 @@ def dashboard_objects(cluster: ClusterModel) -> list[KubeObject]:
                     "external": {
                         "url": f"http://{STACK_RELEASE}-grafana.{ns}.svc",
                         # References only: the chart generates the admin secret in-cluster.
-                        "adminUser": {"name": f"{STACK_RELEASE}-grafana", "key": "admin-user"},
-                        "adminPassword": {"name": f"{STACK_RELEASE}-grafana", "key": "admin-password"},
+                        "adminUser": {"name": GRAFANA_ADMIN_SECRET, "key": "admin-user"},
+                        "adminPassword": {"name": GRAFANA_ADMIN_SECRET, "key": "admin-password"},
                     }
                 },
             )

@@ -57,10 +57,9 @@ def application(cluster: ClusterModel, unit: Unit) -> KubeObject:
             }
         )
     options = ["CreateNamespace=false"]
-    if unit.charts:
-        options.append(
-            "ServerSideApply=true"
-        )  # CRDs of these charts exceed the client-side apply annotation limit
+    if unit.charts or unit.provided_groups:
+        # CRDs (from charts, or hydrated into the unit) exceed the client-side apply annotation limit.
+        options.append("ServerSideApply=true")
     if any(d for d in unit.depends_on):
         options.append("SkipDryRunOnMissingResource=true")  # CRDs of earlier waves may be brand new
     destination: dict[str, Any] = {"server": cluster.cluster.spec.gitops.destination}

@@ -35,7 +35,13 @@ class Unit:
 
     @property
     def provided_groups(self) -> frozenset[str]:
-        return frozenset(g for chart in self.charts for g in chart.crd_groups)
+        """Groups whose CRDs its charts install or it holds as objects (hydrated charts)."""
+        from_crds = {
+            str(o["spec"]["group"])
+            for o in self.objects
+            if o["kind"] == "CustomResourceDefinition" and o["apiVersion"].startswith("apiextensions.k8s.io/")
+        }
+        return frozenset(from_crds.union(*(chart.crd_groups for chart in self.charts)))
 
     @property
     def used_groups(self) -> frozenset[str]:

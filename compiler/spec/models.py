@@ -58,6 +58,10 @@ class PlatformGitOps(Strict):
     namespace: str | None = Field(
         default=None, description="namespace of the GitOps engine (argocd / flux-system by default)"
     )
+    render: Literal["helm", "hydrated"] = Field(
+        default="helm",
+        description="helm: the engine renders each chart; hydrated: platformc writes the rendered objects",
+    )
 
 
 if TYPE_CHECKING:
