@@ -153,7 +153,9 @@ def hydrate(
         after = tuple(output.after) + tuple(
             sorted({provided_by[g] for g in uses if provided_by.get(g, name) != name})
         )
-        if crds:
+        if crds and name.endswith(CRDS_SUFFIX):  # a component that only installs CRDs (kserve-crds)
+            rest = crds + rest
+        elif crds:
             result.append((crds_unit(name), ComponentOutput(objects=tuple(crds))))
             after += (crds_unit(name),)
         main = ComponentOutput(objects=(*plain, *rest), after=tuple(dict.fromkeys(after)))
