@@ -6,7 +6,18 @@ Order here does not decide sync order; packaging derives that from CRD and names
 
 from __future__ import annotations
 
-from compiler.components import cert_manager, dra, gpu_operator, kserve, kueue, monitoring, network, tenancy
+from compiler.components import (
+    cert_manager,
+    dra,
+    gpu_operator,
+    keda,
+    kserve,
+    kueue,
+    monitoring,
+    network,
+    serving,
+    tenancy,
+)
 from compiler.components.base import Component
 
 COMPONENTS: tuple[Component, ...] = (
@@ -18,6 +29,7 @@ COMPONENTS: tuple[Component, ...] = (
     cert_manager.COMPONENT,
     kserve.CRD_COMPONENT,
     kserve.COMPONENT,
-    kserve.SERVING_COMPONENT,
+    keda.COMPONENT,
+    serving.SERVING_COMPONENT,
     monitoring.COMPONENT,
 )

@@ -13,6 +13,7 @@ from compiler.spec.build import PlatformModel
 from compiler.spec.gpus import MIG_CAPABLE_FAMILIES, mig_profile_known, mig_profiles, units_per_gpu
 from compiler.spec.limits import LIMIT_CHECKS
 from compiler.spec.models import Cluster, MigSharing
+from compiler.spec.serving_checks import SERVING_CHECKS
 from compiler.validate.core import supported_versions
 
 # Namespaces a team must not take: Kubernetes' own and the platform's operators'.
@@ -308,6 +309,7 @@ CHECKS: tuple[Check, ...] = (
     check_capacity,
     check_serving_paths,
     *AI_CHECKS,
+    *SERVING_CHECKS,
     *LIMIT_CHECKS,
 )
 
