@@ -179,7 +179,11 @@ def autoscaling(cluster: ClusterModel, path: ServingPath, namespace: str) -> dic
         utilization = int(scaling.target) if scaling else DEFAULT_CPU_UTILIZATION
         target = {"type": "Utilization", "averageUtilization": utilization}
         return {"metrics": [{"type": "Resource", "resource": {"name": "cpu", "target": target}}]}
-    metric = {"backend": "prometheus", "serverAddress": prometheus_url(cluster), "query": scaling_query(path, namespace)}
+    metric = {
+        "backend": "prometheus",
+        "serverAddress": prometheus_url(cluster),
+        "query": scaling_query(path, namespace),
+    }
     # KServe copies target.value into the trigger's threshold; KEDA's default metric type
     # AverageValue divides the query's value by it, so it is the per-replica target.
     external = {"metric": metric, "target": {"type": "Value", "value": _target(scaling.target)}}

@@ -248,7 +248,9 @@ class ServingResources(Strict):
 
 class Autoscaling(Strict):
     metric: Literal["cpu", "concurrency", "requestRate", "prometheus"]
-    target: float = Field(gt=0, description="per replica: CPU %, in-flight requests, requests/s or query value")
+    target: float = Field(
+        gt=0, description="per replica: CPU %, in-flight requests, requests/s or the query's value"
+    )
     query: str | None = Field(default=None, description="PromQL whose value KEDA divides by target")
 
 

@@ -118,7 +118,8 @@ def check_serving_autoscaling(model: PlatformModel) -> Iterator[SpecError]:
                     model.locate("ServingPath", name, (*at, "query")),
                     f"autoscaling.query is not valid PromQL: {exc} (expected a PromQL expression)",
                 )
-        if scaling.metric == "cpu" and not (1 <= scaling.target <= 100 and scaling.target == int(scaling.target)):
+        percent = 1 <= scaling.target <= 100 and scaling.target == int(scaling.target)
+        if scaling.metric == "cpu" and not percent:
             yield SpecError(
                 model.locate("ServingPath", name, (*at, "target")),
                 f"autoscaling.target {scaling.target:g} is not a CPU utilisation percentage "
