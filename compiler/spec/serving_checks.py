@@ -59,6 +59,8 @@ def check_serving_stores(model: PlatformModel) -> Iterator[SpecError]:
     stores = model.platform.spec.modelStores
     for name, path in model.serving_paths.items():
         team = path.spec.team
+        if team not in model.teams:  # check_serving_paths reports the unknown team
+            continue
         for at, uri in _uris(path):
             if not needs_store(uri) or matching_store(stores, uri, team) is not None:
                 continue
