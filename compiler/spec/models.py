@@ -82,20 +82,23 @@ class Alerts(Strict):
 # --- Model stores -----------------------------------------------------------------------------
 
 STORAGE_URI_PATTERN = r"^(s3|gs|pvc|hf|https?|oci)://.+"
+CIDR_PATTERN = r"^[0-9]{1,3}(\.[0-9]{1,3}){3}/[0-9]{1,2}$"
+STORE_URI_PATTERN = r"^(s3|gs|https?)://.+"
+HOST_PATTERN = r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$"
 
 
 class StoreEndpoint(Strict):
     """Where the store answers: the egress NetworkPolicy allows exactly cidr:port."""
 
-    host: str = Field(pattern=r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$", max_length=253)
+    host: str = Field(pattern=HOST_PATTERN, max_length=253)
     port: int = Field(ge=1, le=65535)
-    cidr: str = Field(pattern=r"^[0-9]{1,3}(\.[0-9]{1,3}){3}/[0-9]{1,2}$")
+    cidr: str = Field(pattern=CIDR_PATTERN)
     useHttps: bool = True
 
 
 class ModelStore(Strict):
     name: DnsLabel
-    uriPrefix: str = Field(pattern=r"^(s3|gs|https?)://.+", description="storageUris under it use this store")
+    uriPrefix: str = Field(pattern=STORE_URI_PATTERN, description="storageUris under it use this store")
     endpoint: StoreEndpoint
     region: str | None = Field(default=None, pattern=r"^[a-z0-9-]+$")
     credentialsSecret: DnsLabel | None = Field(

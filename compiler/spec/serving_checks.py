@@ -6,6 +6,7 @@ Same error style as spec/checks.py: what is wrong (expected …) at the line to 
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Iterator
 from decimal import Decimal
 
@@ -39,6 +40,14 @@ def check_model_stores(model: PlatformModel) -> Iterator[SpecError]:
                 f"duplicate model store '{store.name}' (expected unique modelStores names)",
             )
         seen.add(store.name)
+        try:
+            ipaddress.ip_network(store.endpoint.cidr, strict=True)
+        except ValueError as exc:
+            yield SpecError(
+                model.locate("Platform", platform, (*at, "endpoint", "cidr")),
+                f"model store '{store.name}' endpoint cidr is not a network: {exc} "
+                "(expected an IPv4 CIDR whose host bits are zero, such as 10.20.0.0/16)",
+            )
         for t, team in enumerate(store.teams):
             if team not in model.teams:
                 yield SpecError(
