@@ -86,12 +86,12 @@ def pod_security_context() -> dict[str, Any]:
 
 
 def container_security_context() -> dict[str, Any]:
+    """Merged over the runtime's container (KServe MergeRuntimeContainers); seccomp is pod-level."""
     return {
         "allowPrivilegeEscalation": False,
         "privileged": False,
         "runAsNonRoot": True,
         "capabilities": {"drop": ["ALL"]},
-        "seccompProfile": {"type": "RuntimeDefault"},
     }
 
 
