@@ -16,7 +16,7 @@ from compiler.cluster_model import ClusterModel
 from compiler.components import kserve
 from compiler.pipeline import ClusterBuild
 from compiler.verify.kserve_pods import KServeConfig
-from tests.ai.conftest import build_all, example_builds, objects  # noqa: F401  (fixture)
+from tests.ai.conftest import build_all, example_builds, objects, write_spec  # noqa: F401  (fixtures)
 
 ValuesEdit = Callable[[str, dict[str, Any]], None]  # (chart name, values) -> None, edits in place
 
