@@ -93,3 +93,55 @@ def egress_allowed(
         for policy in selecting
         for rule in policy["spec"].get("egress") or []
     )
+
+
+def _source_matches(
+    peers: list[Mapping[str, Any]] | None,
+    namespace: str,
+    source_namespace: str,
+    source_labels: Mapping[str, str],
+) -> bool:
+    if peers is None:
+        return True
+    ns_labels = {"kubernetes.io/metadata.name": source_namespace}
+    for peer in peers:
+        if "ipBlock" in peer:
+            continue  # cluster pods are matched by selectors, not by IP, here
+        ns_selector = peer.get("namespaceSelector")
+        pod_selector = peer.get("podSelector")
+        in_namespace = (
+            selector_matches(ns_selector, ns_labels)
+            if ns_selector is not None
+            else source_namespace == namespace
+        )
+        if in_namespace and selector_matches(pod_selector or {}, source_labels):
+            return True
+    return False
+
+
+def ingress_allowed(
+    policies: Iterable[Mapping[str, Any]],
+    namespace: str,
+    pod_labels: Mapping[str, str],
+    source_namespace: str,
+    port: int,
+    source_labels: Mapping[str, str] | None = None,
+    protocol: str = "TCP",
+) -> bool:
+    """Whether a pod in source_namespace may connect to port on a pod with pod_labels in namespace."""
+    selecting = [
+        p
+        for p in policies
+        if p["kind"] == "NetworkPolicy"
+        and p["metadata"].get("namespace") == namespace
+        and "Ingress" in _types(p["spec"])
+        and selector_matches(p["spec"].get("podSelector") or {}, pod_labels)
+    ]
+    if not selecting:
+        return True
+    return any(
+        _source_matches(rule.get("from"), namespace, source_namespace, source_labels or {})
+        and _port_matches(rule.get("ports"), protocol, port)
+        for policy in selecting
+        for rule in policy["spec"].get("ingress") or []
+    )
