@@ -34,6 +34,7 @@ from compiler.naming import (
     serving_policy_name,
     serving_route_name,
 )
+from compiler.observability.queries import scaling_signal
 from compiler.spec.models import ServingPath
 from compiler.spec.serving import (
     DEFAULT_CPU_UTILIZATION,
@@ -146,28 +147,6 @@ def _predictor(cluster: ClusterModel, path: ServingPath, storage_uri: str) -> di
     return predictor
 
 
-def scaling_query(path: ServingPath, namespace: str) -> str | None:
-    """The PromQL KEDA reads for a serving path (None for the CPU HPA).
-
-    concurrency: vLLM's running + waiting requests on the stable predictor's pods;
-    requestRate: requests/s the gateway sends to the stable Service (exists at zero replicas).
-    """
-    scaling = path.spec.autoscaling
-    if scaling is None or scaling.metric == "cpu":
-        return None
-    if scaling.metric == "prometheus":
-        return scaling.query
-    isvc = inference_service_name(path.metadata.name)
-    service = predictor_service_name(isvc)
-    if scaling.metric == "requestRate":
-        return (
-            f'sum(rate(istio_requests_total{{reporter="source",destination_service_namespace="{namespace}",'
-            f'destination_service_name="{service}"}}[1m]))'
-        )
-    pods = f'namespace="{namespace}",pod=~"{service}-.*"'
-    return f"sum(vllm:num_requests_running{{{pods}}}) + sum(vllm:num_requests_waiting{{{pods}}})"
-
-
 def _target(value: float) -> str:
     return f"{value:g}"
 
@@ -182,7 +161,7 @@ def autoscaling(cluster: ClusterModel, path: ServingPath, namespace: str) -> dic
     metric = {
         "backend": "prometheus",
         "serverAddress": prometheus_url(cluster),
-        "query": scaling_query(path, namespace),
+        "query": scaling_signal(path, namespace),
     }
     # KServe copies target.value into the trigger's threshold; KEDA's default metric type
     # AverageValue divides the query's value by it, so it is the per-replica target.
