@@ -13,6 +13,7 @@ from decimal import Decimal
 import promql_parser
 
 from compiler.errors import SpecError
+from compiler.naming import canary_service_name, inference_service_name, model_store_policy_name
 from compiler.spec.build import PlatformModel
 from compiler.spec.models import ServingPath
 from compiler.spec.quantity import parse_quantity
@@ -28,12 +29,22 @@ from compiler.spec.serving import (
     replica_resources,
 )
 
+NAME_MAX = 63
+
 
 def check_model_stores(model: PlatformModel) -> Iterator[SpecError]:
     platform = model.platform.metadata.name
     seen: set[str] = set()
     for i, store in enumerate(model.platform.spec.modelStores):
         at = ("spec", "modelStores", i)
+        longest = model_store_policy_name(store.name)
+        if len(longest) > NAME_MAX:
+            yield SpecError(
+                model.locate("Platform", platform, (*at, "name")),
+                f"model store name '{store.name}' is too long: its egress NetworkPolicy would be "
+                f"'{longest}' ({len(longest)} characters; expected a store name of at most "
+                f"{NAME_MAX - len(model_store_policy_name(''))} characters)",
+            )
         if store.name in seen:
             yield SpecError(
                 model.locate("Platform", platform, (*at, "name")),
@@ -91,6 +102,14 @@ def check_serving_stores(model: PlatformModel) -> Iterator[SpecError]:
 def check_serving_autoscaling(model: PlatformModel) -> Iterator[SpecError]:
     for name, path in model.serving_paths.items():
         spec = path.spec
+        canary_service = canary_service_name(inference_service_name(name))
+        if spec.canary is not None and len(canary_service) > NAME_MAX:
+            yield SpecError(
+                model.locate("ServingPath", name, ("spec", "canary"), key=True),
+                f"serving path name '{name}' is too long for a canary: KServe names the canary Service "
+                f"'{canary_service}' ({len(canary_service)} characters; expected a name of at most "
+                f"{NAME_MAX - len(canary_service_name(''))} characters with a canary)",
+            )
         scaling = spec.autoscaling
         metric = scaling.metric if scaling else "cpu"
         if spec.replicas.min == 0 and metric not in SCALE_FROM_ZERO_METRICS:

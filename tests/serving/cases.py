@@ -167,4 +167,29 @@ SERVING_CASES = [
             "spec/serving/chat.yaml:11:29: invalid value '8 GB' for 'spec.resources.sharedMemory' (expected a Kubernetes quantity such as 64, 500m, 256Gi or 2Ti)",
         ],
     ),
+    Case(
+        "canary-name-too-long",
+        {
+            "serving/chat.yaml": edit(SERVING, "name: chat", "name: " + "c" * 47)
+            + '  resources: {memory: 32Gi}\n  canary: {storageUri: "s3://models/chat-v2", trafficPercent: 10}\n'
+        },
+        [
+            "spec/serving/chat.yaml:12:3: serving path name '"
+            + "c" * 47
+            + "' is too long for a canary: KServe names the canary Service '"
+            + "c" * 47
+            + "-canary-predictor' (64 characters; expected a name of at most 46 characters with a canary)",
+        ],
+    ),
+    Case(
+        "model-store-name-too-long",
+        {"platform.yaml": edit(PLATFORM, "- name: models", "- name: " + "m" * 39)},
+        [
+            "spec/platform.yaml:11:13: model store name '"
+            + "m" * 39
+            + "' is too long: its egress NetworkPolicy would be 'allow-egress-model-store-"
+            + "m" * 39
+            + "' (64 characters; expected a store name of at most 38 characters)",
+        ],
+    ),
 ]
