@@ -40,6 +40,7 @@ DEFAULT_TARGETS: tuple[Target, ...] = (
     ("kueue.x-k8s.io", "Cohort", "v1beta2"),
     ("serving.kserve.io", "InferenceService", "v1beta1"),
     ("serving.kserve.io", "ClusterServingRuntime", "v1alpha1"),
+    ("gateway.networking.k8s.io", "HTTPRoute", "v1"),
     ("nvidia.com", "ClusterPolicy", "v1"),
     ("argoproj.io", "Application", "v1alpha1"),
     ("argoproj.io", "AppProject", "v1alpha1"),
