@@ -7,14 +7,15 @@ before the KServe controller (kserve.py says why) and so before the serving unit
 from __future__ import annotations
 
 from compiler.cluster_model import ClusterModel
-from compiler.components.base import Component, ComponentOutput, HelmChart, obj
+from compiler.components.base import Chart, Component, ComponentOutput, VersionPin, obj
 from compiler.spec.serving import uses_keda
 
-REPOSITORY = "https://kedacore.github.io/charts"
-CHART = "keda"
-VERSION = "2.20.2"
 NAMESPACE = "keda"
-CRD_GROUPS = frozenset({"keda.sh", "eventing.keda.sh"})  # the chart's CRDs are templates (crds.install)
+# The chart's CRDs are templates (crds.install), so the chart provides these groups.
+CHART = Chart(
+    "https://kedacore.github.io/charts", "keda", crd_groups=frozenset({"keda.sh", "eventing.keda.sh"})
+)
+VERSION = VersionPin("keda", "2.20.2")
 
 
 def needed(cluster: ClusterModel) -> bool:
@@ -33,16 +34,9 @@ def build(cluster: ClusterModel) -> ComponentOutput:
             "pod-security.kubernetes.io/warn": "restricted",
         },
     )
-    chart = HelmChart(
-        repository=REPOSITORY,
-        chart=CHART,
-        version=VERSION,
-        release=CHART,
-        namespace=NAMESPACE,
-        values={"crds": {"install": True}},
-        crd_groups=CRD_GROUPS,
-    )
+    chart = CHART.release(COMPONENT.version_of(cluster), NAMESPACE, {"crds": {"install": True}})
     return ComponentOutput(charts=(chart,), objects=(namespace,))
 
 
-COMPONENT = Component("keda", build)
+# No `emits`: the ScaledObjects are KServe's (keda_reconciler.go), not in the tree.
+COMPONENT = Component("keda", build, namespaces=(NAMESPACE,), version=VERSION, charts=(CHART,))

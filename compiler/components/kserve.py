@@ -13,12 +13,16 @@ from __future__ import annotations
 from typing import Any
 
 from compiler.cluster_model import ClusterModel
-from compiler.components.base import Component, ComponentOutput, HelmChart, obj
+from compiler.components.base import Chart, Component, ComponentOutput, HelmChart, VersionPin, obj
 from compiler.naming import KSERVE_NAMESPACE
 from compiler.spec.serving import uses_keda
 
 REPOSITORY = "oci://ghcr.io/kserve/charts"
-CRD_GROUPS = frozenset({"serving.kserve.io"})
+CRD_CHART = Chart(REPOSITORY, "kserve-crd", crd_groups=frozenset({"serving.kserve.io"}))
+# Its webhook certificate is a cert-manager Certificate.
+CONTROLLER_CHART = Chart(REPOSITORY, "kserve-resources", uses_crd_groups=frozenset({"cert-manager.io"}))
+RUNTIMES_CHART = Chart(REPOSITORY, "kserve-runtime-configs")
+VERSION = VersionPin("kserve", "v0.20.0")  # one pin for the three KServe charts
 DEPLOYMENT_MODE = "Standard"
 # Host <path>.<team>.<domain>: the InferenceService name is the path, its namespace the team.
 DOMAIN_TEMPLATE = "{{ .Name }}.{{ .Namespace }}.{{ .IngressDomain }}"
@@ -33,23 +37,9 @@ STORAGE_SECURITY_CONTEXT = {
 }
 
 
-def _chart(
-    cluster: ClusterModel,
-    chart: str,
-    values: dict[str, Any],
-    crd_groups: frozenset[str] = frozenset(),
-    uses_crd_groups: frozenset[str] = frozenset(),
-) -> HelmChart:
-    return HelmChart(
-        repository=REPOSITORY,
-        chart=chart,
-        version=cluster.versions.kserve,  # KServe publishes its OCI charts with the leading v
-        release=chart,
-        namespace=KSERVE_NAMESPACE,
-        values=values,
-        crd_groups=crd_groups,
-        uses_crd_groups=uses_crd_groups,
-    )
+def _release(cluster: ClusterModel, chart: Chart, values: dict[str, Any]) -> HelmChart:
+    # KServe publishes its OCI charts with the leading v.
+    return chart.release(COMPONENT.version_of(cluster), KSERVE_NAMESPACE, values)
 
 
 def build_crds(cluster: ClusterModel) -> ComponentOutput:
@@ -62,7 +52,7 @@ def build_crds(cluster: ClusterModel) -> ComponentOutput:
             "pod-security.kubernetes.io/warn": "restricted",
         },
     )
-    return ComponentOutput(charts=(_chart(cluster, "kserve-crd", {}, CRD_GROUPS),), objects=(namespace,))
+    return ComponentOutput(charts=(_release(cluster, CRD_CHART, {}),), objects=(namespace,))
 
 
 def controller_values(cluster: ClusterModel) -> dict[str, Any]:
@@ -82,14 +72,8 @@ def controller_values(cluster: ClusterModel) -> dict[str, Any]:
 
 def build_controller(cluster: ClusterModel) -> ComponentOutput:
     charts = (
-        # Its webhook certificate is a cert-manager Certificate.
-        _chart(
-            cluster,
-            "kserve-resources",
-            controller_values(cluster),
-            uses_crd_groups=frozenset({"cert-manager.io"}),
-        ),
-        _chart(cluster, "kserve-runtime-configs", {"kserve": {"servingruntime": {"enabled": True}}}),
+        _release(cluster, CONTROLLER_CHART, controller_values(cluster)),
+        _release(cluster, RUNTIMES_CHART, {"kserve": {"servingruntime": {"enabled": True}}}),
     )
     # KServe watches ScaledObjects only if their CRD exists when it starts (inferenceservice/
     # controller.go IsCrdAvailable), so KEDA comes first where a serving path scales with it.
@@ -97,5 +81,13 @@ def build_controller(cluster: ClusterModel) -> ComponentOutput:
     return ComponentOutput(charts=charts, after=("kserve-crds", *keda))
 
 
-CRD_COMPONENT = Component("kserve-crds", build_crds)
-COMPONENT = Component("kserve", build_controller)
+CRD_COMPONENT = Component(
+    "kserve-crds", build_crds, namespaces=(KSERVE_NAMESPACE,), version=VERSION, charts=(CRD_CHART,)
+)
+COMPONENT = Component(
+    "kserve",
+    build_controller,
+    version=VERSION,
+    charts=(CONTROLLER_CHART, RUNTIMES_CHART),
+    emits=(("serving.kserve.io", "ClusterServingRuntime", "v1alpha1"),),
+)

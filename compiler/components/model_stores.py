@@ -10,6 +10,8 @@ the ServiceAccount for workload identity, from the Secret for key pairs: see REA
 
 from __future__ import annotations
 
+from typing import Any
+
 from compiler.cluster_model import ClusterModel, TeamOnCluster
 from compiler.components.base import KubeObject, obj
 from compiler.components.network import network_policy
@@ -34,7 +36,7 @@ def s3_annotations(store: ModelStore) -> dict[str, str]:
 
 def service_account(team: TeamOnCluster, store: ModelStore) -> KubeObject:
     annotations = s3_annotations(store) if store.uriPrefix.startswith("s3://") else {}
-    body: dict[str, object] = {"automountServiceAccountToken": False}  # model servers need no API access
+    body: dict[str, Any] = {"automountServiceAccountToken": False}  # model servers need no API access
     if store.credentialsSecret:
         body["secrets"] = [{"name": store.credentialsSecret}]
     return obj(

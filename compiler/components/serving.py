@@ -21,12 +21,11 @@ from compiler.components.gpu_common import node_labels, tolerations
 from compiler.components.model_stores import store_objects
 from compiler.components.monitoring import prometheus_url
 from compiler.components.network import namespace_peer
+from compiler.gpu_allocation import pod_request
 from compiler.naming import (
     CANARY_PREDICTOR_NAME,
-    DRA_CLAIM_REQUEST,
     SERVING_PRIORITY_CLASS,
     canary_service_name,
-    claim_template_name,
     inference_service_name,
     model_store_account_name,
     predictor_service_name,
@@ -107,13 +106,14 @@ def _model(cluster: ClusterModel, path: ServingPath, storage_uri: str) -> dict[s
     per = replica_resources(path, cluster.flavors[flavor])
     amounts = {"cpu": format_cpu(per.cpu), "memory": format_bytes(per.pod_memory)}
     resources: dict[str, Any] = {"requests": dict(amounts), "limits": dict(amounts)}
-    if cluster.dra:
-        # The device comes from a claim, so the pod must not also ask the (absent) device plugin.
-        resources["claims"] = [{"name": DRA_CLAIM_REQUEST}]
-    else:
-        gpus = str(spec.gpu.count)
-        resources["limits"][cluster.gpu_resource(flavor)] = gpus
-        resources["requests"][cluster.gpu_resource(flavor)] = gpus
+    gpu = pod_request(cluster.allocation, flavor, cluster.gpu_resource(flavor), spec.gpu.count)
+    # device-plugin clusters: the GPU resource (request = limit, as extended resources must be);
+    # dra clusters: the claim, and no device-plugin resource.
+    gpu_limits = gpu.container_resources.get("limits", {})
+    resources["limits"].update(gpu_limits)
+    resources["requests"].update(gpu_limits)
+    if "claims" in gpu.container_resources:
+        resources["claims"] = gpu.container_resources["claims"]
     model: dict[str, Any] = {"modelFormat": {"name": spec.model.format}, "storageUri": storage_uri}
     if spec.model.runtime:
         model["runtime"] = spec.model.runtime
@@ -138,9 +138,9 @@ def _predictor(cluster: ClusterModel, path: ServingPath, storage_uri: str) -> di
     tols = tolerations(cluster, flavor)
     if tols:
         predictor["tolerations"] = tols
-    if cluster.dra:
-        template = claim_template_name(flavor, spec.gpu.count)
-        predictor["resourceClaims"] = [{"name": DRA_CLAIM_REQUEST, "resourceClaimTemplateName": template}]
+    predictor.update(
+        pod_request(cluster.allocation, flavor, cluster.gpu_resource(flavor), spec.gpu.count).pod_fields
+    )
     shm = {"medium": "Memory", "sizeLimit": format_bytes(per.shared_memory)}
     predictor["volumes"] = [{"name": SHM_VOLUME, "emptyDir": shm}]
     predictor["model"] = _model(cluster, path, storage_uri)
@@ -300,4 +300,11 @@ def build_serving(cluster: ClusterModel) -> ComponentOutput:
     return ComponentOutput(objects=tuple(objects), after=after)
 
 
-SERVING_COMPONENT = Component("serving", build_serving)
+SERVING_COMPONENT = Component(
+    "serving",
+    build_serving,
+    emits=(
+        ("serving.kserve.io", "InferenceService", "v1beta1"),
+        ("gateway.networking.k8s.io", "HTTPRoute", "v1"),
+    ),
+)

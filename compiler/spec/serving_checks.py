@@ -14,7 +14,7 @@ import promql_parser
 
 from compiler.errors import SpecError
 from compiler.naming import canary_service_name, inference_service_name, model_store_policy_name
-from compiler.spec.build import PlatformModel
+from compiler.spec.model import PlatformModel
 from compiler.spec.models import ServingPath
 from compiler.spec.quantity import parse_quantity
 from compiler.spec.serving import (
@@ -69,7 +69,7 @@ def check_model_stores(model: PlatformModel) -> Iterator[SpecError]:
 
 
 def _uris(path: ServingPath) -> list[tuple[tuple[str, ...], str]]:
-    uris = [(("spec", "model", "storageUri"), path.spec.model.storageUri)]
+    uris: list[tuple[tuple[str, ...], str]] = [(("spec", "model", "storageUri"), path.spec.model.storageUri)]
     if path.spec.canary is not None:
         uris.append((("spec", "canary", "storageUri"), path.spec.canary.storageUri))
     return uris
