@@ -43,7 +43,7 @@ _PATTERN_WORDS = {
     QUANTITY_PATTERN: "a Kubernetes quantity such as 64, 500m, 256Gi or 2Ti",
     CIDR_PATTERN: "an IPv4 CIDR such as 10.20.0.0/16",
     HOST_PATTERN: "a lowercase DNS name such as minio.storage.example.com",
-    STORE_URI_PATTERN: "a URI prefix starting s3://, gs://, https:// or http://",
+    STORE_URI_PATTERN: "a URI prefix starting s3://, gs://, hf://, https:// or http://",
     STORAGE_URI_PATTERN: "a URI starting s3://, gs://, pvc://, hf://, https://, http:// or oci://",
     K8S_VERSION_PATTERN: 'a Kubernetes minor version as a quoted string, such as "1.34"',
     LABEL_VALUE_PATTERN: "a Kubernetes label value: letters, digits, '-', '_' or '.', starting and "

@@ -88,7 +88,7 @@ class Alerts(Strict):
 
 STORAGE_URI_PATTERN = r"^(s3|gs|pvc|hf|https?|oci)://.+"
 CIDR_PATTERN = r"^[0-9]{1,3}(\.[0-9]{1,3}){3}/[0-9]{1,2}$"
-STORE_URI_PATTERN = r"^(s3|gs|https?)://.+"
+STORE_URI_PATTERN = r"^(s3|gs|hf|https?)://.+"
 HOST_PATTERN = r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$"
 
 
