@@ -14,6 +14,7 @@ from typing import Any
 
 from compiler.cluster_model import ClusterModel
 from compiler.components.base import Chart, Component, ComponentOutput, HelmChart, VersionPin, obj
+from compiler.components.model_stores import cluster_s3_defaults
 from compiler.naming import KSERVE_NAMESPACE
 from compiler.spec.serving import uses_keda
 
@@ -66,7 +67,10 @@ def controller_values(cluster: ClusterModel) -> dict[str, Any]:
             "domainTemplate": DOMAIN_TEMPLATE,
             "disableIngressCreation": True,
         }
-    storage = {"containerSecurityContext": STORAGE_SECURITY_CONTEXT}
+    storage: dict[str, Any] = {"containerSecurityContext": STORAGE_SECURITY_CONTEXT}
+    s3 = cluster_s3_defaults(cluster)
+    if s3 is not None:
+        storage["s3"] = s3
     return {"kserve": {"controller": controller, "storage": storage}}
 
 

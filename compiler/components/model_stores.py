@@ -34,6 +34,29 @@ def s3_annotations(store: ModelStore) -> dict[str, str]:
     return annotations
 
 
+def cluster_s3_defaults(cluster: ClusterModel) -> dict[str, str] | None:
+    """kserve-resources `storage.s3` when every S3 store the cluster's teams use has one endpoint:
+    KServe falls back to it (BuildS3EnvVars: annotation, then Secret key, then this config), so
+    key-pair Secrets without serving.kserve.io/s3-* annotations still reach the right endpoint."""
+    present = {t.name for t in cluster.teams}
+    stores = [
+        s
+        for s in cluster.platform.spec.modelStores
+        if s.uriPrefix.startswith("s3://") and present & set(s.teams)
+    ]
+    settings = {tuple(sorted(s3_annotations(s).items())) for s in stores}
+    if len(settings) != 1:
+        return None
+    (only,) = settings
+    annotations = dict(only)
+    return {
+        "endpoint": annotations[S3_ANNOTATION.format("endpoint")],
+        "useHttps": annotations[S3_ANNOTATION.format("usehttps")],
+        "verifySSL": annotations.get(S3_ANNOTATION.format("verifyssl"), "0"),
+        "region": annotations.get(S3_ANNOTATION.format("region"), ""),
+    }
+
+
 def service_account(team: TeamOnCluster, store: ModelStore) -> KubeObject:
     annotations = s3_annotations(store) if store.uriPrefix.startswith("s3://") else {}
     body: dict[str, Any] = {"automountServiceAccountToken": False}  # model servers need no API access

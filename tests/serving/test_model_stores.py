@@ -10,7 +10,11 @@ predictor's ServiceAccount and endpoint settings from the serving.kserve.io/s3-*
 from __future__ import annotations
 
 import ipaddress
+import json
+from pathlib import Path
 
+from compiler.charts.render import RenderRequest, chart_archive, render
+from compiler.components import kserve
 from compiler.pipeline import ClusterBuild
 from compiler.spec.serving import matching_store
 from tests.ai.conftest import build_all, mini_docs, objects
@@ -80,3 +84,46 @@ def test_secret_values_never_reach_the_output(example_builds: dict[str, ClusterB
         assert not objects(build, "Secret")
         text = repr(objects(build))
         assert "AWS_SECRET_ACCESS_KEY" not in text and "awsSecretAccessKey" not in text
+
+
+def _credentials_config(build: ClusterBuild, charts: Path) -> dict:
+    chart = next(c for c in kserve.COMPONENT.build(build.model).charts if c.chart == "kserve-resources")
+    rendered = render(
+        RenderRequest(
+            chart_archive(charts, chart.chart, chart.version),
+            chart.release,
+            chart.namespace,
+            dict(chart.values),
+            build.model.kubernetes_version,
+        )
+    )
+    config = next(
+        o for o in rendered if o["kind"] == "ConfigMap" and o["metadata"]["name"] == "inferenceservice-config"
+    )
+    return json.loads(config["data"]["credentials"])["s3"]
+
+
+def test_one_s3_endpoint_becomes_kserves_default(
+    example_builds: dict[str, ClusterBuild], shared_charts: Path
+) -> None:
+    """KServe v0.20 BuildS3EnvVars falls back to the inferenceservice-config `credentials.s3`
+    (rendered from kserve-resources values storage.s3) when neither the ServiceAccount (workload
+    identity) nor the Secret names an endpoint: with one S3 endpoint per cluster it is that one."""
+    s3 = _credentials_config(example_builds["prod-us-east"], shared_charts)
+    assert s3["s3Endpoint"] == "minio.storage.acme.internal:9000"
+    assert (s3["s3UseHttps"], s3["s3VerifySSL"], s3["s3Region"]) == ("1", "1", "us-east-1")
+
+
+def test_two_s3_endpoints_leave_kserves_default_empty(write_spec, shared_charts: Path) -> None:
+    docs = mini_docs("dra")
+    stores = docs[0]["spec"]["modelStores"]
+    stores.append(
+        {
+            **stores[0],
+            "name": "other",
+            "uriPrefix": "s3://other/",
+            "endpoint": {**stores[0]["endpoint"], "port": 9001},
+        }
+    )
+    build = build_all(write_spec(docs))["c1"]
+    assert _credentials_config(build, shared_charts)["s3Endpoint"] == ""
