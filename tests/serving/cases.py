@@ -192,4 +192,18 @@ SERVING_CASES = [
             + "' (64 characters; expected a store name of at most 38 characters)",
         ],
     ),
+    Case(
+        "model-store-prefix-scheme",
+        {"platform.yaml": edit(PLATFORM, "uriPrefix: s3://models/", "uriPrefix: minio://models/")},
+        [
+            "spec/platform.yaml:12:18: invalid value 'minio://models/' for 'spec.modelStores[0].uriPrefix' (expected a URI prefix starting s3://, gs://, hf://, https:// or http://)",
+        ],
+    ),
+    Case(
+        "model-store-host-with-scheme",
+        {"platform.yaml": edit(PLATFORM, "host: s3.example.com", "host: https://s3.example.com")},
+        [
+            "spec/platform.yaml:13:24: invalid value 'https://s3.example.com' for 'spec.modelStores[0].endpoint.host' (expected a lowercase DNS name such as minio.storage.example.com)",
+        ],
+    ),
 ]

@@ -20,7 +20,9 @@ def panels(build: ClusterBuild, dashboard: str) -> list[dict[str, Any]]:
 
 
 def scaling_panels(build: ClusterBuild, dashboard: str) -> list[dict[str, Any]]:
-    return [p for p in panels(build, dashboard) if p.get("title") == "Autoscaling: replicas wanted vs running"]
+    return [
+        p for p in panels(build, dashboard) if p.get("title") == "Autoscaling: replicas wanted vs running"
+    ]
 
 
 def rule(build: ClusterBuild, team: str, alert: str, path: str) -> dict[str, Any]:
@@ -46,10 +48,14 @@ def test_keda_signal_on_the_team_dashboard_and_alert(example_builds: dict[str, C
     assert 'destination_service_name="summarizer-predictor"' in panel["targets"][0]["expr"]
 
 
-def test_cpu_signal_is_cores_over_cores_per_replica_at_target(example_builds: dict[str, ClusterBuild]) -> None:
+def test_cpu_signal_is_cores_over_cores_per_replica_at_target(
+    example_builds: dict[str, ClusterBuild],
+) -> None:
     build = example_builds["staging-eu"]
     (panel,) = scaling_panels(build, "platformc-staging-eu-app-frontend")
     wanted = panel["targets"][0]["expr"]
     # embeddings: l40s (48Gi) → 4 CPUs per replica, target 70 %
     assert "container_cpu_usage_seconds_total" in wanted and wanted.endswith("/ (4 * 0.7)")
-    assert rule(build, "app-frontend", "ServingWantsMoreThanMaxReplicas", "embeddings")["expr"].endswith("> 2")
+    assert rule(build, "app-frontend", "ServingWantsMoreThanMaxReplicas", "embeddings")["expr"].endswith(
+        "> 2"
+    )
