@@ -13,19 +13,26 @@ import pytest
 from bench.synthetic import write_synthetic_spec
 from compiler.charts.render import RenderRequest, chart_archive, render
 from compiler.cluster_model import ClusterModel
-from compiler.components import kserve
+from compiler.components import COMPONENTS
 from compiler.pipeline import ClusterBuild
 from compiler.verify.kserve_pods import KServeConfig
 from tests.ai.conftest import build_all, example_builds, objects, write_spec  # noqa: F401  (fixtures)
 
+# The charts KServe's controller and pod webhook read their configuration from, whichever
+# component installs them.
+KSERVE_CHARTS = ("kserve-resources", "kserve-runtime-configs")
 ValuesEdit = Callable[[str, dict[str, Any]], None]  # (chart name, values) -> None, edits in place
 
 
 def kserve_config(model: ClusterModel, charts_dir: Path, edit: ValuesEdit | None = None) -> KServeConfig:
-    """What KServe's controller and pod webhook read on this cluster: the kserve component's
-    charts (kserve-resources, kserve-runtime-configs) rendered with the values it gives them."""
+    """What KServe's controller and pod webhook read on this cluster: the kserve-resources and
+    kserve-runtime-configs charts rendered with the values the components give them."""
     rendered: list[dict[str, Any]] = []
-    for chart in kserve.COMPONENT.build(model).charts:
+    charts = [
+        c for component in COMPONENTS for c in component.build(model).charts if c.chart in KSERVE_CHARTS
+    ]
+    assert sorted(c.chart for c in charts) == sorted(KSERVE_CHARTS)
+    for chart in charts:
         values = copy.deepcopy(dict(chart.values))
         if edit is not None:
             edit(chart.chart, values)
