@@ -58,7 +58,8 @@ SHM_VOLUME = "dshm"  # not the runtime's optional `devshm`, so the two can never
 # Above every batch pod (they run at priority 0: Kueue's WorkloadPriorityClasses order queues, they
 # set no pod priority), below system-cluster-critical (2000000000).
 SERVING_PRIORITY = 1000000
-# The huggingfaceserver and storage-initializer images run as this user (their Dockerfiles' USER).
+# The huggingfaceserver and storage-initializer images run as this user (kserve v0.20.0
+# python/huggingface_server.Dockerfile and storage-initializer.Dockerfile: USER 1000).
 SERVING_UID = 1000
 
 
