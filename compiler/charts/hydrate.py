@@ -85,7 +85,8 @@ def _is_test_hook(obj: KubeObject) -> bool:
     return bool({h.strip() for h in hooks.split(",")} & TEST_HOOKS)
 
 
-def _namespaced(obj: KubeObject, namespace: str, cluster_scoped: frozenset[tuple[str, str]]) -> KubeObject:
+def with_namespace(obj: KubeObject, namespace: str, cluster_scoped: frozenset[tuple[str, str]]) -> KubeObject:
+    """The object as the engine applies it: namespaced objects without one get the release's."""
     kind, group = str(obj.get("kind")), api_group(str(obj.get("apiVersion", "")))
     metadata = obj.get("metadata") or {}
     if metadata.get("namespace") or kind in CLUSTER_SCOPED_KINDS or (group, kind) in cluster_scoped:
@@ -146,7 +147,7 @@ def hydrate(
                 if _is_test_hook(o):
                     continue
                 target = crds if o.get("kind") == "CustomResourceDefinition" else rest
-                target.append(_namespaced(o, chart.namespace, scoped))
+                target.append(with_namespace(o, chart.namespace, scoped))
         plain = [o for o in output.objects if api_group(str(o["apiVersion"])) not in own]
         own_crs = tuple(o for o in output.objects if api_group(str(o["apiVersion"])) in own)
         uses = frozenset().union(*(c.uses_crd_groups for c in output.charts))

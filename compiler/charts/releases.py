@@ -36,7 +36,7 @@ from compiler.cluster_model import ClusterModel
 from compiler.components.base import HelmChart, KubeObject
 from compiler.errors import PlatformcError
 from compiler.packaging.units import Unit
-from compiler.tree_contract import CLUSTER_INFO_FILE, KUSTOMIZATION_FILE, UNIT_LABEL
+from compiler.tree_contract import CLUSTER_INFO_FILE, COMPONENTS_DIR, KUSTOMIZATION_FILE, UNIT_LABEL
 from compiler.validate.core import core_schemas
 
 
@@ -174,7 +174,9 @@ def _flux_release(folder: str, release: KubeObject, sources: Mapping[tuple[str, 
         url = str(_dict(repo.get("spec")).get("url", "")).rstrip("/")
         repository, _, chart = url.rpartition("/")
         version = str(_dict(_dict(repo.get("spec")).get("ref")).get("tag", ""))
-    unit = folder.split("/")[1] if folder.count("/") >= 1 else folder
+    # The unit is the Kustomization folder components/<unit>/… holding it; without one, its own name.
+    parts = folder.split("/")
+    unit = parts[1] if len(parts) > 1 and parts[0] == COMPONENTS_DIR else name
     skip_crds = _dict(spec.get("install")).get("crds") == "Skip"
     return Release(
         unit, repository, chart, version, release_name, namespace, _dict(spec.get("values")), skip_crds
