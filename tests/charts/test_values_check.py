@@ -77,3 +77,15 @@ def test_compile_refuses_a_custom_component_with_a_dead_key(tmp_path: Path, shar
     assert "nearest existing keys: basic.image_tag_version" in result.stderr
     assert "nothing was written" in result.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_keys_under_a_map_a_template_passes_whole_are_live(shared_charts: Path) -> None:
+    """kserve-resources v0.20.0 files/common/storagecontainer-patch.yaml (rendered with tpl) writes
+    `with .Values.kserve.storage.containerSecurityContext` whole, so any key under it is read."""
+    archive = chart_archive(shared_charts, "kserve-resources", "v0.20.0")
+    values = {
+        "kserve": {"storage": {"containerSecurityContext": {"seccompProfile": {"type": "RuntimeDefault"}}}}
+    }
+    assert check_values("kserve", archive, "kserve-resources", "v0.20.0", values) == []
+    misspelt = {"kserve": {"storag": {"containerSecurityContext": {"runAsNonRoot": True}}}}
+    assert len(check_values("kserve", archive, "kserve-resources", "v0.20.0", misspelt)) == 1
