@@ -105,8 +105,9 @@ class Providers:
         self.by_crd: dict[str, list[tuple[Entry, SyncUnit | None, str]]] = {}
         for unit in tree.units:
             for name in sorted(_stamped_groups(unit.entry, CRDS_ANNOTATION)):
+                charts = f" (chart {', '.join(unit.charts)})" if unit.charts else ""
                 self.by_crd.setdefault(name, []).append(
-                    (unit.entry, unit, f"{unit.entry.kind} {unit.entry.name}")
+                    (unit.entry, unit, f"{unit.entry.kind} {unit.entry.name}{charts}")
                 )
             stamped = _stamped_groups(unit.entry)
             for chart in unit.charts:
@@ -201,14 +202,14 @@ def _check_crd_owners(providers: Providers) -> Iterator[Finding]:
         if len(units) < 2:
             continue
         first, *others = installers
-        for entry, _, _ in others:
+        for entry, _, what in others:
             yield entry.finding(
                 CHECK,
                 f'$.metadata.annotations["{CRDS_ANNOTATION}"]'
                 if entry.kind != "CustomResourceDefinition"
                 else "$",
-                f"installs CustomResourceDefinition {name}, which {first[2]} installs too "
-                "(expected exactly one unit to own each CRD: turn it off in one of the charts)",
+                f"CustomResourceDefinition {name} is installed by {first[2]} and by {what} "
+                "(expected one unit to own each CRD: leave it out of one of the charts, e.g. with skipCrds)",
             )
 
 
