@@ -31,6 +31,15 @@ REPOSITORY = "oci://registry.k8s.io/kueue/charts"
 CHART = "kueue"
 CRD_GROUPS = frozenset({"kueue.x-k8s.io"})
 FAIR_SHARING_WEIGHT = {"low": "1", "normal": "2", "high": "4"}
+# controllerManagerConfigYaml defaults of the kueue 0.19.2 chart (charts/kueue/values.yaml).
+GROUP_KIND_CONCURRENCY = {
+    "ClusterQueue.kueue.x-k8s.io": 5,
+    "Job.batch": 5,
+    "LocalQueue.kueue.x-k8s.io": 5,
+    "Pod": 5,
+    "ResourceFlavor.kueue.x-k8s.io": 1,
+    "Workload.kueue.x-k8s.io": 10,
+}
 INTEGRATIONS = [
     "batch/job",
     "deployment",
@@ -52,9 +61,14 @@ def manager_config(cluster: ClusterModel) -> str:
         "apiVersion": "config.kueue.x-k8s.io/v1beta2",
         "kind": "Configuration",
         "health": {"healthProbeBindAddress": ":8081"},
-        "metrics": {"bindAddress": ":8443"},
+        # Gates kueue_cluster_queue_resource_usage and kueue_cluster_queue_nominal_quota, which
+        # the queue and cost panels read.
+        "metrics": {"bindAddress": ":8443", "enableClusterQueueResources": True},
         "webhook": {"port": 9443},
         "leaderElection": {"leaderElect": True, "resourceName": "c1f6bfd2.kueue.x-k8s.io"},
+        # The chart's defaults: a config without them runs every controller with concurrency 1.
+        "controller": {"groupKindConcurrency": dict(GROUP_KIND_CONCURRENCY)},
+        "clientConnection": {"qps": 300, "burst": 500},
         "integrations": {"frameworks": INTEGRATIONS},
         # Present = enabled in v1beta2; ClusterQueue fairSharing.weight then divides borrowing.
         "fairSharing": {"preemptionStrategies": ["LessThanOrEqualToFinalShare", "LessThanInitialShare"]},
@@ -70,6 +84,16 @@ def manager_config(cluster: ClusterModel) -> str:
             ]
         }
     return yaml.safe_dump(config, sort_keys=True, default_flow_style=False)
+
+
+def chart_values(cluster: ClusterModel) -> dict[str, Any]:
+    """enablePrometheus: the chart's ServiceMonitor (off by default) is what feeds every queue
+    panel and the pending-too-long alert."""
+    return {
+        "enablePrometheus": True,
+        "metrics": {"prometheusNamespace": cluster.monitoring_namespace},
+        "managerConfig": {"controllerManagerConfigYaml": manager_config(cluster)},
+    }
 
 
 def resource_flavors(cluster: ClusterModel) -> list[KubeObject]:
@@ -132,8 +156,9 @@ def build(cluster: ClusterModel) -> ComponentOutput:
         version=chart_version(cluster.versions.kueue),
         release="kueue",
         namespace=KUEUE_NAMESPACE,
-        values={"managerConfig": {"controllerManagerConfigYaml": manager_config(cluster)}},
+        values=chart_values(cluster),
         crd_groups=CRD_GROUPS,
+        uses_crd_groups=frozenset({"monitoring.coreos.com"}),  # the chart's metrics ServiceMonitor
     )
     namespace = obj(
         "v1",

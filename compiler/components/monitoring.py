@@ -20,8 +20,9 @@ from compiler.observability.queries import serving_targets
 # kube-prometheus-stack 88.0.0 ships Prometheus Operator v0.93.0, the release whose CRDs
 # ../shared/schemas/crds/monitoring.coreos.com holds (SOURCES.md).
 PROMETHEUS_STACK = ("https://prometheus-community.github.io/helm-charts", "kube-prometheus-stack", "88.0.0")
-# grafana-operator v5.24.0: its CRDs are the grafana.integreatly.org schemas in SOURCES.md.
-GRAFANA_OPERATOR = ("oci://ghcr.io/grafana/helm-charts", "grafana-operator", "v5.24.0")
+# grafana-operator v5.24.0: its CRDs are the grafana.integreatly.org schemas in SOURCES.md. Its
+# release workflow publishes the OCI chart as 5.24.0 (the tag's v stripped), the tag Flux resolves.
+GRAFANA_OPERATOR = ("oci://ghcr.io/grafana/helm-charts", "grafana-operator", "5.24.0")
 STACK_RELEASE = "kube-prometheus-stack"
 DASHBOARD_LABEL = {"grafana_dashboard": "1"}
 GRAFANA_INSTANCE_LABEL = {"platformc.dev/grafana": "platform"}
