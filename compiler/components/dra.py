@@ -26,7 +26,6 @@ from compiler.spec.models import GPUFlavor, MigSharing
 API = "resource.k8s.io/v1"
 REPOSITORY = "oci://registry.k8s.io/dra-driver-nvidia/charts"
 CHART = "dra-driver-nvidia-gpu"
-CRD_GROUPS = frozenset({"resource.nvidia.com"})
 # Where the GPU Operator's driver container puts the driver; the DRA driver must look there.
 OPERATOR_DRIVER_ROOT = "/run/nvidia/driver"
 
@@ -93,7 +92,9 @@ def driver_chart(cluster: ClusterModel) -> HelmChart:
         release=CHART,
         namespace=DRA_DRIVER_NAMESPACE,
         values=values,
-        crd_groups=CRD_GROUPS,
+        # The gpu-operator chart installs the same ComputeDomain CRDs (resource.nvidia.com) and
+        # always syncs first; compute domains stay off here, so the operator's copy is the one.
+        skip_crds=True,
     )
 
 

@@ -26,7 +26,9 @@ from compiler.spec.models import MigSharing, TimeSlicingSharing
 
 REPOSITORY = "https://helm.ngc.nvidia.com/nvidia"
 CHART = "gpu-operator"
-CRD_GROUPS = frozenset({"nvidia.com"})
+# Everything the chart's crds/ folders install: ClusterPolicy/NVIDIADriver/GPUCluster, the
+# ComputeDomain CRDs (the DRA driver's release skips its own copy) and node-feature-discovery's.
+CRD_GROUPS = frozenset({"nvidia.com", "resource.nvidia.com", "nfd.k8s-sigs.io"})
 MIG_DISABLED_CONFIG = "all-disabled"  # what nodes without a MIG flavor label get
 
 

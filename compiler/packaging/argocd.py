@@ -39,6 +39,8 @@ def chart_source(chart: HelmChart) -> dict[str, Any]:
     # Argo CD addresses OCI Helm registries without the scheme.
     repo = chart.repository.removeprefix("oci://")
     helm: dict[str, Any] = {"releaseName": chart.release}
+    if chart.skip_crds:
+        helm["skipCrds"] = True
     if chart.values:
         helm["valuesObject"] = chart.values
     return {"repoURL": repo, "chart": chart.chart, "targetRevision": chart.version, "helm": helm}

@@ -72,12 +72,13 @@ def kustomization(
 def chart_objects(cluster: ClusterModel, chart: HelmChart) -> list[KubeObject]:
     namespace = engine_namespace(cluster)
     source = _source_name(chart)
+    crds = "Skip" if chart.skip_crds else "CreateReplace"
     release_spec: dict[str, Any] = {
         "interval": "10m",
         "releaseName": chart.release,
         "targetNamespace": chart.namespace,
-        "install": {"crds": "CreateReplace", "remediation": REMEDIATION},
-        "upgrade": {"crds": "CreateReplace", "remediation": REMEDIATION},
+        "install": {"crds": crds, "remediation": REMEDIATION},
+        "upgrade": {"crds": crds, "remediation": REMEDIATION},
     }
     if chart.repository.startswith("oci://"):
         repo = obj(

@@ -20,15 +20,20 @@ def component_chart(build: ClusterBuild, chart: str) -> HelmChart:
 def render_chart(charts_dir: Path, build: ClusterBuild, chart: str) -> list[dict[str, Any]]:
     """The objects the engine applies for that release: its values, its cluster's Kubernetes
     version, and the chart's crds/ unless the release skips them."""
-    spec = component_chart(build, chart)
+    return render_helm_chart(charts_dir, component_chart(build, chart), build.model.kubernetes_version)
+
+
+def render_helm_chart(
+    charts_dir: Path, spec: HelmChart, kube_version: str, include_crds: bool | None = None
+) -> list[dict[str, Any]]:
     request = RenderRequest(
         chart_archive(charts_dir, spec.chart, spec.version),
         spec.release,
         spec.namespace,
         spec.values,
-        build.model.kubernetes_version,
+        kube_version,
         api_versions=("monitoring.coreos.com/v1", "cert-manager.io/v1"),
-        include_crds=not spec.skip_crds,
+        include_crds=not spec.skip_crds if include_crds is None else include_crds,
     )
     return render(request)
 

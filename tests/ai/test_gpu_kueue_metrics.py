@@ -12,11 +12,15 @@ from tests.ai.charts import of_kind, render_chart
 
 
 def _manager_config(objects: list[dict]) -> dict:
-    config_map = next(o for o in of_kind(objects, "ConfigMap") if o["metadata"]["name"].endswith("manager-config"))
+    config_map = next(
+        o for o in of_kind(objects, "ConfigMap") if o["metadata"]["name"].endswith("manager-config")
+    )
     return yaml.safe_load(config_map["data"]["controller_manager_config.yaml"])
 
 
-def test_kueue_chart_renders_its_service_monitor_and_queue_resource_metrics(shared_charts: Path, example_builds):
+def test_kueue_chart_renders_its_service_monitor_and_queue_resource_metrics(
+    shared_charts: Path, example_builds
+):
     """kubernetes-sigs/kueue v0.19.2 charts/kueue/templates/prometheus/monitor.yaml renders the
     ServiceMonitor only with enablePrometheus (values.yaml default false), and
     pkg/metrics/metrics.go reports kueue_cluster_queue_resource_usage and
