@@ -42,11 +42,25 @@ def is_time_sliced(flavor: GPUFlavor) -> bool:
     return isinstance(flavor.spec.sharing, TimeSlicingSharing)
 
 
+# GPU feature discovery appends this to the product label of a time-sliced GPU whose resource
+# keeps its name (NVIDIA/k8s-device-plugin v0.20.0 internal/lm/resource.go, productLabel).
+SHARED_PRODUCT_SUFFIX = "-SHARED"
+
+
+def product_label(cluster: ClusterModel, name: str) -> str:
+    """nvidia.com/gpu.product as GFD writes it on this flavor's nodes: device-plugin
+    time-slicing (renameByDefault false) marks the product shared."""
+    flavor = cluster.flavors[name]
+    if is_time_sliced(flavor) and not cluster.dra:
+        return flavor.spec.product + SHARED_PRODUCT_SUFFIX
+    return flavor.spec.product
+
+
 def node_labels(cluster: ClusterModel, name: str) -> dict[str, str]:
     """Labels every node of this flavor carries: the GFD product label, the sharing config
     selector (mig-manager / device plugin read it) and the labels all its pools share."""
     flavor = cluster.flavors[name]
-    labels = {GPU_PRODUCT_LABEL: flavor.spec.product}
+    labels = {GPU_PRODUCT_LABEL: product_label(cluster, name)}
     if is_mig(flavor):
         labels[MIG_CONFIG_LABEL] = mig_config_name(name)
     elif is_time_sliced(flavor) and not cluster.dra:

@@ -80,7 +80,14 @@ def device_plugin_config(cluster: ClusterModel) -> KubeObject | None:
                 "version": "v1",
                 "flags": {"migStrategy": strategy},
                 "sharing": {
-                    "timeSlicing": {"resources": [{"name": "nvidia.com/gpu", "replicas": sharing.replicas}]}
+                    "timeSlicing": {
+                        # The resource keeps its name, so GFD labels the product <product>-SHARED
+                        # (gpu_common.product_label); one pod gets one slice, never several
+                        # slices of one GPU that it would take for several GPUs.
+                        "renameByDefault": False,
+                        "failRequestsGreaterThanOne": True,
+                        "resources": [{"name": "nvidia.com/gpu", "replicas": sharing.replicas}],
+                    }
                 },
             }
             data[device_plugin_config_name(name)] = _dump(config)

@@ -310,4 +310,16 @@ CASES = [
             "spec/teams/research.yaml:11:15: invalid value '256 GB' for 'spec.clusters[0].memory' (expected a Kubernetes quantity such as 64, 500m, 256Gi or 2Ti)",
         ],
     ),
+    Case(
+        "mig-count-over-one",
+        {
+            "serving/chat.yaml": edit(
+                SERVING, "gpu: {flavor: h100, count: 1}", "gpu: {flavor: a100-mig, count: 2}"
+            )
+        },
+        [
+            "spec/serving/chat.yaml:9:34: gpu.count 2 on GPUFlavor 'a100-mig' (mig): one process uses one MIG "
+            "instance (expected count 1, or an exclusive flavor for multi-GPU replicas)",
+        ],
+    ),
 ]
