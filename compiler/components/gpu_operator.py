@@ -30,6 +30,10 @@ CHART = "gpu-operator"
 # ComputeDomain CRDs (the DRA driver's release skips its own copy) and node-feature-discovery's.
 CRD_GROUPS = frozenset({"nvidia.com", "resource.nvidia.com", "nfd.k8s-sigs.io"})
 MIG_DISABLED_CONFIG = "all-disabled"  # what nodes without a MIG flavor label get
+# The ClusterPolicy's DCGM exporter runs as this service account (NVIDIA/gpu-operator v26.7.0
+# assets/state-dcgm-exporter/0100_service_account.yaml).
+DCGM_EXPORTER_SERVICE_ACCOUNT = "nvidia-dcgm-exporter"
+DCGM_DRA_ROLE = "platformc-dcgm-exporter-dra"
 
 
 def privileged_namespace(name: str) -> KubeObject:
@@ -99,10 +103,13 @@ def device_plugin_config(cluster: ClusterModel) -> KubeObject | None:
 def values(
     cluster: ClusterModel, mig_config: KubeObject | None, plugin_config: KubeObject | None
 ) -> dict[str, Any]:
-    result: dict[str, Any] = {
-        "mig": {"strategy": mig_strategy(cluster)},
-        "dcgmExporter": {"serviceMonitor": {"enabled": True}},
-    }
+    dcgm: dict[str, Any] = {"serviceMonitor": {"enabled": True}}
+    if cluster.dra:
+        # The kubelet reports DRA devices as (pool, device), not GPU UUIDs: without the
+        # ResourceSlice lookup no metric carries a pod or namespace (gpu-operator v26.7.0
+        # manifests/state-dcgm-exporter/0700_daemonset.yaml sets the same variable).
+        dcgm["env"] = [{"name": "KUBERNETES_ENABLE_DRA", "value": "true"}]
+    result: dict[str, Any] = {"mig": {"strategy": mig_strategy(cluster)}, "dcgmExporter": dcgm}
     if all_pool_tolerations(cluster):
         result["daemonsets"] = {"tolerations": all_pool_tolerations(cluster)}
     if cluster.dra:
@@ -124,6 +131,36 @@ def values(
     return result
 
 
+def dcgm_dra_access() -> list[KubeObject]:
+    """What the DRA exporter needs to map devices to pods: read pods and ResourceSlices
+    (gpu-operator v26.7.0 manifests/state-dcgm-exporter/0210_clusterrole.yaml). The
+    ClusterPolicy's exporter has at most pod reading, so platformc grants the rest."""
+    read = ["get", "list", "watch"]
+    role = obj(
+        "rbac.authorization.k8s.io/v1",
+        "ClusterRole",
+        DCGM_DRA_ROLE,
+        rules=[
+            {"apiGroups": [""], "resources": ["pods"], "verbs": read},
+            {"apiGroups": ["resource.k8s.io"], "resources": ["resourceslices"], "verbs": read},
+        ],
+    )
+    binding = obj(
+        "rbac.authorization.k8s.io/v1",
+        "ClusterRoleBinding",
+        DCGM_DRA_ROLE,
+        roleRef={"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": DCGM_DRA_ROLE},
+        subjects=[
+            {
+                "kind": "ServiceAccount",
+                "name": DCGM_EXPORTER_SERVICE_ACCOUNT,
+                "namespace": GPU_OPERATOR_NAMESPACE,
+            }
+        ],
+    )
+    return [role, binding]
+
+
 def build(cluster: ClusterModel) -> ComponentOutput:
     if not cluster.flavors:
         return ComponentOutput()
@@ -141,6 +178,8 @@ def build(cluster: ClusterModel) -> ComponentOutput:
     )
     objects = [privileged_namespace(GPU_OPERATOR_NAMESPACE)]
     objects += [o for o in (mig_config, plugin_config) if o is not None]
+    if cluster.dra:
+        objects += dcgm_dra_access()
     return ComponentOutput(charts=(chart,), objects=tuple(objects))
 
 
