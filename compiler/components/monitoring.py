@@ -24,6 +24,7 @@ PROMETHEUS_STACK = ("https://prometheus-community.github.io/helm-charts", "kube-
 # release workflow publishes the OCI chart as 5.24.0 (the tag's v stripped), the tag Flux resolves.
 GRAFANA_OPERATOR = ("oci://ghcr.io/grafana/helm-charts", "grafana-operator", "5.24.0")
 STACK_RELEASE = "kube-prometheus-stack"
+MIG_NODE_LABELS = ("nvidia.com/mig.config", "nvidia.com/mig.config.state")
 DASHBOARD_LABEL = {"grafana_dashboard": "1"}
 GRAFANA_INSTANCE_LABEL = {"platformc.dev/grafana": "platform"}
 DASHBOARD_FOLDER = "platformc"
@@ -54,6 +55,9 @@ def stack_values(cluster: ClusterModel) -> dict[str, Any]:
             }
         },
         "prometheus": {"prometheusSpec": select_all},
+        # kube_node_labels carries no node label unless allowed: the MIG reconfiguration alert
+        # reads mig-manager's nvidia.com/mig.config.state through it.
+        "kube-state-metrics": {"metricLabelsAllowlist": [f"nodes=[{','.join(MIG_NODE_LABELS)}]"]},
     }
 
 
