@@ -47,3 +47,26 @@ def test_device_plugin_clusters_keep_the_uuid_path(shared_charts: Path, example_
     (policy,) = of_kind(render_chart(shared_charts, build, "gpu-operator"), "ClusterPolicy")
     env = {e["name"] for e in policy["spec"]["dcgmExporter"].get("env", [])}
     assert "KUBERNETES_ENABLE_DRA" not in env
+
+
+def test_alerts_watch_what_the_charts_deploy(shared_charts: Path, example_builds):
+    """kubernetes-sigs/dra-driver-nvidia-gpu v0.4.1 templates/kubeletplugin.yaml names the
+    DaemonSet the DRAKubeletPluginDown alert selects; kube-prometheus-stack 88.0.0
+    charts/kube-state-metrics/templates/deployment.yaml turns metricLabelsAllowlist into
+    --metric-labels-allowlist, without which kube_node_labels has no nvidia.com/mig.config.state
+    for MIGReconfigurationFailed (NVIDIA/mig-parted sets it to 'failed')."""
+    from compiler.observability import rules
+
+    build = example_builds["prod-us-east"]
+    driver = render_chart(shared_charts, build, "dra-driver-nvidia-gpu")
+    plugin = [d for d in of_kind(driver, "DaemonSet") if d["metadata"]["name"] == rules.DRA_KUBELET_PLUGIN]
+    assert plugin and component_chart(build, "dra-driver-nvidia-gpu").namespace == "dra-driver-nvidia-gpu"
+    stack = render_chart(shared_charts, build, "kube-prometheus-stack")
+    ksm = next(
+        d for d in of_kind(stack, "Deployment") if d["metadata"]["name"].endswith("kube-state-metrics")
+    )
+    args = " ".join(ksm["spec"]["template"]["spec"]["containers"][0]["args"])
+    assert "--metric-labels-allowlist=nodes=[nvidia.com/mig.config,nvidia.com/mig.config.state]" in args
+    groups = [g for o in objects(build, "PrometheusRule") for g in o["spec"]["groups"]]
+    alerts = {r["alert"] for g in groups for r in g["rules"] if "alert" in r}
+    assert {"MIGReconfigurationFailed", "DRAKubeletPluginDown", "GPUOperatorClusterPolicyNotReady"} <= alerts
