@@ -18,6 +18,7 @@ COMPONENTS: tuple[Component, ...] = (
     cert_manager.COMPONENT,
     kserve.CRD_COMPONENT,
     kserve.COMPONENT,
+    kserve.RUNTIMES_COMPONENT,
     kserve.SERVING_COMPONENT,
     monitoring.COMPONENT,
 )

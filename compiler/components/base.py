@@ -29,6 +29,9 @@ class HelmChart:
     # API groups of custom resources the chart's own templates create (e.g. a ServiceMonitor):
     # its unit must sync after the unit whose chart installs those CRDs.
     uses_crd_groups: frozenset[str] = frozenset()
+    # API groups whose objects the chart's admission webhooks (failurePolicy Fail) must admit:
+    # whatever creates such objects, another chart included, syncs after this chart's unit.
+    webhook_groups: frozenset[str] = frozenset()
     # Leave the chart's crds/ folder out (Argo CD helm.skipCrds, Flux crds: Skip), because
     # another unit installs the same CRDs and two self-healing owners would fight over them.
     skip_crds: bool = False

@@ -1,9 +1,10 @@
 """KServe v0.20 in Standard (RawDeployment) mode, and one InferenceService per serving path.
 
-Three components, because three things must happen in order and each is one sync unit:
+Four components, because four things must happen in order and each is one sync unit:
 - kserve-crds: the kserve-crd chart (provides serving.kserve.io);
-- kserve: the controller (kserve-resources) and the ClusterServingRuntimes
-  (kserve-runtime-configs), after the CRDs;
+- kserve: the controller (kserve-resources), after the CRDs;
+- kserve-runtimes: the ClusterServingRuntimes (kserve-runtime-configs), after the controller,
+  whose validating webhook must admit them;
 - serving: InferenceServices and their NetworkPolicies, after the controller, whose
   validating webhook must answer before an InferenceService can be created.
 
@@ -50,6 +51,7 @@ def _chart(
     values: dict[str, Any],
     crd_groups: frozenset[str] = frozenset(),
     uses_crd_groups: frozenset[str] = frozenset(),
+    webhook_groups: frozenset[str] = frozenset(),
 ) -> HelmChart:
     return HelmChart(
         repository=REPOSITORY,
@@ -60,6 +62,7 @@ def _chart(
         values=values,
         crd_groups=crd_groups,
         uses_crd_groups=uses_crd_groups,
+        webhook_groups=webhook_groups,
     )
 
 
@@ -85,17 +88,28 @@ def controller_values(cluster: ClusterModel) -> dict[str, Any]:
 
 
 def build_controller(cluster: ClusterModel) -> ComponentOutput:
-    charts = (
-        # Its webhook certificate is a cert-manager Certificate.
-        _chart(
-            cluster,
-            "kserve-resources",
-            controller_values(cluster),
-            uses_crd_groups=frozenset({"cert-manager.io"}),
-        ),
-        _chart(cluster, "kserve-runtime-configs", {"kserve": {"servingruntime": {"enabled": True}}}),
+    # Its webhook certificate is a cert-manager Certificate; its webhooks (failurePolicy Fail)
+    # admit every serving.kserve.io object, so those sync after it.
+    chart = _chart(
+        cluster,
+        "kserve-resources",
+        controller_values(cluster),
+        uses_crd_groups=frozenset({"cert-manager.io"}),
+        webhook_groups=CRD_GROUPS,
     )
-    return ComponentOutput(charts=charts, after=("kserve-crds",))
+    return ComponentOutput(charts=(chart,), after=("kserve-crds",))
+
+
+def build_runtimes(cluster: ClusterModel) -> ComponentOutput:
+    """The ClusterServingRuntimes, in their own unit: kserve-resources' validating webhook must
+    answer before the API server accepts them, or the first sync fails."""
+    chart = _chart(
+        cluster,
+        "kserve-runtime-configs",
+        {"kserve": {"servingruntime": {"enabled": True}}},
+        uses_crd_groups=CRD_GROUPS,
+    )
+    return ComponentOutput(charts=(chart,))
 
 
 def _predictor(cluster: ClusterModel, path: ServingPath, storage_uri: str) -> dict[str, Any]:
@@ -203,4 +217,5 @@ def build_serving(cluster: ClusterModel) -> ComponentOutput:
 
 CRD_COMPONENT = Component("kserve-crds", build_crds)
 COMPONENT = Component("kserve", build_controller)
+RUNTIMES_COMPONENT = Component("kserve-runtimes", build_runtimes)
 SERVING_COMPONENT = Component("serving", build_serving)

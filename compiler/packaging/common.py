@@ -20,6 +20,9 @@ PlacedObject = tuple[str, KubeObject]  # (folder inside the cluster tree, object
 CRD_GROUPS_ANNOTATION = "platformc.dev/crd-groups"
 # …and the API groups of custom resources the chart itself creates, which must be installed first.
 USES_CRD_GROUPS_ANNOTATION = "platformc.dev/uses-crd-groups"
+# …and the API groups whose objects the chart's admission webhooks (failurePolicy Fail) admit:
+# whatever creates those syncs after it, or the API server refuses them on a first install.
+WEBHOOK_GROUPS_ANNOTATION = "platformc.dev/webhook-groups"
 
 
 def crd_groups_annotation(charts: Iterable[HelmChart]) -> dict[str, str]:
@@ -31,6 +34,9 @@ def crd_groups_annotation(charts: Iterable[HelmChart]) -> dict[str, str]:
     uses = sorted({g for chart in charts for g in chart.uses_crd_groups})
     if uses:
         annotations[USES_CRD_GROUPS_ANNOTATION] = ",".join(uses)
+    gated = sorted({g for chart in charts for g in chart.webhook_groups})
+    if gated:
+        annotations[WEBHOOK_GROUPS_ANNOTATION] = ",".join(gated)
     return annotations
 
 

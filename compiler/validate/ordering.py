@@ -12,6 +12,11 @@ and the unit syncing the custom resource must run after the unit providing the g
   Application with a providing chart source (or holding the CRD object);
 - Flux: the Kustomization whose path holds the file depends on (transitively) the
   Kustomization that holds the HelmRelease of the providing chart (or the CRD object).
+Admission webhooks. A chart whose admission webhooks (failurePolicy Fail) admit an API group
+(platformc.dev/webhook-groups on its Application or HelmRelease) gates that group: every
+object of it in the tree, and every other chart that creates such objects
+(platformc.dev/uses-crd-groups), must sync in a later unit, or a first install is refused
+while the webhook has no endpoint yet (KServe's ClusterServingRuntimes after kserve-resources).
 Findings use check id "ordering".
 """
 
@@ -38,11 +43,12 @@ from .gitops import (
 CHECK = "ordering"
 CRD_GROUPS_ANNOTATION = "platformc.dev/crd-groups"  # written by compiler/packaging/common.py
 USES_CRD_GROUPS_ANNOTATION = "platformc.dev/uses-crd-groups"  # likewise
+WEBHOOK_GROUPS_ANNOTATION = "platformc.dev/webhook-groups"  # likewise
 
 # API groups whose CRDs well-known charts install, for trees that lack the
 # platformc.dev/crd-groups annotation packaging stamps on what installs a chart.
 CHART_CRD_GROUPS: dict[str, frozenset[str]] = {
-    "gpu-operator": frozenset({"nvidia.com"}),
+    "gpu-operator": frozenset({"nvidia.com", "resource.nvidia.com", "nfd.k8s-sigs.io"}),
     "dra-driver-nvidia-gpu": frozenset({"resource.nvidia.com"}),
     "nvidia-dra-driver-gpu": frozenset(
         {"resource.nvidia.com"}
@@ -169,6 +175,49 @@ def _check_cluster(cluster: ClusterObjects, chart_groups: Mapping[str, frozenset
     for (_, group), (unit, entries, offers) in late.items():
         yield _late_finding(unit, group, entries, offers)
     yield from _check_chart_needs(cluster, tree, providers)
+    yield from _check_webhook_gates(cluster, tree)
+
+
+def _installers(cluster: ClusterObjects, tree: ClusterLayout) -> list[tuple[Entry, SyncUnit | None]]:
+    """What installs charts (Applications, HelmReleases) and the unit that syncs each."""
+    installers: list[tuple[Entry, SyncUnit | None]] = [(unit.entry, unit) for unit in tree.units]
+    installers += [(release, tree.unit_of(release)) for release in cluster.of_kind(HELM_GROUP, "HelmRelease")]
+    return installers
+
+
+GATES = "runs the admission webhooks for"
+
+
+def _check_webhook_gates(cluster: ClusterObjects, tree: ClusterLayout) -> Iterator[Finding]:
+    """Objects of a webhook-gated group, in the tree or created by another chart, sync after the
+    unit whose chart runs the webhook."""
+    gates: dict[str, list[tuple[SyncUnit | None, str]]] = {}
+    installers = _installers(cluster, tree)
+    for carrier, unit in installers:
+        for group in _stamped_groups(carrier, WEBHOOK_GROUPS_ANNOTATION):
+            gates.setdefault(group, []).append((unit, f"webhooks of {carrier.kind} {carrier.name}"))
+    if not gates:
+        return
+    late: dict[tuple[int, str], tuple[SyncUnit, list[Entry], list[tuple[SyncUnit | None, str]]]] = {}
+    for entry in cluster.entries:
+        offers = gates.get(entry.group)
+        unit = tree.unit_of(entry)
+        if offers and unit is not None and not any(_before(tree, gate, unit) for gate, _ in offers):
+            late.setdefault((id(unit.entry), entry.group), (unit, [], offers))[1].append(entry)
+    for (_, group), (unit, entries, offers) in late.items():
+        yield _late_finding(unit, group, entries, offers, installs=GATES)
+    for carrier, unit in installers:
+        if unit is None:
+            continue
+        own = _stamped_groups(carrier, WEBHOOK_GROUPS_ANNOTATION)
+        for group in sorted(_stamped_groups(carrier, USES_CRD_GROUPS_ANNOTATION)):
+            offers = gates.get(group, [])
+            if not offers or group in own or any(_before(tree, gate, unit) for gate, _ in offers):
+                continue
+            what = f"the chart in {carrier.kind} {carrier.name} (which creates {group} objects)"
+            yield _late_finding(
+                unit, group, [carrier], offers, what=what, installs="runs the admission webhooks for"
+            )
 
 
 def _check_chart_needs(
@@ -176,9 +225,7 @@ def _check_chart_needs(
 ) -> Iterator[Finding]:
     """A chart whose own templates create custom resources (platformc.dev/uses-crd-groups on its
     Application or HelmRelease) must sync after the chart that installs those CRDs."""
-    installers = [(unit.entry, unit) for unit in tree.units]
-    installers += [(release, tree.unit_of(release)) for release in cluster.of_kind(HELM_GROUP, "HelmRelease")]
-    for carrier, unit in installers:
+    for carrier, unit in _installers(cluster, tree):
         for group in sorted(_stamped_groups(carrier, USES_CRD_GROUPS_ANNOTATION)):
             offers = providers.by_group.get(group)
             if not offers:
@@ -209,6 +256,7 @@ def _late_finding(
     entries: list[Entry],
     offers: list[tuple[SyncUnit | None, str]],
     what: str | None = None,
+    installs: str = "installs the CRDs of",
 ) -> Finding:
     first = min(entries, key=lambda e: (e.file or "", e.kind, e.namespace or "", e.name))
     ident = f"{first.namespace}/{first.name}" if first.namespace else first.name
@@ -225,13 +273,12 @@ def _late_finding(
         return unit.entry.finding(
             CHECK,
             WAVE_PATH,
-            f"syncs {what} in wave {unit.wave}, not after {'; '.join(sources)}, "
-            f"which installs the CRDs of {group}",
+            f"syncs {what} in wave {unit.wave}, not after {'; '.join(sources)}, which {installs} {group}",
         )
     return unit.entry.finding(
         CHECK,
         "$.spec.dependsOn",
-        f"syncs {what} but does not depend on {'; '.join(sources)}, which installs the CRDs of {group}",
+        f"syncs {what} but does not depend on {'; '.join(sources)}, which {installs} {group}",
     )
 
 
