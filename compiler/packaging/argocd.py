@@ -28,6 +28,25 @@ TEAM_BLACKLIST = [
     {"group": "", "kind": "LimitRange"},
     {"group": "networking.k8s.io", "kind": "NetworkPolicy"},
 ]
+# argocd-cm key and Lua that make Argo CD assess a child Application's health from its own
+# status: without it (removed from the defaults in Argo CD 1.8) a wave of child Applications does
+# not wait for the previous wave to be healthy. The script is the one Argo CD's operator manual
+# (docs/operator-manual/health.md, "Argo CD App") gives.
+APPLICATION_HEALTH_KEY = "resource.customizations.health.argoproj.io_Application"
+APPLICATION_HEALTH_LUA = """hs = {}
+hs.status = "Progressing"
+hs.message = ""
+if obj.status ~= nil then
+  if obj.status.health ~= nil then
+    hs.status = obj.status.health.status
+    if obj.status.health.message ~= nil then
+      hs.message = obj.status.health.message
+    end
+  end
+end
+return hs
+"""
+ARGOCD_CM = "argocd-cm"
 SYNC_RETRY = {"limit": 5, "backoff": {"duration": "10s", "factor": 2, "maxDuration": "3m"}}
 
 
@@ -154,8 +173,24 @@ def root_application(cluster: ClusterModel) -> KubeObject:
     )
 
 
+def application_health_config(cluster: ClusterModel) -> KubeObject:
+    """The argocd-cm entry applied with the bootstrap (server-side or `kubectl apply` merge: only
+    this key is set). Argo CD reads argocd-cm only with the part-of label."""
+    return obj(
+        "v1",
+        "ConfigMap",
+        ARGOCD_CM,
+        engine_namespace(cluster),
+        labels={"app.kubernetes.io/name": ARGOCD_CM, "app.kubernetes.io/part-of": "argocd"},
+        data={APPLICATION_HEALTH_KEY: APPLICATION_HEALTH_LUA},
+    )
+
+
 def package(cluster: ClusterModel, units: list[Unit]) -> list[PlacedObject]:
-    placed: list[PlacedObject] = [(BOOTSTRAP_DIR, root_application(cluster))]
+    placed: list[PlacedObject] = [
+        (BOOTSTRAP_DIR, root_application(cluster)),
+        (BOOTSTRAP_DIR, application_health_config(cluster)),
+    ]
     placed += [(APPS_DIR, p) for p in projects(cluster, units)]
     placed += [(APPS_DIR, application(cluster, u)) for u in units]
     return placed + component_objects(units)

@@ -41,6 +41,8 @@ from .gitops import (
 )
 
 CHECK = "ordering"
+ARGOCD_CM = "argocd-cm"
+APPLICATION_HEALTH_KEY = "resource.customizations.health.argoproj.io_Application"
 CRD_GROUPS_ANNOTATION = "platformc.dev/crd-groups"  # written by compiler/packaging/common.py
 USES_CRD_GROUPS_ANNOTATION = "platformc.dev/uses-crd-groups"  # likewise
 WEBHOOK_GROUPS_ANNOTATION = "platformc.dev/webhook-groups"  # likewise
@@ -176,6 +178,28 @@ def _check_cluster(cluster: ClusterObjects, chart_groups: Mapping[str, frozenset
         yield _late_finding(unit, group, entries, offers)
     yield from _check_chart_needs(cluster, tree, providers)
     yield from _check_webhook_gates(cluster, tree)
+    yield from _check_application_health(cluster, tree)
+
+
+def _check_application_health(cluster: ClusterObjects, tree: ClusterLayout) -> Iterator[Finding]:
+    """Waves between child Applications hold back later waves only when Argo CD assesses an
+    Application's health, which needs the health customization in argocd-cm."""
+    apps = sorted((u for u in tree.units if u.engine == "argocd"), key=lambda u: (u.wave, u.entry.name))
+    if len({u.wave for u in apps}) < 2:
+        return
+    namespaces = {u.entry.namespace for u in apps}
+    for config in cluster.of_kind("", "ConfigMap"):
+        data = _dict(config.obj.get("data"))
+        if config.name == ARGOCD_CM and config.namespace in namespaces and data.get(APPLICATION_HEALTH_KEY):
+            return
+    later = next(u for u in apps if u.wave > apps[0].wave)
+    yield later.entry.finding(
+        CHECK,
+        WAVE_PATH,
+        f"sync waves between Applications do not gate: no ConfigMap {ARGOCD_CM} in "
+        f"{', '.join(sorted(n for n in namespaces if n))} sets {APPLICATION_HEALTH_KEY}, so Argo CD "
+        "does not wait for an earlier wave's Applications to be healthy (platformc emits it in bootstrap/)",
+    )
 
 
 def _installers(cluster: ClusterObjects, tree: ClusterLayout) -> list[tuple[Entry, SyncUnit | None]]:

@@ -103,3 +103,63 @@ def test_ordering_check_knows_a_webhook_gates_other_charts(tmp_path: Path, crd_s
     findings = [f.format() for f in check_ordering(load(out))]
     assert len(findings) == 2, findings
     assert all("runs the admission webhooks for serving.kserve.io" in f for f in findings)
+
+
+def _health(script: str, application: dict) -> dict:
+    """Run an argocd-cm health script the way Argo CD does: Lua with the object as `obj`."""
+    from lupa import LuaRuntime
+
+    lua = LuaRuntime(unpack_returned_tuples=True)
+
+    def to_lua(value):
+        if isinstance(value, dict):
+            return lua.table_from({k: to_lua(v) for k, v in value.items()})
+        return value
+
+    lua.globals().obj = to_lua(application)
+    result = lua.execute(script)
+    return {"status": result["status"], "message": result["message"]}
+
+
+def test_argocd_bootstrap_makes_waves_between_applications_gate(example_builds):
+    """argoproj/argo-cd docs/operator-manual/health.md ("Argo CD App"): the health assessment of
+    argoproj.io/Application was removed in 1.8; app-of-apps sync waves only wait for an earlier
+    wave when argocd-cm (labelled app.kubernetes.io/part-of: argocd) has
+    resource.customizations.health.argoproj.io_Application. The script runs in a real Lua."""
+    build = example_builds["prod-us-east"]
+    placed = [
+        (folder, o)
+        for folder, o in build.placed
+        if o["kind"] == "ConfigMap" and o["metadata"]["name"] == "argocd-cm"
+    ]
+    assert len(placed) == 1
+    folder, config = placed[0]
+    assert folder == "bootstrap"
+    root = next(o for o in objects(build, "Application") if o["metadata"]["name"].endswith("-root"))
+    assert config["metadata"]["namespace"] == root["metadata"]["namespace"]
+    assert config["metadata"]["labels"]["app.kubernetes.io/part-of"] == "argocd"
+    script = config["data"]["resource.customizations.health.argoproj.io_Application"]
+    assert _health(script, {"status": {"health": {"status": "Healthy"}}}) == {
+        "status": "Healthy",
+        "message": "",
+    }
+    assert _health(script, {"metadata": {"name": "x"}})["status"] == "Progressing"
+    degraded = {"status": {"health": {"status": "Degraded", "message": "Deployment kserve-controller"}}}
+    assert _health(script, degraded) == {"status": "Degraded", "message": "Deployment kserve-controller"}
+    assert not [
+        o for o in objects(example_builds["staging-eu"], "ConfigMap") if o["metadata"]["name"] == "argocd-cm"
+    ]
+
+
+def test_validate_reports_waves_without_application_health(tmp_path: Path, crd_schemas: Path):
+    """The same fact, checked on a tree: without the argocd-cm entry the waves do not gate."""
+    from compiler.pipeline import compile_platform
+    from compiler.validate.ordering import check_ordering
+    from tests.validate.test_crd_ordering import load
+
+    out = tmp_path / "generated"
+    compile_platform(EXAMPLE_SPEC, out, schema_dirs=[crd_schemas])
+    (out / "prod-us-east/bootstrap/configmap-argocd-cm.yaml").unlink()
+    findings = [f.format() for f in check_ordering(load(out))]
+    assert len(findings) == 1, findings
+    assert "resource.customizations.health.argoproj.io_Application" in findings[0]
