@@ -6,6 +6,64 @@ from compiler.cluster_model import ClusterModel, TeamOnCluster
 from compiler.components.base import Component, ComponentOutput, KubeObject, obj
 from compiler.naming import dra_quota_key
 
+RBAC = "rbac.authorization.k8s.io/v1"
+READ = ["get", "list", "watch"]
+WRITE = [*READ, "create", "update", "patch", "delete", "deletecollection"]
+OWNER_ROLE = "platformc-team-owner"
+MEMBER_ROLE = "platformc-team-member"
+
+# What a team member may do in the team namespace. Not the built-in admin/edit ClusterRoles:
+# they aggregate write on NetworkPolicies (Kubernetes bootstrappolicy/policy.go) and whatever
+# charts label aggregate-to-edit, so a team could add an allow-all policy. The guardrails the
+# platform sets (NetworkPolicy, ResourceQuota, LimitRange, Kueue objects) are read-only here.
+MEMBER_RULES: list[tuple[str, tuple[str, ...], list[str]]] = [
+    ("", ("configmaps", "persistentvolumeclaims", "pods", "secrets", "serviceaccounts", "services"), WRITE),
+    ("", ("pods/attach", "pods/exec", "pods/portforward"), ["create", "get"]),
+    (
+        "",
+        ("endpoints", "events", "limitranges", "namespaces", "pods/log", "pods/status", "resourcequotas"),
+        READ,
+    ),
+    (
+        "apps",
+        ("deployments", "deployments/scale", "replicasets", "statefulsets", "statefulsets/scale"),
+        WRITE,
+    ),
+    ("autoscaling", ("horizontalpodautoscalers",), WRITE),
+    ("batch", ("cronjobs", "jobs"), WRITE),
+    ("policy", ("poddisruptionbudgets",), WRITE),
+    ("networking.k8s.io", ("ingresses",), WRITE),
+    ("networking.k8s.io", ("networkpolicies",), READ),
+    ("discovery.k8s.io", ("endpointslices",), READ),
+    ("resource.k8s.io", ("resourceclaims", "resourceclaimtemplates"), WRITE),
+    (
+        "serving.kserve.io",
+        ("inferencegraphs", "inferenceservices", "servingruntimes", "trainedmodels"),
+        WRITE,
+    ),
+    ("kueue.x-k8s.io", ("localqueues", "workloads"), READ),
+    # The workload kinds the Kueue integrations admit (components/kueue.py INTEGRATIONS).
+    ("jobset.x-k8s.io", ("jobsets",), WRITE),
+    ("kubeflow.org", ("pytorchjobs",), WRITE),
+    ("leaderworkerset.x-k8s.io", ("leaderworkersets",), WRITE),
+    ("ray.io", ("rayclusters", "rayjobs"), WRITE),
+    ("trainer.kubeflow.org", ("trainjobs",), WRITE),
+    ("monitoring.coreos.com", ("podmonitors", "servicemonitors"), WRITE),
+]
+# Owners also manage access inside the namespace; RBAC's escalation check keeps them from binding
+# anything they do not hold themselves.
+OWNER_RULES = [*MEMBER_RULES, ("rbac.authorization.k8s.io", ("rolebindings", "roles"), WRITE)]
+
+
+def team_role(name: str, rules: list[tuple[str, tuple[str, ...], list[str]]]) -> KubeObject:
+    return obj(
+        RBAC,
+        "ClusterRole",
+        name,
+        rules=[{"apiGroups": [g], "resources": sorted(r), "verbs": list(v)} for g, r, v in rules],
+    )
+
+
 # Container defaults for pods that set no resources; requests stay small so bin-packing works.
 DEFAULT_LIMITS = {"cpu": "2", "memory": "4Gi"}
 DEFAULT_REQUESTS = {"cpu": "100m", "memory": "256Mi"}
@@ -66,13 +124,31 @@ def role_binding(team: TeamOnCluster, name: str, cluster_role: str, groups: list
     )
 
 
+def priority_class_quota(team: TeamOnCluster) -> KubeObject:
+    """No pod of the team may name a PriorityClass (system-node-critical and the like would
+    preempt other teams); the platform's priorities are Kueue WorkloadPriorityClasses. A quota
+    of 0 pods in the PriorityClass Exists scope refuses them at admission."""
+    scope = {"matchExpressions": [{"scopeName": "PriorityClass", "operator": "Exists"}]}
+    return obj(
+        "v1",
+        "ResourceQuota",
+        "no-priority-class",
+        team.namespace,
+        labels=team.labels,
+        spec={"hard": {"pods": "0"}, "scopeSelector": scope},
+    )
+
+
 def build(cluster: ClusterModel) -> ComponentOutput:
     objects: list[KubeObject] = []
+    if cluster.teams:
+        objects += [team_role(OWNER_ROLE, OWNER_RULES), team_role(MEMBER_ROLE, MEMBER_RULES)]
     for team in cluster.teams:
         objects += [namespace(cluster, team), resource_quota(cluster, team), limit_range(team)]
-        objects.append(role_binding(team, "owners-admin", "admin", team.team.spec.owners))
+        objects.append(priority_class_quota(team))
+        objects.append(role_binding(team, "owners", OWNER_ROLE, team.team.spec.owners))
         if team.team.spec.members:
-            objects.append(role_binding(team, "members-edit", "edit", team.team.spec.members))
+            objects.append(role_binding(team, "members", MEMBER_ROLE, team.team.spec.members))
     return ComponentOutput(objects=tuple(objects))
 
 
