@@ -21,6 +21,7 @@ from compiler.naming import (
     device_plugin_config_name,
     mig_config_name,
 )
+from compiler.node_pools import MIG_DISABLED_CONFIG
 from compiler.spec.gpus import mig_profiles
 from compiler.spec.models import MigSharing, TimeSlicingSharing
 
@@ -29,7 +30,6 @@ CHART = "gpu-operator"
 # Everything the chart's crds/ folders install: ClusterPolicy/NVIDIADriver/GPUCluster, the
 # ComputeDomain CRDs (the DRA driver's release skips its own copy) and node-feature-discovery's.
 CRD_GROUPS = frozenset({"nvidia.com", "resource.nvidia.com", "nfd.k8s-sigs.io"})
-MIG_DISABLED_CONFIG = "all-disabled"  # what nodes without a MIG flavor label get
 # The ClusterPolicy's DCGM exporter runs as this service account (NVIDIA/gpu-operator v26.7.0
 # assets/state-dcgm-exporter/0100_service_account.yaml).
 DCGM_EXPORTER_SERVICE_ACCOUNT = "nvidia-dcgm-exporter"

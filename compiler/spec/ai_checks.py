@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from compiler.errors import SpecError
+from compiler.node_pools import CONTRACT_TABLE, contradictions
 from compiler.spec.build import PlatformModel
 from compiler.spec.models import MigSharing, TimeSlicingSharing
 from compiler.spec.serving_runtimes import KSERVE_RUNTIMES, runtimes_for
@@ -25,6 +26,25 @@ def check_dra_sharing(model: PlatformModel) -> Iterator[SpecError]:
                     f"but cluster '{name}' allocates GPUs with dra (expected a flavor with sharing "
                     "exclusive or mig here, or gpuAllocation: device-plugin)",
                 )
+
+
+def check_node_pool_labels(model: PlatformModel) -> Iterator[SpecError]:
+    """A pool label on a key the node-pool contract decides must agree with it: a different
+    nvidia.com/mig.config names a mig-parted config platformc does not ship, and the flavor's
+    pods would never schedule there."""
+    for name, cluster in model.clusters.items():
+        for c in contradictions(cluster, model.flavors):
+            pool = cluster.spec.nodePools[c.pool_index]
+            expected = (
+                f"{c.key}={c.expected}, or no such label"
+                if c.expected is not None
+                else f"no {c.key} label on flavor '{pool.flavor}' nodes"
+            )
+            yield SpecError(
+                model.locate("Cluster", name, ("spec", "nodePools", c.pool_index, "labels", c.key)),
+                f"node pool '{pool.name}' label {c.key}={c.value} contradicts the node-pool contract "
+                f"of cluster '{name}' (expected {expected}; see {CONTRACT_TABLE} in the cluster's tree)",
+            )
 
 
 def check_shared_gpu_counts(model: PlatformModel) -> Iterator[SpecError]:
@@ -79,4 +99,4 @@ def check_serving_models(model: PlatformModel) -> Iterator[SpecError]:
             )
 
 
-AI_CHECKS = (check_dra_sharing, check_shared_gpu_counts, check_serving_models)
+AI_CHECKS = (check_dra_sharing, check_node_pool_labels, check_shared_gpu_counts, check_serving_models)

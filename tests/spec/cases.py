@@ -322,4 +322,20 @@ CASES = [
             "instance (expected count 1, or an exclusive flavor for multi-GPU replicas)",
         ],
     ),
+    Case(
+        "pool-label-contradicts-node-pool-contract",
+        {
+            "clusters/east.yaml": edit(
+                CLUSTER,
+                "{name: mig-pool, flavor: a100-mig, nodes: 1, gpusPerNode: 8}",
+                "{name: mig-pool, flavor: a100-mig, nodes: 1, gpusPerNode: 8,\n"
+                "       labels: {nvidia.com/mig.config: all-1g.18gb}}",
+            )
+        },
+        [
+            "spec/clusters/east.yaml:13:40: node pool 'mig-pool' label nvidia.com/mig.config=all-1g.18gb "
+            "contradicts the node-pool contract of cluster 'east' (expected nvidia.com/mig.config=a100-mig, "
+            "or no such label; see node-pools.md in the cluster's tree)",
+        ],
+    ),
 ]
