@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from compiler.cluster_model import ClusterModel, TeamOnCluster
 from compiler.components.base import Component, ComponentOutput, KubeObject, obj
-from compiler.naming import dra_quota_key
+from compiler.naming import device_class_quota_key, dra_quota_key
 
 RBAC = "rbac.authorization.k8s.io/v1"
 READ = ["get", "list", "watch"]
@@ -124,6 +124,44 @@ def role_binding(team: TeamOnCluster, name: str, cluster_role: str, groups: list
     )
 
 
+# DeviceClasses the DRA driver chart installs itself, without any product filter
+# (kubernetes-sigs/dra-driver-nvidia-gpu v0.4.1 templates/deviceclass-{gpu,mig,vfio-gpu}.yaml);
+# gpu.nvidia.com also backs the nvidia.com/gpu extended resource (extendedResourceName).
+DRIVER_DEVICE_CLASSES = ("gpu.nvidia.com", "mig.nvidia.com", "vfio.gpu.nvidia.com")
+DRIVER_EXTENDED_RESOURCE = "nvidia.com/gpu"
+DENIED_GPUS_QUOTA = "no-other-gpus"
+
+
+def denied_gpus(cluster: ClusterModel, team: TeamOnCluster) -> list[str]:
+    """Quota keys a team may not use at all, held at 0: every GPU path around its own quota.
+
+    dra: the driver's generic DeviceClasses (a claim with allocationMode All would take every
+    GPU), the extended resource they back, and the DeviceClasses of flavors the team has no quota
+    for. device-plugin: the extended resources of flavors the team has no quota for.
+    """
+    allowed = {q.flavor for q in team.entry.gpus if q.flavor in cluster.flavors}
+    if cluster.dra:
+        keys = {device_class_quota_key(c) for c in DRIVER_DEVICE_CLASSES}
+        keys |= {dra_quota_key(f) for f in cluster.flavors if f not in allowed}
+        keys.add(f"requests.{DRIVER_EXTENDED_RESOURCE}")
+    else:
+        granted = {cluster.gpu_resource(f) for f in allowed}
+        keys = {f"requests.{cluster.gpu_resource(f)}" for f in cluster.flavors} - {
+            f"requests.{r}" for r in granted
+        }
+    return sorted(keys)
+
+
+def denied_gpu_quota(cluster: ClusterModel, team: TeamOnCluster) -> KubeObject | None:
+    keys = denied_gpus(cluster, team)
+    if not keys:
+        return None
+    hard = {key: "0" for key in keys}
+    return obj(
+        "v1", "ResourceQuota", DENIED_GPUS_QUOTA, team.namespace, labels=team.labels, spec={"hard": hard}
+    )
+
+
 def priority_class_quota(team: TeamOnCluster) -> KubeObject:
     """No pod of the team may name a PriorityClass (system-node-critical and the like would
     preempt other teams); the platform's priorities are Kueue WorkloadPriorityClasses. A quota
@@ -146,6 +184,9 @@ def build(cluster: ClusterModel) -> ComponentOutput:
     for team in cluster.teams:
         objects += [namespace(cluster, team), resource_quota(cluster, team), limit_range(team)]
         objects.append(priority_class_quota(team))
+        denied = denied_gpu_quota(cluster, team)
+        if denied is not None:
+            objects.append(denied)
         objects.append(role_binding(team, "owners", OWNER_ROLE, team.team.spec.owners))
         if team.team.spec.members:
             objects.append(role_binding(team, "members", MEMBER_ROLE, team.team.spec.members))
