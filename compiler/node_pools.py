@@ -102,9 +102,9 @@ class PoolContract:
 
 
 def pool_contracts(cluster: Cluster, flavors: Mapping[str, GPUFlavor]) -> list[PoolContract]:
-    """The contract of every pool whose flavor exists (the spec checks report the others)."""
+    """The contract of every pool whose flavor exists (the spec checks report the others), by name."""
     result = []
-    for pool in cluster.spec.nodePools:
+    for pool in sorted(cluster.spec.nodePools, key=lambda p: p.name):  # the spec's order is not meaningful
         if pool.flavor not in flavors:
             continue
         labels = {**pool.labels, **platform_labels(cluster, pool.flavor, flavors)}

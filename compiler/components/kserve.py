@@ -3,7 +3,7 @@
 Four components, because four things must happen in order and each is one sync unit:
 - kserve-crds: the kserve-crd chart (provides serving.kserve.io);
 - kserve: the controller (kserve-resources), after the CRDs;
-- kserve-runtimes: the ClusterServingRuntimes (kserve-runtime-configs), after the controller,
+- runtimes: the ClusterServingRuntimes (kserve-runtime-configs), after the controller,
   whose validating webhook must admit them;
 - serving: InferenceServices and their NetworkPolicies, after the controller, whose
   validating webhook must answer before an InferenceService can be created.
@@ -217,5 +217,5 @@ def build_serving(cluster: ClusterModel) -> ComponentOutput:
 
 CRD_COMPONENT = Component("kserve-crds", build_crds)
 COMPONENT = Component("kserve", build_controller)
-RUNTIMES_COMPONENT = Component("kserve-runtimes", build_runtimes)
+RUNTIMES_COMPONENT = Component("runtimes", build_runtimes)
 SERVING_COMPONENT = Component("serving", build_serving)

@@ -89,12 +89,12 @@ def test_ordering_check_knows_a_webhook_gates_other_charts(tmp_path: Path, crd_s
     compile_platform(EXAMPLE_SPEC, out, schema_dirs=[crd_schemas])
     assert list(check_ordering(load(out))) == []
 
-    app = out / "prod-us-east/apps/application-prod-us-east-kserve-runtimes.yaml"
+    app = out / "prod-us-east/apps/application-prod-us-east-runtimes.yaml"
     webhook_app = yaml.safe_load((out / "prod-us-east/apps/application-prod-us-east-kserve.yaml").read_text())
     doc = yaml.safe_load(app.read_text())
     doc["metadata"]["annotations"][WAVE] = webhook_app["metadata"]["annotations"][WAVE]
     app.write_text(yaml.safe_dump(doc))
-    kustomization = out / "staging-eu/apps/kustomization-kserve-runtimes.yaml"
+    kustomization = out / "staging-eu/apps/kustomization-runtimes.yaml"
     doc = yaml.safe_load(kustomization.read_text())
     doc["spec"]["dependsOn"] = [d for d in doc["spec"]["dependsOn"] if d["name"] != "kserve"]
     assert doc["spec"]["dependsOn"], "still after kserve-crds, so only the webhook rule can object"
