@@ -132,3 +132,27 @@ def test_mig_claim_templates_are_single_devices(example_builds):
         if any(request["exactly"]["deviceClassName"].endswith(m) for m in mig):
             assert request["exactly"]["count"] == 1, template["metadata"]["name"]
     assert any(any(m in t["metadata"]["name"] for m in mig) for t in templates)
+
+
+def test_example_serves_and_queues_on_both_shared_flavors(example_builds):
+    """The example platform uses a MIG flavor on its dra cluster and a time-sliced flavor on its
+    device-plugin cluster, each for serving (an InferenceService) and batch (ClusterQueue quota)."""
+    for cluster, mode in (("prod-us-east", "mig"), ("staging-eu", "time-slicing")):
+        build = example_builds[cluster]
+        assert build.model.dra == (mode == "mig")
+        flavor = next(n for n, f in build.model.flavors.items() if f.spec.sharing.mode == mode)
+        rf = next(o for o in objects(build, "ResourceFlavor") if o["metadata"]["name"] == flavor)
+        served = [
+            o
+            for o in objects(build, "InferenceService")
+            if o["spec"]["predictor"]["nodeSelector"] == rf["spec"]["nodeLabels"]
+        ]
+        assert served, f"{cluster}: nothing serves on {flavor}"
+        queued = [
+            q
+            for q in objects(build, "ClusterQueue")
+            for group in q["spec"]["resourceGroups"]
+            for f in group["flavors"]
+            if f["name"] == flavor and any(r["nominalQuota"] for r in f["resources"])
+        ]
+        assert queued, f"{cluster}: no team queue has quota on {flavor}"
