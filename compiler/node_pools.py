@@ -25,6 +25,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from compiler.gpu_allocation import Allocation, device_plugin_on
 from compiler.naming import (
     DEVICE_PLUGIN_CONFIG_LABEL,
     GPU_PRODUCT_LABEL,
@@ -34,9 +35,10 @@ from compiler.naming import (
 )
 from compiler.spec.gpus import mig_profiles
 from compiler.spec.models import API_VERSION, Cluster, GPUFlavor, MigSharing, NodePool, TimeSlicingSharing
+from compiler.tree_contract import NODE_POOLS_FILE, NODE_POOLS_TABLE
 
-CONTRACT_JSON = "node-pools.json"
-CONTRACT_TABLE = "node-pools.md"
+CONTRACT_JSON = NODE_POOLS_FILE
+CONTRACT_TABLE = NODE_POOLS_TABLE
 MIG_DISABLED_CONFIG = "all-disabled"  # mig-parted config of MIG-capable GPUs used whole
 # GPU feature discovery appends this to the product label of a time-sliced GPU whose resource
 # keeps its name (NVIDIA/k8s-device-plugin v0.20.0 internal/lm/resource.go, productLabel).
@@ -53,14 +55,10 @@ def is_time_sliced(flavor: GPUFlavor) -> bool:
     return isinstance(flavor.spec.sharing, TimeSlicingSharing)
 
 
-def dra(cluster: Cluster) -> bool:
-    return cluster.spec.gpuAllocation == "dra"
-
-
-def discovered_product(flavor: GPUFlavor, on_dra: bool) -> str:
+def discovered_product(flavor: GPUFlavor, allocation: Allocation) -> str:
     """nvidia.com/gpu.product as GFD writes it: device-plugin time-slicing (renameByDefault
     false) marks the product shared."""
-    if is_time_sliced(flavor) and not on_dra:
+    if is_time_sliced(flavor) and device_plugin_on(allocation):
         return flavor.spec.product + SHARED_PRODUCT_SUFFIX
     return flavor.spec.product
 
@@ -71,7 +69,7 @@ def platform_labels(cluster: Cluster, flavor_name: str, flavors: Mapping[str, GP
     if is_mig(flavor):
         return {MIG_CONFIG_LABEL: mig_config_name(flavor_name)}
     labels = {}
-    if is_time_sliced(flavor) and not dra(cluster):
+    if is_time_sliced(flavor) and device_plugin_on(cluster.spec.gpuAllocation):
         labels[DEVICE_PLUGIN_CONFIG_LABEL] = device_plugin_config_name(flavor_name)
     on_cluster = [flavors[p.flavor] for p in cluster.spec.nodePools if p.flavor in flavors]
     if any(is_mig(f) for f in on_cluster) and mig_profiles(flavor.spec.product) is not None:
@@ -108,7 +106,7 @@ def pool_contracts(cluster: Cluster, flavors: Mapping[str, GPUFlavor]) -> list[P
         if pool.flavor not in flavors:
             continue
         labels = {**pool.labels, **platform_labels(cluster, pool.flavor, flavors)}
-        discovered = {GPU_PRODUCT_LABEL: discovered_product(flavors[pool.flavor], dra(cluster))}
+        discovered = {GPU_PRODUCT_LABEL: discovered_product(flavors[pool.flavor], cluster.spec.gpuAllocation)}
         result.append(PoolContract(pool, labels, discovered))
     return result
 
@@ -128,7 +126,7 @@ def contradictions(cluster: Cluster, flavors: Mapping[str, GPUFlavor]) -> Iterat
             continue
         owned = {
             **platform_labels(cluster, pool.flavor, flavors),
-            GPU_PRODUCT_LABEL: discovered_product(flavors[pool.flavor], dra(cluster)),
+            GPU_PRODUCT_LABEL: discovered_product(flavors[pool.flavor], cluster.spec.gpuAllocation),
         }
         for key, value in sorted(pool.labels.items()):
             if key in OWNED_LABELS and owned.get(key) != value:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from compiler.cluster_model import ClusterModel
-from compiler.components.base import Component, ComponentOutput, HelmChart, KubeObject, obj
+from compiler.components.base import Chart, Component, ComponentOutput, HelmChart, KubeObject, VersionPin, obj
 from compiler.components.gpu_common import all_pool_tolerations, chart_version, claim_counts
 from compiler.components.gpu_operator import privileged_namespace
 from compiler.naming import (
@@ -24,8 +24,10 @@ from compiler.naming import (
 from compiler.spec.models import GPUFlavor, MigSharing
 
 API = "resource.k8s.io/v1"
-REPOSITORY = "oci://registry.k8s.io/dra-driver-nvidia/charts"
-CHART = "dra-driver-nvidia-gpu"
+# Its crds/ (the ComputeDomain CRDs, resource.nvidia.com) are skipped: the gpu-operator chart
+# installs the same CRDs and always syncs first; compute domains stay off here, so the
+# operator's copy is the one.
+CHART = Chart("oci://registry.k8s.io/dra-driver-nvidia/charts", "dra-driver-nvidia-gpu", skip_crds=True)
 # Where the GPU Operator's driver container puts the driver; the DRA driver must look there.
 OPERATOR_DRIVER_ROOT = "/run/nvidia/driver"
 
@@ -85,17 +87,7 @@ def driver_chart(cluster: ClusterModel) -> HelmChart:
     }
     if all_pool_tolerations(cluster):
         values["kubeletPlugin"] = {"tolerations": all_pool_tolerations(cluster)}
-    return HelmChart(
-        repository=REPOSITORY,
-        chart=CHART,
-        version=chart_version(cluster.versions.draDriver),
-        release=CHART,
-        namespace=DRA_DRIVER_NAMESPACE,
-        values=values,
-        # The gpu-operator chart installs the same ComputeDomain CRDs (resource.nvidia.com) and
-        # always syncs first; compute domains stay off here, so the operator's copy is the one.
-        skip_crds=True,
-    )
+    return CHART.release(chart_version(COMPONENT.version_of(cluster)), DRA_DRIVER_NAMESPACE, values)
 
 
 def build(cluster: ClusterModel) -> ComponentOutput:
@@ -114,4 +106,10 @@ def build(cluster: ClusterModel) -> ComponentOutput:
     return ComponentOutput(charts=(driver_chart(cluster),), objects=tuple(objects), after=after)
 
 
-COMPONENT = Component("dra", build)
+COMPONENT = Component(
+    "dra",
+    build,
+    namespaces=(DRA_DRIVER_NAMESPACE,),
+    version=VersionPin("draDriver", "v0.4.1"),
+    charts=(CHART,),
+)

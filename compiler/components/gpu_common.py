@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from compiler import gpu_allocation
 from compiler.cluster_model import ClusterModel, TeamOnCluster
-from compiler.naming import GPU_PRODUCT_LABEL, dra_quota_key
+from compiler.naming import GPU_PRODUCT_LABEL
 from compiler.node_pools import discovered_product, is_mig, platform_labels
 from compiler.spec.models import NodePool, Taint
 
@@ -30,7 +31,7 @@ def pools_of(cluster: ClusterModel, flavor: str) -> list[NodePool]:
 
 def product_label(cluster: ClusterModel, name: str) -> str:
     """nvidia.com/gpu.product as GFD writes it on this flavor's nodes (node_pools.discovered_product)."""
-    return discovered_product(cluster.flavors[name], cluster.dra)
+    return discovered_product(cluster.flavors[name], cluster.allocation)
 
 
 def node_labels(cluster: ClusterModel, name: str) -> dict[str, str]:
@@ -66,19 +67,8 @@ def all_pool_tolerations(cluster: ClusterModel) -> list[dict[str, Any]]:
 
 
 def queue_resource(cluster: ClusterModel, flavor: str) -> str:
-    """Resource name Kueue counts a flavor's units under.
-
-    device-plugin: the extended resource pods request (nvidia.com/gpu, nvidia.com/mig-<profile>).
-    dra: one logical name per DeviceClass (Kueue's deviceClassMappings), the same key the
-    namespace ResourceQuota uses, so one name means one thing everywhere.
-    """
-    return dra_quota_key(flavor) if cluster.dra else cluster.gpu_resource(flavor)
-
-
-def reach(cluster: ClusterModel, quota: int, borrowing: int | None, flavor: str) -> int:
-    """Most units a team can hold at once: quota plus borrowing, never above capacity."""
-    capacity = cluster.capacity.get(flavor, 0)
-    return min(quota + (borrowing if borrowing is not None else capacity), capacity)
+    """Resource name Kueue counts a flavor's units under (see gpu_allocation.queue_resource)."""
+    return gpu_allocation.queue_resource(cluster.allocation, flavor, cluster.gpu_resource(flavor))
 
 
 def claim_counts(cluster: ClusterModel, team: TeamOnCluster, flavor: str) -> list[int]:
@@ -87,7 +77,7 @@ def claim_counts(cluster: ClusterModel, team: TeamOnCluster, flavor: str) -> lis
     quota = next((q for q in team.entry.gpus if q.flavor == flavor), None)
     if quota is None:
         return []
-    most = reach(cluster, quota.quota, quota.borrowingLimit, flavor)
+    most = gpu_allocation.reach(quota, cluster.capacity.get(flavor, 0))
     if is_mig(cluster.flavors[flavor]):
         # A CUDA process uses one MIG instance: a claim of several would hand a pod devices it
         # cannot use together (the spec refuses gpu.count > 1 on MIG flavors).

@@ -11,8 +11,9 @@ from typing import Any
 import yaml
 
 from compiler.cluster_model import ClusterModel
-from compiler.components.base import Component, ComponentOutput, HelmChart, KubeObject, obj
-from compiler.components.gpu_common import all_pool_tolerations, is_mig
+from compiler.components.base import Chart, Component, ComponentOutput, KubeObject, VersionPin, obj
+from compiler.components.gpu_common import all_pool_tolerations
+from compiler.gpu_allocation import device_plugin_on
 from compiler.naming import (
     DEVICE_PLUGIN_CONFIG_MAP,
     DEVICE_PLUGIN_DEFAULT_CONFIG,
@@ -21,15 +22,18 @@ from compiler.naming import (
     device_plugin_config_name,
     mig_config_name,
 )
-from compiler.node_pools import MIG_DISABLED_CONFIG
+from compiler.node_pools import MIG_DISABLED_CONFIG, is_mig
 from compiler.spec.gpus import mig_profiles
 from compiler.spec.models import MigSharing, TimeSlicingSharing
 
-REPOSITORY = "https://helm.ngc.nvidia.com/nvidia"
-CHART = "gpu-operator"
-# Everything the chart's crds/ folders install: ClusterPolicy/NVIDIADriver/GPUCluster, the
-# ComputeDomain CRDs (the DRA driver's release skips its own copy) and node-feature-discovery's.
-CRD_GROUPS = frozenset({"nvidia.com", "resource.nvidia.com", "nfd.k8s-sigs.io"})
+CHART = Chart(
+    "https://helm.ngc.nvidia.com/nvidia",
+    "gpu-operator",
+    # Everything the chart's crds/ folders install: ClusterPolicy/NVIDIADriver/GPUCluster, the
+    # ComputeDomain CRDs (the DRA driver's release skips its own copy) and node-feature-discovery's.
+    crd_groups=frozenset({"nvidia.com", "resource.nvidia.com", "nfd.k8s-sigs.io"}),
+    uses_crd_groups=frozenset({"monitoring.coreos.com"}),  # the DCGM exporter's ServiceMonitor
+)
 # The ClusterPolicy's DCGM exporter runs as this service account (NVIDIA/gpu-operator v26.7.0
 # assets/state-dcgm-exporter/0100_service_account.yaml).
 DCGM_EXPORTER_SERVICE_ACCOUNT = "nvidia-dcgm-exporter"
@@ -112,7 +116,7 @@ def values(
     result: dict[str, Any] = {"mig": {"strategy": mig_strategy(cluster)}, "dcgmExporter": dcgm}
     if all_pool_tolerations(cluster):
         result["daemonsets"] = {"tolerations": all_pool_tolerations(cluster)}
-    if cluster.dra:
+    if not device_plugin_on(cluster.allocation):
         result["devicePlugin"] = {"enabled": False}
     elif plugin_config is not None:
         result["devicePlugin"] = {
@@ -165,16 +169,11 @@ def build(cluster: ClusterModel) -> ComponentOutput:
     if not cluster.flavors:
         return ComponentOutput()
     mig_config = mig_parted_config(cluster)
-    plugin_config = None if cluster.dra else device_plugin_config(cluster)
-    chart = HelmChart(
-        repository=REPOSITORY,
-        chart=CHART,
-        version=cluster.versions.gpuOperator,  # NGC publishes gpu-operator versions with the leading v
-        release="gpu-operator",
-        namespace=GPU_OPERATOR_NAMESPACE,
-        values=values(cluster, mig_config, plugin_config),
-        crd_groups=CRD_GROUPS,
-        uses_crd_groups=frozenset({"monitoring.coreos.com"}),  # the DCGM exporter's ServiceMonitor
+    plugin_config = device_plugin_config(cluster) if device_plugin_on(cluster.allocation) else None
+    chart = CHART.release(
+        COMPONENT.version_of(cluster),  # NGC publishes gpu-operator versions with the leading v
+        GPU_OPERATOR_NAMESPACE,
+        values(cluster, mig_config, plugin_config),
     )
     objects = [privileged_namespace(GPU_OPERATOR_NAMESPACE)]
     objects += [o for o in (mig_config, plugin_config) if o is not None]
@@ -183,4 +182,11 @@ def build(cluster: ClusterModel) -> ComponentOutput:
     return ComponentOutput(charts=(chart,), objects=tuple(objects))
 
 
-COMPONENT = Component("gpu-operator", build)
+COMPONENT = Component(
+    "gpu-operator",
+    build,
+    namespaces=(GPU_OPERATOR_NAMESPACE,),
+    version=VersionPin("gpuOperator", "v26.7.0"),
+    charts=(CHART,),
+    emits=(("nvidia.com", "ClusterPolicy", "v1"),),
+)

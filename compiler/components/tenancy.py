@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from compiler.cluster_model import ClusterModel, TeamOnCluster
 from compiler.components.base import Component, ComponentOutput, KubeObject, obj
-from compiler.naming import device_class_quota_key, dra_quota_key
+from compiler.gpu_allocation import quota_key, reach
+from compiler.naming import device_class_quota_key
 
 RBAC = "rbac.authorization.k8s.io/v1"
 READ = ["get", "list", "watch"]
@@ -83,15 +84,12 @@ def namespace(cluster: ClusterModel, team: TeamOnCluster) -> KubeObject:
 
 
 def gpu_quota(cluster: ClusterModel, team: TeamOnCluster) -> dict[str, int]:
-    """GPU hard limits: the team's quota plus what it may borrow, never above the cluster's capacity."""
+    """GPU hard limits: each flavor's reach (quota plus borrowingLimit, no borrowing when it is
+    absent, never above the cluster's capacity), under the key the allocation mode counts."""
     hard: dict[str, int] = {}
     for quota in team.entry.gpus:
-        reach = quota.quota + (
-            quota.borrowingLimit if quota.borrowingLimit is not None else cluster.capacity[quota.flavor]
-        )
-        reach = min(reach, cluster.capacity[quota.flavor])
-        key = dra_quota_key(quota.flavor) if cluster.dra else f"requests.{cluster.gpu_resource(quota.flavor)}"
-        hard[key] = hard.get(key, 0) + reach
+        key = quota_key(cluster.allocation, quota.flavor, cluster.gpu_resource(quota.flavor))
+        hard[key] = hard.get(key, 0) + reach(quota, cluster.capacity[quota.flavor])
     return hard
 
 
@@ -140,15 +138,14 @@ def denied_gpus(cluster: ClusterModel, team: TeamOnCluster) -> list[str]:
     for. device-plugin: the extended resources of flavors the team has no quota for.
     """
     allowed = {q.flavor for q in team.entry.gpus if q.flavor in cluster.flavors}
+
+    def key(flavor: str) -> str:
+        return quota_key(cluster.allocation, flavor, cluster.gpu_resource(flavor))
+
+    keys = {key(f) for f in cluster.flavors} - {key(f) for f in allowed}
     if cluster.dra:
-        keys = {device_class_quota_key(c) for c in DRIVER_DEVICE_CLASSES}
-        keys |= {dra_quota_key(f) for f in cluster.flavors if f not in allowed}
+        keys |= {device_class_quota_key(c) for c in DRIVER_DEVICE_CLASSES}
         keys.add(f"requests.{DRIVER_EXTENDED_RESOURCE}")
-    else:
-        granted = {cluster.gpu_resource(f) for f in allowed}
-        keys = {f"requests.{cluster.gpu_resource(f)}" for f in cluster.flavors} - {
-            f"requests.{r}" for r in granted
-        }
     return sorted(keys)
 
 

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from compiler.errors import SpecError
 from compiler.node_pools import CONTRACT_TABLE, contradictions
-from compiler.spec.build import PlatformModel
+from compiler.spec.model import PlatformModel
 from compiler.spec.models import MigSharing, TimeSlicingSharing
 from compiler.spec.serving_runtimes import KSERVE_RUNTIMES, runtimes_for
 

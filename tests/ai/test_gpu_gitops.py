@@ -24,7 +24,7 @@ def test_grafana_operator_pin_is_the_published_chart_tag(shared_charts: Path):
     """grafana/grafana-operator v5.24.0 .github/workflows/release.yaml packages the chart with the
     tag's leading v stripped, so the OCI tag Flux's OCIRepository resolves is the Chart.yaml
     version (../shared/charts/SOURCES.md: 'publishes chart version 5.24.0')."""
-    _, chart, version = monitoring.GRAFANA_OPERATOR
+    chart, version = monitoring.GRAFANA_OPERATOR.chart, monitoring.GRAFANA_OPERATOR_VERSION
     assert version == _chart_yaml_version(shared_charts / f"{chart}-5.24.0.tgz", chart)
 
 
