@@ -90,7 +90,8 @@ def test_node_pool_contract_change_is_an_impact_line(repo: git.Repo, tmp_path: P
     old = compiled_files_at(repo, "HEAD~1", tmp_path / "old")
     new = compiled_files_at(repo, "HEAD", tmp_path / "new")
     assert old["prod-us-east/node-pools.json"] != new["prod-us-east/node-pools.json"]
-    assert json.loads(new["prod-us-east/node-pools.json"])["pools"][0]["labels"]["acme.com/rack"] == "r7"
+    pools_after = {p["name"]: p for p in json.loads(new["prod-us-east/node-pools.json"])["pools"]}
+    assert pools_after["h100-pool"]["labels"]["acme.com/rack"] == "r7"
 
 
 def test_team_added(repo: git.Repo, tmp_path: Path) -> None:
