@@ -144,7 +144,8 @@ def contract_document(cluster: Cluster, flavors: Mapping[str, GPUFlavor]) -> dic
 
 
 def _cell(mapping: Mapping[str, str]) -> str:
-    return "<br>".join(f"`{k}={v}`" for k, v in sorted(mapping.items())) or "—"
+    # A '|' in a label would end the Markdown cell; the JSON copy keeps the value as it is.
+    return "<br>".join(f"`{k}={v}`".replace("|", "\\|") for k, v in sorted(mapping.items())) or "—"
 
 
 def contract_table(document: Mapping[str, Any]) -> str:

@@ -33,7 +33,7 @@ def render_helm_chart(
         spec.values,
         kube_version,
         api_versions=("monitoring.coreos.com/v1", "cert-manager.io/v1"),
-        include_crds=not spec.skip_crds if include_crds is None else include_crds,
+        include_crds=not getattr(spec, "skip_crds", False) if include_crds is None else include_crds,
     )
     return render(request)
 
