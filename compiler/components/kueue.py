@@ -43,16 +43,19 @@ GROUP_KIND_CONCURRENCY = {
     "ResourceFlavor.kueue.x-k8s.io": 1,
     "Workload.kueue.x-k8s.io": 10,
 }
+# Batch frameworks only. Serving stays outside Kueue: with `deployment`, `pod`, `statefulset` or
+# `leaderworkerset` enabled, Kueue v0.19.2's webhooks label every such object in a namespace with a
+# LocalQueue `default` (LocalQueueDefaulting) and queue it, so KServe's predictor Deployments would
+# wait for and be preempted by batch quota. A disabled integration gets a no-op webhook.
+SERVING_INTEGRATIONS = frozenset(
+    {"deployment", "pod", "statefulset", "leaderworkerset.x-k8s.io/leaderworkerset"}
+)
 INTEGRATIONS = [
     "batch/job",
-    "deployment",
     "jobset.x-k8s.io/jobset",
     "kubeflow.org/pytorchjob",
-    "leaderworkerset.x-k8s.io/leaderworkerset",
-    "pod",
     "ray.io/raycluster",
     "ray.io/rayjob",
-    "statefulset",
     "trainer.kubeflow.org/trainjob",
 ]
 
@@ -73,6 +76,8 @@ def manager_config(cluster: ClusterModel) -> str:
         "controller": {"groupKindConcurrency": dict(GROUP_KIND_CONCURRENCY)},
         "clientConnection": {"qps": 300, "burst": 500},
         "integrations": {"frameworks": INTEGRATIONS},
+        # Only objects that name a queue are Kueue's (the default; explicit so it cannot drift).
+        "manageJobsWithoutQueueName": False,
         # Present = enabled in v1beta2; ClusterQueue fairSharing.weight then divides borrowing.
         "fairSharing": {"preemptionStrategies": ["LessThanOrEqualToFinalShare", "LessThanInitialShare"]},
     }

@@ -5,7 +5,7 @@ from __future__ import annotations
 from compiler.cluster_model import ClusterModel, TeamOnCluster
 from compiler.components.base import Component, ComponentOutput, KubeObject, obj
 from compiler.gpu_allocation import quota_key, reach
-from compiler.naming import device_class_quota_key
+from compiler.naming import SERVING_PRIORITY_CLASS, device_class_quota_key
 
 RBAC = "rbac.authorization.k8s.io/v1"
 READ = ["get", "list", "watch"]
@@ -128,6 +128,8 @@ def role_binding(team: TeamOnCluster, name: str, cluster_role: str, groups: list
 DRIVER_DEVICE_CLASSES = ("gpu.nvidia.com", "mig.nvidia.com", "vfio.gpu.nvidia.com")
 DRIVER_EXTENDED_RESOURCE = "nvidia.com/gpu"
 DENIED_GPUS_QUOTA = "no-other-gpus"
+# PriorityClasses a team's pods may name: the online-serving class of its predictors (serving.py).
+ALLOWED_PRIORITY_CLASSES = frozenset({SERVING_PRIORITY_CLASS})
 
 
 def denied_gpus(cluster: ClusterModel, team: TeamOnCluster) -> list[str]:
@@ -160,10 +162,16 @@ def denied_gpu_quota(cluster: ClusterModel, team: TeamOnCluster) -> KubeObject |
 
 
 def priority_class_quota(team: TeamOnCluster) -> KubeObject:
-    """No pod of the team may name a PriorityClass (system-node-critical and the like would
-    preempt other teams); the platform's priorities are Kueue WorkloadPriorityClasses. A quota
-    of 0 pods in the PriorityClass Exists scope refuses them at admission."""
-    scope = {"matchExpressions": [{"scopeName": "PriorityClass", "operator": "Exists"}]}
+    """No pod of the team may name a PriorityClass other than the ones the platform allows
+    (the online-serving class its predictors use): system-node-critical and the like would
+    preempt other teams. A quota of 0 pods for the scope `PriorityClass Exists and NotIn
+    [allowed]` refuses them at admission; pods that name none are not in the scope."""
+    scope = {
+        "matchExpressions": [
+            {"scopeName": "PriorityClass", "operator": "Exists"},
+            {"scopeName": "PriorityClass", "operator": "NotIn", "values": sorted(ALLOWED_PRIORITY_CLASSES)},
+        ]
+    }
     return obj(
         "v1",
         "ResourceQuota",

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from compiler.naming import SERVING_PRIORITY_CLASS
 from compiler.pipeline import ClusterBuild
 from tests.ai.charts import of_kind, render_helm_chart
 from tests.ai.conftest import objects
@@ -107,16 +108,21 @@ def _admitted(quotas: list[dict[str, Any]], pod: dict[str, Any]) -> bool:
 
 
 def test_team_pods_cannot_take_a_priority_class(example_builds):
-    """A pod naming system-node-critical (or any PriorityClass) in a team namespace is refused
-    by quota; the team's ordinary pods are not."""
+    """A pod naming system-node-critical (or any PriorityClass but the platform's online-serving
+    class its predictors use) in a team namespace is refused by quota; the team's ordinary pods
+    and its predictors are not. The predictors really use that class."""
     for build in example_builds.values():
+        for isvc in objects(build, "InferenceService"):
+            assert isvc["spec"]["predictor"]["priorityClassName"] == SERVING_PRIORITY_CLASS
         for team in build.model.teams:
             quotas = [
                 q for q in objects(build, "ResourceQuota") if q["metadata"]["namespace"] == team.namespace
             ]
             plain = {"spec": {"containers": [{"name": "c"}]}}
             critical = {"spec": {"priorityClassName": "system-node-critical", "containers": [{"name": "c"}]}}
+            serving = {"spec": {"priorityClassName": SERVING_PRIORITY_CLASS, "containers": [{"name": "c"}]}}
             assert _admitted(quotas, plain), team.name
+            assert _admitted(quotas, serving), team.name
             assert not _admitted(quotas, critical), team.name
 
 
