@@ -1,9 +1,5 @@
-"""gitops.render: hydrated — the example platform with every chart's rendered objects in the tree.
-
-The example's prod-us-east is a DRA cluster, where gpu-operator v26.7.0 and dra-driver-nvidia-gpu
-0.4.1 both install the ComputeDomain CRDs (the duplicate the ordering check reports, see
-test_facts.py); until the DRA release skips its copy, these tests run prod-us-east on the device
-plugin, so that both engines (prod-us-east: Argo CD, staging-eu: Flux) compile hydrated."""
+"""gitops.render: hydrated — the example platform with every chart's rendered objects in the tree
+(prod-us-east: Argo CD, DRA; staging-eu: Flux, device plugin)."""
 
 from __future__ import annotations
 
@@ -30,8 +26,6 @@ def hydrated_spec(root: Path) -> Path:
     platform.write_text(
         platform.read_text().replace("    path: generated\n", "    path: generated\n    render: hydrated\n")
     )
-    prod = spec / "clusters" / "prod-us-east.yaml"
-    prod.write_text(prod.read_text().replace("gpuAllocation: dra", "gpuAllocation: device-plugin"))
     return spec
 
 

@@ -23,7 +23,11 @@ from tests.verify.conftest import example_chart_objects, example_objects
 
 @pytest.fixture(scope="module")
 def kserve(shared_charts: Path) -> KServeConfig:
-    return KServeConfig.from_objects(example_chart_objects("prod-us-east", "kserve"))
+    # kserve-resources (unit kserve) and the ClusterServingRuntimes of kserve-runtime-configs (unit runtimes)
+    objects = example_chart_objects("prod-us-east", "kserve") + example_chart_objects(
+        "prod-us-east", "runtimes"
+    )
+    return KServeConfig.from_objects(objects)
 
 
 def example_isvc() -> dict[str, Any]:
