@@ -125,6 +125,8 @@ def compile(
 
 @main.command()
 @_OUT_OPTION
+@_SPEC_OPTION
+@_OVERLAYS_OPTION
 @SCHEMAS_OPTION
 @click.option(
     "--allow-missing-schemas", is_flag=True, help="A kind with no schema is a warning, not an error."
@@ -142,6 +144,8 @@ def compile(
 )
 def validate(
     out_dir: Path,
+    spec_dir: Path,
+    overlays_dir: Path,
     schema_dirs: tuple[Path, ...],
     allow_missing_schemas: bool,
     clusters: tuple[str, ...],
@@ -159,7 +163,9 @@ def validate(
             param_hint="--skip-check",
         )
     try:
-        report = validate_existing_tree(out_dir, schema_dirs, allow_missing_schemas, clusters, skip_checks)
+        report = validate_existing_tree(
+            out_dir, schema_dirs, allow_missing_schemas, clusters, skip_checks, spec_dir, overlays_dir
+        )
     except PlatformcError as exc:
         _fail(f"platformc: {exc}", 2)
         return

@@ -18,7 +18,7 @@ from compiler.cluster_model import ClusterModel, cluster_models
 from compiler.components import COMPONENTS
 from compiler.components.base import Component, ComponentOutput
 from compiler.emit import ClusterInfo, Drift, Tree, compare, file_name, render_cluster, write_tree
-from compiler.errors import PlatformcError
+from compiler.errors import PlatformcError, SpecErrors
 from compiler.overlays import OverlayErrors, Overlays, Problems, Provenance, apply_overlays, load_overlays
 from compiler.overlays.apply import object_key
 from compiler.packaging import argocd, flux
@@ -28,7 +28,6 @@ from compiler.parallel import map_in_order
 from compiler.spec.build import PlatformModel, load_platform
 from compiler.validate import DEFAULT_CHECKS, Report, SchemaRegistry, validate_objects
 
-DEFAULT_SCHEMA_CACHE = Path(".platformc-cache/schemas")  # where `platformc schemas pull` writes
 
 Progress = Callable[[str], None]
 
@@ -221,13 +220,28 @@ def render(builds: Sequence[ClusterBuild]) -> Tree:
     return tree
 
 
-def schema_registry(schema_dirs: Sequence[Path]) -> SchemaRegistry:
-    """CRD schemas from the given folders, or from the `schemas pull` cache when none are given."""
-    dirs = list(schema_dirs) or ([DEFAULT_SCHEMA_CACHE] if DEFAULT_SCHEMA_CACHE.is_dir() else [])
+def schema_registry(
+    schema_dirs: Sequence[Path], model: PlatformModel | None = None, overlays_dir: Path | None = None
+) -> SchemaRegistry:
+    """CRD schemas: the given folders, then the `schemas pull` cache and custom components'
+    declared CRDs, then the embedded schemas of the pinned releases."""
+    from compiler.crdschemas.select import custom_crd_dirs, schema_sources
+
+    dirs, fallbacks = schema_sources(schema_dirs, model, custom_crd_dirs(overlays_dir))
     try:
-        return SchemaRegistry(dirs)
+        return SchemaRegistry(dirs, fallbacks)
     except FileNotFoundError as exc:
         raise PlatformcError(f"schema folder not found: {exc.filename or exc}") from exc
+
+
+def checked_pins(model: PlatformModel) -> PlatformModel:
+    """The model, once every component pin has schemas (embedded or pulled); else SpecErrors."""
+    from compiler.crdschemas.select import check_pins
+
+    errors = list(check_pins(model))
+    if errors:
+        raise SpecErrors(errors)
+    return model
 
 
 def validate_builds(builds: Sequence[ClusterBuild], registry: SchemaRegistry) -> Report:
@@ -295,8 +309,8 @@ def compile_platform(
     """
     started = time.perf_counter()
     check_folders_apart(spec_dir, out_dir, overlays_dir)
-    registry = schema_registry(schema_dirs)
-    model = load_platform(spec_dir)
+    model = checked_pins(load_platform(spec_dir))
+    registry = schema_registry(schema_dirs, model, overlays_dir)
     loaded = time.perf_counter()
     clusters = compile_model(
         model, cluster_names, overlays_dir=overlays_dir, registry=registry, progress=progress
@@ -328,14 +342,25 @@ def validate_existing_tree(
     allow_missing: bool,
     clusters: Sequence[str] = (),
     skip_checks: Sequence[str] = (),
+    spec_dir: Path | None = None,
+    overlays_dir: Path | None = None,
 ) -> Report:
-    """`platformc validate`: the same checks compile runs, on a tree as it is on disk."""
+    """`platformc validate`: the same checks compile runs, on a tree as it is on disk.
+
+    When the spec is readable, its component pins choose the schemas (as in compile);
+    a tree checked without its spec uses the embedded releases."""
     from compiler.validate import validate_tree
 
     if not out_dir.is_dir():
         problem = "is a file" if out_dir.exists() else "does not exist"
         raise PlatformcError(f"{out_dir} {problem} (expected a generated tree; run `platformc compile`)")
-    registry = schema_registry(schema_dirs)
+    model = None
+    if spec_dir is not None and spec_dir.is_dir():
+        try:
+            model = load_platform(spec_dir)
+        except (SpecErrors, PlatformcError):
+            model = None  # the tree is what is validated here; compile reports the spec
+    registry = schema_registry(schema_dirs, model, overlays_dir)
     report = validate_tree(
         out_dir, allow_missing_schemas=allow_missing, clusters=list(clusters) or None, registry=registry
     )

@@ -229,7 +229,7 @@ def publish(
     if progress:
         progress("compiling")
     # The same validation compile runs, so publish commits nothing compile would refuse.
-    compiled = compile_spec(spec_dir, overlays_dir, pipeline.schema_registry(schema_dirs))
+    compiled = compile_spec(spec_dir, overlays_dir, pipeline.schema_registry(schema_dirs, None, overlays_dir))
     problems = [f.format() for f in pipeline.merged_report(compiled.clusters).errors]
     if problems:
         raise PublishError("validation failed; nothing was committed:\n" + "\n".join(problems))
