@@ -184,42 +184,98 @@ def schemas() -> None:
 
 
 @schemas.command("pull")
+@_SPEC_OPTION
+@_OVERLAYS_OPTION
 @click.option(
-    "--cache",
-    "cache_dir",
+    "--cache-root",
     type=click.Path(path_type=Path),
-    default=Path(".platformc-cache/schemas"),
+    default=Path(".platformc-cache"),
     show_default=True,
+    help="Cache folder: pinned/<component>/<version>/, components/<name>/, schemas/ (catalog).",
 )
 @click.option(
-    "--url-template", default=None, help="URL with {group}, {kind} and {version}; default: the CRDs-catalog."
+    "--mirror",
+    default=None,
+    help="Base URL laid out like https://raw.githubusercontent.com (<repo>/<tag>/<path>) to fetch "
+    "release-tag CRDs from.",
+)
+@click.option(
+    "--catalog",
+    is_flag=True,
+    help="Also fill <cache-root>/schemas from the datreeio/CRDs-catalog main branch (a fallback: not "
+    "pinned to any release).",
+)
+@click.option(
+    "--url-template",
+    default=None,
+    help="Catalog URL with {group}, {kind} and {version} (implies --catalog).",
 )
 @click.option("--refresh", is_flag=True, help="Download again even when cached.")
-def schemas_pull(cache_dir: Path, url_template: str | None, refresh: bool) -> None:
-    """Download the CRD schemas of the pinned component versions into the cache."""
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=1),
+    default=120.0,
+    show_default=True,
+    help="Seconds for the whole pull.",
+)
+def schemas_pull(
+    spec_dir: Path,
+    overlays_dir: Path,
+    cache_root: Path,
+    mirror: str | None,
+    catalog: bool,
+    url_template: str | None,
+    refresh: bool,
+    timeout: float,
+) -> None:
+    """Fetch the CRD schemas of component pins the spec overrides and of custom components' CRDs.
+
+    Pins at the releases platformc embeds need nothing: their schemas ship with platformc.
+    """
+    from compiler.crdschemas.fetch import FetchError
+    from compiler.crdschemas.pull import pull_for_spec
     from compiler.validate import pull_schemas
-    from compiler.validate.pull import DEFAULT_URL_TEMPLATE
+    from compiler.validate.pull import DEFAULT_URL_TEMPLATE, check_url_template
 
     def progress(done: int, total: int, outcome: object) -> None:
         _progress(f"[{done}/{total}] {outcome.format()}")  # type: ignore[attr-defined]
 
     try:
-        result = pull_schemas(
-            cache_dir=cache_dir,
-            url_template=url_template or DEFAULT_URL_TEMPLATE,
-            progress=progress,
+        if url_template is not None:
+            check_url_template(url_template)
+        result = pull_for_spec(
+            spec_dir,
+            overlays_dir,
+            cache_root=cache_root,
+            mirror=mirror,
             refresh=refresh,
+            timeout=timeout,
+            progress=progress,
         )
-    except PlatformcError as exc:
+        catalog_result = None
+        if catalog or url_template is not None:
+            catalog_result = pull_schemas(
+                cache_dir=cache_root / "schemas",
+                url_template=url_template or DEFAULT_URL_TEMPLATE,
+                progress=progress,
+                refresh=refresh,
+                timeout=timeout,
+            )
+    except SpecErrors as exc:
+        _fail(f"{exc}\nplatformc: {len(exc.errors)} error(s) in the spec; nothing was pulled")
+        return
+    except (PlatformcError, FetchError) as exc:
         _fail(f"platformc: {exc}", 2)
         return
-    for outcome in result.outcomes:
-        click.echo(outcome.format(), err=outcome.status == "failed")
-    if not result.ok:
-        _fail(
-            f"platformc: {len(result.failed)} schema(s) could not be fetched; the cache keeps only "
-            "verified files"
-        )
+    lines = [o.format() for o in result.outcomes]
+    lines += [o.format() for o in (catalog_result.outcomes if catalog_result else [])]
+    for outcome_line in lines:
+        click.echo(outcome_line, err=": failed" in outcome_line)
+    failed = [o for o in result.outcomes if not o.ok] + (catalog_result.failed if catalog_result else [])
+    if failed:
+        _fail(f"platformc: {len(failed)} target(s) could not be fetched; the cache keeps only verified files")
+    if not lines:
+        click.echo("every component pin is a release platformc embeds; nothing to pull")
 
 
 @main.command()

@@ -28,7 +28,6 @@ from compiler.parallel import map_in_order
 from compiler.spec.build import PlatformModel, load_platform
 from compiler.validate import DEFAULT_CHECKS, Report, SchemaRegistry, validate_objects
 
-
 Progress = Callable[[str], None]
 
 PACKAGERS = {"argocd": argocd.package, "flux": flux.package}

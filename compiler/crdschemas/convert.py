@@ -75,7 +75,9 @@ def _int_or_string(node: Any) -> Any:
     out: dict[str, Any] = {}
     for key, value in node.items():
         if isinstance(value, dict):
-            out[key] = dict(INT_OR_STRING) if value.get("format") == "int-or-string" else _int_or_string(value)
+            out[key] = (
+                dict(INT_OR_STRING) if value.get("format") == "int-or-string" else _int_or_string(value)
+            )
         elif isinstance(value, list):
             out[key] = [_int_or_string(item) for item in value]
         else:
@@ -93,7 +95,7 @@ def convert_schema(open_api_v3: dict[str, Any]) -> str:
 def crd_documents(text: str | bytes) -> list[dict[str, Any]]:
     """The CustomResourceDefinition documents of a YAML stream (List items included)."""
     found: list[dict[str, Any]] = []
-    for doc in yaml.load_all(text, Loader=CrdLoader):  # noqa: S506 - a SafeLoader subclass
+    for doc in yaml.load_all(text, Loader=CrdLoader):
         if not isinstance(doc, dict):
             continue
         items = doc.get("items") if doc.get("kind") == "List" else None

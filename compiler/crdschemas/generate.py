@@ -92,7 +92,10 @@ def from_chart(source: CrdSource, charts_dir: Path) -> Iterator[tuple[ConvertedS
         for crd in crd_documents(text):
             for schema in convert_crd(crd):
                 if _keep(source, schema):
-                    yield schema, _row(source, schema, _chart_repo_path(source, chart_file), source.chart_archive)
+                    yield (
+                        schema,
+                        _row(source, schema, _chart_repo_path(source, chart_file), source.chart_archive),
+                    )
 
 
 def from_urls(source: CrdSource, fetch: Callable[[str], bytes]) -> Iterator[tuple[ConvertedSchema, Row]]:
@@ -105,7 +108,9 @@ def from_urls(source: CrdSource, fetch: Callable[[str], bytes]) -> Iterator[tupl
                     yield schema, _row(source, schema, f"{folder}/{name}", url)
 
 
-def from_converted(source: CrdSource, folder: Path, groups: set[str]) -> Iterator[tuple[ConvertedSchema, Row]]:
+def from_converted(
+    source: CrdSource, folder: Path, groups: set[str]
+) -> Iterator[tuple[ConvertedSchema, Row]]:
     """Already-converted catalog files of the source's API groups (offline stand-in for URLs)."""
     for group in sorted(groups):
         for path in sorted((folder / group).glob("*.json")):

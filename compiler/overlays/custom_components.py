@@ -52,9 +52,14 @@ class CrdRef(Strict):
     """Where the CRDs of a custom component are: exactly one of a URL, a folder of the chart
     archive, or a folder of CRD YAML inside the component folder (never emitted as objects)."""
 
-    url: str | None = Field(default=None, pattern=r"^https://\S+$")
+    # https, or http from a loopback host only (a local mirror), as `schemas pull` fetches.
+    url: str | None = Field(
+        default=None, pattern=r"^(https://|http://(127\.0\.0\.1|localhost|\[::1\])[:/])\S+$"
+    )
     chart: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$")
-    folder: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_-][A-Za-z0-9_.-]*(/[A-Za-z0-9_-][A-Za-z0-9_.-]*)*$")
+    folder: str | None = Field(
+        default=None, pattern=r"^[A-Za-z0-9_-][A-Za-z0-9_.-]*(/[A-Za-z0-9_-][A-Za-z0-9_.-]*)*$"
+    )
 
     @model_validator(mode="after")
     def _exactly_one(self) -> CrdRef:

@@ -46,7 +46,9 @@ def test_conversion_follows_the_catalog_rules() -> None:
     out = json.loads(convert_schema(schema))
     assert "additionalProperties" not in out
     assert out["properties"]["spec"]["additionalProperties"] is False
-    assert out["properties"]["spec"]["properties"]["port"] == {"oneOf": [{"type": "string"}, {"type": "integer"}]}
+    assert out["properties"]["spec"]["properties"]["port"] == {
+        "oneOf": [{"type": "string"}, {"type": "integer"}]
+    }
     assert out["properties"]["open"]["additionalProperties"] is True
     assert "additionalProperties" not in out["properties"]["anyOf"][0]
     assert convert_schema(schema).endswith("}\n")

@@ -156,7 +156,9 @@ def test_compile_only_warns_about_missing_schemas(tmp_path: Path, monkeypatch: p
     from compiler.crdschemas import select
     from compiler.crdschemas.embedded import EmbeddedSchemas, embedded_versions
 
-    monkeypatch.setattr(select, "EmbeddedSchemas", lambda exclude: EmbeddedSchemas(exclude=embedded_versions()))
+    monkeypatch.setattr(
+        select, "EmbeddedSchemas", lambda exclude: EmbeddedSchemas(exclude=embedded_versions())
+    )
     monkeypatch.chdir(tmp_path)
     use_components(monkeypatch, WITH_AI)
     result = CliRunner().invoke(main, ["compile", "--spec", str(SPEC_DIR), "--out", "generated"])
