@@ -9,7 +9,6 @@ import time
 import zipfile
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import yaml
 
@@ -105,5 +104,3 @@ def redirect_to(location: str) -> Callable[[BaseHTTPRequestHandler], None]:
         handler.end_headers()
 
     return handle
-
-

@@ -102,9 +102,8 @@ def test_override_pin_is_pulled_from_the_release_tag_and_used(repo: Path, server
     pulled = run("schemas", "pull", "--mirror", server.base)
     assert pulled.exit_code == 0, pulled.output
     assert "kueue v0.99.0: ok: 22 schema(s)" in pulled.output
-    assert (
-        "/kubernetes-sigs/kueue/v0.99.0/config/components/crd/bases/kueue.x-k8s.io_clusterqueues.yaml"
-        in (server.requests)
+    assert "/kubernetes-sigs/kueue/v0.99.0/config/components/crd/bases/kueue.x-k8s.io_clusterqueues.yaml" in (
+        server.requests
     )
     cached = repo / ".platformc-cache/pinned/kueue/v0.99.0/kueue.x-k8s.io/clusterqueue_v1beta2.json"
     schema = json.loads(cached.read_text())
