@@ -8,7 +8,7 @@ import git
 import pytest
 import yaml
 
-from tests.conftest import SHARED_CRDS
+from tests.conftest import CRD_SCHEMAS
 from tests.review.conftest import ROOT, cli
 
 MARKER = "<!-- platformc-diff -->"
@@ -75,7 +75,7 @@ def test_init_creates_a_working_repository(tmp_path: Path, identity: None) -> No
     compiled = cli(target, "compile")
     assert compiled.exit_code == 0, compiled.output
     assert not repo.is_dirty(untracked_files=True)
-    validated = cli(target, "validate", "--schemas", str(SHARED_CRDS))
+    validated = cli(target, "validate", "--schemas", str(CRD_SCHEMAS))
     assert validated.exit_code == 0, validated.output
     assert "0 error(s), 0 warning(s)" in validated.output
     assert cli(target, "diff", "--exit-code").exit_code == 0
