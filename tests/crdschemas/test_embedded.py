@@ -14,17 +14,17 @@ from compiler.validate import SchemaRegistry
 
 
 def test_generator_reproduces_shared_schemas_and_the_committed_bundle(
-    shared_charts: Path, crd_schemas: Path, tmp_path: Path
+    shared_charts: Path, shared_crd_schemas: Path, tmp_path: Path
 ) -> None:
     """Every file the generator makes from the pinned chart archives (../shared/charts, rendered
     with real `helm template --include-crds`) is byte-identical to the same file in
     ../shared/schemas/crds (converted by datreeio/CRDs-catalog Utilities/openapi2jsonschema.py,
     SOURCES.md), and the committed bundle is exactly what the generator writes."""
-    files = generate.collect(shared_charts, crd_schemas, None)
-    overlapping = [name for name in files if (crd_schemas / name).is_file()]
+    files = generate.collect(shared_charts, shared_crd_schemas, None)
+    overlapping = [name for name in files if (shared_crd_schemas / name).is_file()]
     assert len(overlapping) >= 39
     for name in overlapping:
-        assert files[name][0] == (crd_schemas / name).read_text(), name
+        assert files[name][0] == (shared_crd_schemas / name).read_text(), name
     bundle = tmp_path / "embedded.zip"
     generate.write_bundle(files, bundle, tmp_path / "PROVENANCE.md")
     assert bundle.read_bytes() == BUNDLE.read_bytes(), "run `python3 -m compiler.crdschemas.generate`"
