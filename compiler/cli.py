@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from compiler.errors import PlatformcError, SpecErrors
+from compiler.errors import PlatformcError, SpecErrors, UsageError
 
 
 def _progress(message: str) -> None:
@@ -20,6 +20,33 @@ def _progress(message: str) -> None:
 def _fail(message: str, code: int = 1) -> None:
     click.echo(message, err=True)
     sys.exit(code)
+
+
+def _exit_code(exc: PlatformcError) -> int:
+    """The same failure exits the same in every command: 2 for a wrong call, 1 for the rest."""
+    return 2 if isinstance(exc, UsageError) else 1
+
+
+FORMAT_OPTION = click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json", "github"]),
+    default="text",
+    show_default=True,
+    help="Findings as text, JSON, or GitHub Actions annotations (::error file=…,line=…,col=…::).",
+)
+
+
+def _fail_spec(exc: SpecErrors, output_format: str, summary: str) -> None:
+    from compiler.report_format import spec_errors_github, spec_errors_json
+
+    if output_format == "json":
+        click.echo(spec_errors_json(exc.errors), nl=False)
+    elif output_format == "github":
+        click.echo("\n".join(spec_errors_github(exc.errors)))
+    else:
+        click.echo(str(exc), err=True)
+    _fail(summary)
 
 
 _SPEC_OPTION = click.option(
@@ -79,6 +106,7 @@ def main() -> None:
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 listing every file that differs.")
 @click.option("--cluster", "clusters", multiple=True, help="Compile only this cluster (repeatable).")
 @SCHEMAS_OPTION
+@FORMAT_OPTION
 def compile(
     spec_dir: Path,
     overlays_dir: Path,
@@ -86,6 +114,7 @@ def compile(
     check: bool,
     clusters: tuple[str, ...],
     schema_dirs: tuple[Path, ...],
+    output_format: str,
 ) -> None:
     """Compile platform-spec/ into generated/<cluster>/ trees (validated before anything is written)."""
     from compiler.pipeline import ValidationFailed, compile_platform
@@ -101,15 +130,21 @@ def compile(
             overlays_dir=overlays_dir,
         )
     except SpecErrors as exc:
-        _fail(f"{exc}\nplatformc: {len(exc.errors)} error(s) in the spec or overlays; nothing was written")
+        _fail_spec(
+            exc,
+            output_format,
+            f"platformc: {len(exc.errors)} error(s) in the spec or overlays; nothing was written",
+        )
         return
     except ValidationFailed as exc:
-        lines = "\n".join(f.format() for f in exc.report.errors)
-        _fail(f"{lines}\nplatformc: {exc}; nothing was written")
-        return
-    except PlatformcError as exc:
+        _report_findings(exc.report, out_dir, output_format, errors_only=True)
         _fail(f"platformc: {exc}; nothing was written")
         return
+    except PlatformcError as exc:
+        _fail(f"platformc: {exc}; nothing was written", _exit_code(exc))
+        return
+    if output_format != "text":
+        _report_findings(result.validation, out_dir, output_format, errors_only=False)
     _report_missing_schemas(result.validation.warnings)
     if result.drift is not None:
         if not result.drift.clean:
@@ -119,8 +154,22 @@ def compile(
         return
     click.echo(
         f"compiled {len(result.clusters)} cluster(s): {result.objects} objects in {result.files} "
-        f"files → {out_dir}"
+        f"files → {out_dir}: {result.change_summary()}"
     )
+
+
+def _report_findings(report: object, out_dir: Path, output_format: str, errors_only: bool) -> None:
+    from compiler.report_format import findings_github
+
+    findings = report.errors if errors_only else report.sorted()  # type: ignore[attr-defined]
+    if output_format == "json":
+        click.echo(report.to_json(), nl=False)  # type: ignore[attr-defined]
+    elif output_format == "github":
+        for line in findings_github(findings, out_dir):
+            click.echo(line)
+    else:
+        for finding in findings:
+            click.echo(finding.format(), err=True)
 
 
 @main.command()
@@ -132,9 +181,7 @@ def compile(
     "--allow-missing-schemas", is_flag=True, help="A kind with no schema is a warning, not an error."
 )
 @click.option("--cluster", "clusters", multiple=True, help="Validate only this cluster (repeatable).")
-@click.option(
-    "--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True
-)
+@FORMAT_OPTION
 @click.option(
     "--skip-check",
     "skip_checks",
@@ -167,14 +214,11 @@ def validate(
             out_dir, schema_dirs, allow_missing_schemas, clusters, skip_checks, spec_dir, overlays_dir
         )
     except PlatformcError as exc:
-        _fail(f"platformc: {exc}", 2)
+        _fail(f"platformc: {exc}", _exit_code(exc))
         return
-    if output_format == "json":
-        click.echo(report.to_json())
-    else:
-        for finding in report.sorted():
-            click.echo(finding.format(), err=True)
-        click.echo(report.summary(), err=not report.ok)
+    _report_findings(report, out_dir, output_format, errors_only=False)
+    if output_format != "json":
+        click.echo(report.summary(), err=not report.ok or output_format == "github")
     sys.exit(0 if report.ok else 1)
 
 
@@ -318,7 +362,7 @@ def diff(
         _fail(f"{exc}\nplatformc: cannot diff: {len(exc.errors)} error(s) in the spec of the working tree")
         return
     except PlatformcError as exc:
-        _fail(f"platformc: {exc}")
+        _fail(f"platformc: {exc}", _exit_code(exc))
         return
     if fmt == "json":
         click.echo(render_json(result), nl=False)
@@ -370,7 +414,7 @@ def publish(
         _fail(f"{exc}\nplatformc: {len(exc.errors)} error(s) in the spec or overlays; nothing was committed")
         return
     except PlatformcError as exc:
-        _fail(f"platformc: {exc}")
+        _fail(f"platformc: {exc}", _exit_code(exc))
         return
     where = result.ref.removeprefix("refs/heads/")
     for note in result.notes:
@@ -397,7 +441,7 @@ def init(directory: Path, name: str | None, repo_url: str) -> None:
     try:
         result = init_repository(directory, name=name, repo_url=repo_url)
     except PlatformcError as exc:
-        _fail(f"platformc: {exc}")
+        _fail(f"platformc: {exc}", _exit_code(exc))
         return
     click.echo(f"created platform repository {result.path} (first commit {result.commit[:12]})")
     click.echo("next: set gitops.repoURL in platform-spec/platform.yaml, push, and open a pull request")

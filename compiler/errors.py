@@ -36,3 +36,8 @@ class SpecErrors(Exception):
 
 class PlatformcError(Exception):
     """A failure that is not about the spec's content (I/O, tool, usage)."""
+
+
+class UsageError(PlatformcError):
+    """The command was called wrongly (a folder that does not exist, a bad flag value): exit 2 in
+    every command, where problems in the spec, overlays or tree exit 1."""

@@ -18,7 +18,7 @@ from compiler.cluster_model import ClusterModel, cluster_models
 from compiler.components import COMPONENTS
 from compiler.components.base import Component, ComponentOutput
 from compiler.emit import ClusterInfo, Drift, Tree, compare, file_name, render_cluster, write_tree
-from compiler.errors import PlatformcError, SpecErrors
+from compiler.errors import PlatformcError, SpecErrors, UsageError
 from compiler.overlays import OverlayErrors, Overlays, Problems, Provenance, apply_overlays, load_overlays
 from compiler.overlays.apply import object_key
 from compiler.packaging import argocd, flux
@@ -61,9 +61,19 @@ class CompileResult:
     clusters: list[str]
     objects: int = 0
     files: int = 0
-    drift: Drift | None = None
+    drift: Drift | None = None  # with --check: how the tree on disk differs
+    written: Drift | None = None  # without --check: what the write changed
     validation: Report = field(default_factory=Report)
     seconds: dict[str, float] = field(default_factory=dict)  # per stage: spec, clusters, write
+
+    def change_summary(self) -> str:
+        """'3 added, 1 changed, 0 removed, 283 unchanged files' for what compile wrote."""
+        d = self.written or Drift((), (), ())
+        unchanged = self.files - len(d.changed) - len(d.missing)
+        return (
+            f"{len(d.missing)} added, {len(d.changed)} changed, {len(d.extra)} removed, "
+            f"{unchanged} unchanged files"
+        )
 
 
 def run_components(
@@ -230,7 +240,7 @@ def schema_registry(
     try:
         return SchemaRegistry(dirs, fallbacks)
     except FileNotFoundError as exc:
-        raise PlatformcError(f"schema folder not found: {exc.filename or exc}") from exc
+        raise UsageError(f"schema folder not found: {exc.filename or exc}") from exc
 
 
 def checked_pins(model: PlatformModel) -> PlatformModel:
@@ -328,6 +338,7 @@ def compile_platform(
     if check:
         result.drift = compare(out_dir, tree, names, prune_others=full)
     else:
+        result.written = compare(out_dir, tree, names, prune_others=full)
         if progress:
             progress(f"writing {len(tree)} files to {out_dir}")
         write_tree(out_dir, tree, names, prune_others=full)
@@ -352,7 +363,7 @@ def validate_existing_tree(
 
     if not out_dir.is_dir():
         problem = "is a file" if out_dir.exists() else "does not exist"
-        raise PlatformcError(f"{out_dir} {problem} (expected a generated tree; run `platformc compile`)")
+        raise UsageError(f"{out_dir} {problem} (expected a generated tree; run `platformc compile`)")
     model = None
     if spec_dir is not None and spec_dir.is_dir():
         try:
