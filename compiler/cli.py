@@ -279,7 +279,9 @@ def schemas_pull(
     from compiler.crdschemas.fetch import FetchError
     from compiler.crdschemas.pull import pull_for_spec
     from compiler.validate import pull_schemas
-    from compiler.validate.pull import DEFAULT_URL_TEMPLATE, check_url_template
+    from compiler.components import facts_of
+    from compiler.pipeline import registered
+    from compiler.validate.pull import DEFAULT_URL_TEMPLATE, check_url_template, targets_for
 
     def progress(done: int, total: int, outcome: object) -> None:
         _progress(f"[{done}/{total}] {outcome.format()}")  # type: ignore[attr-defined]
@@ -299,6 +301,7 @@ def schemas_pull(
         catalog_result = None
         if catalog or url_template is not None:
             catalog_result = pull_schemas(
+                targets_for(facts_of(registered())),
                 cache_dir=cache_root / "schemas",
                 url_template=url_template or DEFAULT_URL_TEMPLATE,
                 progress=progress,
