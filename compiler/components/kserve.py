@@ -17,7 +17,16 @@ from __future__ import annotations
 from typing import Any
 
 from compiler.cluster_model import ClusterModel, TeamOnCluster
-from compiler.components.base import Chart, Component, ComponentOutput, HelmChart, KubeObject, VersionPin, obj
+from compiler.components.base import (
+    Chart,
+    Component,
+    ComponentOutput,
+    CrdRelease,
+    HelmChart,
+    KubeObject,
+    VersionPin,
+    obj,
+)
 from compiler.components.gpu_common import node_labels, tolerations
 from compiler.components.network import namespace_peer
 from compiler.gpu_allocation import pod_request
@@ -181,7 +190,31 @@ def build_serving(cluster: ClusterModel) -> ComponentOutput:
 
 
 CRD_COMPONENT = Component(
-    "kserve-crds", build_crds, namespaces=(KSERVE_NAMESPACE,), version=VERSION, charts=(CRD_CHART,)
+    "kserve-crds",
+    build_crds,
+    namespaces=(KSERVE_NAMESPACE,),
+    version=VERSION,
+    charts=(CRD_CHART,),
+    crds=(
+        CrdRelease(
+            "kserve/kserve",
+            "1fb781055dd1567164358233e1125142ca6ef1fe",
+            "https://raw.githubusercontent.com/kserve/kserve/{version}/config/crd/full/{file}",
+            tuple(
+                f"serving.kserve.io_{plural}.yaml"
+                for plural in (
+                    "clusterservingruntimes",
+                    "clusterstoragecontainers",
+                    "inferencegraphs",
+                    "inferenceservices",
+                    "servingruntimes",
+                    "trainedmodels",
+                )
+            ),
+            chart_archive="kserve-crd-v0.20.0.tgz",
+            chart_path="charts/kserve-crd",
+        ),
+    ),
 )
 COMPONENT = Component(
     "kserve",

@@ -34,7 +34,7 @@ class CrdLoader(yaml.SafeLoader):
 def _construct_value(loader: yaml.SafeLoader, node: yaml.Node) -> str:
     if not isinstance(node, yaml.ScalarNode):
         raise yaml.constructor.ConstructorError(
-            "while constructing a value", node.start_mark, f"expected a scalar, found {node.id}"
+            "while constructing a value", node.start_mark, f"expected a scalar, found {type(node).__name__}"
         )
     return str(node.value)
 

@@ -1,7 +1,8 @@
 """Build the embedded schema bundle: `python3 -m compiler.crdschemas.generate`.
 
-For each entry of `sources.SOURCES`, the upstream CRD YAML at the pinned release is
-converted with the catalog conversion (`convert.py`) into `{group}/{kind}_{version}.json`:
+For each entry of `sources.all_sources()` (component descriptors and GitOps engines), the
+upstream CRD YAML at the pinned release is converted with the catalog conversion (`convert.py`)
+into `{group}/{kind}_{version}.json`:
 
 * components with a chart: the chart archive at the pinned version (`--charts`, by default
   ../shared/charts), rendered with real `helm template --include-crds`, so CRDs kept in
@@ -30,7 +31,7 @@ from pathlib import Path
 
 from compiler.charts.render import find_helm
 from compiler.crdschemas.convert import ConvertedSchema, convert_crd, crd_documents
-from compiler.crdschemas.sources import SOURCES, CrdSource
+from compiler.crdschemas.sources import CrdSource, all_sources
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 BUNDLE = PACKAGE_DIR / "embedded.zip"
@@ -150,7 +151,7 @@ def collect(
 ) -> dict[str, tuple[str, Row]]:
     """file name → (content, provenance row) for every source; the first source of a file wins."""
     files: dict[str, tuple[str, Row]] = {}
-    for source in SOURCES:
+    for source in all_sources():
         if source.chart_archive:
             found = from_chart(source, charts_dir)
         elif fetch is not None:

@@ -25,7 +25,7 @@ import yaml
 from compiler.crdschemas.convert import convert_crd, crd_documents
 from compiler.crdschemas.fetch import Deadline, FetchError, fetch_bytes
 from compiler.crdschemas.select import CACHE_ROOT, component_dir, overridden_pins, pinned_dir
-from compiler.crdschemas.sources import BY_SPEC_PIN, RAW
+from compiler.crdschemas.sources import RAW, by_spec_pin
 from compiler.errors import SourceLocation
 from compiler.overlays.custom_components import ChartConfig, CrdRef, declared_crds
 from compiler.spec.build import PlatformModel
@@ -83,7 +83,7 @@ def plan(
     targets: list[PullTarget] = []
     if model is not None:
         for key, version in sorted(overridden_pins(model).items()):
-            source = BY_SPEC_PIN[key]
+            source = by_spec_pin()[key]
             urls = tuple(
                 rebase(source.url_template.format(version=version, file=f), mirror) for f in source.crd_files
             )

@@ -12,7 +12,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from compiler.crdschemas.embedded import EmbeddedSchemas, embedded_versions
-from compiler.crdschemas.sources import BY_SPEC_PIN
+from compiler.crdschemas.sources import by_spec_pin
 from compiler.errors import SpecError
 from compiler.spec.build import PlatformModel
 
@@ -34,7 +34,8 @@ def overridden_pins(model: PlatformModel | None) -> dict[str, str]:
         return {}
     embedded = embedded_versions()
     pins = model.platform.spec.components.model_dump()
-    return {key: version for key, version in pins.items() if key in BY_SPEC_PIN and version != embedded[key]}
+    pinned = by_spec_pin()
+    return {k: v for k, v in pins.items() if k in pinned and k in embedded and v != embedded[k]}
 
 
 def check_pins(model: PlatformModel, cache_root: Path = CACHE_ROOT) -> Iterator[SpecError]:

@@ -18,7 +18,7 @@ from compiler.cli import main
 from compiler.crdschemas.embedded import provenance
 from compiler.crdschemas.fetch import Deadline, FetchError, fetch_bytes
 from compiler.crdschemas.pull import PullTarget, pull_target
-from compiler.crdschemas.sources import BY_SPEC_PIN
+from compiler.crdschemas.sources import by_spec_pin
 from compiler.overlays.custom_components import ChartConfig
 from compiler.validate.pull import SchemaRejected, check_schema
 from tests.conftest import EXAMPLE_OVERLAYS, EXAMPLE_SPEC
@@ -58,7 +58,7 @@ def run(*args: str) -> Result:
 
 def publish_kueue_release(server: ReleaseServer, version: str) -> None:
     """Kueue's CRD files at `version`: the pinned release's schemas, ClusterQueue v1beta2 with a new field."""
-    source = BY_SPEC_PIN["kueue"]
+    source = by_spec_pin()["kueue"]
     folder = source.url_template.split("{version}/", 1)[1].rsplit("/", 1)[0]
     by_file: dict[str, tuple[str, dict[str, dict]]] = {}
     for row in provenance():
@@ -268,7 +268,7 @@ def test_catalog_fallback_refuses_a_remote_ref_and_keeps_nothing(repo: Path, ser
 
 def test_yaml_alias_bomb_in_a_release_file_is_refused(repo: Path, server: ReleaseServer) -> None:
     bomb = b"a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
-    source = BY_SPEC_PIN["kueue"]
+    source = by_spec_pin()["kueue"]
     for name in source.crd_files:
         server.files[f"/kubernetes-sigs/kueue/v0.99.1/config/components/crd/bases/{name}"] = bomb
     pin_kueue(repo, "v0.99.1")
