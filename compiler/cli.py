@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -20,6 +21,27 @@ def _progress(message: str) -> None:
 def _fail(message: str, code: int = 1) -> None:
     click.echo(message, err=True)
     sys.exit(code)
+
+
+DEFAULT_SPEC = Path("platform-spec")
+
+
+def _find_repository(spec_dir: Path) -> None:
+    """Run from a sub-folder, platformc looks upward for the platform repository as git does,
+    moves there and says so. Only for the default --spec: an explicit path means what it says."""
+    if spec_dir != DEFAULT_SPEC or spec_dir.exists():
+        return
+    for parent in Path.cwd().parents:
+        if (parent / DEFAULT_SPEC).is_dir():
+            click.echo(
+                f"platformc: no {DEFAULT_SPEC}/ here; using the platform repository at {parent}", err=True
+            )
+            os.chdir(parent)
+            return
+    raise UsageError(
+        f"no {DEFAULT_SPEC}/ folder in {Path.cwd()} or any folder above it (expected to run in a platform "
+        "repository, or --spec DIR naming the spec folder)"
+    )
 
 
 def _exit_code(exc: PlatformcError) -> int:
@@ -120,6 +142,7 @@ def compile(
     from compiler.pipeline import ValidationFailed, compile_platform
 
     try:
+        _find_repository(spec_dir)
         result = compile_platform(
             spec_dir,
             out_dir,
@@ -210,6 +233,8 @@ def validate(
             param_hint="--skip-check",
         )
     try:
+        if not out_dir.exists():
+            _find_repository(spec_dir)
         report = validate_existing_tree(
             out_dir, schema_dirs, allow_missing_schemas, clusters, skip_checks, spec_dir, overlays_dir
         )
@@ -289,6 +314,7 @@ def schemas_pull(
     try:
         if url_template is not None:
             check_url_template(url_template)
+        _find_repository(spec_dir)
         result = pull_for_spec(
             spec_dir,
             overlays_dir,
@@ -325,16 +351,41 @@ def schemas_pull(
         click.echo("every component pin is a release platformc embeds; nothing to pull")
 
 
-@main.command()
-def schema() -> None:
+@main.command("spec-schema")
+def spec_schema() -> None:
     """Print the spec's JSON Schema (for yaml-language-server and editors)."""
     from compiler.spec.json_schema import spec_json_schema
 
     click.echo(json.dumps(spec_json_schema(), indent=2, sort_keys=True))
 
 
+# `schema` was one letter from `schemas` (the CRD schema cache): kept as a hidden alias.
+main.add_command(click.Command("schema", callback=spec_schema.callback, hidden=True, help=spec_schema.help))
+
+
+def _color(choice: str) -> bool:
+    """--color always|never wins; auto colours a terminal unless NO_COLOR is set (no-color.org)."""
+    if choice != "auto":
+        return choice == "always"
+    return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+
+
 @main.command()
-@click.option("--base", default=None, help="Revision to compare with (default: merge base with main).")
+@click.option(
+    "--color",
+    "color_choice",
+    type=click.Choice(["auto", "always", "never"]),
+    default="auto",
+    show_default=True,
+    help="Colour the text output; auto: on a terminal, unless NO_COLOR is set.",
+)
+@click.option(
+    "--base",
+    default=None,
+    help="Revision to compare with (default: the merge base with the default branch: origin/HEAD, "
+    "main or master).",
+)
+@click.option("--cluster", "clusters", multiple=True, help="Show only this cluster's objects (repeatable).")
 @click.option(
     "--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text", show_default=True
 )
@@ -349,7 +400,14 @@ def schema() -> None:
 )
 @click.option("--exit-code", is_flag=True, help="Exit 1 when something changed.")
 def diff(
-    base: str | None, fmt: str, spec_dir: Path, overlays_dir: Path, max_bytes: int, exit_code: bool
+    color_choice: str,
+    base: str | None,
+    clusters: tuple[str, ...],
+    fmt: str,
+    spec_dir: Path,
+    overlays_dir: Path,
+    max_bytes: int,
+    exit_code: bool,
 ) -> None:
     """Show what a spec change does: impact summary and per-object diff against --base."""
     from compiler.review.gitrev import RevisionSpecErrors
@@ -357,7 +415,8 @@ def diff(
     from compiler.review.run import review
 
     try:
-        result = review(spec_dir, overlays_dir, base)
+        _find_repository(spec_dir)
+        result = review(spec_dir, overlays_dir, base, clusters=clusters)
     except RevisionSpecErrors as exc:
         _fail(f"{exc}\nplatformc: cannot diff: the spec at {exc.rev} is invalid")
         return
@@ -372,7 +431,7 @@ def diff(
     elif fmt == "markdown":
         click.echo(render_markdown(result, max_bytes), nl=False)
     else:
-        click.echo(render_text(result, color=sys.stdout.isatty()), nl=False)
+        click.echo(render_text(result, color=_color(color_choice)), nl=False, color=_color(color_choice))
     if exit_code and result.changed:
         sys.exit(1)
 
@@ -383,6 +442,9 @@ def diff(
 @click.option("--push", "do_push", is_flag=True, help="Push the branch to --remote (never forces).")
 @click.option("--remote", default="origin", show_default=True)
 @click.option("--allow-dirty-spec", is_flag=True, help="Publish even if the spec has uncommitted changes.")
+@click.option(
+    "--cluster", "clusters", multiple=True, help="Compile and publish only this cluster (repeatable)."
+)
 @_SPEC_OPTION
 @_OVERLAYS_OPTION
 @_OUT_OPTION
@@ -393,6 +455,7 @@ def publish(
     do_push: bool,
     remote: str,
     allow_dirty_spec: bool,
+    clusters: tuple[str, ...],
     spec_dir: Path,
     overlays_dir: Path,
     out_dir: Path,
@@ -402,6 +465,7 @@ def publish(
     from compiler.publish import publish as run_publish
 
     try:
+        _find_repository(spec_dir)
         result = run_publish(
             spec_dir,
             overlays_dir,
@@ -412,6 +476,7 @@ def publish(
             allow_dirty_spec=allow_dirty_spec,
             schema_dirs=schema_dirs,
             progress=_progress,
+            clusters=clusters,
         )
     except SpecErrors as exc:
         _fail(f"{exc}\nplatformc: {len(exc.errors)} error(s) in the spec or overlays; nothing was committed")

@@ -108,7 +108,7 @@ def select_clusters(model: PlatformModel, names: Sequence[str]) -> list[ClusterM
     clusters = cluster_models(model)
     unknown = sorted(set(names) - {c.name for c in clusters})
     if unknown:
-        raise PlatformcError(
+        raise UsageError(
             f"unknown cluster(s): {', '.join(unknown)} (expected one of: "
             f"{', '.join(c.name for c in clusters)})"
         )
@@ -203,7 +203,11 @@ def per_cluster(
 
     problems = overlays.problems if overlays else Problems()
     done: list[Done] = []
-    for result in map_in_order(one, clusters, jobs):
+    for count, (cluster, result) in enumerate(
+        zip(clusters, map_in_order(one, clusters, jobs), strict=True), 1
+    ):
+        if progress:
+            progress(f"[{count}/{len(clusters)}] {cluster.name}")
         if isinstance(result, _ClusterFailure):
             if result.message:
                 raise PlatformcError(result.message)
@@ -247,6 +251,22 @@ def schema_registry(
         return SchemaRegistry(dirs, fallbacks)
     except FileNotFoundError as exc:
         raise UsageError(f"schema folder not found: {exc.filename or exc}") from exc
+
+
+def with_overlay_problems(spec_dir: Path, overlays_dir: Path | None) -> PlatformModel:
+    """The checked model; when cross-document checks fail, the overlay folders' own problems
+    (a folder of a removed cluster, a bad component.yaml) are reported with them, not after."""
+    try:
+        return load_platform(spec_dir, facts_of(registered()))
+    except SpecErrors as exc:
+        model = exc.partial_model
+        if not isinstance(model, PlatformModel) or overlays_dir is None:
+            raise
+        try:
+            found = load_overlays(overlays_dir, model, [c.name for c in registered()]).problems.errors()
+        except PlatformcError:
+            raise exc from None
+        raise SpecErrors([*exc.errors, *found]) from None
 
 
 def checked_pins(model: PlatformModel) -> PlatformModel:
@@ -325,7 +345,7 @@ def compile_platform(
     """
     started = time.perf_counter()
     check_folders_apart(spec_dir, out_dir, overlays_dir)
-    model = checked_pins(load_platform(spec_dir, facts_of(registered())))
+    model = checked_pins(with_overlay_problems(spec_dir, overlays_dir))
     registry = schema_registry(schema_dirs, model, overlays_dir)
     loaded = time.perf_counter()
     clusters = compile_model(
