@@ -171,6 +171,10 @@ def compile(
     _report_missing_schemas(result.validation.warnings)
     if result.drift is not None:
         if not result.drift.clean:
+            if output_format == "github":
+                from compiler.report_format import drift_github
+
+                click.echo("\n".join(drift_github(result.drift, out_dir)))
             lines = "\n".join(result.drift.lines())
             _fail(f"{lines}\nplatformc: {out_dir} is not current; run `platformc compile`")
         click.echo(f"{out_dir} is current ({result.files} files, {len(result.clusters)} clusters)")
@@ -502,12 +506,20 @@ def publish(
     show_default=True,
     help="Git URL the GitOps engines read (gitops.repoURL).",
 )
-def init(directory: Path, name: str | None, repo_url: str) -> None:
+@click.option(
+    "--platformc-requirement",
+    "requirement",
+    default=None,
+    envvar="PLATFORMC_REQUIREMENT",
+    help="The requirements.txt line that installs platformc in CI (default: the git repository and "
+    "commit this platformc was installed from).",
+)
+def init(directory: Path, name: str | None, repo_url: str, requirement: str | None) -> None:
     """Create a new platform repository in DIRECTORY (which must be new or empty)."""
     from compiler.init_repo import init_repository
 
     try:
-        result = init_repository(directory, name=name, repo_url=repo_url)
+        result = init_repository(directory, name=name, repo_url=repo_url, requirement=requirement)
     except PlatformcError as exc:
         _fail(f"platformc: {exc}", _exit_code(exc))
         return

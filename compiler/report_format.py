@@ -10,6 +10,7 @@ import json
 from collections.abc import Iterable
 from pathlib import Path
 
+from compiler.emit import Drift
 from compiler.errors import SpecError
 from compiler.validate.findings import Finding
 
@@ -60,3 +61,16 @@ def findings_github(findings: Iterable[Finding], out_dir: Path) -> list[str]:
         level = "error" if f.severity == "error" else "warning"
         lines.append(annotation(level, file, f.line or 1, f.column or 1, message, "platformc"))
     return lines
+
+
+def drift_github(drift: Drift, out_dir: Path) -> list[str]:
+    """`compile --check`: one annotation per generated file that is not what the spec compiles to."""
+    hint = "run `platformc compile` and commit generated/"
+    base = out_dir.parent
+    rows = [(p, "differs from what the spec compiles to") for p in drift.changed]
+    rows += [(p, "is missing: the spec compiles to it") for p in drift.missing]
+    rows += [(p, "is left over: the spec no longer compiles to it") for p in drift.extra]
+    return [
+        annotation("error", (base / p).as_posix(), 1, 1, f"{p} {what}; {hint}", "platformc")
+        for p, what in rows
+    ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import atexit
 import functools
+import os
 import shutil
 import sys
 import tempfile
@@ -37,6 +38,11 @@ def _embedded_catalog() -> Path:
 
 
 CRD_SCHEMAS = _embedded_catalog()
+
+# `platformc init` pins the git repository and commit platformc was installed from; a test checkout
+# may have no `origin`, so init tests name one (tests/cli/test_init_requirement.py covers the default).
+TEST_REQUIREMENT = "platformc @ git+https://github.com/example/platformc.git@" + "0" * 40
+os.environ.setdefault("PLATFORMC_REQUIREMENT", TEST_REQUIREMENT)
 
 
 def tool(name: str) -> str:

@@ -134,3 +134,17 @@ def test_final_line_counts_files(repo: Path) -> None:
     platform.write_text(platform.read_text().replace("idleGpuMinutes", "idleGpuMinutes", 1))
     third = run("compile")
     assert third.stdout.rstrip().endswith(f"0 added, 0 changed, 1 removed, {total} unchanged files")
+
+
+def test_github_annotations_for_a_stale_tree(repo: Path) -> None:
+    """`compile --check --format github` (the PR workflow step) marks each stale generated file."""
+    shutil.copytree(EXAMPLE_GENERATED, repo / "generated")
+    stale = repo / "generated/prod-us-east/kustomization.yaml"
+    stale.write_text(stale.read_text() + "# edited by hand\n")
+    result = run("compile", "--check", "--format", "github")
+    assert result.exit_code == 1
+    assert result.stdout.splitlines() == [
+        "::error file=generated/prod-us-east/kustomization.yaml,line=1,col=1,title=platformc::"
+        "generated/prod-us-east/kustomization.yaml differs from what the spec compiles to; "
+        "run `platformc compile` and commit generated/"
+    ]
