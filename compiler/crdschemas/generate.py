@@ -139,6 +139,7 @@ def _row(source: CrdSource, schema: ConvertedSchema, path: str, via: str) -> Row
 
 # API groups of the sources without a chart, for the offline --converted stand-in.
 ENGINE_GROUPS = {
+    "gateway-api": {"gateway.networking.k8s.io"},
     "argocd": {"argoproj.io"},
     "flux-source-controller": {"source.toolkit.fluxcd.io"},
     "flux-kustomize-controller": {"kustomize.toolkit.fluxcd.io"},

@@ -40,7 +40,20 @@ def _raw(project: str, folder: str) -> str:
     return f"{RAW}/{project}/{{version}}/{folder}/{{file}}"
 
 
+# What the cluster has before platformc's trees sync: the GitOps engines and Gateway API (the
+# Gateway that serving routes attach to is the cluster's own; see validate/ordering.py).
 ENGINES: tuple[CrdSource, ...] = (
+    CrdSource(
+        "gateway-api",
+        "kubernetes-sigs/gateway-api",
+        "v1.6.1",
+        "8bb74df00e56ec8f944d48c25e6c1c9c2f6848e3",
+        _raw("kubernetes-sigs/gateway-api", "config/crd/standard"),
+        tuple(
+            f"gateway.networking.k8s.io_{plural}.yaml"
+            for plural in ("gatewayclasses", "gateways", "httproutes")
+        ),
+    ),
     CrdSource(
         "argocd",
         "argoproj/argo-cd",

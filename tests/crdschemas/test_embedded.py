@@ -13,6 +13,9 @@ from compiler.crdschemas.sources import all_sources
 from compiler.validate import SchemaRegistry
 
 
+KEDA_CHART_BOUNDS = {"keda.sh/scaledobject_v1alpha1.json", "keda.sh/scaledjob_v1alpha1.json"}
+
+
 def test_generator_reproduces_shared_schemas_and_the_committed_bundle(
     shared_charts: Path, shared_crd_schemas: Path, tmp_path: Path
 ) -> None:
@@ -22,9 +25,20 @@ def test_generator_reproduces_shared_schemas_and_the_committed_bundle(
     SOURCES.md), and the committed bundle is exactly what the generator writes."""
     files = generate.collect(shared_charts, shared_crd_schemas, None)
     overlapping = [name for name in files if (shared_crd_schemas / name).is_file()]
-    assert len(overlapping) >= 39
+    assert len(overlapping) >= 45
     for name in overlapping:
-        assert files[name][0] == (shared_crd_schemas / name).read_text(), name
+        ours, theirs = files[name][0], (shared_crd_schemas / name).read_text()
+        if name in KEDA_CHART_BOUNDS:
+            # ../shared holds kedacore/keda config/crd/bases; the component installs the chart
+            # (kedacore/charts v2.20.2), whose CRDs add bounds to the scaling modifiers' formula
+            # fields: that, and nothing else, differs.
+            extra = [ln for ln in ours.splitlines() if ln not in theirs.splitlines()]
+            assert ours != theirs and {ln.strip().rstrip(",").split(":")[0] for ln in extra} <= {
+                '"maximum"',
+                '"minimum"',
+            }, name
+            continue
+        assert ours == theirs, name
     bundle = tmp_path / "embedded.zip"
     generate.write_bundle(files, bundle, tmp_path / "PROVENANCE.md")
     assert bundle.read_bytes() == BUNDLE.read_bytes(), "run `python3 -m compiler.crdschemas.generate`"
@@ -83,6 +97,8 @@ def test_bundle_covers_every_kind_the_components_install_at_the_pins() -> None:
         "grafana.integreatly.org/grafanadashboard_v1beta1.json",
         "argoproj.io/application_v1alpha1.json",
         "helm.toolkit.fluxcd.io/helmrelease_v2.json",
+        "gateway.networking.k8s.io/httproute_v1.json",
+        "keda.sh/scaledobject_v1alpha1.json",
     ):
         assert needed in names
     with zipfile.ZipFile(BUNDLE) as archive:
