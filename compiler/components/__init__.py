@@ -6,7 +6,17 @@ Order here does not decide sync order; packaging derives that from CRD and names
 
 from __future__ import annotations
 
-from compiler.components import cert_manager, dra, gpu_operator, kserve, kueue, monitoring, network, tenancy
+from compiler.components import (
+    cert_manager,
+    dra,
+    gpu_operator,
+    guardrails,
+    kserve,
+    kueue,
+    monitoring,
+    network,
+    tenancy,
+)
 from compiler.components.base import Component
 
 COMPONENTS: tuple[Component, ...] = (
@@ -20,4 +30,6 @@ COMPONENTS: tuple[Component, ...] = (
     kserve.COMPONENT,
     kserve.SERVING_COMPONENT,
     monitoring.COMPONENT,
+    guardrails.PARAMS_COMPONENT,
+    guardrails.COMPONENT,
 )

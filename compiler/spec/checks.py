@@ -13,6 +13,7 @@ from compiler.spec.build import PlatformModel
 from compiler.spec.gpus import MIG_CAPABLE_FAMILIES, mig_profile_known, mig_profiles, units_per_gpu
 from compiler.spec.limits import LIMIT_CHECKS
 from compiler.spec.models import Cluster, MigSharing
+from compiler.spec.policy_checks import POLICY_CHECKS
 from compiler.validate.core import supported_versions
 
 # Namespaces a team must not take: Kubernetes' own and the platform's operators'.
@@ -309,6 +310,7 @@ CHECKS: tuple[Check, ...] = (
     check_serving_paths,
     *AI_CHECKS,
     *LIMIT_CHECKS,
+    *POLICY_CHECKS,
 )
 
 

@@ -10,6 +10,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
+from compiler.spec.policies import Budget, Policies
 from compiler.spec.quantity import QUANTITY_PATTERN
 
 API_VERSION = "platformc.dev/v1alpha1"
@@ -86,6 +87,7 @@ class PlatformSpec(Strict):
     dashboards: Literal["configmap", "grafana-operator"] = "configmap"
     monitoringNamespace: DnsLabel = "monitoring"
     alerts: Alerts = Field(default_factory=Alerts)
+    policies: Policies = Field(default_factory=Policies)
 
 
 # --- GPUFlavor --------------------------------------------------------------------------------
@@ -183,6 +185,8 @@ class TeamSpec(Strict):
     )
     podSecurity: Literal["restricted", "baseline"] = "restricted"
     clusters: list[TeamCluster] = Field(min_length=1)
+    policies: Policies | None = None
+    budget: Budget | None = None
 
 
 # --- ServingPath ------------------------------------------------------------------------------
