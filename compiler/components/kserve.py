@@ -131,7 +131,7 @@ def inference_service(cluster: ClusterModel, team: TeamOnCluster, path: ServingP
         # The canary's model is a full container in the CRD (name required); KServe names it so.
         canary["model"] = {"name": MODEL_CONTAINER, **canary["model"]}
         body["canary"] = [{"trafficPercent": spec.canary.trafficPercent, "predictor": canary}]
-    labels = {**team.labels, SERVING_PATH_LABEL: path.metadata.name}
+    labels = {**spec.labels, **team.labels, SERVING_PATH_LABEL: path.metadata.name}
     return obj(
         API,
         "InferenceService",

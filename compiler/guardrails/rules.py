@@ -10,7 +10,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from compiler.guardrails.params import CLAIM_KEY_PREFIX, CLAIM_POOL_PREFIX, GPU_RESOURCE_PREFIX, QUOTA_KEY_PREFIX
+from compiler.guardrails.params import (
+    CLAIM_KEY_PREFIX,
+    CLAIM_POOL_PREFIX,
+    GPU_RESOURCE_PREFIX,
+    QUOTA_KEY_PREFIX,
+)
 from compiler.guardrails.shapes import (
     CLAIM_TEMPLATES,
     CLAIMS,
@@ -131,7 +136,8 @@ def _labels() -> list[PolicyBody]:
     validation = _validation(
         "size(variables.missing) == 0",
         "a required label is missing (platform policy requiredLabels)",
-        "request.kind.kind + ' ' + object.metadata.name + ' is missing label ' + variables.missing.join(', ') + "
+        "request.kind.kind + ' ' + object.metadata.name + ' is missing label ' + "
+        "variables.missing.join(', ') + "
         "'; add it under metadata.labels (platform policy requiredLabels)'",
     )
     return [PolicyBody("workloads", WORKLOAD_KINDS, (validation,), variables, (_NOT_OWNED,))]
@@ -169,7 +175,8 @@ def _gpu_access() -> list[PolicyBody]:
                 "foreign",
                 f"has({devices}) && has({devices}.requests) ? {devices}.requests.filter(r, "
                 "(has(r.exactly) && !(r.exactly.deviceClassName in variables.allowed)) || "
-                "(has(r.firstAvailable) && r.firstAvailable.exists(s, !(s.deviceClassName in variables.allowed)))"
+                "(has(r.firstAvailable) && "
+                "r.firstAvailable.exists(s, !(s.deviceClassName in variables.allowed)))"
                 ") : []",
             ),
         )
@@ -207,7 +214,8 @@ def _gpu_limits() -> list[PolicyBody]:
             ),
             (
                 "visible",
-                "variables.containers.filter(c, has(c.env) && c.env.exists(e, e.name == 'NVIDIA_VISIBLE_DEVICES' "
+                "variables.containers.filter(c, has(c.env) && "
+                "c.env.exists(e, e.name == 'NVIDIA_VISIBLE_DEVICES' "
                 f"&& (!has(e.value) || !(e.value in ['', 'void', 'none']))) && !({uses_gpu}))",
             ),
         )
@@ -222,9 +230,9 @@ def _gpu_limits() -> list[PolicyBody]:
                 "size(variables.visible) == 0",
                 "a container reaches GPUs through NVIDIA_VISIBLE_DEVICES without asking for any "
                 "(platform policy gpuLimits)",
-                f"'container ' + {_name_of('variables.visible')} + ' sets NVIDIA_VISIBLE_DEVICES without a GPU "
-                "limit, so it would use GPUs the quota does not count; remove the variable and set the GPU "
-                "count in resources.limits (or a resource claim) (platform policy gpuLimits)'",
+                f"'container ' + {_name_of('variables.visible')} + ' sets NVIDIA_VISIBLE_DEVICES "
+                "without a GPU limit, so it would use GPUs the quota does not count; remove the variable "
+                "and set the GPU count in resources.limits (or a resource claim) (platform policy gpuLimits)'",
             ),
         )
         bodies.append(PolicyBody(shape.name, shape.kinds, validations, variables))
@@ -239,7 +247,8 @@ def _per_pod(shape: Shape, pool: str) -> str:
     the counts of the team's claim templates of that flavor (DRA)."""
     claims = f"{shape.spec}.resourceClaims"
     return (
-        f"variables.containers.map(c, has(c.resources) && has(c.resources.limits) && {pool} in c.resources.limits"
+        "variables.containers.map(c, has(c.resources) && has(c.resources.limits) && "
+        f"{pool} in c.resources.limits"
         f" ? int(string(c.resources.limits[{pool}])) : 0).sum() + "
         f"(has({claims}) ? {claims}.filter(r, has(r.resourceClaimTemplateName) && "
         f"('{CLAIM_POOL_PREFIX}' + r.resourceClaimTemplateName) in params.data && "
@@ -308,7 +317,8 @@ def _priorities() -> list[PolicyBody]:
                 f"!has(object.metadata.labels) || !('{KUEUE_PRIORITY_LABEL}' in object.metadata.labels) || "
                 f"{label} in variables.levels",
                 "this WorkloadPriorityClass is above the team's priority (platform policy priorityClasses)",
-                f"'WorkloadPriorityClass ' + {label} + ' is above the priority of team ' + params.data.team + "
+                f"'WorkloadPriorityClass ' + {label} + ' is above the priority of team ' + "
+                "params.data.team + "
                 f"'; set label {KUEUE_PRIORITY_LABEL} to ' + variables.levels.join(' or ') + "
                 "' (platform policy priorityClasses)'",
             ),
@@ -327,7 +337,8 @@ def _host_access() -> list[PolicyBody]:
             ("spec", shape.spec),
             (
                 "hostPaths",
-                "has(variables.spec.volumes) ? variables.spec.volumes.filter(v, has(v.hostPath)).map(v, v.name) : []",
+                "has(variables.spec.volumes) ? "
+                "variables.spec.volumes.filter(v, has(v.hostPath)).map(v, v.name) : []",
             ),
         )
         validations = (
@@ -339,8 +350,9 @@ def _host_access() -> list[PolicyBody]:
             _validation(
                 "size(variables.hostPaths) == 0",
                 "hostPath volumes are not allowed in team namespaces (platform policy hostAccess)",
-                "'volume ' + variables.hostPaths.join(', ') + ' mounts a hostPath, which team namespaces may "
-                "not use; use a PersistentVolumeClaim, emptyDir or ConfigMap instead (platform policy hostAccess)'",
+                "'volume ' + variables.hostPaths.join(', ') + ' mounts a hostPath, which team namespaces "
+                "may not use; use a PersistentVolumeClaim, emptyDir or ConfigMap instead "
+                "(platform policy hostAccess)'",
             ),
         )
         bodies.append(PolicyBody(shape.name, shape.kinds, validations, variables))

@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
-from compiler.spec.policies import Budget, Policies
+from compiler.spec.policies import Budget, LabelKey, Policies
 from compiler.spec.quantity import QUANTITY_PATTERN
 
 API_VERSION = "platformc.dev/v1alpha1"
@@ -227,6 +227,9 @@ class ServingPathSpec(Strict):
     canary: Canary | None = None
     allowFrom: list[DnsLabel] = Field(default_factory=list)
     slo: SLO | None = None
+    labels: dict[LabelKey, Annotated[str, Field(pattern=LABEL_VALUE_PATTERN, max_length=63)]] = Field(
+        default_factory=dict, description="labels of the InferenceService (owner, model version, ...)"
+    )
 
 
 # --- Documents --------------------------------------------------------------------------------

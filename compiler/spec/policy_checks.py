@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from compiler.errors import SpecError
 from compiler.spec.build import PlatformModel
-from compiler.spec.policies import Policies
+from compiler.spec.policies import Policies, RequiredLabels, effective_rule
 
 
 def _rule_contents(model: PlatformModel, kind: str, name: str, policies: Policies) -> Iterator[SpecError]:
@@ -77,9 +77,27 @@ def check_budgets(model: PlatformModel) -> Iterator[SpecError]:
             if total > budget.monthlyUSD:
                 yield SpecError(
                     model.locate("Team", name, (*where, "clusters")),
-                    f"per-cluster budgets add up to {total:g} USD, more than monthlyUSD {budget.monthlyUSD:g} "
+                    f"per-cluster budgets add up to {total:g} USD, more than monthlyUSD "
+                    f"{budget.monthlyUSD:g} "
                     "(expected the clusters' amounts to fit in the overall budget)",
                 )
 
 
-POLICY_CHECKS = (check_policies, check_budgets)
+def check_serving_labels(model: PlatformModel) -> Iterator[SpecError]:
+    """A serving path's InferenceService carries the labels its team's requiredLabels rule asks for."""
+    platform = model.platform.spec.policies
+    for name, path in model.serving_paths.items():
+        team = model.teams.get(path.spec.team)
+        rule = effective_rule(platform, team.spec.policies if team else None, "requiredLabels")
+        if not isinstance(rule, RequiredLabels) or rule.mode != "deny":
+            continue
+        missing = [k for k in (*rule.labels, *rule.serving) if not path.spec.labels.get(k)]
+        if missing:
+            yield SpecError(
+                model.locate("ServingPath", name, ("spec",)),
+                f"the InferenceService would be refused: policy requiredLabels ({rule.mode}) needs label(s) "
+                f"{', '.join(missing)} (expected them in spec.labels)",
+            )
+
+
+POLICY_CHECKS = (check_policies, check_budgets, check_serving_labels)

@@ -262,7 +262,7 @@ MUTATIONS = [
     ),
     Mutation(
         "DeviceClass deleted",
-        delete(f"{AI}/deviceclass-fixture-h100.yaml"),
+        delete(f"{A}/components/dra/deviceclass-gpu-h100.yaml"),
         (
             "reference",
             "ResourceClaimTemplate",
