@@ -232,7 +232,8 @@ def _gpu_limits() -> list[PolicyBody]:
                 "(platform policy gpuLimits)",
                 f"'container ' + {_name_of('variables.visible')} + ' sets NVIDIA_VISIBLE_DEVICES "
                 "without a GPU limit, so it would use GPUs the quota does not count; remove the variable "
-                "and set the GPU count in resources.limits (or a resource claim) (platform policy gpuLimits)'",
+                "and set the GPU count in resources.limits (or a resource claim) "
+                "(platform policy gpuLimits)'",
             ),
         )
         bodies.append(PolicyBody(shape.name, shape.kinds, validations, variables))
