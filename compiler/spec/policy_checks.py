@@ -93,8 +93,9 @@ def check_serving_labels(model: PlatformModel) -> Iterator[SpecError]:
             continue
         missing = [k for k in (*rule.labels, *rule.serving) if not path.spec.labels.get(k)]
         if missing:
+            where = ("spec", "labels") if path.spec.labels else ("spec",)
             yield SpecError(
-                model.locate("ServingPath", name, ("spec",)),
+                model.locate("ServingPath", name, where, key=bool(path.spec.labels)),
                 f"the InferenceService would be refused: policy requiredLabels ({rule.mode}) needs label(s) "
                 f"{', '.join(missing)} (expected them in spec.labels)",
             )

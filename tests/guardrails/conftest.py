@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +37,7 @@ def guardrail_docs(team_policies: dict[str, Any] | None = None) -> list[dict[str
     high, 16 H100 on each cluster) and web (normal, 4 H100)."""
     platform = {
         "gitops": {"engine": "argocd", "repoURL": "https://git.example/platform.git"},
-        "policies": POLICIES,
+        "policies": copy.deepcopy(POLICIES),
     }
     flavor = {"product": "NVIDIA-H100-80GB-HBM3", "memory": "80Gi", "hourlyCost": 4.0}
     pools = [{"name": "h100", "flavor": "h100", "nodes": 4, "gpusPerNode": 8}]
