@@ -15,6 +15,7 @@ from compiler.components import (
     kueue,
     monitoring,
     network,
+    policy_controller,
     tenancy,
 )
 from compiler.components.base import Component
@@ -32,4 +33,6 @@ COMPONENTS: tuple[Component, ...] = (
     monitoring.COMPONENT,
     guardrails.PARAMS_COMPONENT,
     guardrails.COMPONENT,
+    policy_controller.COMPONENT,
+    policy_controller.POLICY_COMPONENT,
 )
