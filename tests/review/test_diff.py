@@ -277,3 +277,28 @@ def test_text_output_groups_by_cluster_and_unit(repo: git.Repo) -> None:
     assert subprocess.run(
         ["git", "status", "--porcelain"], cwd=root, capture_output=True, text=True
     ).stdout.strip()
+
+
+def test_quota_change_over_the_budget(repo: git.Repo) -> None:
+    """ai-research's budget is 50,000 USD a month, 45,000 of it on prod-us-east; 8 more H100s
+    commit 66,284 USD there and 70,372 USD in all."""
+    root = Path(repo.working_tree_dir)
+    edit(
+        root / "platform-spec/teams/ai-research.yaml",
+        "{flavor: h100, quota: 8, borrowingLimit: 4}",
+        "{flavor: h100, quota: 16, borrowingLimit: 4}",
+    )
+    edit(
+        root / "platform-spec/clusters/prod-us-east.yaml", "flavor: h100, nodes: 2", "flavor: h100, nodes: 3"
+    )
+    edit(root / "platform-spec/teams/app-frontend.yaml", "prod-us-east: 15000", "prod-us-east: 9000")
+    commit_all(repo, "more h100 for ai-research, less budget for app-frontend")
+    lines, _ = reviewed(repo, "HEAD~1")
+    assert [line for line in lines if "budget" in line] == [
+        "team ai-research: committed GPU quota across all clusters now costs $70,372.00 a month, more than "
+        "its budget of $50,000.00",
+        "team ai-research: committed GPU quota on prod-us-east now costs $66,284.00 a month, more than its "
+        "budget of $45,000.00",
+        "team app-frontend: committed GPU quota on prod-us-east now costs $11,972.00 a month, more than its "
+        "budget of $9,000.00",
+    ]
