@@ -17,13 +17,12 @@ from __future__ import annotations
 from typing import Any
 
 from compiler.cluster_model import ClusterModel, TeamOnCluster
-from compiler.components.base import Component, ComponentOutput, HelmChart, KubeObject, obj
+from compiler.components.base import Chart, Component, ComponentOutput, HelmChart, KubeObject, VersionPin, obj
 from compiler.components.gpu_common import node_labels, tolerations
 from compiler.components.network import namespace_peer
+from compiler.gpu_allocation import pod_request
 from compiler.naming import (
-    DRA_CLAIM_REQUEST,
     KSERVE_NAMESPACE,
-    claim_template_name,
     inference_service_name,
     serving_egress_policy_name,
     serving_policy_name,
@@ -32,7 +31,11 @@ from compiler.spec.models import ServingPath
 
 API = "serving.kserve.io/v1beta1"
 REPOSITORY = "oci://ghcr.io/kserve/charts"
-CRD_GROUPS = frozenset({"serving.kserve.io"})
+CRD_CHART = Chart(REPOSITORY, "kserve-crd", crd_groups=frozenset({"serving.kserve.io"}))
+# Its webhook certificate is a cert-manager Certificate.
+CONTROLLER_CHART = Chart(REPOSITORY, "kserve-resources", uses_crd_groups=frozenset({"cert-manager.io"}))
+RUNTIMES_CHART = Chart(REPOSITORY, "kserve-runtime-configs")
+VERSION = VersionPin("kserve", "v0.20.0")  # one pin for the three KServe charts
 DEPLOYMENT_MODE = "Standard"
 DEPLOYMENT_MODE_ANNOTATION = "serving.kserve.io/deploymentMode"
 ISVC_POD_LABEL = "serving.kserve.io/inferenceservice"  # KServe puts it on every predictor pod
@@ -44,23 +47,9 @@ SERVING_PATH_LABEL = "platformc.dev/serving-path"
 DOMAIN_TEMPLATE = "{{ .Name }}.{{ .Namespace }}.{{ .IngressDomain }}"
 
 
-def _chart(
-    cluster: ClusterModel,
-    chart: str,
-    values: dict[str, Any],
-    crd_groups: frozenset[str] = frozenset(),
-    uses_crd_groups: frozenset[str] = frozenset(),
-) -> HelmChart:
-    return HelmChart(
-        repository=REPOSITORY,
-        chart=chart,
-        version=cluster.versions.kserve,  # KServe publishes its OCI charts with the leading v
-        release=chart,
-        namespace=KSERVE_NAMESPACE,
-        values=values,
-        crd_groups=crd_groups,
-        uses_crd_groups=uses_crd_groups,
-    )
+def _release(cluster: ClusterModel, chart: Chart, values: dict[str, Any]) -> HelmChart:
+    # KServe publishes its OCI charts with the leading v.
+    return chart.release(COMPONENT.version_of(cluster), KSERVE_NAMESPACE, values)
 
 
 def build_crds(cluster: ClusterModel) -> ComponentOutput:
@@ -73,7 +62,7 @@ def build_crds(cluster: ClusterModel) -> ComponentOutput:
             "pod-security.kubernetes.io/warn": "restricted",
         },
     )
-    return ComponentOutput(charts=(_chart(cluster, "kserve-crd", {}, CRD_GROUPS),), objects=(namespace,))
+    return ComponentOutput(charts=(_release(cluster, CRD_CHART, {}),), objects=(namespace,))
 
 
 def controller_values(cluster: ClusterModel) -> dict[str, Any]:
@@ -86,14 +75,8 @@ def controller_values(cluster: ClusterModel) -> dict[str, Any]:
 
 def build_controller(cluster: ClusterModel) -> ComponentOutput:
     charts = (
-        # Its webhook certificate is a cert-manager Certificate.
-        _chart(
-            cluster,
-            "kserve-resources",
-            controller_values(cluster),
-            uses_crd_groups=frozenset({"cert-manager.io"}),
-        ),
-        _chart(cluster, "kserve-runtime-configs", {"kserve": {"servingruntime": {"enabled": True}}}),
+        _release(cluster, CONTROLLER_CHART, controller_values(cluster)),
+        _release(cluster, RUNTIMES_CHART, {"kserve": {"servingruntime": {"enabled": True}}}),
     )
     return ComponentOutput(charts=charts, after=("kserve-crds",))
 
@@ -108,13 +91,9 @@ def _predictor(cluster: ClusterModel, path: ServingPath, storage_uri: str) -> di
     tols = tolerations(cluster, flavor)
     if tols:
         predictor["tolerations"] = tols
-    if cluster.dra:
-        # The device comes from a claim, so the pod must not also ask the (absent) device plugin.
-        template = claim_template_name(flavor, spec.gpu.count)
-        predictor["resourceClaims"] = [{"name": DRA_CLAIM_REQUEST, "resourceClaimTemplateName": template}]
-        model["resources"] = {"claims": [{"name": DRA_CLAIM_REQUEST}]}
-    else:
-        model["resources"] = {"limits": {cluster.gpu_resource(flavor): str(spec.gpu.count)}}
+    request = pod_request(cluster.allocation, flavor, cluster.gpu_resource(flavor), spec.gpu.count)
+    predictor.update(request.pod_fields)
+    model["resources"] = request.container_resources
     predictor["model"] = model
     return predictor
 
@@ -201,6 +180,16 @@ def build_serving(cluster: ClusterModel) -> ComponentOutput:
     return ComponentOutput(objects=tuple(objects), after=after)
 
 
-CRD_COMPONENT = Component("kserve-crds", build_crds)
-COMPONENT = Component("kserve", build_controller)
-SERVING_COMPONENT = Component("serving", build_serving)
+CRD_COMPONENT = Component(
+    "kserve-crds", build_crds, namespaces=(KSERVE_NAMESPACE,), version=VERSION, charts=(CRD_CHART,)
+)
+COMPONENT = Component(
+    "kserve",
+    build_controller,
+    version=VERSION,
+    charts=(CONTROLLER_CHART, RUNTIMES_CHART),
+    emits=(("serving.kserve.io", "ClusterServingRuntime", "v1alpha1"),),
+)
+SERVING_COMPONENT = Component(
+    "serving", build_serving, emits=(("serving.kserve.io", "InferenceService", "v1beta1"),)
+)

@@ -1,5 +1,5 @@
 """Image signatures (Platform.spec.policies.imageSignatures): sigstore policy-controller and
-one ClusterImagePolicy.
+one ClusterImagePolicy (in the `policy-controller-config` unit, after the chart's CRDs).
 
 A ValidatingAdmissionPolicy cannot verify a signature (CEL sees the pod, not the registry),
 so this rule goes to the engine that can. The chart's webhook only looks at namespaces its
@@ -13,14 +13,14 @@ from __future__ import annotations
 from typing import Any
 
 from compiler.cluster_model import TEAM_LABEL, ClusterModel
-from compiler.components.base import Component, ComponentOutput, HelmChart, KubeObject, obj
+from compiler.components.base import Chart, Component, ComponentOutput, HelmChart, KubeObject, VersionPin, obj
 from compiler.spec.policies import ImageSignatures
 
-REPOSITORY = "https://sigstore.github.io/helm-charts"
-CHART = "policy-controller"
-CHART_VERSION = "0.10.6"  # policy-controller app v0.13.1
+CHART = Chart(
+    "https://sigstore.github.io/helm-charts", "policy-controller", frozenset({"policy.sigstore.dev"})
+)
+VERSION = VersionPin("policyController", "0.10.6")  # chart 0.10.6 ships policy-controller v0.13.1
 NAMESPACE = "cosign-system"
-CRD_GROUPS = frozenset({"policy.sigstore.dev"})
 API = "policy.sigstore.dev/v1beta1"
 POLICY_NAME = "platformc-signed-images"
 FULCIO_URL = "https://fulcio.sigstore.dev"
@@ -30,11 +30,11 @@ def signatures(cluster: ClusterModel) -> ImageSignatures | None:
     return cluster.platform.spec.policies.imageSignatures
 
 
-def chart() -> HelmChart:
-    values = {
-        "webhook": {"namespaceSelector": {"matchExpressions": [{"key": TEAM_LABEL, "operator": "Exists"}]}}
-    }
-    return HelmChart(REPOSITORY, CHART, CHART_VERSION, CHART, NAMESPACE, values=values, crd_groups=CRD_GROUPS)
+def chart(cluster: ClusterModel) -> HelmChart:
+    selector = {"matchExpressions": [{"key": TEAM_LABEL, "operator": "Exists"}]}
+    return CHART.release(
+        COMPONENT.version_of(cluster), NAMESPACE, {"webhook": {"namespaceSelector": selector}}
+    )
 
 
 def cluster_image_policy(spec: ImageSignatures) -> KubeObject:
@@ -53,23 +53,18 @@ def cluster_image_policy(spec: ImageSignatures) -> KubeObject:
 
 
 def build(cluster: ClusterModel) -> ComponentOutput:
-    if signatures(cluster) is None:
-        return ComponentOutput()
-    namespace = obj(
-        "v1",
-        "Namespace",
-        NAMESPACE,
-        labels={"pod-security.kubernetes.io/enforce": "restricted"},
-    )
-    return ComponentOutput(charts=(chart(),), objects=(namespace,))
-
-
-def build_policy(cluster: ClusterModel) -> ComponentOutput:
     spec = signatures(cluster)
     if spec is None:
         return ComponentOutput()
-    return ComponentOutput(objects=(cluster_image_policy(spec),), after=(CHART,))
+    namespace = obj("v1", "Namespace", NAMESPACE, labels={"pod-security.kubernetes.io/enforce": "restricted"})
+    return ComponentOutput(charts=(chart(cluster),), objects=(namespace, cluster_image_policy(spec)))
 
 
-COMPONENT = Component(CHART, build)
-POLICY_COMPONENT = Component("image-signatures", build_policy)
+COMPONENT = Component(
+    "policy-controller",
+    build,
+    namespaces=(NAMESPACE,),
+    version=VERSION,
+    charts=(CHART,),
+    emits=(("policy.sigstore.dev", "ClusterImagePolicy", "v1beta1"),),
+)

@@ -15,7 +15,7 @@ from typing import Any
 
 import orjson
 from grafana_foundation_sdk.builders import common, dashboard, prometheus, stat, timeseries
-from grafana_foundation_sdk.models.common import GraphThresholdsStyleMode
+from grafana_foundation_sdk.models.common import GraphThresholdsStyleMode, LegendDisplayMode, LegendPlacement
 from grafana_foundation_sdk.models.dashboard import DataSourceRef, GridPos, Threshold, ThresholdsMode
 
 from compiler.cluster_model import ClusterModel, TeamOnCluster
@@ -93,7 +93,10 @@ def _panel(spec: PanelSpec, panel_id: int, pos: GridPos) -> Any:
         builder = stat.Panel()
     else:
         builder = timeseries.Panel().legend(
-            common.VizLegendOptions().show_legend(True).display_mode("list").placement("bottom")
+            common.VizLegendOptions()
+            .show_legend(True)
+            .display_mode(LegendDisplayMode.LIST)
+            .placement(LegendPlacement.BOTTOM)
         )
         if spec.threshold is not None:
             builder = builder.thresholds_style(

@@ -10,10 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 from compiler.cluster_model import ClusterModel, TeamOnCluster
-from compiler.components.base import KubeObject, obj
+from compiler.kube import KubeObject, obj
 from compiler.naming import resource_flavor_name
 from compiler.observability import queries as q
-from compiler.observability.promql import by, number, selector
+from compiler.observability.promql import Matchers, by, number, selector
 from compiler.spec.budgets import HOURS_PER_MONTH
 
 Rule = dict[str, Any]
@@ -101,7 +101,7 @@ def _by_serving(inner: str) -> str:
 
 
 def serving_recordings() -> Group:
-    base = {"reporter": "source", "destination_service_name": ("=~", f".+{q.PREDICTOR_SUFFIX}")}
+    base: Matchers = {"reporter": "source", "destination_service_name": ("=~", f".+{q.PREDICTOR_SUFFIX}")}
     rules = []
     for window in q.BURN_WINDOWS:
         requests = f"rate({selector('istio_requests_total', base)}[{window}])"

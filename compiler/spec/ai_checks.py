@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from compiler.errors import SpecError
-from compiler.spec.build import PlatformModel
+from compiler.spec.model import PlatformModel
 from compiler.spec.models import TimeSlicingSharing
 from compiler.spec.serving_runtimes import KSERVE_RUNTIMES, runtimes_for
 

@@ -8,7 +8,7 @@ cluster's Prometheus only sees that cluster's spend.
 
 from __future__ import annotations
 
-from compiler.spec.build import PlatformModel
+from compiler.spec.model import PlatformModel
 from compiler.spec.models import Team
 
 HOURS_PER_MONTH = 730

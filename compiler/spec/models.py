@@ -6,10 +6,11 @@ rules that need several documents live in spec/checks.py.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, create_model
 
+from compiler.registry_table import TABLE
 from compiler.spec.policies import Budget, LabelKey, Policies
 from compiler.spec.quantity import QUANTITY_PATTERN
 
@@ -33,13 +34,9 @@ def _number_to_str(value: object) -> object:
 Quantity = Annotated[str, BeforeValidator(_number_to_str), Field(pattern=QUANTITY_PATTERN)]
 KubernetesVersion = Annotated[str, Field(pattern=K8S_VERSION_PATTERN)]
 
-DEFAULT_COMPONENT_VERSIONS = {
-    "gpuOperator": "v26.7.0",
-    "draDriver": "v0.4.1",
-    "kueue": "v0.19.2",
-    "kserve": "v0.20.0",
-    "certManager": "v1.19.1",
-}
+# Version pins and their defaults are declared by the components (VersionPin in their
+# descriptors); this is the copy generated from the registry.
+DEFAULT_COMPONENT_VERSIONS: dict[str, str] = dict(TABLE.version_pins)
 
 
 class Strict(BaseModel):
@@ -64,12 +61,20 @@ class PlatformGitOps(Strict):
     )
 
 
-class ComponentVersions(Strict):
-    gpuOperator: str = DEFAULT_COMPONENT_VERSIONS["gpuOperator"]
-    draDriver: str = DEFAULT_COMPONENT_VERSIONS["draDriver"]
-    kueue: str = DEFAULT_COMPONENT_VERSIONS["kueue"]
-    kserve: str = DEFAULT_COMPONENT_VERSIONS["kserve"]
-    certManager: str = DEFAULT_COMPONENT_VERSIONS["certManager"]
+if TYPE_CHECKING:
+
+    class ComponentVersions(Strict):
+        """One optional `str` field per component version pin (read as `versions.<field>`)."""
+
+        def __getattr__(self, name: str) -> str: ...
+
+else:
+    # One field per VersionPin of the registry, so a new component's pin needs no edit here.
+    ComponentVersions = create_model(
+        "ComponentVersions",
+        __base__=Strict,
+        **{name: (str, default) for name, default in DEFAULT_COMPONENT_VERSIONS.items()},
+    )
 
 
 class Alerts(Strict):

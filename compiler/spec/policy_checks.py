@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from compiler.errors import SpecError
-from compiler.spec.build import PlatformModel
+from compiler.spec.model import PlatformModel
 from compiler.spec.policies import Policies, RequiredLabels, effective_rule
 
 

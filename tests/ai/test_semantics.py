@@ -32,9 +32,13 @@ def test_quota_and_borrowing_land_in_the_team_cluster_queue(write_spec) -> None:
         assert [c["metadata"]["name"] for c in objects(build, "Cohort")] == ["pool-a"]
 
 
-def test_no_borrowing_limit_means_unlimited_borrowing_in_the_cohort(write_spec) -> None:
+def test_no_borrowing_limit_means_no_borrowing_written_explicitly(write_spec) -> None:
+    """Kueue reads an absent borrowingLimit as unlimited borrowing from the cohort
+    (kueue apis/kueue/v1beta2 clusterqueue_types.go ResourceQuota.BorrowingLimit: "If null, it
+    means that there is no borrowing limit"); platformc's meaning is no borrowing, so it writes 0."""
     build = build_all(write_spec(mini_docs("dra", quota=16, borrowing=None)))["c1"]
-    assert "borrowingLimit" not in gpu_entries(one(objects(build, "ClusterQueue"), "research"))["h100"]
+    entry = gpu_entries(one(objects(build, "ClusterQueue"), "research"))["h100"]
+    assert entry == {"name": dra_quota_key("h100"), "nominalQuota": 16, "borrowingLimit": 0}
 
 
 def test_a_flavor_sits_in_exactly_one_resource_group(write_spec) -> None:

@@ -57,8 +57,8 @@ PROJECTED = {
 # so the evaluation interval stays under the 5 m lookback as in a real Prometheus) at 4 USD/GPU-hour; budget 10,000 USD.
 CASES = {
     "under budget (2 GPUs: 5,840 USD a month)": ("2x1100", {}),
-    "projected over (1 GPU for 2 days, then 4)": (
-        "1x719 4x400",
+    "projected over (1 GPU for 47 h, then 4)": (
+        "1x704 4x415",
         {"TeamGPUBudgetOverrunProjected": [("warning", PROJECTED)]},
     ),
     "80 % spent (3 GPUs: 8,760 USD)": (

@@ -14,8 +14,8 @@ import pytest
 
 from compiler.cel import check_policy
 from compiler.components import guardrails
-from compiler.guardrails.policies import policy
-from compiler.guardrails.rules import RULES, bodies_of
+from compiler.components.guardrails.policies import policy
+from compiler.components.guardrails.rules import RULES, bodies_of
 from tests.conftest import schema_errors, shared_registry
 from tests.guardrails.conftest import Admission, clusters_of, guardrail_docs
 from tests.guardrails.test_admission_table import container, pod, warned

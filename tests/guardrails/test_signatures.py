@@ -35,10 +35,9 @@ def _docs() -> list[dict]:
 
 def test_cluster_image_policy_only_when_asked(tmp_path: Path) -> None:
     plain = clusters_of(tmp_path / "plain", guardrail_docs())["gpu-dp"]
-    assert policy_controller.build(plain).charts == ()
-    assert policy_controller.build_policy(plain).objects == ()
+    assert policy_controller.build(plain) == policy_controller.ComponentOutput()
     cluster = clusters_of(tmp_path / "signed", _docs())["gpu-dp"]
-    (policy,) = policy_controller.build_policy(cluster).objects
+    (policy,) = [o for o in policy_controller.build(cluster).objects if o["kind"] == "ClusterImagePolicy"]
     assert policy["spec"] == {
         "mode": "enforce",
         "images": [{"glob": "registry.acme.internal/**"}],
@@ -59,5 +58,7 @@ def test_compiles_with_the_policy_after_its_crd(tmp_path: Path) -> None:
     (spec / "platform.yaml").write_text(yaml.safe_dump_all(_docs(), sort_keys=False))
     out = tmp_path / "generated"
     compile_platform(spec, out, schema_dirs=[SHARED_CRDS])  # raises on any validation error
-    found = list(out.glob("*/components/image-signatures/clusterimagepolicy-platformc-signed-images.yaml"))
+    found = list(
+        out.glob("*/components/policy-controller-config/clusterimagepolicy-platformc-signed-images.yaml")
+    )
     assert len(found) == 2

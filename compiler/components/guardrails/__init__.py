@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from compiler.cluster_model import ClusterModel
 from compiler.components.base import Component, ComponentOutput
-from compiler.guardrails.params import params_config_map
-from compiler.guardrails.policies import admission_objects, guardrails_enabled
+from compiler.components.guardrails.params import params_config_map
+from compiler.components.guardrails.policies import admission_objects, guardrails_enabled
 
 
 def build_params(cluster: ClusterModel) -> ComponentOutput:

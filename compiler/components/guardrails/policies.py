@@ -13,8 +13,8 @@ from typing import Any
 
 from compiler.cluster_model import TEAM_LABEL, ClusterModel
 from compiler.components.base import KubeObject, obj
-from compiler.guardrails.params import PARAMS_NAME
-from compiler.guardrails.rules import RULES, PolicyBody, Rule, bodies_of
+from compiler.components.guardrails.params import PARAMS_NAME
+from compiler.components.guardrails.rules import RULES, PolicyBody, Rule, bodies_of
 from compiler.spec.policies import effective_rule
 
 API = "admissionregistration.k8s.io/v1"

@@ -10,13 +10,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from compiler.guardrails.params import (
+from compiler.components.guardrails.params import (
     CLAIM_KEY_PREFIX,
     CLAIM_POOL_PREFIX,
     GPU_RESOURCE_PREFIX,
     QUOTA_KEY_PREFIX,
 )
-from compiler.guardrails.shapes import (
+from compiler.components.guardrails.shapes import (
     CLAIM_TEMPLATES,
     CLAIMS,
     COUNTED_SHAPES,

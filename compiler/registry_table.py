@@ -1,0 +1,81 @@
+"""GENERATED from the component registry by `python3 -m compiler.components`: do not edit.
+
+tests/components/test_registry.py fails while this differs from the registry.
+"""
+
+from compiler.registry_facts import RegistryFacts
+
+TABLE = RegistryFacts(
+    units=(
+        "tenancy",
+        "tenancy-config",
+        "network",
+        "network-config",
+        "gpu-operator",
+        "gpu-operator-config",
+        "dra",
+        "dra-config",
+        "kueue",
+        "kueue-config",
+        "cert-manager",
+        "cert-manager-config",
+        "kserve-crds",
+        "kserve-crds-config",
+        "kserve",
+        "kserve-config",
+        "serving",
+        "serving-config",
+        "monitoring",
+        "monitoring-config",
+        "guardrail-params",
+        "guardrail-params-config",
+        "guardrails",
+        "guardrails-config",
+        "policy-controller",
+        "policy-controller-config",
+    ),
+    namespaces=frozenset(
+        {
+            "cert-manager",
+            "cosign-system",
+            "dra-driver-nvidia-gpu",
+            "gpu-operator",
+            "kserve",
+            "kueue-system",
+        }
+    ),
+    version_pins={
+        "gpuOperator": "v26.7.0",
+        "draDriver": "v0.4.1",
+        "kueue": "v0.19.2",
+        "certManager": "v1.19.1",
+        "kserve": "v0.20.0",
+        "policyController": "0.10.6",
+    },
+    chart_crd_groups={
+        "gpu-operator": frozenset({"nvidia.com"}),
+        "dra-driver-nvidia-gpu": frozenset({"resource.nvidia.com"}),
+        "kueue": frozenset({"kueue.x-k8s.io"}),
+        "cert-manager": frozenset({"acme.cert-manager.io", "cert-manager.io"}),
+        "kserve-crd": frozenset({"serving.kserve.io"}),
+        "kube-prometheus-stack": frozenset({"monitoring.coreos.com"}),
+        "grafana-operator": frozenset({"grafana.integreatly.org"}),
+        "policy-controller": frozenset({"policy.sigstore.dev"}),
+    },
+    schema_targets=(
+        ("nvidia.com", "ClusterPolicy", "v1"),
+        ("kueue.x-k8s.io", "ClusterQueue", "v1beta2"),
+        ("kueue.x-k8s.io", "LocalQueue", "v1beta2"),
+        ("kueue.x-k8s.io", "ResourceFlavor", "v1beta2"),
+        ("kueue.x-k8s.io", "WorkloadPriorityClass", "v1beta2"),
+        ("kueue.x-k8s.io", "Cohort", "v1beta2"),
+        ("serving.kserve.io", "ClusterServingRuntime", "v1alpha1"),
+        ("serving.kserve.io", "InferenceService", "v1beta1"),
+        ("monitoring.coreos.com", "PrometheusRule", "v1"),
+        ("monitoring.coreos.com", "PodMonitor", "v1"),
+        ("monitoring.coreos.com", "ServiceMonitor", "v1"),
+        ("grafana.integreatly.org", "GrafanaDashboard", "v1beta1"),
+        ("grafana.integreatly.org", "GrafanaFolder", "v1beta1"),
+        ("policy.sigstore.dev", "ClusterImagePolicy", "v1beta1"),
+    ),
+)
