@@ -87,9 +87,10 @@ def test_team_added(repo: git.Repo, tmp_path: Path) -> None:
     assert result.impact.total_cost.delta == pytest.approx(4599.0)
     objects = {(o.change, o.path) for o in result.objects.objects}
     assert objects == expected_objects(repo, "HEAD~1", tmp_path)
-    # Existing objects change only where they aggregate over teams (cluster dashboards, alert rules).
+    # Existing objects change only where they aggregate over teams (cluster dashboards, alert
+    # rules, and the guardrail bindings, which list the team namespaces of each mode).
     changed = sorted(p for c, p in objects if c == "changed")
-    assert all("/monitoring" in p for p in changed), changed
+    assert all("/monitoring" in p or "/guardrails/" in p for p in changed), changed
     assert ("added", "staging-eu/components/tenancy/data-eng/namespace-data-eng.yaml") in objects or any(
         p.endswith("namespace-data-eng.yaml") for _, p in objects
     )
@@ -121,6 +122,8 @@ def test_serving_path_with_canary_added(repo: git.Repo, tmp_path: Path) -> None:
         "  model: {format: huggingface, storageUri: 's3://models/sum-v1'}\n"
         "  gpu: {flavor: h100, count: 1}\n  replicas: {min: 1, max: 2}\n"
         "  canary: {storageUri: 's3://models/sum-v2', trafficPercent: 20}\n  allowFrom: [app-frontend]\n"
+        # The example's requiredLabels policy.
+        "  labels: {owner: ml-platform-admins, platformc.dev/model-version: sum-v1}\n"
     )
     commit_all(repo, "summarizer with a canary")
     lines, objects = reviewed(repo, "HEAD~1")
