@@ -27,12 +27,12 @@ TABLE = RegistryFacts(
         "serving-config",
         "monitoring",
         "monitoring-config",
-        "guardrail-params",
-        "guardrail-params-config",
+        "guard-params",
+        "guard-params-config",
         "guardrails",
         "guardrails-config",
-        "policy-controller",
-        "policy-controller-config",
+        "sigstore",
+        "sigstore-config",
     ),
     namespaces=frozenset(
         {

@@ -1,5 +1,5 @@
 """Image signatures (Platform.spec.policies.imageSignatures): sigstore policy-controller and
-one ClusterImagePolicy (in the `policy-controller-config` unit, after the chart's CRDs).
+one ClusterImagePolicy (in the `sigstore-config` unit, after the chart's CRDs).
 
 A ValidatingAdmissionPolicy cannot verify a signature (CEL sees the pod, not the registry),
 so this rule goes to the engine that can. The chart's webhook only looks at namespaces its
@@ -61,7 +61,7 @@ def build(cluster: ClusterModel) -> ComponentOutput:
 
 
 COMPONENT = Component(
-    "policy-controller",
+    "sigstore",  # unit names stay short: Argo CD Application names are <cluster>-<unit>, at most 63
     build,
     namespaces=(NAMESPACE,),
     version=VERSION,

@@ -58,7 +58,5 @@ def test_compiles_with_the_policy_after_its_crd(tmp_path: Path) -> None:
     (spec / "platform.yaml").write_text(yaml.safe_dump_all(_docs(), sort_keys=False))
     out = tmp_path / "generated"
     compile_platform(spec, out, schema_dirs=[SHARED_CRDS])  # raises on any validation error
-    found = list(
-        out.glob("*/components/policy-controller-config/clusterimagepolicy-platformc-signed-images.yaml")
-    )
+    found = list(out.glob("*/components/sigstore-config/clusterimagepolicy-platformc-signed-images.yaml"))
     assert len(found) == 2

@@ -122,7 +122,7 @@ F_AI = f"{F}/components/fixture-ai"
 NET = f"{A}/components/network/ai-research"
 TEN = f"{A}/components/tenancy"
 GUARD = f"{A}/components/guardrails"
-PARAMS = f"{A}/components/guardrail-params"
+PARAMS = f"{A}/components/guard-params"
 C0 = "$.spec.template.spec.containers[0]"
 
 SECRET = {

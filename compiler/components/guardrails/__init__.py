@@ -1,7 +1,7 @@
 """Guardrails: admission policies that enforce the platform contract in team namespaces.
 
 Two units, so the params exist before any binding reads them (a binding whose params are
-missing denies every request in the namespace): `guardrail-params` holds each team's
+missing denies every request in the namespace): `guard-params` holds each team's
 params ConfigMap, `guardrails` the ValidatingAdmissionPolicies and bindings and syncs after it.
 """
 
@@ -23,8 +23,8 @@ def build(cluster: ClusterModel) -> ComponentOutput:
     objects = admission_objects(cluster)
     if not objects:
         return ComponentOutput()
-    return ComponentOutput(objects=tuple(objects), after=("guardrail-params",))
+    return ComponentOutput(objects=tuple(objects), after=("guard-params",))
 
 
-PARAMS_COMPONENT = Component("guardrail-params", build_params)
+PARAMS_COMPONENT = Component("guard-params", build_params)
 COMPONENT = Component("guardrails", build)
