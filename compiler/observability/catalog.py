@@ -36,6 +36,8 @@ KSERVE = "KServe model server (kserve Python server, huggingfaceserver)"
 VLLM = "vLLM engine inside huggingfaceserver"
 ISTIO = "Istio ingress gateway (Envoy)"
 PROMETHEUS = "Prometheus (per scrape target)"
+KUBELET = "kubelet cAdvisor (kube-prometheus-stack)"
+KSM = "kube-state-metrics (kube-prometheus-stack)"
 
 _DCGM_LABELS = (
     "gpu",
@@ -52,9 +54,38 @@ _DCGM_LABELS = (
 
 METRICS: tuple[Metric, ...] = (
     Metric("DCGM_FI_DEV_GPU_UTIL", "gauge", DCGM, _DCGM_LABELS, "GPU utilisation in percent (0-100)"),
+    Metric(
+        "DCGM_FI_PROF_GR_ENGINE_ACTIVE",
+        "gauge",
+        DCGM,
+        _DCGM_LABELS,
+        "ratio (0-1) of time the graphics/compute engine was active; reported per MIG instance too "
+        "(the GPU Operator runs the exporter with dcp-metrics-included.csv)",
+    ),
     Metric("DCGM_FI_DEV_FB_USED", "gauge", DCGM, _DCGM_LABELS, "framebuffer memory used, MiB"),
     Metric("DCGM_FI_DEV_FB_FREE", "gauge", DCGM, _DCGM_LABELS, "framebuffer memory free, MiB"),
     Metric("DCGM_FI_DEV_XID_ERRORS", "gauge", DCGM, _DCGM_LABELS, "value of the last XID error (0 = none)"),
+    Metric(
+        "kube_node_labels",
+        "gauge",
+        "kube-state-metrics",
+        ("node", "label_nvidia_com_mig_config", "label_nvidia_com_mig_config_state"),
+        "node labels kube-state-metrics is allowed to export (metricLabelsAllowlist)",
+    ),
+    Metric(
+        "kube_daemonset_status_number_unavailable",
+        "gauge",
+        "kube-state-metrics",
+        ("namespace", "daemonset"),
+        "nodes that should run the DaemonSet's pod but have none available",
+    ),
+    Metric(
+        "gpu_operator_reconciliation_status",
+        "gauge",
+        "GPU Operator (state-operator-metrics ServiceMonitor)",
+        ("job", "namespace"),
+        "1 reconciled, 0 operands not ready, -1 ClusterPolicy unavailable, -2 operator error",
+    ),
     Metric(
         "up", "gauge", PROMETHEUS, ("job", "instance", "namespace", "pod"), "1 if the last scrape succeeded"
     ),
@@ -100,6 +131,34 @@ METRICS: tuple[Metric, ...] = (
         VLLM,
         ("model_name", "namespace", "inference_service", "le"),
         "end-to-end latency of generation requests (OpenAI endpoints) in the vLLM backend",
+    ),
+    Metric(
+        "vllm:num_requests_running",
+        "gauge",
+        VLLM,
+        ("model_name", "namespace", "pod", "inference_service"),
+        "requests the vLLM engine is generating for now (the concurrency autoscaling signal)",
+    ),
+    Metric(
+        "vllm:num_requests_waiting",
+        "gauge",
+        VLLM,
+        ("model_name", "namespace", "pod", "inference_service"),
+        "requests queued in the vLLM engine, waiting for KV-cache room",
+    ),
+    Metric(
+        "container_cpu_usage_seconds_total",
+        "counter",
+        KUBELET,
+        ("namespace", "pod", "container"),
+        "CPU time a container used (what KServe's CPU HPA measures, via metrics-server)",
+    ),
+    Metric(
+        "kube_deployment_status_replicas_available",
+        "gauge",
+        KSM,
+        ("namespace", "deployment"),
+        "available replicas of a Deployment (KServe predictors are Deployments <isvc>-predictor)",
     ),
     Metric(
         "istio_requests_total",

@@ -19,6 +19,7 @@ from compiler.spec.limits import LIMIT_CHECKS, check_argocd_names
 from compiler.spec.model import PlatformModel
 from compiler.spec.models import MigSharing
 from compiler.spec.policy_checks import POLICY_CHECKS
+from compiler.spec.serving_checks import SERVING_CHECKS
 
 # Namespaces a team must not take: Kubernetes' own, the GitOps engines', the mesh's, and the
 # DRA driver's upstream default; plus every namespace a registered component owns.
@@ -304,6 +305,7 @@ CHECKS: tuple[Check, ...] = (
     check_capacity,
     check_serving_paths,
     *AI_CHECKS,
+    *SERVING_CHECKS,
     *LIMIT_CHECKS,
     *POLICY_CHECKS,
 )

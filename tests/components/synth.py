@@ -54,6 +54,14 @@ def documents(
                 "gitops": {"engine": engine, "repoURL": "https://git.example.com/platform.git"},
                 "kubernetesVersion": kubernetes_version,
                 "dashboards": dashboards,
+                "modelStores": [
+                    {
+                        "name": "hub",
+                        "uriPrefix": "hf://acme/",
+                        "endpoint": {"host": "hf-mirror.example.com", "port": 443, "cidr": "10.30.0.0/16"},
+                        "teams": [team_name],
+                    }
+                ],
             },
         ),
         doc("GPUFlavor", "gpu", flavor),
@@ -89,6 +97,7 @@ def documents(
                     "clusters": [cluster_name],
                     "model": {"format": "huggingface", "storageUri": "hf://acme/chat"},
                     "gpu": {"flavor": "gpu", "count": serving_count},
+                    "resources": {"cpu": "1", "memory": "8Gi", "sharedMemory": "1Gi"},
                 },
             )
         )

@@ -322,7 +322,7 @@ CASES: list[tuple[str, str, dict[str, Any], str | None, list[str]]] = [
         pod("web", priorityClassName="system-cluster-critical"),
         denied(
             "priority-classes-pods",
-            "PriorityClass system-cluster-critical is not allowed for team web; use batch-preemptible or none "
+            "PriorityClass system-cluster-critical is not allowed for team web; use batch-preemptible, platformc-online-serving or none "
             "(platform policy priorityClasses)",
         ),
         [],

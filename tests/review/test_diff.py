@@ -16,7 +16,7 @@ from compiler.review.render import MARKER, render_markdown
 from compiler.review.run import review
 from tests.review.conftest import cli, commit_all, compiled_files_at, load_bench_module, make_repo
 
-SUPPORT = ("kustomization.yaml", "platformc-cluster.json")
+SUPPORT = ("kustomization.yaml", "platformc-cluster.json", "node-pools.json", "node-pools.md")
 
 
 def edit(path: Path, old: str, new: str) -> None:
@@ -69,6 +69,31 @@ def test_quota_change(repo: git.Repo, tmp_path: Path) -> None:
     assert all(path.startswith("prod-us-east/") for _, path in objects)
 
 
+def test_node_pool_contract_change_is_an_impact_line(repo: git.Repo, tmp_path: Path) -> None:
+    """A pool label is part of the node-pool contract (node-pools.json): nothing in the GitOps
+    tree can relabel nodes, so the reviewer is told someone must."""
+    root = Path(repo.working_tree_dir)
+    edit(
+        root / "platform-spec/clusters/prod-us-east.yaml",
+        "{name: h100-pool, flavor: h100, nodes: 2, gpusPerNode: 8}",
+        "{name: h100-pool, flavor: h100, nodes: 2, gpusPerNode: 8, labels: {acme.com/rack: r7}}",
+    )
+    commit_all(repo, "h100 pool moves to rack r7")
+    result = review(root / "platform-spec", root / "overlays", "HEAD~1")
+    pools = result.impact.section("Node pools")
+    assert [i.text for i in pools] == [
+        "prod-us-east: node pool h100-pool labels nvidia.com/mig.config=all-disabled → "
+        "acme.com/rack=r7, nvidia.com/mig.config=all-disabled: relabel the pool's nodes "
+        "(node-pools.json), or its GPUs stay unscheduled"
+    ]
+    assert pools[0].severity == "warning"
+    old = compiled_files_at(repo, "HEAD~1", tmp_path / "old")
+    new = compiled_files_at(repo, "HEAD", tmp_path / "new")
+    assert old["prod-us-east/node-pools.json"] != new["prod-us-east/node-pools.json"]
+    pools_after = {p["name"]: p for p in json.loads(new["prod-us-east/node-pools.json"])["pools"]}
+    assert pools_after["h100-pool"]["labels"]["acme.com/rack"] == "r7"
+
+
 def test_team_added(repo: git.Repo, tmp_path: Path) -> None:
     root = Path(repo.working_tree_dir)
     (root / "platform-spec/teams/data-eng.yaml").write_text(
@@ -116,8 +141,8 @@ def test_cluster_removed(repo: git.Repo, tmp_path: Path) -> None:
 
 def test_serving_path_with_canary_added(repo: git.Repo, tmp_path: Path) -> None:
     root = Path(repo.working_tree_dir)
-    (root / "platform-spec/serving/summarizer.yaml").write_text(
-        "apiVersion: platformc.dev/v1alpha1\nkind: ServingPath\nmetadata: {name: summarizer}\nspec:\n"
+    (root / "platform-spec/serving/translator.yaml").write_text(
+        "apiVersion: platformc.dev/v1alpha1\nkind: ServingPath\nmetadata: {name: translator}\nspec:\n"
         "  team: ml-platform\n  clusters: [prod-us-east]\n"
         "  model: {format: huggingface, storageUri: 's3://models/sum-v1'}\n"
         "  gpu: {flavor: h100, count: 1}\n  replicas: {min: 1, max: 2}\n"
@@ -125,13 +150,13 @@ def test_serving_path_with_canary_added(repo: git.Repo, tmp_path: Path) -> None:
         # The example's requiredLabels policy.
         "  labels: {owner: ml-platform-admins, platformc.dev/model-version: sum-v1}\n"
     )
-    commit_all(repo, "summarizer with a canary")
+    commit_all(repo, "translator with a canary")
     lines, objects = reviewed(repo, "HEAD~1")
     assert (
-        "serving path summarizer added (team ml-platform; on prod-us-east; h100 x 1 per replica; "
+        "serving path translator added (team ml-platform; on prod-us-east; h100 x 1 per replica; "
         "replicas 1-2; canary 20% → s3://models/sum-v2)" in lines
     )
-    assert "summarizer: callable from app-frontend" in lines
+    assert "translator: callable from app-frontend" in lines
     assert objects == expected_objects(repo, "HEAD~1", tmp_path)
 
 
@@ -143,7 +168,11 @@ def test_canary_share_and_security_changes(repo: git.Repo) -> None:
         "priority: normal",
         "priority: normal\n  podSecurity: baseline",
     )
-    edit(root / "platform-spec/teams/ai-research.yaml", "[10.20.0.0/16]", "[10.20.0.0/16, 0.0.0.0/0]")
+    edit(
+        root / "platform-spec/teams/ai-research.yaml",
+        "priority: high",
+        "priority: high\n  allowEgressTo: [0.0.0.0/0]",
+    )
     result = review(root / "platform-spec", root / "overlays", "HEAD")  # uncommitted: the working tree
     lines = list(result.impact.lines())
     assert "chat-llm: canary 10% → 50%" in lines

@@ -222,6 +222,7 @@ CASES = [
         "reserved-namespace",
         {"teams/research.yaml": edit(TEAM, "name: research", "name: kube-system"), "serving/chat.yaml": None},
         [
+            "spec/platform.yaml:15:15: model store 'models' names unknown team 'research' (expected one of: kube-system)",
             "spec/teams/research.yaml:4:9: team name 'kube-system' is a reserved namespace (expected a name other than Kubernetes' and the platform's own namespaces)",
         ],
     ),
@@ -258,6 +259,7 @@ CASES = [
         [
             "spec/serving/chat.yaml:9:30: one replica needs 16 'h100' GPUs but team 'research' may use at most 12 on cluster 'east' (expected count <= quota + borrowingLimit)",
             "spec/serving/chat.yaml:9:30: one replica needs 16 'h100' GPUs, but a node of cluster 'east' has at most 8, so the pod can never be scheduled (expected count <= 8, the largest node pool's gpusPerNode)",
+            "spec/serving/chat.yaml:10:27: serving paths of team 'research' on cluster 'east' need cpu 256 > 64, memory 2880Gi > 256Gi at replicas.max (with 'chat': 2 pods of cpu 128, memory 1440Gi incl. /dev/shm), over the namespace ResourceQuota (expected fewer replicas, smaller spec.resources, or a larger team quota)",
         ],
     ),
     Case(
@@ -308,6 +310,34 @@ CASES = [
         {"teams/research.yaml": edit(TEAM, "memory: 256Gi", "memory: 256 GB")},
         [
             "spec/teams/research.yaml:11:15: invalid value '256 GB' for 'spec.clusters[0].memory' (expected a Kubernetes quantity such as 64, 500m, 256Gi or 2Ti)",
+        ],
+    ),
+    Case(
+        "mig-count-over-one",
+        {
+            "serving/chat.yaml": edit(
+                SERVING, "gpu: {flavor: h100, count: 1}", "gpu: {flavor: a100-mig, count: 2}"
+            )
+        },
+        [
+            "spec/serving/chat.yaml:9:34: gpu.count 2 on GPUFlavor 'a100-mig' (mig): one process uses one MIG "
+            "instance (expected count 1, or an exclusive flavor for multi-GPU replicas)",
+        ],
+    ),
+    Case(
+        "pool-label-contradicts-node-pool-contract",
+        {
+            "clusters/east.yaml": edit(
+                CLUSTER,
+                "{name: mig-pool, flavor: a100-mig, nodes: 1, gpusPerNode: 8}",
+                "{name: mig-pool, flavor: a100-mig, nodes: 1, gpusPerNode: 8,\n"
+                "       labels: {nvidia.com/mig.config: all-1g.18gb}}",
+            )
+        },
+        [
+            "spec/clusters/east.yaml:13:40: node pool 'mig-pool' label nvidia.com/mig.config=all-1g.18gb "
+            "contradicts the node-pool contract of cluster 'east' (expected nvidia.com/mig.config=a100-mig, "
+            "or no such label; see node-pools.md in the cluster's tree)",
         ],
     ),
 ]

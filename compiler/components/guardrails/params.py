@@ -12,10 +12,10 @@ from __future__ import annotations
 from compiler.cluster_model import ClusterModel, TeamOnCluster
 from compiler.components.base import KubeObject, obj
 from compiler.components.gpu_common import claim_counts
+from compiler.components.tenancy import allowed_priority_classes
 from compiler.naming import claim_template_name, device_class_name
 from compiler.spec.policies import (
     LargestGpuRequest,
-    PriorityClasses,
     RequiredLabels,
     ServingRollback,
     TrustedRegistries,
@@ -114,7 +114,7 @@ def params_data(cluster: ClusterModel, team: TeamOnCluster) -> dict[str, str]:
         "gpuPools": _join(sorted(pools)),
         "largestFraction": repr(fraction),
         "largestPercent": f"{fraction * 100:g}",
-        "priorityClasses": _join(priorities.allowed if isinstance(priorities, PriorityClasses) else []),
+        "priorityClasses": _join(allowed_priority_classes(cluster, team) if priorities is not None else []),
         "workloadPriorityClasses": _join(PRIORITY_LEVELS[: level + 1]),
         "rollbackLabel": rollback.label if isinstance(rollback, ServingRollback) else "",
     }
