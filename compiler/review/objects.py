@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -40,13 +40,16 @@ class Compiled:
 
 
 def compile_spec(
-    spec_dir: Path, overlays_dir: Path | None = None, registry: SchemaRegistry | None = None
+    spec_dir: Path,
+    overlays_dir: Path | None = None,
+    registry: SchemaRegistry | None = None,
+    cluster_names: Sequence[str] = (),
 ) -> Compiled:
-    """The spec's typed model and its rendered tree, in memory (validated when a registry is given).
-    Raises SpecErrors / PlatformcError."""
+    """The spec's typed model and its rendered tree (only `cluster_names` when given), in memory
+    (validated when a registry is given). Raises SpecErrors / PlatformcError."""
     model = load_platform(spec_dir)
     present = overlays_dir if overlays_dir is not None and overlays_dir.is_dir() else None
-    clusters = tuple(compile_model(model, overlays_dir=present, registry=registry))
+    clusters = tuple(compile_model(model, cluster_names, overlays_dir=present, registry=registry))
     return Compiled(model, merged_tree(clusters), clusters)
 
 

@@ -368,6 +368,8 @@ def _checked_model(
     # Semantic checks on a partly parsed spec would only report echoes of the parse errors.
     if model is not None and not errors:
         errors.extend(check_platform(model, facts))
+        if errors:
+            raise SpecErrors(errors, partial_model=model)
     if errors:
         raise SpecErrors(errors)
     assert model is not None

@@ -61,13 +61,16 @@ class _Compiled:
 class SchemaRegistry:
     """Schemas for built-in kinds and custom resources, with compiled validators cached."""
 
-    def __init__(self, schema_dirs: Sequence[Path] = ()) -> None:
+    def __init__(self, schema_dirs: Sequence[Path] = (), fallbacks: Sequence[Any] = ()) -> None:
+        """`schema_dirs` are searched in order, then `fallbacks` (sources with the
+        SchemaSource interface, such as the embedded bundle)."""
         # Fail fast on a mistyped --schemas path: otherwise every custom resource would
         # only be "missing", which allow_missing_schemas would even turn into a pass.
         for path in schema_dirs:
             if not Path(path).exists():
                 raise FileNotFoundError(f"schema folder or CRD file {path} does not exist")
-        self.sources = [SchemaSource(Path(p)) for p in schema_dirs]
+        self.sources: list[Any] = [SchemaSource(Path(p)) for p in schema_dirs]
+        self.sources += list(fallbacks)
         self._core: dict[str, CoreSchemas] = {}
         self._versions: dict[str, str] = {}
         # (normalized k8s version, apiVersion, kind) -> compiled validator, or a str saying
