@@ -59,6 +59,15 @@ class EmbeddedSchemas:
                 self._loaded[name] = open_preserved_nodes(json.loads(archive.read(name)))
         return self._loaded[name], None
 
+    def kinds_in(self, group: str, version: str) -> list[str]:
+        """Kinds (lowercase, as the bundle's file names spell them) with a schema in group/version."""
+        suffix = f"_{version}.json"
+        return sorted(
+            n[len(group) + 1 : -len(suffix)]
+            for n in self._files
+            if n.startswith(f"{group}/") and n.endswith(suffix)
+        )
+
     def versions_of(self, group: str, kind: str) -> list[str]:
         prefix = f"{group}/{kind.lower()}_"
         return sorted(n[len(prefix) : -len(".json")] for n in self._files if n.startswith(prefix))

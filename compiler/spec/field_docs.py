@@ -200,6 +200,64 @@ DOCS: dict[str, FieldDoc] = {
     "ServingPathSpec.slo": D("service level objective: alerts and dashboard lines", {"p95LatencyMs": 500}),
     "SLO.p95LatencyMs": D("95th-percentile latency objective", 500, "milliseconds"),
     "SLO.maxErrorRatio": D("largest share of failed requests", 0.01, "ratio 0..1"),
+    # --- guardrails (Platform.spec.policies, Team.spec.policies, Team.spec.budget; see Guardrails)
+    "ComponentVersions.policyController": D(
+        "sigstore policy-controller chart version (installed only when imageSignatures is set)",
+        "0.15.1",
+        "chart version",
+    ),
+    "PlatformSpec.policies": D(
+        "guardrail rules for every team namespace, each with a mode", {"gpuLimits": {"mode": "deny"}}
+    ),
+    "TeamSpec.policies": D(
+        "per-rule overrides of Platform.spec.policies; `mode: off` drops a rule",
+        {"hostAccess": {"mode": "off"}},
+    ),
+    "TeamSpec.budget": D("monthly GPU budget: overall or per cluster", {"monthlyUSD": 20000}),
+    "ServingPathSpec.labels": D(
+        "labels of the InferenceService (the team's required labels go here)", {"owner": "ml-platform"}
+    ),
+    "*.mode": D("`deny`, `warn` or `audit` (ValidatingAdmissionPolicy validationActions)", "deny"),
+    "Policies.trustedRegistries": D(
+        "images only from these registry prefixes", {"registries": ["ghcr.io/acme/"]}
+    ),
+    "TrustedRegistries.registries": D("trusted image prefixes", ["registry.acme.internal/"]),
+    "Policies.requiredLabels": D("labels every workload must carry", {"labels": ["owner"]}),
+    "RequiredLabels.labels": D("label keys every workload carries", ["owner", "cost-center"]),
+    "RequiredLabels.serving": D("label keys InferenceServices carry too", ["model-version"]),
+    "Policies.gpuAccess": D(
+        "GPUs only through the platform's DeviceClasses or the flavor's resource name", {"mode": "deny"}
+    ),
+    "Policies.gpuLimits": D("containers asking for GPUs set explicit limits", {"mode": "deny"}),
+    "Policies.largestGpuRequest": D(
+        "warn when one workload asks for more than this share of the team's quota", {"fractionOfQuota": 0.5}
+    ),
+    "LargestGpuRequest.fractionOfQuota": D("largest single GPU request", 0.5, "fraction of quota"),
+    "Policies.priorityClasses": D("PriorityClasses team workloads may use", {"allowed": ["batch-low"]}),
+    "PriorityClasses.allowed": D("allowed PriorityClass names", ["platformc-online-serving"]),
+    "Policies.hostAccess": D("no hostPath volumes or hostNetwork in team namespaces", {"mode": "deny"}),
+    "Policies.servingRollback": D(
+        "InferenceServices keep a rollback target: a canary or a previous model version label",
+        {"mode": "warn"},
+    ),
+    "ServingRollback.label": D(
+        "label recording the previous model version", "platformc.dev/rollback-model-version"
+    ),
+    "Policies.imageSignatures": D(
+        "require sigstore signatures (sigstore policy-controller ClusterImagePolicy)",
+        {"images": ["ghcr.io/acme/**"]},
+    ),
+    "ImageSignatures.images": D("image globs the signature rule covers", ["registry.acme.internal/**"]),
+    "ImageSignatures.keyless": D("accepted keyless identities", [{"issuer": "https://…", "subject": "…"}]),
+    "ImageSignatures.publicKey": D("PEM public key (cosign sign --key)", "-----BEGIN PUBLIC KEY-----…"),
+    "KeylessIdentity.issuer": D(
+        "OIDC issuer of the signing identity", "https://token.actions.githubusercontent.com"
+    ),
+    "KeylessIdentity.subject": D(
+        "subject of the signing identity", "https://github.com/acme/models/.github/…"
+    ),
+    "Budget.monthlyUSD": D("overall monthly GPU budget", 20000, "USD per month"),
+    "Budget.clusters": D("monthly GPU budget per cluster", {"prod-us-east": 15000}, "USD per month"),
 }
 
 

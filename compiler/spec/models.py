@@ -12,6 +12,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, create_model
 
 from compiler.registry_table import TABLE
 from compiler.spec.field_docs import document_models
+from compiler.spec.policies import Budget, LabelKey, Policies
 from compiler.spec.quantity import QUANTITY_PATTERN
 
 API_VERSION = "platformc.dev/v1alpha1"
@@ -121,6 +122,7 @@ class PlatformSpec(Strict):
     monitoringNamespace: DnsLabel = "monitoring"
     alerts: Alerts = Field(default_factory=Alerts)
     modelStores: list[ModelStore] = Field(default_factory=list)
+    policies: Policies = Field(default_factory=Policies)
 
 
 # --- GPUFlavor --------------------------------------------------------------------------------
@@ -221,6 +223,8 @@ class TeamSpec(Strict):
     )
     podSecurity: Literal["restricted", "baseline"] = "restricted"
     clusters: list[TeamCluster] = Field(min_length=1)
+    policies: Policies | None = None
+    budget: Budget | None = None
 
 
 # --- ServingPath ------------------------------------------------------------------------------
@@ -279,6 +283,9 @@ class ServingPathSpec(Strict):
     autoscaling: Autoscaling | None = None
     allowFrom: list[DnsLabel] = Field(default_factory=list)
     slo: SLO | None = None
+    labels: dict[LabelKey, Annotated[str, Field(pattern=LABEL_VALUE_PATTERN, max_length=63)]] = Field(
+        default_factory=dict, description="labels of the InferenceService (owner, model version, ...)"
+    )
 
 
 # --- Documents --------------------------------------------------------------------------------

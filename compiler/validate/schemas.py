@@ -102,6 +102,22 @@ class SchemaRegistry:
     def has_schema(self, api_version: str, kind: str, kubernetes_version: str) -> bool:
         return isinstance(self._get(api_version, kind, kubernetes_version), _Compiled)
 
+    def kind_for_resource(
+        self, group: str, version: str, resource: str, kubernetes_version: str
+    ) -> str | None:
+        """The kind whose resource name (lowercase kind + "s") is `resource`, or None."""
+        candidates = self.core(kubernetes_version).kinds_in(group, version)
+        for source in self.sources:
+            candidates += source.kinds_in(group, version)
+        return next((k for k in candidates if k.lower() + "s" == resource), None)
+
+    def schema(self, api_version: str, kind: str, kubernetes_version: str) -> dict[str, Any]:
+        """The strict JSON schema of a kind (its `$defs` inside); LookupError saying why not."""
+        compiled = self._get(api_version, kind, kubernetes_version)
+        if isinstance(compiled, str):
+            raise LookupError(compiled)
+        return compiled.schema
+
     def _get(self, api_version: str, kind: str, kubernetes_version: str) -> _Compiled | str:
         key = (self._normalize(kubernetes_version), api_version, kind)
         compiled = self._compiled.get(key)

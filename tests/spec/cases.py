@@ -50,7 +50,7 @@ CASES = [
         "unknown-field",
         {"teams/research.yaml": edit(TEAM, "  owners:", "  ownres: [x]\n  owners:")},
         [
-            "spec/teams/research.yaml:7:3: unknown field 'spec.ownres' (expected one of: allowEgressTo, allowIngressFrom, clusters, costCenter, members, owners, podSecurity, priority); did you mean 'owners'?",
+            "spec/teams/research.yaml:7:3: unknown field 'spec.ownres' (expected one of: allowEgressTo, allowIngressFrom, budget, clusters, costCenter, members, owners, podSecurity, policies, priority); did you mean 'owners'?",
         ],
     ),
     Case(
