@@ -9,6 +9,8 @@ Keys are `Model.field`; `*.field` covers the document envelope every kind shares
 
 from __future__ import annotations
 
+import types
+import typing
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -259,6 +261,45 @@ DOCS: dict[str, FieldDoc] = {
     "Budget.monthlyUSD": D("overall monthly GPU budget", 20000, "USD per month"),
     "Budget.clusters": D("monthly GPU budget per cluster", {"prod-us-east": 15000}, "USD per month"),
 }
+
+
+def models_in(annotation: Any) -> tuple[list[type[Any]], bool]:
+    """Pydantic models inside an annotation (through Optional, unions, Annotated, lists) and
+    whether it is a list."""
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return models_in(typing.get_args(annotation)[0])
+    if origin is list:
+        inner, _ = models_in(typing.get_args(annotation)[0])
+        return inner, True
+    if origin in (typing.Union, types.UnionType):
+        found: list[type[Any]] = []
+        many = False
+        for arg in typing.get_args(annotation):
+            inner, is_list = models_in(arg)
+            found += inner
+            many = many or is_list
+        return found, many
+    if isinstance(annotation, type) and hasattr(annotation, "model_fields"):
+        return [annotation], False
+    return [], False
+
+
+def reachable_models(roots: Iterable[type[Any]]) -> list[type[Any]]:
+    """Every model the roots' fields lead to, nested ones first (the order document_models needs)."""
+    seen: list[type[Any]] = []
+
+    def visit(model: type[Any]) -> None:
+        if model in seen:
+            return
+        for info in model.model_fields.values():
+            for sub in models_in(info.annotation)[0]:
+                visit(sub)
+        seen.append(model)
+
+    for root in roots:
+        visit(root)
+    return seen
 
 
 def doc_for(model: str, field: str) -> FieldDoc | None:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, create_model
 
 from compiler.registry_table import TABLE
-from compiler.spec.field_docs import document_models
+from compiler.spec.field_docs import document_models, reachable_models
 from compiler.spec.policies import Budget, LabelKey, Policies
 from compiler.spec.quantity import QUANTITY_PATTERN
 
@@ -332,6 +332,4 @@ DOCUMENT_KINDS: dict[str, type[Document]] = {
 
 # Descriptions, units and examples of every field live in one table (field_docs.py), so the
 # JSON Schema for editors and the README reference come from the same words.
-document_models(
-    v for v in list(globals().values()) if isinstance(v, type) and issubclass(v, Strict) and v is not Strict
-)
+document_models(reachable_models(DOCUMENT_KINDS.values()))
