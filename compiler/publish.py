@@ -241,8 +241,10 @@ def publish(
     # The same validation compile runs, so publish commits nothing compile would refuse.
     if clusters and branch is not None:
         raise UsageError("--cluster publishes into the checked-out branch only (expected no --branch)")
+    # Component pins choose the schemas as in compile: an unknown pin is refused at its line.
+    pinned = pipeline.checked_pins(pipeline.with_overlay_problems(spec_dir, overlays_dir))
     compiled = compile_spec(
-        spec_dir, overlays_dir, pipeline.schema_registry(schema_dirs, None, overlays_dir), clusters
+        spec_dir, overlays_dir, pipeline.schema_registry(schema_dirs, pinned, overlays_dir), clusters
     )
     problems = [f.format() for f in pipeline.merged_report(compiled.clusters).errors]
     if problems:

@@ -290,3 +290,20 @@ def test_failed_refresh_keeps_the_cached_release(repo: Path, server: ReleaseServ
     assert sorted(p.relative_to(cached).as_posix() for p in cached.rglob("*")) == before
     assert not [p for p in cached.parent.iterdir() if p.name.startswith(".")]
     assert run("compile").exit_code == 0
+
+
+def test_publish_refuses_an_unknown_pin_too(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """publish validates as compile does, so the pin that compile refuses is refused here as well."""
+    import git
+
+    for who in ("AUTHOR", "COMMITTER"):
+        monkeypatch.setenv(f"GIT_{who}_NAME", "Test")
+        monkeypatch.setenv(f"GIT_{who}_EMAIL", "test@example.com")
+    file, line = pin_kueue(repo, "v0.99.0")
+    checkout = git.Repo.init(repo, initial_branch="main")
+    checkout.git.add("-A")
+    checkout.git.commit("-qm", "spec", "--no-gpg-sign")
+    result = run("publish")
+    assert result.exit_code == 1
+    assert f"{file}:{line}:12: components.kueue: 'v0.99.0' is not a release platformc knows" in result.stderr
+    assert not (repo / "generated").exists()
