@@ -1,54 +1,62 @@
-"""The compile pipeline, one direction of flow:
+"""The compile commands around the pure core (compiler/core.py), one direction of flow:
 
 load spec → typed model → semantic checks → components → overlays → GitOps packaging
-→ validate → emit.
+→ validate → emit → write.
 
-Everything up to emit happens in memory; nothing is written unless every stage passed.
+Here: reading the spec, overlays and schemas, fanning clusters out to workers, and writing or
+comparing the tree. Nothing is written unless every stage passed.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
-from compiler import components as registry
-from compiler.cluster_model import ClusterModel, cluster_models
+from compiler.cluster_model import ClusterModel
 from compiler.components import facts_of
-from compiler.components.base import Component, ComponentOutput
-from compiler.emit import ClusterInfo, Drift, Tree, compare, file_name, render_cluster, write_tree
+from compiler.core import (
+    PACKAGERS,
+    ClusterBuild,
+    CompiledCluster,
+    build_cluster,
+    compile_cluster,
+    merged_report,
+    merged_tree,
+    registered,
+    render,
+    run_components,
+    select_clusters,
+    validate_builds,
+    with_provenance,
+)
 from compiler.errors import PlatformcError
-from compiler.overlays import OverlayErrors, Overlays, Problems, Provenance, apply_overlays, load_overlays
-from compiler.overlays.apply import object_key
-from compiler.packaging import argocd, flux
-from compiler.packaging.common import PlacedObject, object_folder
-from compiler.packaging.units import Unit, order_units
+from compiler.overlays import OverlayErrors, Problems, load_overlays
 from compiler.parallel import map_in_order
 from compiler.spec.build import PlatformModel, load_platform
-from compiler.validate import Report, SchemaRegistry, default_checks, validate_objects
+from compiler.validate import Report, SchemaRegistry
+from compiler.write import Drift, compare, write_tree
+
+__all__ = [
+    "PACKAGERS",
+    "ClusterBuild",
+    "CompiledCluster",
+    "build_cluster",
+    "merged_report",
+    "merged_tree",
+    "registered",
+    "render",
+    "run_components",
+    "select_clusters",
+    "validate_builds",
+    "with_provenance",
+]
 
 DEFAULT_SCHEMA_CACHE = Path(".platformc-cache/schemas")  # where `platformc schemas pull` writes
 
 Progress = Callable[[str], None]
-
-PACKAGERS = {"argocd": argocd.package, "flux": flux.package}
-
-
-@dataclass(frozen=True)
-class ClusterBuild:
-    """Everything compile knows about one cluster before it is written."""
-
-    model: ClusterModel
-    units: tuple[Unit, ...]
-    placed: tuple[PlacedObject, ...]
-    # Overlay file:line of every object an overlay added or patched or a custom component rendered.
-    provenance: Provenance = field(default_factory=dict)
-
-    @property
-    def info(self) -> ClusterInfo:
-        return ClusterInfo(self.model.name, self.model.kubernetes_version, self.model.engine)
 
 
 class ValidationFailed(PlatformcError):
@@ -67,44 +75,6 @@ class CompileResult:
     drift: Drift | None = None
     validation: Report = field(default_factory=Report)
     seconds: dict[str, float] = field(default_factory=dict)  # per stage: spec, clusters, write
-
-
-def registered() -> tuple[Component, ...]:
-    """The registry as it is now (read at call time, so a test may register a component)."""
-    return registry.COMPONENTS
-
-
-def run_components(
-    cluster: ClusterModel, components: Sequence[Component] | None = None
-) -> list[tuple[str, ComponentOutput]]:
-    return [(component.name, component.build(cluster)) for component in components or registered()]
-
-
-def build_cluster(
-    cluster: ClusterModel, components: Sequence[Component] | None = None, overlays: Overlays | None = None
-) -> ClusterBuild:
-    """Raises OverlayErrors (SpecErrors) when the overlays do not apply to this cluster."""
-    outputs = run_components(cluster, components)
-    provenance: Provenance = {}
-    if overlays is not None:
-        problems = Problems()
-        applied = apply_overlays(cluster, outputs, overlays, problems)
-        problems.raise_if_any()
-        outputs, provenance = applied.outputs, applied.provenance
-    units = order_units(outputs)
-    placed = PACKAGERS[cluster.engine](cluster, units)
-    return ClusterBuild(cluster, tuple(units), tuple((object_folder(f, o), o) for f, o in placed), provenance)
-
-
-def select_clusters(model: PlatformModel, names: Sequence[str]) -> list[ClusterModel]:
-    clusters = cluster_models(model)
-    unknown = sorted(set(names) - {c.name for c in clusters})
-    if unknown:
-        raise PlatformcError(
-            f"unknown cluster(s): {', '.join(unknown)} (expected one of: "
-            f"{', '.join(c.name for c in clusters)})"
-        )
-    return [c for c in clusters if not names or c.name in names]
 
 
 def build_platform(
@@ -126,16 +96,6 @@ def build_model(
     return per_cluster(model, cluster_names, lambda build: build, overlays_dir, progress, jobs=1)
 
 
-@dataclass(frozen=True)
-class CompiledCluster:
-    """One cluster compiled to files: what emit, diff and publish need, and nothing heavier."""
-
-    info: ClusterInfo
-    tree: Tree
-    objects: int
-    report: Report  # validation of this cluster's objects (empty when not validated)
-
-
 def compile_model(
     model: PlatformModel,
     cluster_names: Sequence[str] = (),
@@ -149,11 +109,7 @@ def compile_model(
     is given) and rendering, clusters in parallel. Raises OverlayErrors / PlatformcError."""
 
     def finish(build: ClusterBuild) -> CompiledCluster:
-        report = validate_builds([build], registry) if registry is not None else Report()
-        report = with_provenance(report, build)
-        return CompiledCluster(
-            build.info, render_cluster(build.info, build.placed), len(build.placed), report
-        )
+        return compile_cluster(build, registry)
 
     return per_cluster(model, cluster_names, finish, overlays_dir, progress, jobs)
 
@@ -207,26 +163,6 @@ def per_cluster(
     return done
 
 
-def merged_report(clusters: Sequence[CompiledCluster]) -> Report:
-    report = Report()
-    for cluster in clusters:
-        report.add(cluster.report.findings)
-        report.objects += cluster.report.objects
-        report.clusters += cluster.report.clusters
-    return report
-
-
-def merged_tree(clusters: Sequence[CompiledCluster]) -> Tree:
-    return {path: content for cluster in clusters for path, content in cluster.tree.items()}
-
-
-def render(builds: Sequence[ClusterBuild]) -> Tree:
-    tree: Tree = {}
-    for build in builds:
-        tree.update(render_cluster(build.info, build.placed))
-    return tree
-
-
 def schema_registry(schema_dirs: Sequence[Path]) -> SchemaRegistry:
     """CRD schemas from the given folders, or from the `schemas pull` cache when none are given."""
     dirs = list(schema_dirs) or ([DEFAULT_SCHEMA_CACHE] if DEFAULT_SCHEMA_CACHE.is_dir() else [])
@@ -234,41 +170,6 @@ def schema_registry(schema_dirs: Sequence[Path]) -> SchemaRegistry:
         return SchemaRegistry(dirs)
     except FileNotFoundError as exc:
         raise PlatformcError(f"schema folder not found: {exc.filename or exc}") from exc
-
-
-def validate_builds(builds: Sequence[ClusterBuild], registry: SchemaRegistry) -> Report:
-    """Validate every object where it will be written. Compile tolerates missing CRD schemas
-    (warnings); `platformc validate` is the strict gate."""
-    objects = (
-        (b.model.name, b.model.kubernetes_version, _object_file(b, folder, o), o)
-        for b in builds
-        for folder, o in b.placed
-    )
-    # Packaging stamps each chart's CRD groups on its Application / HelmRelease, so the ordering
-    # check sees here exactly what `platformc validate` sees on disk.
-    checks = default_checks(facts_of(registered()).chart_crd_groups)
-    return validate_objects(objects, registry, allow_missing=True, checks=checks)
-
-
-def _object_file(build: ClusterBuild, folder: str, obj: dict[str, Any]) -> str:
-    return f"{build.model.name}/{folder}/{file_name(obj)}"
-
-
-def with_provenance(report: Report, build: ClusterBuild) -> Report:
-    """The report with each finding about an overlay-made or overlay-patched object naming the
-    overlay lines it came from: the generated file a finding names is not what the user edits."""
-    if not build.provenance or not report.findings:
-        return report
-    sources: dict[str, str] = {}
-    for folder, obj in build.placed:
-        where = build.provenance.get(object_key(obj))
-        if where:
-            sources[_object_file(build, folder, obj)] = ", ".join(str(w) for w in where)
-    findings = [
-        replace(f, message=f"{f.message} (from {sources[f.file]})") if f.file in sources else f
-        for f in report.findings
-    ]
-    return Report(findings, report.objects, list(report.clusters))
 
 
 def check_folders_apart(spec_dir: Path, out_dir: Path, overlays_dir: Path | None) -> None:

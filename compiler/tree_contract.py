@@ -11,6 +11,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, Literal
 
+Tree = dict[str, bytes]  # a rendered tree: path relative to the output folder → file content
 Engine = Literal["argocd", "flux"]
 ENGINES: tuple[Engine, ...] = ("argocd", "flux")
 
