@@ -18,6 +18,7 @@ from compiler.packaging.common import (
     unit_folder,
 )
 from compiler.packaging.units import Unit
+from compiler.tree_contract import CLUSTER_LABEL, UNIT_LABEL
 
 API = "argoproj.io/v1alpha1"
 IN_CLUSTER = "https://kubernetes.default.svc"
@@ -80,7 +81,7 @@ def application(cluster: ClusterModel, unit: Unit) -> KubeObject:
         "Application",
         f"{cluster.name}-{unit.name}",
         engine_namespace(cluster),
-        labels={"platformc.dev/cluster": cluster.name, "platformc.dev/unit": unit.name},
+        labels={CLUSTER_LABEL: cluster.name, UNIT_LABEL: unit.name},
         annotations={WAVE: str(unit.wave), **crd_groups_annotation(unit.charts)},
         finalizers=["resources-finalizer.argocd.argoproj.io"],
         spec=spec,
@@ -98,7 +99,7 @@ def projects(cluster: ClusterModel, units: list[Unit]) -> list[KubeObject]:
             "AppProject",
             platform_project(cluster),
             engine_namespace(cluster),
-            labels={"platformc.dev/cluster": cluster.name},
+            labels={CLUSTER_LABEL: cluster.name},
             annotations={WAVE: "-1"},
             spec={
                 "description": f"Platform components of cluster {cluster.name}, managed by platformc",
@@ -116,7 +117,7 @@ def projects(cluster: ClusterModel, units: list[Unit]) -> list[KubeObject]:
                 "AppProject",
                 f"{cluster.name}-{team.name}",
                 engine_namespace(cluster),
-                labels={"platformc.dev/cluster": cluster.name, **team.labels},
+                labels={CLUSTER_LABEL: cluster.name, **team.labels},
                 annotations={WAVE: "-1"},
                 spec={
                     "description": f"Team {team.name} on cluster {cluster.name}: its namespace only",
@@ -137,7 +138,7 @@ def root_application(cluster: ClusterModel) -> KubeObject:
         "Application",
         f"{cluster.name}-root",
         engine_namespace(cluster),
-        labels={"platformc.dev/cluster": cluster.name},
+        labels={CLUSTER_LABEL: cluster.name},
         finalizers=["resources-finalizer.argocd.argoproj.io"],
         spec={
             "project": "default",
