@@ -12,7 +12,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from compiler.components import cert_manager, dra, gpu_operator, kserve, kueue, monitoring, network, tenancy
+from compiler.components import (
+    cert_manager,
+    dra,
+    gpu_operator,
+    keda,
+    kserve,
+    kueue,
+    monitoring,
+    network,
+    serving,
+    tenancy,
+)
 from compiler.components.base import Component
 from compiler.registry_facts import RegistryFacts
 
@@ -25,7 +36,8 @@ COMPONENTS: tuple[Component, ...] = (
     cert_manager.COMPONENT,
     kserve.CRD_COMPONENT,
     kserve.COMPONENT,
-    kserve.SERVING_COMPONENT,
+    keda.COMPONENT,
+    serving.SERVING_COMPONENT,
     monitoring.COMPONENT,
 )
 

@@ -29,16 +29,19 @@ from compiler.naming import (
 API = "kueue.x-k8s.io/v1beta2"
 CHART = Chart("oci://registry.k8s.io/kueue/charts", "kueue", crd_groups=frozenset({"kueue.x-k8s.io"}))
 FAIR_SHARING_WEIGHT = {"low": "1", "normal": "2", "high": "4"}
+# Batch frameworks only. Serving stays outside Kueue: with `deployment`, `pod`, `statefulset` or
+# `leaderworkerset` enabled, Kueue v0.19.2's webhooks label every such object in a namespace with a
+# LocalQueue `default` (LocalQueueDefaulting) and queue it, so KServe's predictor Deployments would
+# wait for and be preempted by batch quota. A disabled integration gets a no-op webhook.
+SERVING_INTEGRATIONS = frozenset(
+    {"deployment", "pod", "statefulset", "leaderworkerset.x-k8s.io/leaderworkerset"}
+)
 INTEGRATIONS = [
     "batch/job",
-    "deployment",
     "jobset.x-k8s.io/jobset",
     "kubeflow.org/pytorchjob",
-    "leaderworkerset.x-k8s.io/leaderworkerset",
-    "pod",
     "ray.io/raycluster",
     "ray.io/rayjob",
-    "statefulset",
     "trainer.kubeflow.org/trainjob",
 ]
 
@@ -54,6 +57,8 @@ def manager_config(cluster: ClusterModel) -> str:
         "webhook": {"port": 9443},
         "leaderElection": {"leaderElect": True, "resourceName": "c1f6bfd2.kueue.x-k8s.io"},
         "integrations": {"frameworks": INTEGRATIONS},
+        # Only objects that name a queue are Kueue's (the default; explicit so it cannot drift).
+        "manageJobsWithoutQueueName": False,
         # Present = enabled in v1beta2; ClusterQueue fairSharing.weight then divides borrowing.
         "fairSharing": {"preemptionStrategies": ["LessThanOrEqualToFinalShare", "LessThanInitialShare"]},
     }

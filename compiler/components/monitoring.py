@@ -41,6 +41,14 @@ KSERVE_METRICS_PORT = 8080  # prometheus.kserve.io/port of the kserve-huggingfac
 ENVOY_METRICS_PORT = 15090  # Istio proxies' Prometheus endpoint
 
 
+PROMETHEUS_PORT = 9090
+
+
+def prometheus_url(cluster: ClusterModel) -> str:
+    """The stack's Prometheus Service: kube-prometheus-stack names it `<release>-prometheus`."""
+    return f"http://{STACK_RELEASE}-prometheus.{cluster.monitoring_namespace}.svc:{PROMETHEUS_PORT}"
+
+
 def stack_values(cluster: ClusterModel) -> dict[str, Any]:
     select_all = {
         # Without these the operator only picks up objects labelled with the Helm release.

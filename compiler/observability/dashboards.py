@@ -186,6 +186,17 @@ def _serving_rows(cluster: ClusterModel, team: str | None) -> list[RowSpec]:
                 description="dashed line = SLO maxErrorRatio",
                 width=8,
             ),
+            PanelSpec(
+                "Autoscaling: replicas wanted vs running",
+                (
+                    Query(q.wanted_replicas(target, q.cpu_per_replica(cluster, target.path)), "wanted"),
+                    Query(q.running_replicas(target), "running"),
+                ),
+                "short",
+                threshold=target.path.spec.replicas.max,
+                description=f"wanted = {q.scaling_description(target.path)}; dashed line = replicas.max",
+                width=24,
+            ),
         )
         rows.append(RowSpec(f"Serving: {target.name} ({target.namespace})", panels))
     return rows

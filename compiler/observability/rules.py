@@ -187,6 +187,19 @@ def team_alerts(cluster: ClusterModel, team: TeamOnCluster) -> Group:
         ),
     ]
     for target in q.serving_targets(cluster, team.name):
+        maximum = target.path.spec.replicas.max
+        rules.append(
+            alert(
+                "ServingWantsMoreThanMaxReplicas",
+                f"{q.wanted_replicas(target, q.cpu_per_replica(cluster, target.path))} > {maximum}",
+                "15m",
+                {**base, "serving_path": target.name},
+                f"{target.name} needs more than its replicas.max {maximum}",
+                f"The autoscaling signal, {q.scaling_description(target.path)}, asks for "
+                "{{ $value | humanize }} replicas; raise replicas.max (and the team quota) or expect "
+                "queueing and latency.",
+            )
+        )
         slo = target.path.spec.slo
         if slo is None:
             continue  # an SLO is a contract; without one there is nothing to alert on

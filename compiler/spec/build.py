@@ -21,10 +21,14 @@ from compiler.spec.loader import SourceDocument, load_documents, load_text, to_p
 from compiler.spec.model import PlatformModel
 from compiler.spec.models import (
     API_VERSION,
+    CIDR_PATTERN,
     DNS_LABEL_PATTERN,
     DOCUMENT_KINDS,
+    HOST_PATTERN,
     K8S_VERSION_PATTERN,
     LABEL_VALUE_PATTERN,
+    STORAGE_URI_PATTERN,
+    STORE_URI_PATTERN,
     Document,
 )
 from compiler.spec.quantity import QUANTITY_PATTERN
@@ -37,6 +41,10 @@ _PATTERN_WORDS = {
     DNS_LABEL_PATTERN: "a DNS-1123 label: lowercase letters, digits and '-', starting and ending "
     "alphanumeric",
     QUANTITY_PATTERN: "a Kubernetes quantity such as 64, 500m, 256Gi or 2Ti",
+    CIDR_PATTERN: "an IPv4 CIDR such as 10.20.0.0/16",
+    HOST_PATTERN: "a lowercase DNS name such as minio.storage.example.com",
+    STORE_URI_PATTERN: "a URI prefix starting s3://, gs://, hf://, https:// or http://",
+    STORAGE_URI_PATTERN: "a URI starting s3://, gs://, pvc://, hf://, https://, http:// or oci://",
     K8S_VERSION_PATTERN: 'a Kubernetes minor version as a quoted string, such as "1.34"',
     LABEL_VALUE_PATTERN: "a Kubernetes label value: letters, digits, '-', '_' or '.', starting and "
     "ending alphanumeric",

@@ -18,6 +18,7 @@ from compiler.spec.gpus import MIG_CAPABLE_FAMILIES, mig_profile_known, mig_prof
 from compiler.spec.limits import LIMIT_CHECKS, check_argocd_names
 from compiler.spec.model import PlatformModel
 from compiler.spec.models import MigSharing
+from compiler.spec.serving_checks import SERVING_CHECKS
 
 # Namespaces a team must not take: Kubernetes' own, the GitOps engines', the mesh's, and the
 # DRA driver's upstream default; plus every namespace a registered component owns.
@@ -303,6 +304,7 @@ CHECKS: tuple[Check, ...] = (
     check_capacity,
     check_serving_paths,
     *AI_CHECKS,
+    *SERVING_CHECKS,
     *LIMIT_CHECKS,
 )
 

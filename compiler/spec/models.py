@@ -84,6 +84,34 @@ class Alerts(Strict):
     queuePendingMinutes: int = Field(default=30, ge=5, description="minutes a queue may admit nothing")
 
 
+# --- Model stores -----------------------------------------------------------------------------
+
+STORAGE_URI_PATTERN = r"^(s3|gs|pvc|hf|https?|oci)://.+"
+CIDR_PATTERN = r"^[0-9]{1,3}(\.[0-9]{1,3}){3}/[0-9]{1,2}$"
+STORE_URI_PATTERN = r"^(s3|gs|hf|https?)://.+"
+HOST_PATTERN = r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$"
+
+
+class StoreEndpoint(Strict):
+    """Where the store answers: the egress NetworkPolicy allows exactly cidr:port."""
+
+    host: str = Field(pattern=HOST_PATTERN, max_length=253)
+    port: int = Field(ge=1, le=65535)
+    cidr: str = Field(pattern=CIDR_PATTERN)
+    useHttps: bool = True
+
+
+class ModelStore(Strict):
+    name: DnsLabel
+    uriPrefix: str = Field(pattern=STORE_URI_PATTERN, description="storageUris under it use this store")
+    endpoint: StoreEndpoint
+    region: str | None = Field(default=None, pattern=r"^[a-z0-9-]+$")
+    credentialsSecret: DnsLabel | None = Field(
+        default=None, description="name of a Secret in each team namespace (never its values)"
+    )
+    teams: list[DnsLabel] = Field(min_length=1, description="teams whose serving paths may use the store")
+
+
 class PlatformSpec(Strict):
     gitops: PlatformGitOps
     kubernetesVersion: KubernetesVersion = "1.34"
@@ -91,6 +119,7 @@ class PlatformSpec(Strict):
     dashboards: Literal["configmap", "grafana-operator"] = "configmap"
     monitoringNamespace: DnsLabel = "monitoring"
     alerts: Alerts = Field(default_factory=Alerts)
+    modelStores: list[ModelStore] = Field(default_factory=list)
 
 
 # --- GPUFlavor --------------------------------------------------------------------------------
@@ -148,6 +177,9 @@ class ClusterGitOps(Strict):
 class Ingress(Strict):
     domain: str = Field(pattern=r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")
     gatewayNamespace: DnsLabel = "istio-ingress"
+    gateway: DnsLabel = Field(
+        default="ingress-gateway", description="Gateway API Gateway the serving HTTPRoutes attach to"
+    )
 
 
 class ClusterSpec(Strict):
@@ -195,7 +227,7 @@ class TeamSpec(Strict):
 
 class Model(Strict):
     format: str = Field(min_length=1)
-    storageUri: str = Field(pattern=r"^(s3|gs|pvc|hf|https?|oci)://.+")
+    storageUri: str = Field(pattern=STORAGE_URI_PATTERN)
     runtime: str | None = None
 
 
@@ -210,8 +242,24 @@ class Replicas(Strict):
 
 
 class Canary(Strict):
-    storageUri: str = Field(pattern=r"^(s3|gs|pvc|hf|https?|oci)://.+")
+    storageUri: str = Field(pattern=STORAGE_URI_PATTERN)
     trafficPercent: int
+
+
+class ServingResources(Strict):
+    """Per replica; each field left out is derived from the GPU flavor (README: Serving)."""
+
+    cpu: Quantity | None = None
+    memory: Quantity | None = Field(default=None, description="for the server process, /dev/shm excluded")
+    sharedMemory: Quantity | None = Field(default=None, description="size of /dev/shm (memory-backed)")
+
+
+class Autoscaling(Strict):
+    metric: Literal["cpu", "concurrency", "requestRate", "prometheus"]
+    target: float = Field(
+        gt=0, description="per replica: CPU %, in-flight requests, requests/s or the query's value"
+    )
+    query: str | None = Field(default=None, description="PromQL whose value KEDA divides by target")
 
 
 class SLO(Strict):
@@ -226,6 +274,8 @@ class ServingPathSpec(Strict):
     gpu: GPURequest
     replicas: Replicas = Field(default_factory=lambda: Replicas(min=1, max=1))
     canary: Canary | None = None
+    resources: ServingResources = Field(default_factory=ServingResources)
+    autoscaling: Autoscaling | None = None
     allowFrom: list[DnsLabel] = Field(default_factory=list)
     slo: SLO | None = None
 

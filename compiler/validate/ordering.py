@@ -7,6 +7,7 @@ Its group must be provided by
 - a CustomResourceDefinition object in the tree, or
 - the GitOps engine itself (argoproj.io on Argo CD clusters, *.toolkit.fluxcd.io on Flux
   clusters; the engine is recognised by the Applications or Kustomizations in the tree),
+- the cluster itself (Gateway API, which the Gateway that serving routes attach to needs),
 and the unit syncing the custom resource must run after the unit providing the group:
 - Argo CD: the Application whose git path holds the file has a higher sync-wave than an
   Application with a providing chart source (or holding the CRD object);
@@ -48,6 +49,10 @@ OTHER_CHART_CRD_GROUPS: dict[str, frozenset[str]] = {
     "argo-cd": frozenset({"argoproj.io"}),
 }
 CHART_CRD_GROUPS: dict[str, frozenset[str]] = {**TABLE.chart_crd_groups, **OTHER_CHART_CRD_GROUPS}
+
+# Groups the cluster serves before any platformc unit syncs: Gateway API comes with the Gateway
+# implementation behind the cluster's Gateway (Cluster spec.ingress), which serving routes attach to.
+CLUSTER_PREREQUISITE_GROUPS = frozenset({"gateway.networking.k8s.io"})
 
 ENGINE_GROUPS: dict[str, Callable[[str], bool]] = {
     "argocd": lambda group: group == ARGO_GROUP,
@@ -141,7 +146,12 @@ def _check_cluster(cluster: ClusterObjects, chart_groups: Mapping[str, frozenset
     late: dict[tuple[int, str], tuple[SyncUnit, list[Entry], list[tuple[SyncUnit | None, str]]]] = {}
     for entry in cluster.entries:
         group = entry.group
-        if group in builtin or not entry.kind or any(pre(group) for pre in preinstalled):
+        if (
+            group in builtin
+            or group in CLUSTER_PREREQUISITE_GROUPS
+            or not entry.kind
+            or any(pre(group) for pre in preinstalled)
+        ):
             continue
         offers = providers.by_group.get(group)
         if not offers:

@@ -99,7 +99,8 @@ def test_dra_cluster_serves_with_claims_and_no_gpu_limits(write_spec, example_bu
         }
         for isvc in isvcs:
             for predictor in predictors(isvc):
-                assert "limits" not in predictor["model"]["resources"]
+                limits = predictor["model"]["resources"]["limits"]
+                assert sorted(limits) == ["cpu", "memory"]  # the GPU comes from the claim alone
                 assert predictor["model"]["resources"]["claims"] == [{"name": "gpu"}]
                 (claim,) = predictor["resourceClaims"]
                 assert (isvc["metadata"]["namespace"], claim["resourceClaimTemplateName"]) in templates
@@ -120,7 +121,8 @@ def test_device_plugin_cluster_serves_with_limits_and_no_claims(write_spec, exam
             for predictor in predictors(isvc):
                 assert "resourceClaims" not in predictor
                 assert "claims" not in predictor["model"]["resources"]
-                assert list(predictor["model"]["resources"]["limits"]) == ["nvidia.com/gpu"]
+                limits = predictor["model"]["resources"]["limits"]
+                assert sorted(limits) == ["cpu", "memory", "nvidia.com/gpu"]
 
 
 def test_dra_claim_templates_and_device_classes(write_spec) -> None:
@@ -154,6 +156,7 @@ def test_canary_host_and_network(write_spec) -> None:
     assert controller["gateway"] == {
         "domain": "c1.example.com",
         "domainTemplate": "{{ .Name }}.{{ .Namespace }}.{{ .IngressDomain }}",
+        "disableIngressCreation": True,
     }
     policies = {
         (o["metadata"]["namespace"], o["metadata"]["name"]): o for o in objects(build, "NetworkPolicy")

@@ -31,12 +31,13 @@ def documents(
     serving_count: int | None = None,
     dashboards: str = "configmap",
     team: dict[str, Any] | None = None,
+    serving: dict[str, Any] | None = None,
     more_teams: dict[str, dict[str, Any]] | None = None,
 ) -> list[dict[str, Any]]:
     """One cluster with one GPU flavor `gpu` (nodes × gpus_per_node GPUs, `sharing` as in the
     GPUFlavor spec), one team with `quota` of it, and optionally a serving path whose replicas
-    need `serving_count` GPUs. `team` adds Team spec fields to that team; `more_teams` adds
-    CPU-only teams (name → extra Team spec fields) on the same cluster."""
+    need `serving_count` GPUs (`serving` adds ServingPath spec fields). `team` adds Team spec
+    fields to that team; `more_teams` adds CPU-only teams (name → extra Team spec fields)."""
 
     def doc(kind: str, name: str, spec: dict[str, Any]) -> dict[str, Any]:
         return {"apiVersion": API, "kind": kind, "metadata": {"name": name}, "spec": spec}
@@ -57,6 +58,14 @@ def documents(
                 "gitops": {"engine": engine, "repoURL": "https://git.example.com/platform.git"},
                 "kubernetesVersion": kubernetes_version,
                 "dashboards": dashboards,
+                "modelStores": [
+                    {
+                        "name": "hub",
+                        "uriPrefix": "hf://acme/",
+                        "endpoint": {"host": "hf-mirror.example.com", "port": 443, "cidr": "10.30.0.0/16"},
+                        "teams": [team_name],
+                    }
+                ],
             },
         ),
         doc("GPUFlavor", "gpu", flavor),
@@ -97,6 +106,8 @@ def documents(
                     "clusters": [cluster_name],
                     "model": {"format": "huggingface", "storageUri": "hf://acme/chat"},
                     "gpu": {"flavor": "gpu", "count": serving_count},
+                    "resources": {"cpu": "1", "memory": "8Gi", "sharedMemory": "1Gi"},
+                    **(serving or {}),
                 },
             )
         )

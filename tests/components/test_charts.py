@@ -21,7 +21,14 @@ def _releases() -> dict[str, tuple[Component, HelmChart, str]]:
     """chart name → (component, release as built, Kubernetes version), over a dra and a
     device-plugin cluster with the Grafana operator, so every chart of the registry appears."""
     found: dict[str, tuple[Component, HelmChart, str]] = {}
-    for model in (cluster(allocation="dra", dashboards="grafana-operator"), cluster()):
+    keda = {
+        "autoscaling": {"metric": "concurrency", "target": 4},
+        "replicas": {"min": 1, "max": 2},
+    }  # only where used
+    for model in (
+        cluster(allocation="dra", dashboards="grafana-operator", serving_count=1, serving=keda),
+        cluster(),
+    ):
         for component in COMPONENTS:
             for chart in component.build(model).charts:
                 found.setdefault(chart.chart, (component, chart, model.kubernetes_version))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from compiler.components import kserve
+from compiler.components import kserve, serving
 from tests.components.objects import named
 from tests.components.synth import cluster
 
@@ -18,15 +18,17 @@ def test_crds_then_controller_then_serving() -> None:
 
 
 def test_device_plugin_replica_asks_for_gpus_as_a_limit() -> None:
-    isvc = named(kserve.build_serving(cluster(serving_count=2)), "InferenceService", "chat")
+    isvc = named(serving.build_serving(cluster(serving_count=2)), "InferenceService", "chat")
     predictor = isvc["spec"]["predictor"]
-    assert predictor["model"]["resources"] == {"limits": {"nvidia.com/gpu": "2"}}
+    assert predictor["model"]["resources"]["limits"]["nvidia.com/gpu"] == "2"
     assert "resourceClaims" not in predictor
 
 
 def test_dra_replica_asks_for_gpus_through_the_claim_template() -> None:
-    output = kserve.build_serving(cluster(allocation="dra", serving_count=2))
+    output = serving.build_serving(cluster(allocation="dra", serving_count=2))
     predictor = named(output, "InferenceService", "chat")["spec"]["predictor"]
     assert predictor["resourceClaims"] == [{"name": "gpu", "resourceClaimTemplateName": "gpu-2"}]
-    assert predictor["model"]["resources"] == {"claims": [{"name": "gpu"}]}
+    resources = predictor["model"]["resources"]
+    assert resources["claims"] == [{"name": "gpu"}]
+    assert "nvidia.com/gpu" not in resources.get("limits", {})  # the device plugin is off
     assert output.after == ("kserve", "dra")
