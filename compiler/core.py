@@ -15,6 +15,7 @@ from compiler.components import facts_of
 from compiler.components.base import Component, ComponentOutput
 from compiler.emit import ClusterInfo, Tree, file_name, render_cluster
 from compiler.errors import PlatformcError
+from compiler.node_pools import contract_files
 from compiler.overlays import Overlays, Problems, Provenance, apply_overlays
 from compiler.overlays.apply import object_key
 from compiler.packaging import argocd, flux
@@ -68,6 +69,11 @@ def build_cluster(
     return ClusterBuild(cluster, tuple(units), tuple((object_folder(f, o), o) for f, o in placed), provenance)
 
 
+def cluster_files(build: ClusterBuild) -> dict[str, bytes]:
+    """Files of a cluster tree that are not Kubernetes objects: the node-pool contract."""
+    return contract_files(build.model.cluster, build.model.flavors)
+
+
 def select_clusters(model: PlatformModel, names: Sequence[str]) -> list[ClusterModel]:
     clusters = cluster_models(model)
     unknown = sorted(set(names) - {c.name for c in clusters})
@@ -105,7 +111,7 @@ def merged_tree(clusters: Sequence[CompiledCluster]) -> Tree:
 def render(builds: Sequence[ClusterBuild]) -> Tree:
     tree: Tree = {}
     for build in builds:
-        tree.update(render_cluster(build.info, build.placed))
+        tree.update(render_cluster(build.info, build.placed, cluster_files(build)))
     return tree
 
 
@@ -148,4 +154,5 @@ def compile_cluster(build: ClusterBuild, registry: SchemaRegistry | None) -> Com
     """A built cluster validated (when a registry is given) and rendered to files."""
     report = validate_builds([build], registry) if registry is not None else Report()
     report = with_provenance(report, build)
-    return CompiledCluster(build.info, render_cluster(build.info, build.placed), len(build.placed), report)
+    files = render_cluster(build.info, build.placed, cluster_files(build))
+    return CompiledCluster(build.info, files, len(build.placed), report)

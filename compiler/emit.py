@@ -62,8 +62,13 @@ def kustomization(entries: Iterable[str]) -> bytes:
     )
 
 
-def render_cluster(info: ClusterInfo, placed: Iterable[tuple[str, Mapping[str, Any]]]) -> Tree:
-    """The files of one cluster folder, keyed by path relative to the output folder."""
+def render_cluster(
+    info: ClusterInfo,
+    placed: Iterable[tuple[str, Mapping[str, Any]]],
+    files: Mapping[str, bytes] | None = None,
+) -> Tree:
+    """The files of one cluster folder, keyed by path relative to the output folder; `files` are
+    non-object files at the cluster folder's top (the node-pool contract), not in kustomizations."""
     tree: Tree = {}
     owners: dict[str, Mapping[str, Any]] = {}
     children: dict[str, set[str]] = {"": set()}
@@ -86,4 +91,6 @@ def render_cluster(info: ClusterInfo, placed: Iterable[tuple[str, Mapping[str, A
         path = f"{info.name}/{folder}/{KUSTOMIZATION_FILE}" if folder else f"{info.name}/{KUSTOMIZATION_FILE}"
         tree[path] = kustomization(entries)
     tree[f"{info.name}/{CLUSTER_INFO_FILE}"] = info.to_json()
+    for name, content in sorted((files or {}).items()):
+        tree[f"{info.name}/{name}"] = content
     return tree

@@ -23,6 +23,8 @@ TABLE = RegistryFacts(
         "kserve-crds-config",
         "kserve",
         "kserve-config",
+        "runtimes",
+        "runtimes-config",
         "keda",
         "keda-config",
         "serving",
@@ -49,8 +51,7 @@ TABLE = RegistryFacts(
         "keda": "2.20.2",
     },
     chart_crd_groups={
-        "gpu-operator": frozenset({"nvidia.com"}),
-        "dra-driver-nvidia-gpu": frozenset({"resource.nvidia.com"}),
+        "gpu-operator": frozenset({"nfd.k8s-sigs.io", "nvidia.com", "resource.nvidia.com"}),
         "kueue": frozenset({"kueue.x-k8s.io"}),
         "cert-manager": frozenset({"acme.cert-manager.io", "cert-manager.io"}),
         "kserve-crd": frozenset({"serving.kserve.io"}),

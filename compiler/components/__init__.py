@@ -36,6 +36,7 @@ COMPONENTS: tuple[Component, ...] = (
     cert_manager.COMPONENT,
     kserve.CRD_COMPONENT,
     kserve.COMPONENT,
+    kserve.RUNTIMES_COMPONENT,
     keda.COMPONENT,
     serving.SERVING_COMPONENT,
     monitoring.COMPONENT,

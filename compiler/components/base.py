@@ -43,6 +43,12 @@ class HelmChart:
     # API groups of custom resources the chart's own templates create (e.g. a ServiceMonitor):
     # its unit must sync after the unit whose chart installs those CRDs.
     uses_crd_groups: frozenset[str] = frozenset()
+    # API groups whose objects the chart's admission webhooks (failurePolicy Fail) must admit:
+    # whatever creates such objects, another chart included, syncs after this chart's unit.
+    webhook_groups: frozenset[str] = frozenset()
+    # Leave the chart's crds/ folder out (Argo CD helm.skipCrds, Flux crds: Skip), because
+    # another unit installs the same CRDs and two self-healing owners would fight over them.
+    skip_crds: bool = False
 
 
 @dataclass(frozen=True)
@@ -53,6 +59,8 @@ class Chart:
     chart: str
     crd_groups: frozenset[str] = frozenset()  # API groups whose CRDs the chart installs
     uses_crd_groups: frozenset[str] = frozenset()  # groups of custom resources its templates create
+    webhook_groups: frozenset[str] = frozenset()  # groups its admission webhooks admit (HelmChart)
+    skip_crds: bool = False  # its crds/ are left out: another unit installs them (HelmChart)
 
     def release(
         self, version: str, namespace: str, values: Mapping[str, Any] | None = None, release: str = ""
@@ -67,6 +75,8 @@ class Chart:
             dict(values or {}),
             self.crd_groups,
             self.uses_crd_groups,
+            self.webhook_groups,
+            self.skip_crds,
         )
 
 

@@ -24,11 +24,10 @@ from compiler.naming import (
 from compiler.spec.models import GPUFlavor, MigSharing
 
 API = "resource.k8s.io/v1"
-CHART = Chart(
-    "oci://registry.k8s.io/dra-driver-nvidia/charts",
-    "dra-driver-nvidia-gpu",
-    crd_groups=frozenset({"resource.nvidia.com"}),
-)
+# Its crds/ (the ComputeDomain CRDs, resource.nvidia.com) are skipped: the gpu-operator chart
+# installs the same CRDs and always syncs first; compute domains stay off here, so the
+# operator's copy is the one.
+CHART = Chart("oci://registry.k8s.io/dra-driver-nvidia/charts", "dra-driver-nvidia-gpu", skip_crds=True)
 # Where the GPU Operator's driver container puts the driver; the DRA driver must look there.
 OPERATOR_DRIVER_ROOT = "/run/nvidia/driver"
 

@@ -25,12 +25,14 @@ PROMETHEUS_STACK = Chart(
     crd_groups=frozenset({"monitoring.coreos.com"}),
 )
 PROMETHEUS_STACK_VERSION = "88.0.0"
-# grafana-operator v5.24.0: its CRDs are the grafana.integreatly.org schemas in SOURCES.md.
+# grafana-operator v5.24.0: its CRDs are the grafana.integreatly.org schemas in SOURCES.md. Its
+# release workflow publishes the OCI chart as 5.24.0 (the tag's v stripped), the tag Flux resolves.
 GRAFANA_OPERATOR = Chart(
     "oci://ghcr.io/grafana/helm-charts", "grafana-operator", crd_groups=frozenset({"grafana.integreatly.org"})
 )
-GRAFANA_OPERATOR_VERSION = "v5.24.0"
+GRAFANA_OPERATOR_VERSION = "5.24.0"
 STACK_RELEASE = "kube-prometheus-stack"
+MIG_NODE_LABELS = ("nvidia.com/mig.config", "nvidia.com/mig.config.state")
 DASHBOARD_LABEL = {"grafana_dashboard": "1"}
 GRAFANA_INSTANCE_LABEL = {"platformc.dev/grafana": "platform"}
 DASHBOARD_FOLDER = "platformc"
@@ -69,6 +71,9 @@ def stack_values(cluster: ClusterModel) -> dict[str, Any]:
             }
         },
         "prometheus": {"prometheusSpec": select_all},
+        # kube_node_labels carries no node label unless allowed: the MIG reconfiguration alert
+        # reads mig-manager's nvidia.com/mig.config.state through it.
+        "kube-state-metrics": {"metricLabelsAllowlist": [f"nodes=[{','.join(MIG_NODE_LABELS)}]"]},
     }
 
 

@@ -21,14 +21,14 @@ from grafana_foundation_sdk.models.dashboard import DataSourceRef, GridPos, Thre
 from compiler.cluster_model import ClusterModel, TeamOnCluster
 from compiler.naming import cluster_queue_name
 from compiler.observability import queries as q
-from compiler.observability.promql import by, one_of, selector
+from compiler.observability.promql import by, number, one_of, selector
 
 # kube-prometheus-stack provisions its Prometheus datasource with this uid
 # (grafana.sidecar.datasources.uid); the grafana-operator mode points at the same Grafana.
 DATASOURCE = DataSourceRef(type_val="prometheus", uid="prometheus")
 UID_MAX = 40  # Grafana rejects longer dashboard uids
 FULL_WIDTH = 24
-BOUND_GPU_UTIL = selector("DCGM_FI_DEV_GPU_UTIL", {"exported_pod": ("!=", "")})
+BOUND_GPU_ACTIVE = selector(q.ENGINE_ACTIVE, {"exported_pod": ("!=", "")})
 
 
 @dataclass(frozen=True)
@@ -240,13 +240,13 @@ def cluster_dashboard(cluster: ClusterModel) -> DashboardSpec:
                 "GPUs bound to pods but idle",
                 (
                     Query(
-                        f"count({BOUND_GPU_UTIL} < {idle}) or vector(0)",
+                        f"count({BOUND_GPU_ACTIVE} < {number(idle / 100)}) or vector(0)",
                         "idle",
                     ),
                 ),
                 kind="stat",
                 width=8,
-                description=f"utilisation under {idle} % right now",
+                description=f"engine active under {idle} % of the time right now (MIG instances included)",
             ),
             PanelSpec(
                 "Cluster GPU cost (USD/h)",

@@ -92,12 +92,15 @@ def team_gpu_memory(team: TeamOnCluster) -> str:
     return selector(GPU_MEM_BY_NS, {"exported_namespace": team.namespace})
 
 
+# Engine activity, not DCGM_FI_DEV_GPU_UTIL: NVML's utilisation is unsupported on MIG instances
+# (no series, or 0, for every MIG pod), while the profiling field is reported per instance.
+ENGINE_ACTIVE = "DCGM_FI_PROF_GR_ENGINE_ACTIVE"
+
+
 def idle_gpus(team: TeamOnCluster, util_percent: int) -> str:
-    """GPUs bound to one of the team's pods and below the idle threshold (per GPU)."""
-    util = selector(
-        "DCGM_FI_DEV_GPU_UTIL", {"exported_namespace": team.namespace, "exported_pod": ("!=", "")}
-    )
-    return f"{util} < {util_percent}"
+    """GPUs (or MIG instances) bound to one of the team's pods and below the idle threshold."""
+    active = selector(ENGINE_ACTIVE, {"exported_namespace": team.namespace, "exported_pod": ("!=", "")})
+    return f"{active} < {number(util_percent / 100)}"
 
 
 def allocated_by_flavor(cluster: ClusterModel) -> str:

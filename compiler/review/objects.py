@@ -16,13 +16,14 @@ from typing import Literal
 
 import yaml
 
+from compiler.node_pools import CONTRACT_JSON, CONTRACT_TABLE
 from compiler.pipeline import CompiledCluster, compile_model, merged_tree
 from compiler.spec.build import PlatformModel, load_platform
 from compiler.tree_contract import CLUSTER_INFO_FILE, KUSTOMIZATION_FILE, Tree
 from compiler.validate import SchemaRegistry
 
 Change = Literal["added", "removed", "changed"]
-SUPPORT_FILES = (KUSTOMIZATION_FILE, CLUSTER_INFO_FILE)
+SUPPORT_FILES = (KUSTOMIZATION_FILE, CLUSTER_INFO_FILE, CONTRACT_JSON, CONTRACT_TABLE)
 
 _HEAD = re.compile(
     rb"^kind: (?P<kind>[^\n]+)\nmetadata:\n  name: (?P<name>[^\n]+)\n"

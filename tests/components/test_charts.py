@@ -36,21 +36,13 @@ def _releases() -> dict[str, tuple[Component, HelmChart, str]]:
 
 
 RELEASES = _releases()
-RENDER_BUG = pytest.mark.xfail(
-    strict=True,
-    reason="compiler/charts/render.py loads helm's output with PyYAML's safe loader, which rejects "
-    "the '=' scalar in kube-prometheus-stack 88.0.0's CRDs (tag:yaml.org,2002:value)",
-)
 
 
 def test_every_chart_of_the_registry_is_covered() -> None:
     assert sorted(RELEASES) == sorted({c.chart for component in COMPONENTS for c in component.charts})
 
 
-@pytest.mark.parametrize(
-    "name",
-    [pytest.param(n, marks=RENDER_BUG) if n == "kube-prometheus-stack" else n for n in sorted(RELEASES)],
-)
+@pytest.mark.parametrize("name", sorted(RELEASES))
 def test_chart_installs_and_uses_what_its_descriptor_says(name: str, shared_charts: Path) -> None:
     component, chart, kubernetes_version = RELEASES[name]
     request = RenderRequest(

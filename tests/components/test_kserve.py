@@ -11,8 +11,10 @@ def test_crds_then_controller_then_serving() -> None:
     model = cluster()
     assert [c.chart for c in kserve.build_crds(model).charts] == ["kserve-crd"]
     controller = kserve.build_controller(model)
-    assert [c.chart for c in controller.charts] == ["kserve-resources", "kserve-runtime-configs"]
+    assert [c.chart for c in controller.charts] == ["kserve-resources"]
     assert controller.after == ("kserve-crds",)
+    # The runtimes are their own unit: the controller's webhook must answer before they are accepted.
+    assert [c.chart for c in kserve.build_runtimes(model).charts] == ["kserve-runtime-configs"]
     assert controller.charts[0].values["kserve"]["controller"]["deploymentMode"] == "Standard"
     assert controller.charts[0].values["kserve"]["controller"]["gateway"]["domain"] == "apps.example.com"
 

@@ -40,9 +40,12 @@ def test_mig_quota_counts_instances_of_the_profile() -> None:
     assert hard["requests.nvidia.com/mig-1g.10gb"] == "20"
 
 
-def test_owners_are_admins_and_members_edit() -> None:
+def test_owners_and_members_bind_the_platform_team_roles() -> None:
     output = tenancy.build(cluster(team={"members": ["research-devs"]}))
-    assert names(output, "RoleBinding", "research") == ["members-edit", "owners-admin"]
-    assert named(output, "RoleBinding", "owners-admin")["subjects"][0]["name"] == "team-owners"
+    assert names(output, "RoleBinding", "research") == ["members", "owners"]
+    owners = named(output, "RoleBinding", "owners")
+    assert owners["roleRef"]["name"] == "platformc-team-owner"
+    assert owners["subjects"][0]["name"] == "team-owners"
+    assert named(output, "RoleBinding", "members")["roleRef"]["name"] == "platformc-team-member"
     defaults = named(output, "LimitRange", "defaults")["spec"]["limits"][0]
     assert defaults["default"] == {"cpu": "2", "memory": "4Gi"}

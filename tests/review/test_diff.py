@@ -17,7 +17,7 @@ from compiler.review.render import MARKER, render_markdown
 from compiler.review.run import review
 from tests.review.conftest import cli, commit_all, compiled_files_at, make_repo
 
-SUPPORT = ("kustomization.yaml", "platformc-cluster.json")
+SUPPORT = ("kustomization.yaml", "platformc-cluster.json", "node-pools.json", "node-pools.md")
 
 
 def edit(path: Path, old: str, new: str) -> None:
@@ -68,6 +68,31 @@ def test_quota_change(repo: git.Repo, tmp_path: Path) -> None:
         "prod-us-east/components/tenancy/ai-research/resourcequota-ai-research.yaml",
     ) in objects
     assert all(path.startswith("prod-us-east/") for _, path in objects)
+
+
+def test_node_pool_contract_change_is_an_impact_line(repo: git.Repo, tmp_path: Path) -> None:
+    """A pool label is part of the node-pool contract (node-pools.json): nothing in the GitOps
+    tree can relabel nodes, so the reviewer is told someone must."""
+    root = Path(repo.working_tree_dir)
+    edit(
+        root / "platform-spec/clusters/prod-us-east.yaml",
+        "{name: h100-pool, flavor: h100, nodes: 2, gpusPerNode: 8}",
+        "{name: h100-pool, flavor: h100, nodes: 2, gpusPerNode: 8, labels: {acme.com/rack: r7}}",
+    )
+    commit_all(repo, "h100 pool moves to rack r7")
+    result = review(root / "platform-spec", root / "overlays", "HEAD~1")
+    pools = result.impact.section("Node pools")
+    assert [i.text for i in pools] == [
+        "prod-us-east: node pool h100-pool labels nvidia.com/mig.config=all-disabled → "
+        "acme.com/rack=r7, nvidia.com/mig.config=all-disabled: relabel the pool's nodes "
+        "(node-pools.json), or its GPUs stay unscheduled"
+    ]
+    assert pools[0].severity == "warning"
+    old = compiled_files_at(repo, "HEAD~1", tmp_path / "old")
+    new = compiled_files_at(repo, "HEAD", tmp_path / "new")
+    assert old["prod-us-east/node-pools.json"] != new["prod-us-east/node-pools.json"]
+    pools_after = {p["name"]: p for p in json.loads(new["prod-us-east/node-pools.json"])["pools"]}
+    assert pools_after["h100-pool"]["labels"]["acme.com/rack"] == "r7"
 
 
 def test_team_added(repo: git.Repo, tmp_path: Path) -> None:

@@ -312,4 +312,32 @@ CASES = [
             "spec/teams/research.yaml:11:15: invalid value '256 GB' for 'spec.clusters[0].memory' (expected a Kubernetes quantity such as 64, 500m, 256Gi or 2Ti)",
         ],
     ),
+    Case(
+        "mig-count-over-one",
+        {
+            "serving/chat.yaml": edit(
+                SERVING, "gpu: {flavor: h100, count: 1}", "gpu: {flavor: a100-mig, count: 2}"
+            )
+        },
+        [
+            "spec/serving/chat.yaml:9:34: gpu.count 2 on GPUFlavor 'a100-mig' (mig): one process uses one MIG "
+            "instance (expected count 1, or an exclusive flavor for multi-GPU replicas)",
+        ],
+    ),
+    Case(
+        "pool-label-contradicts-node-pool-contract",
+        {
+            "clusters/east.yaml": edit(
+                CLUSTER,
+                "{name: mig-pool, flavor: a100-mig, nodes: 1, gpusPerNode: 8}",
+                "{name: mig-pool, flavor: a100-mig, nodes: 1, gpusPerNode: 8,\n"
+                "       labels: {nvidia.com/mig.config: all-1g.18gb}}",
+            )
+        },
+        [
+            "spec/clusters/east.yaml:13:40: node pool 'mig-pool' label nvidia.com/mig.config=all-1g.18gb "
+            "contradicts the node-pool contract of cluster 'east' (expected nvidia.com/mig.config=a100-mig, "
+            "or no such label; see node-pools.md in the cluster's tree)",
+        ],
+    ),
 ]
