@@ -15,13 +15,13 @@ from compiler.components import facts_of
 from compiler.components.base import Component, ComponentOutput
 from compiler.emit import ClusterInfo, Tree, file_name, render_cluster
 from compiler.errors import PlatformcError
-from compiler.node_pools import contract_files
 from compiler.overlays import Overlays, Problems, Provenance, apply_overlays
 from compiler.overlays.apply import object_key
 from compiler.packaging import argocd, flux
 from compiler.packaging.common import PlacedObject, object_folder
 from compiler.packaging.units import Unit, order_units
 from compiler.spec.model import PlatformModel
+from compiler.spec.node_pools import contract_files
 from compiler.validate import Report, SchemaRegistry, default_checks, validate_objects
 
 PACKAGERS = {"argocd": argocd.package, "flux": flux.package}

@@ -12,9 +12,9 @@ from typing import Any
 from compiler.cluster_model import ClusterModel, TeamOnCluster
 from compiler.kube import KubeObject, obj
 from compiler.naming import DRA_DRIVER_NAMESPACE, resource_flavor_name
-from compiler.node_pools import is_mig
 from compiler.observability import queries as q
 from compiler.observability.promql import Matchers, by, number, selector
+from compiler.spec.node_pools import is_mig
 
 Rule = dict[str, Any]
 Group = dict[str, Any]
