@@ -28,12 +28,13 @@ import git
 from gitdb.base import IStream
 
 from compiler import pipeline
-from compiler.emit import Tree, write_tree
 from compiler.errors import PlatformcError, UsageError
 from compiler.review.gitrev import RevisionSpecErrors, open_repo, repo_relative, repo_root
 from compiler.review.impact import Impact, compute_impact, money
 from compiler.review.objects import compile_spec
 from compiler.review.run import model_at
+from compiler.tree_contract import Tree
+from compiler.write import write_tree
 
 TRAILER = "Source-Commit"
 _TRAILER_RE = re.compile(rf"^{TRAILER}: ([0-9a-f]{{40}})\s*$", re.MULTILINE)

@@ -10,7 +10,7 @@ import json
 from collections.abc import Iterable
 from pathlib import Path
 
-from compiler.emit import Drift
+from compiler.write import Drift
 from compiler.errors import SpecError
 from compiler.validate.findings import Finding
 

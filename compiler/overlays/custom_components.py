@@ -32,7 +32,7 @@ from compiler.spec.build import PlatformModel, explain
 from compiler.spec.cluster_facts import cluster_engine
 from compiler.spec.loader import SourceDocument, display_path, load_file, load_text, to_plain
 from compiler.spec.models import DNS_LABEL_PATTERN, DnsLabel, Strict
-from compiler.tree_contract import CONFIG_SUFFIX
+from compiler.tree_contract import CONFIG_SUFFIX, OVERLAYS_UNIT, config_unit
 
 CONFIG_FILE = "component.yaml"
 TEMPLATE_SUFFIX = ".yaml.j2"
@@ -225,7 +225,7 @@ def check_application_names(components: list[CustomComponent], model: PlatformMo
                 continue
             if environments is not None and cluster.spec.environment not in environments:
                 continue
-            longest = f"{cluster_name}-{component.name}-config"
+            longest = f"{cluster_name}-{config_unit(component.name)}"
             if len(longest) > 63:
                 where = (
                     component.config_doc.start
@@ -245,7 +245,7 @@ def check_references(
     components: list[CustomComponent], builtin: list[str], clusters: list[str], environments: list[str]
 ) -> Iterator[SpecError]:
     """Names in component.yaml must exist: a typo would silently drop an ordering or a cluster."""
-    reserved = {"overlays", "overlays-config"} | {n for b in builtin for n in (b, f"{b}-config")}
+    reserved = {n for b in [OVERLAYS_UNIT, *builtin] for n in (b, config_unit(b))}
     known = sorted(set(builtin) | {c.name for c in components})
     for component in components:
         doc = component.config_doc
