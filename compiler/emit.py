@@ -22,6 +22,7 @@ from typing import Any
 
 from compiler import yaml_out
 from compiler.errors import PlatformcError
+from compiler.pathsafety import kind_problem, name_problem, resolve_under, safe_relative
 
 CLUSTER_INFO_FILE = "platformc-cluster.json"
 KUSTOMIZATION_FILE = "kustomization.yaml"
@@ -62,6 +63,23 @@ def file_name(obj: Mapping[str, Any]) -> str:
     return f"{obj['kind']}-{obj['metadata']['name']}.yaml".lower()
 
 
+def _checked_path(info: ClusterInfo, folder: str, obj: Mapping[str, Any]) -> str:
+    """The object's path in the cluster folder, built from checked parts only (see pathsafety).
+    Overlay input is checked at its source line before this; here nothing unchecked passes."""
+    meta = obj.get("metadata") or {}
+    problems = [
+        kind_problem(obj.get("kind")),
+        name_problem(meta.get("name"), "metadata.name"),
+        name_problem(info.name, "cluster name"),
+        *(name_problem(part, "folder") for part in folder.split("/") if folder),
+    ]
+    problem = next((p for p in problems if p is not None), None)
+    if problem is not None:
+        raise PlatformcError(f"cluster '{info.name}': {obj.get('kind')} cannot be written: {problem}")
+    rel = f"{folder}/{file_name(obj)}" if folder else file_name(obj)
+    return safe_relative(rel)
+
+
 @dataclass(frozen=True)
 class ClusterInfo:
     """What `validate` needs to know about a tree without the spec."""
@@ -91,7 +109,7 @@ def render_cluster(info: ClusterInfo, placed: Iterable[tuple[str, Mapping[str, A
     owners: dict[str, Mapping[str, Any]] = {}
     children: dict[str, set[str]] = {"": set()}
     for folder, obj in placed:
-        rel = f"{folder}/{file_name(obj)}" if folder else file_name(obj)
+        rel = _checked_path(info, folder, obj)
         if rel in owners:
             first = owners[rel]["metadata"]
             raise PlatformcError(
@@ -207,14 +225,15 @@ def _exchange(a: Path, b: Path) -> bool:
 
 @contextlib.contextmanager
 def _locked(out_dir: Path) -> Iterator[None]:
-    lock_path = out_dir.parent / f".{out_dir.name}.lock"
-    with open(lock_path, "w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-            lock_path.unlink(missing_ok=True)
+    """An exclusive flock on the output folder's parent folder, which no writer ever replaces or
+    removes (a lock file that each writer unlinked let a newcomer lock a fresh file while a waiter
+    held the unlinked one: two writers at once). Writers of any output folder there take turns."""
+    fd = os.open(out_dir.parent, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
 
 
 def _clean_leftovers(out_dir: Path) -> None:
@@ -236,8 +255,11 @@ def write_tree(out_dir: Path, tree: Tree, clusters: Iterable[str], prune_others:
     case folders of clusters that left the spec are removed. Other files in out_dir are kept.
     """
     check_out_dir(out_dir)
+    for rel in tree:
+        safe_relative(rel)
     try:
-        _write_tree(out_dir.absolute(), tree, set(clusters), prune_others)
+        # A symbolic link to a folder is written through: the swap happens beside the real folder.
+        _write_tree(out_dir.resolve(), tree, set(clusters), prune_others)
     except OSError as exc:
         # Permissions, a full disk, a read-only mount: a message, not a traceback. Staging is removed;
         # the old tree stands unless the failure came after the one-step swap.
@@ -285,6 +307,7 @@ def _fill_staging(staging: Path, out_dir: Path, tree: Tree, compiled: set[str], 
         path = staging / rel
         if path.parent not in made:
             path.parent.mkdir(parents=True, exist_ok=True)
+            resolve_under(staging, rel)  # no link in the staging folder leads elsewhere
             made.add(path.parent)
         # An unchanged file is hard-linked from the old tree: on some disks creating a file with
         # data costs ~25x a link, and most compiles change a handful of files out of thousands.
