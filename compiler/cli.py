@@ -274,6 +274,11 @@ def diff(
 @click.option("--push", "do_push", is_flag=True, help="Push the branch to --remote (never forces).")
 @click.option("--remote", default="origin", show_default=True)
 @click.option("--allow-dirty-spec", is_flag=True, help="Publish even if the spec has uncommitted changes.")
+@click.option(
+    "--allow-unvalidated",
+    is_flag=True,
+    help="Publish even if some kinds have no schema (the commit message lists them).",
+)
 @_SPEC_OPTION
 @_OVERLAYS_OPTION
 @_OUT_OPTION
@@ -284,6 +289,7 @@ def publish(
     do_push: bool,
     remote: str,
     allow_dirty_spec: bool,
+    allow_unvalidated: bool,
     spec_dir: Path,
     overlays_dir: Path,
     out_dir: Path,
@@ -302,6 +308,7 @@ def publish(
             push_to=remote if do_push else None,
             allow_dirty_spec=allow_dirty_spec,
             schema_dirs=schema_dirs,
+            allow_unvalidated=allow_unvalidated,
             progress=_progress,
         )
     except SpecErrors as exc:

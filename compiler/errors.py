@@ -23,7 +23,9 @@ class SpecError:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.location}: {self.message}"
+        from compiler.secrets_scan import redact  # printed messages never carry a secret
+
+        return f"{self.location}: {redact(self.message)}"
 
 
 class SpecErrors(Exception):

@@ -25,8 +25,10 @@ from compiler.packaging import argocd, flux
 from compiler.packaging.common import PlacedObject, object_folder
 from compiler.packaging.units import Unit, order_units
 from compiler.parallel import map_in_order
-from compiler.spec.build import PlatformModel, load_platform
+from compiler.secrets_scan import scan, show_path
+from compiler.spec.build import PlatformModel, allowed_secrets, load_platform
 from compiler.validate import DEFAULT_CHECKS, Report, SchemaRegistry, validate_objects
+from compiler.validate.findings import ERROR, Finding
 
 DEFAULT_SCHEMA_CACHE = Path(".platformc-cache/schemas")  # where `platformc schemas pull` writes
 
@@ -144,6 +146,7 @@ def compile_model(
 
     def finish(build: ClusterBuild) -> CompiledCluster:
         report = validate_builds([build], registry) if registry is not None else Report()
+        report.add(secret_findings(build))
         report = with_provenance(report, build)
         return CompiledCluster(
             build.info, render_cluster(build.info, build.placed), len(build.placed), report
@@ -241,6 +244,30 @@ def validate_builds(builds: Sequence[ClusterBuild], registry: SchemaRegistry) ->
     # Packaging stamps each chart's CRD groups on its Application / HelmRelease, so the ordering
     # check sees here exactly what `platformc validate` sees on disk.
     return validate_objects(objects, registry, allow_missing=True, checks=DEFAULT_CHECKS)
+
+
+def secret_findings(build: ClusterBuild) -> list[Finding]:
+    """The last secret scan, on every object as it will be written (sources were scanned at their
+    lines already; this catches what only appears once objects are combined)."""
+    allowed = allowed_secrets(build.model.platform)
+    findings = []
+    for folder, obj in build.placed:
+        meta = obj.get("metadata") or {}
+        for found in scan(obj, allowed):
+            field = show_path(found.path)
+            findings.append(
+                Finding(
+                    ERROR,
+                    "secret",
+                    _object_file(build, folder, obj),
+                    obj.get("kind", ""),
+                    meta.get("namespace"),
+                    meta.get("name", ""),
+                    "$." + field,
+                    found.message(field),
+                )
+            )
+    return findings
 
 
 def _object_file(build: ClusterBuild, folder: str, obj: dict[str, Any]) -> str:

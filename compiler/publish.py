@@ -34,6 +34,8 @@ from compiler.review.gitrev import RevisionSpecErrors, open_repo, repo_relative,
 from compiler.review.impact import Impact, compute_impact, money
 from compiler.review.objects import compile_spec
 from compiler.review.run import model_at
+from compiler.secrets_scan import redact
+from compiler.validate import Report
 
 TRAILER = "Source-Commit"
 _TRAILER_RE = re.compile(rf"^{TRAILER}: ([0-9a-f]{{40}})\s*$", re.MULTILINE)
@@ -74,12 +76,14 @@ def _ref_commit(repo: git.Repo, ref: str) -> git.Commit | None:
         return None
 
 
-def last_published_source(repo: git.Repo, ref: str, limit: int = 200) -> str | None:
-    """Source-Commit of the newest publish commit on ref, when the repository still has it."""
+def last_published_source(repo: git.Repo, ref: str) -> str | None:
+    """Source-Commit of the newest publish commit on ref, when the repository still has it.
+    All of history is searched (git log --grep), however many commits came since."""
     if _ref_commit(repo, ref) is None:
         return None
-    for commit in repo.iter_commits(ref, max_count=limit):
-        found = _TRAILER_RE.search(str(commit.message))
+    messages = repo.git.log(ref, "-E", f"--grep=^{TRAILER}: [0-9a-f]{{40}}", "--format=%B%x00")
+    for message in messages.split("\0"):
+        found = _TRAILER_RE.search(message)
         if found and _ref_commit(repo, found[1]) is not None:
             return found[1]
     return None
@@ -128,12 +132,23 @@ def _changed_clusters(
 
 
 def commit_message(
-    subject: str | None, files: int, clusters: list[str], impact: Impact | None, base: str, source: str
+    subject: str | None,
+    files: int,
+    clusters: list[str],
+    impact: Impact | None,
+    base: str,
+    source: str,
+    unvalidated: Sequence[str] = (),
+    first_publish: bool = False,
 ) -> str:
     shown = ", ".join(clusters[:5]) + (f" and {len(clusters) - 5} more" if len(clusters) > 5 else "")
     first = subject or f"platformc publish: {files} file(s) on {shown or 'no cluster'}"
     body: list[str] = []
-    if impact is None:
+    if unvalidated:
+        body.append(f"Not schema-validated (published with --allow-unvalidated): {', '.join(unvalidated)}.\n")
+    if first_publish:
+        body.append("First publish of this output (no earlier publish commit on this branch).")
+    elif impact is None:
         body.append(f"Impact: the spec at {base[:12]} could not be compiled; run `platformc diff` to review.")
     elif not impact.items:
         body.append(f"No spec change since {base[:12]} (the compiler output changed).")
@@ -149,7 +164,13 @@ def commit_message(
                 f"Monthly GPU cost: {money(total.before)} → {money(total.after)} "
                 f"({money(total.delta, signed=True)})"
             )
-    return f"{first}\n\n" + "\n".join(body) + f"\n\n{TRAILER}: {source}\n"
+    # Commit messages are pushed and shown in PR timelines: no secret, even from an older spec.
+    return redact(f"{first}\n\n" + "\n".join(body) + f"\n\n{TRAILER}: {source}\n")
+
+
+def unvalidated_kinds(report: Report) -> list[str]:
+    """apiVersion kind of every object no schema checked (compile tolerates them as warnings)."""
+    return sorted({f"{f.kind}" for f in report.warnings if f.check == "missing-schema"})
 
 
 def _commit(repo: git.Repo, tree_sha: str, parent: git.Commit | None, message: str) -> str:
@@ -191,6 +212,7 @@ def publish(
     push_to: str | None = None,
     allow_dirty_spec: bool = False,
     schema_dirs: Sequence[Path] = (),
+    allow_unvalidated: bool = False,
     progress: Progress | None = None,
 ) -> PublishResult:
     """Compile, validate and commit generated/. Raises SpecErrors / PublishError; see the module doc."""
@@ -223,6 +245,8 @@ def publish(
             raise PublishError(f"invalid branch name '{branch}'") from None
     else:
         ref = "HEAD" if repo.head.is_detached else repo.head.ref.path
+    if push_to is not None and ref == "HEAD":  # refused before committing, not after
+        raise PublishError("cannot push a detached HEAD (expected a checked-out branch, or --branch NAME)")
     source = repo.head.commit.hexsha
     result = PublishResult(ref=ref, source=source)
 
@@ -230,11 +254,20 @@ def publish(
         progress("compiling")
     # The same validation compile runs, so publish commits nothing compile would refuse.
     compiled = compile_spec(spec_dir, overlays_dir, pipeline.schema_registry(schema_dirs))
-    problems = [f.format() for f in pipeline.merged_report(compiled.clusters).errors]
+    report = pipeline.merged_report(compiled.clusters)
+    problems = [f.format() for f in report.errors]
     if problems:
         raise PublishError("validation failed; nothing was committed:\n" + "\n".join(problems))
+    unvalidated = unvalidated_kinds(report)
+    if unvalidated and not allow_unvalidated:
+        raise PublishError(
+            f"no schema for {', '.join(unvalidated)}, so those objects were not validated; nothing was "
+            "committed (expected schemas for every kind: run `platformc schemas pull` or pass --schemas; "
+            "or pass --allow-unvalidated, which the commit message records)"
+        )
 
-    base = last_published_source(repo, ref) or source
+    published = last_published_source(repo, ref)
+    base = published or source
     try:
         before = model_at(spec_dir, overlays_dir, base)
         impact: Impact | None = compute_impact(before, compiled.model)
@@ -254,7 +287,9 @@ def publish(
         )
     else:
         files, clusters = _changed_clusters(repo, parent, tree_sha, out_rel)
-        result.message = commit_message(message, files, clusters, impact, base, source)
+        result.message = commit_message(
+            message, files, clusters, impact, base, source, unvalidated, first_publish=published is None
+        )
         new = _commit(repo, tree_sha, parent, result.message)
         repo.git.update_ref("-m", "platformc publish", ref, new, parent.hexsha if parent else ZERO_SHA)
         result.commit = new
@@ -262,10 +297,6 @@ def publish(
             # The real index still holds the previous generated/; align those entries (and only those).
             repo.git.reset("-q", "HEAD", "--", out_rel)
     if push_to is not None:
-        if ref == "HEAD":
-            raise PublishError(
-                "cannot push a detached HEAD (expected a checked-out branch, or --branch NAME)"
-            )
         push(repo, push_to, ref)
         result.pushed = True
     return result

@@ -26,7 +26,7 @@ from compiler.overlays.errors import CLUSTERS, Problems
 from compiler.overlays.objects import check_object
 from compiler.overlays.template_env import environment, plain_context, render_bounded
 from compiler.pathsafety import regular_files, subfolders
-from compiler.spec.build import PlatformModel, explain
+from compiler.spec.build import PlatformModel, allowed_secrets, explain, secret_errors
 from compiler.spec.checks import cluster_engine
 from compiler.spec.loader import SourceDocument, display_path, load_file, load_text, to_plain
 from compiler.spec.models import DNS_LABEL_PATTERN, DnsLabel, Strict
@@ -267,7 +267,9 @@ def render(component: CustomComponent, cluster: ClusterModel, problems: Problems
             )
             continue
         errors: list[SpecError] = []
-        for doc in load_text(text, shown, errors):
+        docs = list(load_text(text, shown, errors))
+        errors.extend(secret_errors(docs, allowed_secrets(cluster.platform)))
+        for doc in docs:
             checked = check_object(doc, errors)
             if checked is not None:
                 objects.append((doc, checked))

@@ -27,7 +27,7 @@ from compiler.overlays.errors import Problems
 from compiler.overlays.objects import check_object, is_patch
 from compiler.overlays.patches import ParsedPatch, parse_patch
 from compiler.pathsafety import subfolders
-from compiler.spec.build import PlatformModel
+from compiler.spec.build import PlatformModel, allowed_secrets, secret_errors
 from compiler.spec.loader import SourceDocument, display_path, load_file, spec_files
 
 LAYER_DIRS = ("all", "environments", "clusters", "components")
@@ -128,4 +128,15 @@ def load_overlays(overlays_dir: Path, model: PlatformModel, builtin_components: 
     overlays.components = load_components(overlays_dir / "components", problems)
     problems.extend(list(check_references(overlays.components, builtin_components, clusters, environments)))
     problems.extend(list(check_application_names(overlays.components, model)))
+    problems.extend(secret_errors(_source_documents(overlays), allowed_secrets(model.platform)))
     return overlays
+
+
+def _source_documents(overlays: Overlays) -> list[SourceDocument]:
+    """Every overlay document as written (rendered templates are scanned when rendered)."""
+    docs = [doc for layer in overlays.layers for doc, _ in layer.objects]
+    docs += [parsed.doc for layer in overlays.layers for parsed in layer.patches]
+    for component in overlays.components:
+        docs += [doc for doc, _ in component.plain]
+        docs += [component.config_doc] if component.config_doc else []
+    return docs

@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import types
 import typing
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from compiler.errors import SourceLocation, SpecError, SpecErrors
+from compiler.secrets_scan import scan, show_path
 from compiler.spec.loader import SourceDocument, load_documents, to_plain
 from compiler.spec.models import (
     API_VERSION,
@@ -319,6 +321,19 @@ def assemble(
     return model, []
 
 
+def allowed_secrets(platform: Platform | None) -> frozenset[str]:
+    return frozenset(a.fingerprint for a in platform.spec.secretScan.allow) if platform else frozenset()
+
+
+def secret_errors(docs: Iterable[SourceDocument], allowed: frozenset[str]) -> list[SpecError]:
+    """Credentials and tokens in source documents, each at its line (see compiler/secrets_scan.py)."""
+    return [
+        SpecError(doc.location(found.path), found.message(show_path(found.path)))
+        for doc in docs
+        for found in scan(doc.data, allowed)
+    ]
+
+
 def load_platform(spec_dir: Path) -> PlatformModel:
     """Read, type and check the whole spec; raise SpecErrors with every problem found."""
     from compiler.spec.checks import check_platform  # local: checks depend on this module's types
@@ -357,6 +372,7 @@ def load_platform(spec_dir: Path) -> PlatformModel:
     # Semantic checks on a partly parsed spec would only report echoes of the parse errors.
     if model is not None and not errors:
         errors.extend(check_platform(model))
+    errors.extend(secret_errors(docs, allowed_secrets(model.platform if model else None)))
     if errors:
         raise SpecErrors(errors)
     assert model is not None

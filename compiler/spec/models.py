@@ -79,6 +79,17 @@ class Alerts(Strict):
     queuePendingMinutes: int = Field(default=30, ge=5, description="minutes a queue may admit nothing")
 
 
+class AllowedSecret(Strict):
+    """A secret-scan finding that is not a secret, by the fingerprint its error message gives."""
+
+    fingerprint: str = Field(pattern=r"^[0-9a-f]{12}$")
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class SecretScan(Strict):
+    allow: list[AllowedSecret] = Field(default_factory=list)
+
+
 class PlatformSpec(Strict):
     gitops: PlatformGitOps
     kubernetesVersion: KubernetesVersion = "1.34"
@@ -86,6 +97,7 @@ class PlatformSpec(Strict):
     dashboards: Literal["configmap", "grafana-operator"] = "configmap"
     monitoringNamespace: DnsLabel = "monitoring"
     alerts: Alerts = Field(default_factory=Alerts)
+    secretScan: SecretScan = Field(default_factory=SecretScan)
 
 
 # --- GPUFlavor --------------------------------------------------------------------------------

@@ -12,6 +12,8 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from compiler.secrets_scan import redact
+
 ERROR = "error"
 WARNING = "warning"
 
@@ -72,7 +74,7 @@ class Finding:
             parts.append(self.path)
         prefix = "warning: " if self.severity == WARNING else ""
         parts.append(f"{prefix}{self.message} [{self.check}]")
-        return ": ".join(parts)
+        return redact(": ".join(parts))  # printed findings never carry a secret
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
