@@ -30,6 +30,7 @@ from compiler.spec.build import PlatformModel, allowed_secrets, explain, secret_
 from compiler.spec.checks import cluster_engine
 from compiler.spec.loader import SourceDocument, display_path, load_file, load_text, to_plain
 from compiler.spec.models import DNS_LABEL_PATTERN, DnsLabel, Strict
+from compiler.spec.types import ChartVersion
 
 CONFIG_FILE = "component.yaml"
 TEMPLATE_SUFFIX = ".yaml.j2"
@@ -39,7 +40,7 @@ NAME_MAX = 63 - len("-config")  # its second sync unit is <name>-config
 class ChartConfig(Strict):
     repository: str = Field(pattern=r"^(https|oci)://\S+$")
     chart: str = Field(min_length=1)
-    version: str = Field(min_length=1)
+    version: ChartVersion
     namespace: DnsLabel
     release: DnsLabel | None = None
     values: dict[str, Any] = Field(default_factory=dict)

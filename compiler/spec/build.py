@@ -189,6 +189,9 @@ def explain(error: dict[str, Any], model: type[BaseModel], doc: SourceDocument) 
         message = (
             f"wrong type for '{name}': got the number {written} (expected a string; quote it: \"{written}\")"
         )
+    elif kind == "value_error":  # compiler/spec/types.py: the error says what was expected
+        reason = str(ctx.get("error") or error["msg"])
+        message = f"invalid value {_show(value)} for '{name}' ({reason})"
     elif kind in _TYPE_WORDS:
         message = f"wrong type for '{name}': got {_show(value)} (expected {_TYPE_WORDS[kind]})"
     elif kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):

@@ -130,6 +130,18 @@ def check_flavors(model: PlatformModel) -> Iterator[SpecError]:
             )
 
 
+def check_monitoring_namespace(model: PlatformModel) -> Iterator[SpecError]:
+    """The monitoring namespace becomes a GitOps-managed Namespace (pruned with the tree): it must
+    not be one Kubernetes or another platform component owns."""
+    monitoring = model.platform.spec.monitoringNamespace
+    if monitoring in RESERVED_NAMESPACES or monitoring.startswith("kube-"):
+        yield SpecError(
+            model.locate("Platform", model.platform.metadata.name, ("spec", "monitoringNamespace")),
+            f"monitoringNamespace '{monitoring}' is a reserved namespace (expected a namespace of its own, "
+            "such as monitoring: platformc creates and prunes it)",
+        )
+
+
 def check_teams(model: PlatformModel) -> Iterator[SpecError]:
     monitoring = model.platform.spec.monitoringNamespace
     for name, team in model.teams.items():
@@ -304,6 +316,7 @@ CHECKS: tuple[Check, ...] = (
     check_versions,
     check_clusters,
     check_flavors,
+    check_monitoring_namespace,
     check_teams,
     check_capacity,
     check_serving_paths,

@@ -11,6 +11,20 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from compiler.spec.quantity import QUANTITY_PATTERN
+from compiler.spec.types import (
+    ChartVersion,
+    Cidr,
+    FiniteCost,
+    GitRevision,
+    GitURL,
+    GroupName,
+    HttpsURL,
+    LabelValue,
+    PlainText,
+    QualifiedName,
+    RepoPath,
+    Subdomain,
+)
 
 API_VERSION = "platformc.dev/v1alpha1"
 
@@ -29,7 +43,8 @@ def _number_to_str(value: object) -> object:
     return value
 
 
-Quantity = Annotated[str, BeforeValidator(_number_to_str), Field(pattern=QUANTITY_PATTERN)]
+Quantity = Annotated[str, BeforeValidator(_number_to_str), Field(pattern=QUANTITY_PATTERN, max_length=32)]
+StorageUri = Annotated[PlainText, Field(pattern=r"^(s3|gs|pvc|hf|https?|oci)://.+")]
 KubernetesVersion = Annotated[str, Field(pattern=K8S_VERSION_PATTERN)]
 
 DEFAULT_COMPONENT_VERSIONS = {
@@ -47,7 +62,7 @@ class Strict(BaseModel):
 
 class Metadata(Strict):
     name: DnsLabel
-    labels: dict[str, str] = Field(default_factory=dict)
+    labels: dict[QualifiedName, LabelValue] = Field(default_factory=dict)
 
 
 # --- Platform ---------------------------------------------------------------------------------
@@ -55,20 +70,20 @@ class Metadata(Strict):
 
 class PlatformGitOps(Strict):
     engine: Literal["argocd", "flux"] = "argocd"
-    repoURL: str = Field(min_length=1)
-    revision: str = "main"
-    path: str = "generated"
-    namespace: str | None = Field(
+    repoURL: GitURL
+    revision: GitRevision = "main"
+    path: RepoPath = "generated"
+    namespace: DnsLabel | None = Field(
         default=None, description="namespace of the GitOps engine (argocd / flux-system by default)"
     )
 
 
 class ComponentVersions(Strict):
-    gpuOperator: str = DEFAULT_COMPONENT_VERSIONS["gpuOperator"]
-    draDriver: str = DEFAULT_COMPONENT_VERSIONS["draDriver"]
-    kueue: str = DEFAULT_COMPONENT_VERSIONS["kueue"]
-    kserve: str = DEFAULT_COMPONENT_VERSIONS["kserve"]
-    certManager: str = DEFAULT_COMPONENT_VERSIONS["certManager"]
+    gpuOperator: ChartVersion = DEFAULT_COMPONENT_VERSIONS["gpuOperator"]
+    draDriver: ChartVersion = DEFAULT_COMPONENT_VERSIONS["draDriver"]
+    kueue: ChartVersion = DEFAULT_COMPONENT_VERSIONS["kueue"]
+    kserve: ChartVersion = DEFAULT_COMPONENT_VERSIONS["kserve"]
+    certManager: ChartVersion = DEFAULT_COMPONENT_VERSIONS["certManager"]
 
 
 class Alerts(Strict):
@@ -123,7 +138,7 @@ Sharing = Annotated[ExclusiveSharing | MigSharing | TimeSlicingSharing, Field(di
 class GPUFlavorSpec(Strict):
     product: str = Field(min_length=1, pattern=r"^[A-Za-z0-9][-A-Za-z0-9_.]*$", max_length=63)
     memory: Quantity
-    hourlyCost: float = Field(ge=0)
+    hourlyCost: FiniteCost
     sharing: Sharing = ExclusiveSharing(mode="exclusive")
 
 
@@ -131,8 +146,8 @@ class GPUFlavorSpec(Strict):
 
 
 class Taint(Strict):
-    key: str
-    value: str | None = None
+    key: QualifiedName
+    value: LabelValue | None = None
     effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"] = "NoSchedule"
 
 
@@ -144,16 +159,16 @@ class NodePool(Strict):
     taints: list[Taint] = Field(
         default_factory=lambda: [Taint(key="nvidia.com/gpu", value="present", effect="NoSchedule")]
     )
-    labels: dict[str, str] = Field(default_factory=dict)
+    labels: dict[QualifiedName, LabelValue] = Field(default_factory=dict)
 
 
 class ClusterGitOps(Strict):
     engine: Literal["argocd", "flux"] | None = None
-    destination: str | None = Field(default=None, description="Argo CD destination server URL")
+    destination: HttpsURL | None = Field(default=None, description="Argo CD destination server URL")
 
 
 class Ingress(Strict):
-    domain: str = Field(pattern=r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")
+    domain: Subdomain
     gatewayNamespace: DnsLabel = "istio-ingress"
 
 
@@ -186,11 +201,11 @@ class TeamCluster(Strict):
 
 class TeamSpec(Strict):
     costCenter: str = Field(pattern=LABEL_VALUE_PATTERN, min_length=1, max_length=63)
-    owners: list[str] = Field(min_length=1)
-    members: list[str] = Field(default_factory=list)
+    owners: list[GroupName] = Field(min_length=1)
+    members: list[GroupName] = Field(default_factory=list)
     priority: Literal["low", "normal", "high"] = "normal"
     allowIngressFrom: list[DnsLabel] = Field(default_factory=list)
-    allowEgressTo: list[str] = Field(
+    allowEgressTo: list[Cidr] = Field(
         default_factory=list, description="CIDRs the team's pods may reach (model stores, APIs)"
     )
     podSecurity: Literal["restricted", "baseline"] = "restricted"
@@ -202,7 +217,7 @@ class TeamSpec(Strict):
 
 class Model(Strict):
     format: str = Field(min_length=1)
-    storageUri: str = Field(pattern=r"^(s3|gs|pvc|hf|https?|oci)://.+")
+    storageUri: StorageUri
     runtime: str | None = None
 
 
@@ -217,7 +232,7 @@ class Replicas(Strict):
 
 
 class Canary(Strict):
-    storageUri: str = Field(pattern=r"^(s3|gs|pvc|hf|https?|oci)://.+")
+    storageUri: StorageUri
     trafficPercent: int
 
 
