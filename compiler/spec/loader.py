@@ -73,7 +73,10 @@ class SourceDocument:
         for i, part in enumerate(path):
             last = i == len(path) - 1
             if isinstance(node, CommentedMap) and part in node:
-                line, col = node.lc.key(part) if (key and last) else node.lc.value(part)
+                try:
+                    line, col = node.lc.key(part) if (key and last) else node.lc.value(part)
+                except KeyError:  # brought in by a merge key (<<): the mapping's own line is nearest
+                    break
                 best = SourceLocation(self.file, line + 1, col + 1)
                 node = node[part]
             elif isinstance(node, CommentedSeq) and isinstance(part, int) and 0 <= part < len(node):
