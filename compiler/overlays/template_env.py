@@ -137,12 +137,15 @@ def _alarm(seconds: float) -> Iterator[None]:
         raise TemplateLimitError(f"rendering took longer than {seconds:g} s")
 
     previous = signal.signal(signal.SIGALRM, expired)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    started = time.monotonic()
+    outer, _ = signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
         yield
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+        if outer:  # a caller's own deadline keeps running
+            signal.setitimer(signal.ITIMER_REAL, max(outer - (time.monotonic() - started), 0.001))
 
 
 def render_bounded(template: Template, values: dict[str, Any]) -> str:
