@@ -153,7 +153,7 @@ def load_file(path: Path, errors: list[SpecError]) -> Iterator[SourceDocument]:
         # held (a team and its namespaces, an overlay patch) is worse than asking.
         errors.append(
             SpecError(
-                SourceLocation(shown, 0, 0),
+                SourceLocation(shown, 1, 1),
                 "file holds no YAML document (expected at least one document; delete the file if it is "
                 "not needed)",
             )

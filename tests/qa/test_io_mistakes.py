@@ -174,7 +174,7 @@ def test_empty_or_comment_only_spec_file_is_an_error(ws: Workspace, text: str) -
     no_traceback(result)
     assert result.exit_code == 1
     assert result.stderr.startswith(
-        "platform-spec/teams/ml-platform.yaml: file holds no YAML document (expected at least one document; "
+        "platform-spec/teams/ml-platform.yaml:1:1: file holds no YAML document (expected at least one document; "
         "delete the file if it is not needed)\n"
     )
     assert not (ws.root / "generated").exists()
