@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import multiprocessing
 import os
 import random
 import shutil
@@ -194,13 +195,15 @@ def _deadline(seconds: float) -> Iterator[None]:
         signal.signal(signal.SIGALRM, previous)
 
 
-def _unlocated(errors: list[str]) -> list[str]:
-    """Errors that do not start with file:line (or span several lines)."""
+def _unlocated(errors: list[str], workspace: Path) -> list[str]:
+    """Errors that do not start with file:line (or span several lines). An error about a folder as
+    a whole ("no Platform document in the spec") names the folder: there is no line to give."""
     bad = []
     for error in errors:
         head = error.split(": ", 1)[0]
         parts = head.rsplit(":", 2)
         located = len(parts) == 3 and parts[1].isdigit() and int(parts[1]) > 0
+        located = located or (workspace / head).is_dir()
         if not located or "\n" in error:
             bad.append(error)
     return bad
@@ -230,7 +233,7 @@ def run_case(workspace: Path, target: str, content: str | bytes, timeout: float)
         leftovers = [p.name for p in workspace.iterdir() if p.name == "generated" or ".staging-" in p.name]
         if leftovers:
             return Outcome("written", ", ".join(leftovers), elapsed)
-        bad = _unlocated(errors)
+        bad = _unlocated(errors, workspace)
         if bad:
             return Outcome("unlocated", bad[0][:300], elapsed)
         return Outcome("refused", seconds=elapsed)
@@ -280,6 +283,7 @@ class Summary:
 
 
 def fuzz(cases: int, seed: int, timeout: float, progress: Callable[[str], None] | None = None) -> Summary:
+    """`cases` cases from one seed, in this process."""
     rng = random.Random(seed)
     summary = Summary()
     started = time.perf_counter()
@@ -297,14 +301,39 @@ def fuzz(cases: int, seed: int, timeout: float, progress: Callable[[str], None] 
     return summary
 
 
+def _worker(args: tuple[int, int, float]) -> Summary:
+    cases, seed, timeout = args
+    return fuzz(cases, seed, timeout)
+
+
+def fuzz_parallel(cases: int, seed: int, timeout: float, jobs: int) -> Summary:
+    """Cases split over `jobs` forked processes, each with its own workspace and derived seed."""
+    if jobs <= 1:
+        return fuzz(cases, seed, timeout, lambda m: print(m, file=sys.stderr, flush=True))
+    shares = [cases // jobs + (1 if i < cases % jobs else 0) for i in range(jobs)]
+    started = time.perf_counter()
+    with multiprocessing.get_context("fork").Pool(jobs) as pool:
+        parts = pool.map(_worker, [(n, seed * 1000 + i, timeout) for i, n in enumerate(shares)])
+    total = Summary()
+    for part in parts:
+        total.cases += part.cases
+        total.counts.update(part.counts)
+        total.slowest = max(total.slowest, part.slowest)
+        for status, example in part.examples.items():
+            total.examples.setdefault(status, example)
+    total.seconds = time.perf_counter() - started
+    return total
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=16)
     parser.add_argument("--timeout", type=float, default=20.0, help="seconds one case may take")
+    parser.add_argument("--jobs", type=int, default=1, help="processes (each its own workspace)")
     args = parser.parse_args()
     os.environ.setdefault("PLATFORMC_JOBS", "1")  # one process: the deadline alarm reaches it
-    summary = fuzz(args.cases, args.seed, args.timeout, lambda m: print(m, file=sys.stderr, flush=True))
+    summary = fuzz_parallel(args.cases, args.seed, args.timeout, args.jobs)
     print(f"cases: {summary.cases} in {summary.seconds:.0f} s (slowest case {summary.slowest:.1f} s)")
     for status in ("compiled", "refused", "traceback", "hang", "unlocated", "written"):
         print(f"  {status:10} {summary.counts.get(status, 0)}")
