@@ -101,6 +101,9 @@ def _yaml_files(folder: Path) -> Iterator[Path]:
 
 def load_file(path: Path, rel: str, problems: list[Finding]) -> list[dict[str, Any]]:
     """Objects in one YAML file; syntax errors and non-objects become findings."""
+    if path.is_symlink():  # a committed link could make validate read any file (see pathsafety)
+        problems.append(_file_finding(ERROR, "yaml", rel, "symbolic link refused (expected a regular file)"))
+        return []
     try:
         data = path.read_bytes()
     except OSError as exc:
