@@ -191,14 +191,17 @@ def schemas() -> None:
 @click.option("--refresh", is_flag=True, help="Download again even when cached.")
 def schemas_pull(cache_dir: Path, url_template: str | None, refresh: bool) -> None:
     """Download the CRD schemas of the pinned component versions into the cache."""
+    from compiler.components import facts_of
+    from compiler.pipeline import registered
     from compiler.validate import pull_schemas
-    from compiler.validate.pull import DEFAULT_URL_TEMPLATE
+    from compiler.validate.pull import DEFAULT_URL_TEMPLATE, targets_for
 
     def progress(done: int, total: int, outcome: object) -> None:
         _progress(f"[{done}/{total}] {outcome.format()}")  # type: ignore[attr-defined]
 
     try:
         result = pull_schemas(
+            targets_for(facts_of(registered())),
             cache_dir=cache_dir,
             url_template=url_template or DEFAULT_URL_TEMPLATE,
             progress=progress,

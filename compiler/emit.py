@@ -12,7 +12,6 @@ import contextlib
 import ctypes
 import ctypes.util
 import fcntl
-import json
 import os
 import shutil
 from collections.abc import Iterable, Iterator, Mapping
@@ -23,9 +22,10 @@ from typing import Any
 from compiler import yaml_out
 from compiler.errors import PlatformcError
 from compiler.pathsafety import kind_problem, name_problem, resolve_under, safe_relative
+from compiler.tree_contract import CLUSTER_INFO_FILE, KUSTOMIZATION_FILE, ClusterInfo
 
-CLUSTER_INFO_FILE = "platformc-cluster.json"
-KUSTOMIZATION_FILE = "kustomization.yaml"
+__all__ = ["CLUSTER_INFO_FILE", "KUSTOMIZATION_FILE", "ClusterInfo", "Drift", "Tree"]
+
 TOP_KEYS = ("apiVersion", "kind", "metadata", "spec")
 METADATA_KEYS = ("name", "namespace")
 
@@ -78,19 +78,6 @@ def _checked_path(info: ClusterInfo, folder: str, obj: Mapping[str, Any]) -> str
         raise PlatformcError(f"cluster '{info.name}': {obj.get('kind')} cannot be written: {problem}")
     rel = f"{folder}/{file_name(obj)}" if folder else file_name(obj)
     return safe_relative(rel)
-
-
-@dataclass(frozen=True)
-class ClusterInfo:
-    """What `validate` needs to know about a tree without the spec."""
-
-    name: str
-    kubernetes_version: str
-    engine: str
-
-    def to_json(self) -> bytes:
-        data = {"cluster": self.name, "engine": self.engine, "kubernetesVersion": self.kubernetes_version}
-        return (json.dumps(data, indent=2, sort_keys=True) + "\n").encode()
 
 
 def kustomization(entries: Iterable[str]) -> bytes:

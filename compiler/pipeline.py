@@ -14,8 +14,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
+from compiler import components as registry
 from compiler.cluster_model import ClusterModel, cluster_models
-from compiler.components import COMPONENTS
+from compiler.components import facts_of
 from compiler.components.base import Component, ComponentOutput
 from compiler.emit import ClusterInfo, Drift, Tree, compare, file_name, render_cluster, write_tree
 from compiler.errors import PlatformcError
@@ -27,7 +28,7 @@ from compiler.packaging.units import Unit, order_units
 from compiler.parallel import map_in_order
 from compiler.secrets_scan import scan, show_path
 from compiler.spec.build import PlatformModel, allowed_secrets, load_platform
-from compiler.validate import DEFAULT_CHECKS, Report, SchemaRegistry, validate_objects
+from compiler.validate import Report, SchemaRegistry, default_checks, validate_objects
 from compiler.validate.findings import ERROR, Finding
 
 DEFAULT_SCHEMA_CACHE = Path(".platformc-cache/schemas")  # where `platformc schemas pull` writes
@@ -70,14 +71,19 @@ class CompileResult:
     seconds: dict[str, float] = field(default_factory=dict)  # per stage: spec, clusters, write
 
 
+def registered() -> tuple[Component, ...]:
+    """The registry as it is now (read at call time, so a test may register a component)."""
+    return registry.COMPONENTS
+
+
 def run_components(
-    cluster: ClusterModel, components: Sequence[Component] = COMPONENTS
+    cluster: ClusterModel, components: Sequence[Component] | None = None
 ) -> list[tuple[str, ComponentOutput]]:
-    return [(component.name, component.build(cluster)) for component in components]
+    return [(component.name, component.build(cluster)) for component in components or registered()]
 
 
 def build_cluster(
-    cluster: ClusterModel, components: Sequence[Component] = COMPONENTS, overlays: Overlays | None = None
+    cluster: ClusterModel, components: Sequence[Component] | None = None, overlays: Overlays | None = None
 ) -> ClusterBuild:
     """Raises OverlayErrors (SpecErrors) when the overlays do not apply to this cluster."""
     outputs = run_components(cluster, components)
@@ -109,7 +115,7 @@ def build_platform(
     progress: Progress | None = None,
     overlays_dir: Path | None = None,
 ) -> list[ClusterBuild]:
-    return build_model(load_platform(spec_dir), cluster_names, progress, overlays_dir)
+    return build_model(load_platform(spec_dir, facts_of(registered())), cluster_names, progress, overlays_dir)
 
 
 def build_model(
@@ -176,7 +182,7 @@ def per_cluster(
 ) -> list[Done]:
     """build_cluster then `finish` for each selected cluster (in forked workers when jobs allow),
     results in cluster order. Overlay problems of every cluster are reported together."""
-    overlays = load_overlays(overlays_dir, model, [c.name for c in COMPONENTS]) if overlays_dir else None
+    overlays = load_overlays(overlays_dir, model, [c.name for c in registered()]) if overlays_dir else None
     clusters = select_clusters(model, cluster_names)
     if progress:
         progress(f"compiling {len(clusters)} cluster(s)")
@@ -243,7 +249,8 @@ def validate_builds(builds: Sequence[ClusterBuild], registry: SchemaRegistry) ->
     )
     # Packaging stamps each chart's CRD groups on its Application / HelmRelease, so the ordering
     # check sees here exactly what `platformc validate` sees on disk.
-    return validate_objects(objects, registry, allow_missing=True, checks=DEFAULT_CHECKS)
+    checks = default_checks(facts_of(registered()).chart_crd_groups)
+    return validate_objects(objects, registry, allow_missing=True, checks=checks)
 
 
 def secret_findings(build: ClusterBuild) -> list[Finding]:
@@ -323,7 +330,7 @@ def compile_platform(
     started = time.perf_counter()
     check_folders_apart(spec_dir, out_dir, overlays_dir)
     registry = schema_registry(schema_dirs)
-    model = load_platform(spec_dir)
+    model = load_platform(spec_dir, facts_of(registered()))
     loaded = time.perf_counter()
     clusters = compile_model(
         model, cluster_names, overlays_dir=overlays_dir, registry=registry, progress=progress

@@ -50,7 +50,7 @@ def _detectors() -> tuple[Any, ...]:
     from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
     from detect_secrets.plugins.base import RegexBasedDetector
 
-    classes = get_mapping_from_secret_type_to_class().values()
+    classes: list[type[Any]] = list(get_mapping_from_secret_type_to_class().values())
     return tuple(
         cls()
         for cls in sorted(classes, key=lambda c: c.__name__)
@@ -66,7 +66,7 @@ def _entropy_plugins() -> tuple[Any, Any]:
 
 
 def _token_like(user: str | None) -> bool:
-    return bool(user) and (len(user) >= 20 or any(c.isdigit() for c in user))
+    return user is not None and (len(user) >= 20 or any(c.isdigit() for c in user))
 
 
 def _url_credentials(value: str) -> Iterator[tuple[str, str]]:

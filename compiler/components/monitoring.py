@@ -12,16 +12,24 @@ from __future__ import annotations
 from typing import Any
 
 from compiler.cluster_model import ClusterModel
-from compiler.components.base import Component, ComponentOutput, HelmChart, KubeObject, obj
+from compiler.components.base import Chart, Component, ComponentOutput, HelmChart, KubeObject, obj
 from compiler.observability import dashboards, rules
 from compiler.observability.dashboards import DashboardSpec, build_dashboard, to_json
 from compiler.observability.queries import serving_targets
 
 # kube-prometheus-stack 88.0.0 ships Prometheus Operator v0.93.0, the release whose CRDs
 # ../shared/schemas/crds/monitoring.coreos.com holds (SOURCES.md).
-PROMETHEUS_STACK = ("https://prometheus-community.github.io/helm-charts", "kube-prometheus-stack", "88.0.0")
+PROMETHEUS_STACK = Chart(
+    "https://prometheus-community.github.io/helm-charts",
+    "kube-prometheus-stack",
+    crd_groups=frozenset({"monitoring.coreos.com"}),
+)
+PROMETHEUS_STACK_VERSION = "88.0.0"
 # grafana-operator v5.24.0: its CRDs are the grafana.integreatly.org schemas in SOURCES.md.
-GRAFANA_OPERATOR = ("oci://ghcr.io/grafana/helm-charts", "grafana-operator", "v5.24.0")
+GRAFANA_OPERATOR = Chart(
+    "oci://ghcr.io/grafana/helm-charts", "grafana-operator", crd_groups=frozenset({"grafana.integreatly.org"})
+)
+GRAFANA_OPERATOR_VERSION = "v5.24.0"
 STACK_RELEASE = "kube-prometheus-stack"
 DASHBOARD_LABEL = {"grafana_dashboard": "1"}
 GRAFANA_INSTANCE_LABEL = {"platformc.dev/grafana": "platform"}
@@ -31,6 +39,14 @@ GRAFANA_API = "grafana.integreatly.org/v1beta1"
 KSERVE_ISVC_LABEL = "serving.kserve.io/inferenceservice"
 KSERVE_METRICS_PORT = 8080  # prometheus.kserve.io/port of the kserve-huggingfaceserver runtime
 ENVOY_METRICS_PORT = 15090  # Istio proxies' Prometheus endpoint
+
+
+PROMETHEUS_PORT = 9090
+
+
+def prometheus_url(cluster: ClusterModel) -> str:
+    """The stack's Prometheus Service: kube-prometheus-stack names it `<release>-prometheus`."""
+    return f"http://{STACK_RELEASE}-prometheus.{cluster.monitoring_namespace}.svc:{PROMETHEUS_PORT}"
 
 
 def stack_values(cluster: ClusterModel) -> dict[str, Any]:
@@ -58,31 +74,9 @@ def stack_values(cluster: ClusterModel) -> dict[str, Any]:
 
 def charts(cluster: ClusterModel) -> tuple[HelmChart, ...]:
     namespace = cluster.monitoring_namespace
-    repo, chart, version = PROMETHEUS_STACK
-    result = [
-        HelmChart(
-            repo,
-            chart,
-            version,
-            STACK_RELEASE,
-            namespace,
-            stack_values(cluster),
-            frozenset({"monitoring.coreos.com"}),
-        )
-    ]
+    result = [PROMETHEUS_STACK.release(PROMETHEUS_STACK_VERSION, namespace, stack_values(cluster))]
     if cluster.platform.spec.dashboards == "grafana-operator":
-        repo, chart, version = GRAFANA_OPERATOR
-        result.append(
-            HelmChart(
-                repo,
-                chart,
-                version,
-                "grafana-operator",
-                namespace,
-                {},
-                frozenset({"grafana.integreatly.org"}),
-            )
-        )
+        result.append(GRAFANA_OPERATOR.release(GRAFANA_OPERATOR_VERSION, namespace))
     return tuple(result)
 
 
@@ -214,4 +208,16 @@ def build(cluster: ClusterModel) -> ComponentOutput:
     return ComponentOutput(charts=charts(cluster), objects=tuple(objects))
 
 
-COMPONENT = Component("monitoring", build)
+COMPONENT = Component(
+    "monitoring",
+    build,
+    # Its namespace is Platform.spec.monitoringNamespace; the team checks refuse it separately.
+    charts=(PROMETHEUS_STACK, GRAFANA_OPERATOR),
+    emits=(
+        ("monitoring.coreos.com", "PrometheusRule", "v1"),
+        ("monitoring.coreos.com", "PodMonitor", "v1"),
+        ("monitoring.coreos.com", "ServiceMonitor", "v1"),
+        ("grafana.integreatly.org", "GrafanaDashboard", "v1beta1"),
+        ("grafana.integreatly.org", "GrafanaFolder", "v1beta1"),
+    ),
+)

@@ -27,8 +27,9 @@ from compiler.overlays.errors import Problems
 from compiler.overlays.objects import check_object, is_patch
 from compiler.overlays.patches import ParsedPatch, parse_patch
 from compiler.pathsafety import subfolders
-from compiler.spec.build import PlatformModel, allowed_secrets, secret_errors
+from compiler.spec.build import allowed_secrets, secret_errors
 from compiler.spec.loader import SourceDocument, display_path, load_file, spec_files
+from compiler.spec.model import PlatformModel
 
 LAYER_DIRS = ("all", "environments", "clusters", "components")
 

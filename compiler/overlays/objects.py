@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from compiler.cluster_model import MANAGED_BY
 from compiler.components.base import KubeObject
 from compiler.errors import SpecError
 from compiler.pathsafety import kind_problem, name_problem
 from compiler.spec.loader import SourceDocument, to_plain
 from compiler.spec.models import API_VERSION
+from compiler.tree_contract import MANAGED_BY
 
 NOT_AN_OBJECT = (
     "(expected a Kubernetes object with apiVersion, kind and metadata.name, "
@@ -43,7 +43,7 @@ def check_object(doc: SourceDocument, errors: list[SpecError]) -> KubeObject | N
             )
         )
         return None
-    if not _names_are_safe(doc, data, metadata, errors):
+    if not isinstance(metadata, dict) or not _names_are_safe(doc, data, metadata, errors):
         return None
     obj = to_plain(data)
     # Same ownership label as generated objects, so selectors and prune treat them alike.

@@ -198,8 +198,8 @@ def load_text(text: str, shown: str, errors: list[SpecError]) -> Iterator[Source
         if data is None:  # an empty document, e.g. a trailing '---'
             continue
         doc = SourceDocument(shown, index, data, text, positions)
-        if aliased and (problem := alias_problem(data)) is not None:
-            errors.append(SpecError(doc.start, problem))
+        if aliased and (bomb := alias_problem(data)) is not None:
+            errors.append(SpecError(doc.start, bomb))
             continue
         yield doc
 

@@ -10,12 +10,13 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from compiler.secrets_scan import redact
 
-ERROR = "error"
-WARNING = "warning"
+Severity = Literal["error", "warning"]
+ERROR: Severity = "error"
+WARNING: Severity = "warning"
 
 
 @dataclass(frozen=True, order=True)
@@ -28,7 +29,7 @@ class Finding:
     file (YAML syntax errors).
     """
 
-    severity: str  # "error" | "warning"
+    severity: Severity
     check: str  # stable id: "schema", "missing-schema", "yaml", "object", "duplicate", ...
     file: str | None
     kind: str

@@ -10,7 +10,7 @@ from tests.conftest import SHARED_CRDS
 from tests.review.conftest import cli, commit_all, make_repo
 
 PUBLISH = ("publish", "--schemas", str(SHARED_CRDS))
-PASSWORD = "Tr0ub4dor3xyz"
+TOKEN = "xoxb-123456789012-1234567890123-abcdefghijABCDEFGHIJklmn"
 
 
 def test_publish_refuses_kinds_without_a_schema(tmp_path: Path) -> None:
@@ -64,26 +64,26 @@ def test_first_publish_says_so(tmp_path: Path) -> None:
     assert "First publish of this output" in repo.head.commit.message
 
 
-def test_no_password_in_diff_markdown_or_publish_message(tmp_path: Path) -> None:
+def test_no_token_in_diff_markdown_or_publish_message(tmp_path: Path) -> None:
     """Found 5: a password in the spec appeared in the PR comment and in the publish commit message.
-    Here the spec holds one that was allowed by fingerprint at base and is then removed: the
+    Here the spec holds a token that was allowed by fingerprint at base and is then removed: the
     diff and the message talk about the change, never the value."""
     repo = make_repo(tmp_path / "repo")
     root = Path(repo.working_tree_dir)
-    uri = f"https://u:{PASSWORD}@models.example.com/llama"
+    uri = f"s3://models/llama-3.1-8b?token={TOKEN}"
     serving = root / "platform-spec/serving/chat-llm.yaml"
     serving.write_text(serving.read_text().replace('s3://models/llama-3.1-8b"', f'{uri}"'))
     platform = root / "platform-spec/platform.yaml"
-    allow = f"  secretScan:\n    allow:\n      - {{fingerprint: {fingerprint(PASSWORD)}, reason: test}}\n"
+    allow = f"  secretScan:\n    allow:\n      - {{fingerprint: {fingerprint(TOKEN)}, reason: test}}\n"
     platform.write_text(platform.read_text().replace("  gitops:", allow + "  gitops:"))
-    commit_all(repo, "a password, allowed by mistake")
+    commit_all(repo, "a token, allowed by mistake")
     assert cli(root, *PUBLISH).exit_code == 0
     serving.write_text(serving.read_text().replace(uri, "s3://models/llama-3.1-8b"))
-    commit_all(repo, "password removed")
+    commit_all(repo, "token removed")
 
     diff = cli(root, "diff", "--base", "HEAD~1", "--format", "markdown")
     assert "storageUri" in diff.output or "storage" in diff.output.lower(), diff.output
-    assert PASSWORD not in diff.output
+    assert TOKEN not in diff.output
     assert cli(root, *PUBLISH).exit_code == 0
     log = repo.git.log("--format=%B")
-    assert PASSWORD not in log
+    assert TOKEN not in log

@@ -16,8 +16,8 @@ FLAVORS = "platform-spec/flavors.yaml"
 SERVING = "platform-spec/serving/chat-llm.yaml"
 
 CASES = [
-    (TEAM, "allowEgressTo: [10.20.0.0/16]", "allowEgressTo: [not-a-cidr]", 11, "expected a CIDR"),
-    (TEAM, "allowEgressTo: [10.20.0.0/16]", "allowEgressTo: [999.1.1.1/33]", 11, "expected a CIDR"),
+    (TEAM, "allowIngressFrom: [app-frontend]", "allowEgressTo: [not-a-cidr]", 10, "expected a CIDR"),
+    (TEAM, "allowIngressFrom: [app-frontend]", "allowEgressTo: [999.1.1.1/33]", 10, "expected a CIDR"),
     (TEAM, "owners: [ai-research-admins]", 'owners: [""]', 7, "expected a group or user name"),
     (
         PROD,
@@ -64,7 +64,7 @@ CASES = [
     (PLATFORM, "repoURL: https://github.com/acme/ai-platform.git", "repoURL: not a url", 9, "expected a URL"),
     (FLAVORS, "hourlyCost: 4.10", "hourlyCost: .inf", 9, "hourlyCost"),
     (SERVING, 'storageUri: "s3://models/llama-3.1-8b"', 'storageUri: "s3://models/x\\nevil"', 8, "control"),
-    (TEAM, 'cpu: "256"', 'cpu: "' + "9" * 5000 + '"', 14, "too long"),
+    (TEAM, 'cpu: "256"', 'cpu: "' + "9" * 5000 + '"', 13, "too long"),
     (
         PLATFORM,
         "dashboards: configmap",
