@@ -256,6 +256,11 @@ def targets(workspace: Path) -> list[str]:
     return sorted(found)
 
 
+def scratch_dir() -> str | None:
+    """Memory-backed where there is one: a compiled case writes ~300 files, slow on a busy disk."""
+    return "/dev/shm" if Path("/dev/shm").is_dir() else None
+
+
 def make_workspace(into: Path) -> Path:
     shutil.copytree(REPO_ROOT / "platform-spec", into / "platform-spec")
     shutil.copytree(REPO_ROOT / "overlays", into / "overlays")
@@ -287,9 +292,7 @@ def fuzz(cases: int, seed: int, timeout: float, progress: Callable[[str], None] 
     rng = random.Random(seed)
     summary = Summary()
     started = time.perf_counter()
-    # Memory-backed where there is one: a compiled case writes ~300 files, slow on a busy disk.
-    shm = "/dev/shm" if Path("/dev/shm").is_dir() else None
-    with tempfile.TemporaryDirectory(prefix="platformc-fuzz-", dir=shm) as tmp:
+    with tempfile.TemporaryDirectory(prefix="platformc-fuzz-", dir=scratch_dir()) as tmp:
         workspace = make_workspace(Path(tmp))
         files = targets(workspace)
         texts = {f: (workspace / f).read_text(encoding="utf-8") for f in files}
