@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from compiler.gpu_allocation import Allocation
+from compiler.spec.budgets import cluster_budgets
 from compiler.spec.cluster_facts import cluster_capacity, cluster_engine, cluster_kubernetes_version
 from compiler.spec.gpus import resource_name
 from compiler.spec.model import PlatformModel
@@ -32,6 +33,7 @@ class TeamOnCluster:
 
     team: Team
     entry: TeamCluster
+    budget: float | None = None  # monthly USD on this cluster (spec/budgets.py), None without one
 
     @property
     def name(self) -> str:
@@ -89,7 +91,7 @@ def cluster_models(model: PlatformModel) -> list[ClusterModel]:
     for name, cluster in model.clusters.items():
         present = {pool.flavor for pool in cluster.spec.nodePools}
         teams = tuple(
-            TeamOnCluster(team, entry)
+            TeamOnCluster(team, entry, cluster_budgets(model, team).get(name))
             for team in model.teams.values()
             for entry in team.spec.clusters
             if entry.cluster == name

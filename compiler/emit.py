@@ -90,8 +90,16 @@ def kustomization(entries: Iterable[str]) -> bytes:
     )
 
 
-def render_cluster(info: ClusterInfo, placed: Iterable[tuple[str, Mapping[str, Any]]]) -> Tree:
-    """The files of one cluster folder, keyed by path relative to the output folder."""
+def render_cluster(
+    info: ClusterInfo,
+    placed: Iterable[tuple[str, Mapping[str, Any]]],
+    files: Mapping[str, bytes] | None = None,
+    header: str = "",
+) -> Tree:
+    """The files of one cluster folder, keyed by path relative to the output folder; `files` are
+    non-object files at the cluster folder's top (the node-pool contract), not in kustomizations.
+    `header` (one comment line) starts every YAML file; JSON files cannot carry one."""
+    first = header.encode()
     tree: Tree = {}
     owners: dict[str, Mapping[str, Any]] = {}
     children: dict[str, set[str]] = {"": set()}
@@ -104,7 +112,7 @@ def render_cluster(info: ClusterInfo, placed: Iterable[tuple[str, Mapping[str, A
                 f"({obj['kind']} {first.get('namespace') or ''}/{first['name']} twice)"
             )
         owners[rel] = obj
-        tree[f"{info.name}/{rel}"] = dump_yaml(canonical(obj))
+        tree[f"{info.name}/{rel}"] = first + dump_yaml(canonical(obj))
         # Register the file and every folder on its way up with their parents.
         parts = rel.split("/")
         for depth in range(len(parts)):
@@ -112,8 +120,10 @@ def render_cluster(info: ClusterInfo, placed: Iterable[tuple[str, Mapping[str, A
             children.setdefault(parent, set()).add(parts[depth])
     for folder, entries in children.items():
         path = f"{info.name}/{folder}/{KUSTOMIZATION_FILE}" if folder else f"{info.name}/{KUSTOMIZATION_FILE}"
-        tree[path] = kustomization(entries)
+        tree[path] = first + kustomization(entries)
     tree[f"{info.name}/{CLUSTER_INFO_FILE}"] = info.to_json()
+    for name, content in sorted((files or {}).items()):
+        tree[f"{info.name}/{name}"] = first + content if name.endswith((".yaml", ".yml")) else content
     return tree
 
 

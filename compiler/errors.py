@@ -39,10 +39,18 @@ class SpecError:
 class SpecErrors(Exception):
     """Every error of a run, reported together (sorted, de-duplicated)."""
 
-    def __init__(self, errors: list[SpecError]):
+    def __init__(self, errors: list[SpecError], partial_model: object | None = None):
         self.errors = sorted(set(errors))
+        # The typed model when only cross-document checks failed: later stages may still look
+        # for their own problems (overlay folders) so that a run reports everything at once.
+        self.partial_model = partial_model
         super().__init__("\n".join(str(e) for e in self.errors))
 
 
 class PlatformcError(Exception):
     """A failure that is not about the spec's content (I/O, tool, usage)."""
+
+
+class UsageError(PlatformcError):
+    """The command was called wrongly (a folder that does not exist, a bad flag value): exit 2 in
+    every command, where problems in the spec, overlays or tree exit 1."""

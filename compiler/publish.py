@@ -29,7 +29,7 @@ from gitdb.base import IStream
 
 from compiler import pipeline
 from compiler.emit import Tree, write_tree
-from compiler.errors import PlatformcError
+from compiler.errors import PlatformcError, UsageError
 from compiler.review.gitrev import RevisionSpecErrors, open_repo, repo_relative, repo_root
 from compiler.review.impact import Impact, compute_impact, money
 from compiler.review.objects import compile_spec
@@ -136,24 +136,25 @@ def commit_message(
     files: int,
     clusters: list[str],
     impact: Impact | None,
-    base: str,
+    base: str | None,
     source: str,
     unvalidated: Sequence[str] = (),
-    first_publish: bool = False,
 ) -> str:
+    """`base` is the Source-Commit of the previous publish; None on the first publish."""
     shown = ", ".join(clusters[:5]) + (f" and {len(clusters) - 5} more" if len(clusters) > 5 else "")
     first = subject or f"platformc publish: {files} file(s) on {shown or 'no cluster'}"
+    since = f"since {base[:12]}" if base else "(first publish: the whole spec is new)"
     body: list[str] = []
     if unvalidated:
         body.append(f"Not schema-validated (published with --allow-unvalidated): {', '.join(unvalidated)}.\n")
-    if first_publish:
-        body.append("First publish of this output (no earlier publish commit on this branch).")
-    elif impact is None:
-        body.append(f"Impact: the spec at {base[:12]} could not be compiled; run `platformc diff` to review.")
+    if impact is None:
+        body.append(
+            f"Impact: the spec at {(base or source)[:12]} could not be compiled; run `platformc diff`."
+        )
     elif not impact.items:
-        body.append(f"No spec change since {base[:12]} (the compiler output changed).")
+        body.append(f"No spec change {since} (the compiler output changed).")
     else:
-        body.append(f"Impact since {base[:12]}:")
+        body.append(f"Impact {since}:")
         lines = list(impact.lines())
         body.extend(f"- {line}" for line in lines[:MAX_BODY_LINES])
         if len(lines) > MAX_BODY_LINES:
@@ -214,6 +215,7 @@ def publish(
     schema_dirs: Sequence[Path] = (),
     allow_unvalidated: bool = False,
     progress: Progress | None = None,
+    clusters: Sequence[str] = (),
 ) -> PublishResult:
     """Compile, validate and commit generated/. Raises SpecErrors / PublishError; see the module doc."""
     repo = open_repo(spec_dir)
@@ -253,7 +255,11 @@ def publish(
     if progress:
         progress("compiling")
     # The same validation compile runs, so publish commits nothing compile would refuse.
-    compiled = compile_spec(spec_dir, overlays_dir, pipeline.schema_registry(schema_dirs))
+    if clusters and branch is not None:
+        raise UsageError("--cluster publishes into the checked-out branch only (expected no --branch)")
+    compiled = compile_spec(
+        spec_dir, overlays_dir, pipeline.schema_registry(schema_dirs, None, overlays_dir), clusters
+    )
     report = pipeline.merged_report(compiled.clusters)
     problems = [f.format() for f in report.errors]
     if problems:
@@ -266,10 +272,11 @@ def publish(
             "or pass --allow-unvalidated, which the commit message records)"
         )
 
-    published = last_published_source(repo, ref)
-    base = published or source
+    # The first publish has nothing to compare with: everything in the spec is new, which is
+    # what its message says (comparing HEAD with itself would claim "no spec change").
+    base = last_published_source(repo, ref)
     try:
-        before = model_at(spec_dir, overlays_dir, base)
+        before = model_at(spec_dir, overlays_dir, base) if base else None
         impact: Impact | None = compute_impact(before, compiled.model)
     except (RevisionSpecErrors, PlatformcError):
         impact = None
@@ -277,7 +284,7 @@ def publish(
     parent = _ref_commit(repo, ref)
     if branch is None:
         names = [c.info.name for c in compiled.clusters]
-        write_tree(out_dir, compiled.tree, names, prune_others=True)
+        write_tree(out_dir, compiled.tree, names, prune_others=not clusters)
         tree_sha = _tree_from_disk(repo, out_rel)
     else:
         tree_sha = _tree_from_memory(repo, out_rel, compiled.tree)
@@ -287,9 +294,7 @@ def publish(
         )
     else:
         files, clusters = _changed_clusters(repo, parent, tree_sha, out_rel)
-        result.message = commit_message(
-            message, files, clusters, impact, base, source, unvalidated, first_publish=published is None
-        )
+        result.message = commit_message(message, files, clusters, impact, base, source, unvalidated)
         new = _commit(repo, tree_sha, parent, result.message)
         repo.git.update_ref("-m", "platformc publish", ref, new, parent.hexsha if parent else ZERO_SHA)
         result.commit = new

@@ -23,12 +23,16 @@ KUSTOMIZATION_FILES = frozenset({KUSTOMIZATION_FILE, "kustomization.yml", "Kusto
 BOOTSTRAP_DIR = "bootstrap"  # applied once by hand; then the engine takes over
 APPS_DIR = "apps"  # one Application / Kustomization per unit
 COMPONENTS_DIR = "components"  # the plain objects each unit syncs
+# The node-pool contract beside them (compiler/node_pools.py): for the provisioning tool, not synced.
+NODE_POOLS_FILE = "node-pools.json"
+NODE_POOLS_TABLE = "node-pools.md"
 
 # --- sync units --------------------------------------------------------------------------------
 
 CONFIG_SUFFIX = "-config"  # a component's second unit, for custom resources of its own charts' CRDs
 OVERLAYS_UNIT = "overlays"  # the unit that carries plain objects of overlays/
-ARGOCD_FIXED_SUFFIXES = ("root", "platform")  # <cluster>-root Application, <cluster>-platform AppProject
+# <cluster>-root Application, <cluster>-platform and <cluster>-bootstrap AppProjects
+ARGOCD_FIXED_SUFFIXES = ("root", "platform", "bootstrap")
 
 
 def config_unit(component: str) -> str:
@@ -45,6 +49,13 @@ COST_CENTER_LABEL = "platformc.dev/cost-center"
 CRD_GROUPS_ANNOTATION = "platformc.dev/crd-groups"
 # …and the API groups of custom resources the chart itself creates, which must be installed first.
 USES_CRD_GROUPS_ANNOTATION = "platformc.dev/uses-crd-groups"
+# …and the API groups whose objects the chart's admission webhooks (failurePolicy Fail) admit:
+# whatever creates those syncs after it, or the API server refuses them on a first install.
+WEBHOOK_GROUPS_ANNOTATION = "platformc.dev/webhook-groups"
+# Argo CD assesses a child Application's health (so waves between Applications gate) only with
+# this argocd-cm entry, which the bootstrap carries.
+ARGOCD_CM = "argocd-cm"
+APPLICATION_HEALTH_KEY = "resource.customizations.health.argoproj.io_Application"
 
 
 def join_groups(groups: frozenset[str] | set[str]) -> str:

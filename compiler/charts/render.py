@@ -136,7 +136,15 @@ def _run_helm(request: RenderRequest) -> list[dict[str, Any]]:
 
 
 def _loader() -> type[yaml.SafeLoader]:
-    return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return _ChartLoader
+
+
+class _ChartLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """Safe loading, except that a bare `=` is the string "=" (YAML 1.1's value tag, which
+    PyYAML's resolver produces but has no constructor for; kube-prometheus-stack's rules use it)."""
+
+
+_ChartLoader.add_constructor("tag:yaml.org,2002:value", yaml.SafeLoader.construct_yaml_str)
 
 
 def kinds(objects: Iterable[Mapping[str, Any]]) -> set[tuple[str, str]]:

@@ -17,7 +17,7 @@ from types import TracebackType
 from typing import Any
 
 from jinja2 import Template, TemplateError, TemplateSyntaxError, UndefinedError
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, model_validator
 
 from compiler.cluster_model import ClusterModel
 from compiler.components.base import ComponentOutput, HelmChart, KubeObject
@@ -48,11 +48,35 @@ class ChartConfig(Strict):
     crdGroups: list[str] = Field(default_factory=list)
 
 
+class CrdRef(Strict):
+    """Where the CRDs of a custom component are: exactly one of a URL, a folder of the chart
+    archive, or a folder of CRD YAML inside the component folder (never emitted as objects)."""
+
+    # https, or http from a loopback host only (a local mirror), as `schemas pull` fetches.
+    url: str | None = Field(
+        default=None, pattern=r"^(https://|http://(127\.0\.0\.1|localhost|\[::1\])[:/])\S+$"
+    )
+    chart: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$")
+    folder: str | None = Field(
+        default=None, pattern=r"^[A-Za-z0-9_-][A-Za-z0-9_.-]*(/[A-Za-z0-9_-][A-Za-z0-9_.-]*)*$"
+    )
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> CrdRef:
+        if sum(v is not None for v in (self.url, self.chart, self.folder)) != 1:
+            raise ValueError("expected exactly one of url, chart or folder")
+        return self
+
+
 class ComponentConfig(Strict):
     after: list[str] = Field(default_factory=list)
     clusters: list[str] | None = None
     environments: list[str] | None = None
     chart: ChartConfig | None = None
+    crds: list[CrdRef] = Field(default_factory=list)
+
+    def crd_folders(self, folder: Path) -> list[Path]:
+        return [folder / ref.folder for ref in self.crds if ref.folder is not None]
 
 
 @dataclass(frozen=True)
@@ -96,7 +120,7 @@ def _load_config(folder: Path, problems: Problems) -> tuple[ComponentConfig, Sou
         problems.add(extra.start, f"{CONFIG_FILE} holds several documents (expected one mapping)")
     if not isinstance(doc.data, dict):
         problems.add(
-            doc.start, f"{CONFIG_FILE} is not a mapping (expected after, clusters, environments, chart)"
+            doc.start, f"{CONFIG_FILE} is not a mapping (expected after, clusters, environments, chart, crds)"
         )
         return ComponentConfig(), None
     try:
@@ -112,7 +136,12 @@ def load_component(root: Path, folder: Path, problems: Problems) -> CustomCompon
     templates: list[tuple[str, Template]] = []
     plain: list[tuple[SourceDocument, KubeObject]] = []
     link_errors: list[SpecError] = []
-    files = sorted(regular_files(folder, link_errors, display_path))
+    crd_folders = config.crd_folders(folder)
+    files = sorted(
+        p
+        for p in regular_files(folder, link_errors, display_path)
+        if not any(p.is_relative_to(crds) for crds in crd_folders)
+    )
     problems.extend(link_errors)
     for path in files:
         shown = display_path(path)
@@ -135,6 +164,18 @@ def load_component(root: Path, folder: Path, problems: Problems) -> CustomCompon
                     plain.append((doc, checked))
             problems.extend(errors)
     return CustomComponent(folder.name, folder, config, config_doc, tuple(templates), tuple(plain))
+
+
+def declared_crds(root: Path) -> list[tuple[str, Path, CrdRef, ChartConfig | None]]:
+    """(component, its folder, CRD reference, its chart) for every `crds` entry under `root`.
+    Problems in component.yaml are left to the overlay loader, which reports them with the rest."""
+    if not root.is_dir():
+        return []
+    found = []
+    for folder in sorted(p for p in root.iterdir() if p.is_dir() and not p.is_symlink()):
+        config, _ = _load_config(folder, Problems())
+        found += [(folder.name, folder, ref, config.chart) for ref in config.crds]
+    return found
 
 
 def load_components(root: Path, problems: Problems) -> list[CustomComponent]:

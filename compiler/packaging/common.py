@@ -15,6 +15,7 @@ from compiler.tree_contract import (
     COMPONENTS_DIR,
     CRD_GROUPS_ANNOTATION,
     USES_CRD_GROUPS_ANNOTATION,
+    WEBHOOK_GROUPS_ANNOTATION,
     join_groups,
 )
 
@@ -24,6 +25,7 @@ __all__ = [
     "COMPONENTS_DIR",
     "CRD_GROUPS_ANNOTATION",
     "USES_CRD_GROUPS_ANNOTATION",
+    "WEBHOOK_GROUPS_ANNOTATION",
 ]
 
 PlacedObject = tuple[str, KubeObject]  # (folder inside the cluster tree, object)
@@ -38,6 +40,9 @@ def crd_groups_annotation(charts: Iterable[HelmChart]) -> dict[str, str]:
     uses = {g for chart in charts for g in chart.uses_crd_groups}
     if uses:
         annotations[USES_CRD_GROUPS_ANNOTATION] = join_groups(uses)
+    gated = {g for chart in charts for g in chart.webhook_groups}
+    if gated:
+        annotations[WEBHOOK_GROUPS_ANNOTATION] = join_groups(gated)
     return annotations
 
 

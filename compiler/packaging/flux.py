@@ -25,6 +25,9 @@ HELM_API = "helm.toolkit.fluxcd.io/v2"
 GIT_SOURCE_NAME = "platform"
 HELM_LAYER = "application/vnd.cncf.helm.chart.content.v1.tar+gzip"
 REMEDIATION = {"retries": 3}
+# A HelmRelease whose chart installs CRDs is never pruned: pruning it uninstalls the chart, and
+# CRDs rendered from templates (kserve-crd, kueue) go with it, taking every custom resource.
+PRUNE_DISABLED = {"kustomize.toolkit.fluxcd.io/prune": "disabled"}
 
 
 def _source_name(chart: HelmChart) -> str:
@@ -72,12 +75,13 @@ def kustomization(
 def chart_objects(cluster: ClusterModel, chart: HelmChart) -> list[KubeObject]:
     namespace = engine_namespace(cluster)
     source = _source_name(chart)
+    crds = "Skip" if chart.skip_crds else "CreateReplace"
     release_spec: dict[str, Any] = {
         "interval": "10m",
         "releaseName": chart.release,
         "targetNamespace": chart.namespace,
-        "install": {"crds": "CreateReplace", "remediation": REMEDIATION},
-        "upgrade": {"crds": "CreateReplace", "remediation": REMEDIATION},
+        "install": {"crds": crds, "remediation": REMEDIATION},
+        "upgrade": {"crds": crds, "remediation": REMEDIATION},
     }
     if chart.repository.startswith("oci://"):
         repo = obj(
@@ -111,7 +115,10 @@ def chart_objects(cluster: ClusterModel, chart: HelmChart) -> list[KubeObject]:
         "HelmRelease",
         chart.release,
         namespace,
-        annotations=crd_groups_annotation([chart]),
+        annotations={
+            **crd_groups_annotation([chart]),
+            **(PRUNE_DISABLED if chart.crd_groups and not chart.skip_crds else {}),
+        },
         spec=release_spec,
     )
     return [repo, release]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -17,12 +17,13 @@ from typing import Literal
 import yaml
 
 from compiler.emit import CLUSTER_INFO_FILE, KUSTOMIZATION_FILE, Tree
+from compiler.node_pools import CONTRACT_JSON, CONTRACT_TABLE
 from compiler.pipeline import CompiledCluster, compile_model, merged_tree
 from compiler.spec.build import PlatformModel, load_platform
 from compiler.validate import SchemaRegistry
 
 Change = Literal["added", "removed", "changed"]
-SUPPORT_FILES = (KUSTOMIZATION_FILE, CLUSTER_INFO_FILE)
+SUPPORT_FILES = (KUSTOMIZATION_FILE, CLUSTER_INFO_FILE, CONTRACT_JSON, CONTRACT_TABLE)
 
 _HEAD = re.compile(
     rb"^kind: (?P<kind>[^\n]+)\nmetadata:\n  name: (?P<name>[^\n]+)\n"
@@ -39,13 +40,16 @@ class Compiled:
 
 
 def compile_spec(
-    spec_dir: Path, overlays_dir: Path | None = None, registry: SchemaRegistry | None = None
+    spec_dir: Path,
+    overlays_dir: Path | None = None,
+    registry: SchemaRegistry | None = None,
+    cluster_names: Sequence[str] = (),
 ) -> Compiled:
-    """The spec's typed model and its rendered tree, in memory (validated when a registry is given).
-    Raises SpecErrors / PlatformcError."""
+    """The spec's typed model and its rendered tree (only `cluster_names` when given), in memory
+    (validated when a registry is given). Raises SpecErrors / PlatformcError."""
     model = load_platform(spec_dir)
     present = overlays_dir if overlays_dir is not None and overlays_dir.is_dir() else None
-    clusters = tuple(compile_model(model, overlays_dir=present, registry=registry))
+    clusters = tuple(compile_model(model, cluster_names, overlays_dir=present, registry=registry))
     return Compiled(model, merged_tree(clusters), clusters)
 
 

@@ -383,10 +383,14 @@ def _checked_model(
     )
     model, assemble_errors = assemble(typed, spec_dir, platform_seen)
     errors.extend(assemble_errors)
+    secrets = secret_errors(docs, allowed_secrets(model.platform if model else None))
     # Semantic checks on a partly parsed spec would only report echoes of the parse errors.
     if model is not None and not errors:
         errors.extend(check_platform(model, facts))
-    errors.extend(secret_errors(docs, allowed_secrets(model.platform if model else None)))
+        errors.extend(secrets)
+        if errors:
+            raise SpecErrors(errors, partial_model=model)
+    errors.extend(secrets)
     if errors:
         raise SpecErrors(errors)
     assert model is not None

@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Annotated, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, create_model
 
 from compiler.registry_table import TABLE
+from compiler.spec.field_docs import document_models
+from compiler.spec.policies import Budget, LabelKey, Policies
 from compiler.spec.quantity import QUANTITY_PATTERN
 from compiler.spec.types import (
     ChartVersion,
@@ -147,6 +149,7 @@ class PlatformSpec(Strict):
     alerts: Alerts = Field(default_factory=Alerts)
     secretScan: SecretScan = Field(default_factory=SecretScan)
     modelStores: list[ModelStore] = Field(default_factory=list)
+    policies: Policies = Field(default_factory=Policies)
 
 
 # --- GPUFlavor --------------------------------------------------------------------------------
@@ -247,6 +250,8 @@ class TeamSpec(Strict):
     )
     podSecurity: Literal["restricted", "baseline"] = "restricted"
     clusters: list[TeamCluster] = Field(min_length=1)
+    policies: Policies | None = None
+    budget: Budget | None = None
 
 
 # --- ServingPath ------------------------------------------------------------------------------
@@ -305,6 +310,9 @@ class ServingPathSpec(Strict):
     autoscaling: Autoscaling | None = None
     allowFrom: list[DnsLabel] = Field(default_factory=list)
     slo: SLO | None = None
+    labels: dict[LabelKey, Annotated[str, Field(pattern=LABEL_VALUE_PATTERN, max_length=63)]] = Field(
+        default_factory=dict, description="labels of the InferenceService (owner, model version, ...)"
+    )
 
 
 # --- Documents --------------------------------------------------------------------------------
@@ -347,3 +355,10 @@ DOCUMENT_KINDS: dict[str, type[Document]] = {
     "Team": Team,
     "ServingPath": ServingPath,
 }
+
+
+# Descriptions, units and examples of every field live in one table (field_docs.py), so the
+# JSON Schema for editors and the README reference come from the same words.
+document_models(
+    v for v in list(globals().values()) if isinstance(v, type) and issubclass(v, Strict) and v is not Strict
+)

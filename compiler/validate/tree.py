@@ -20,6 +20,7 @@ import yaml
 from compiler.tree_contract import CLUSTER_INFO_FILE, KUSTOMIZATION_FILES, ClusterInfo
 from compiler.yaml_limits import MAX_DEPTH, depth, has_shared_nodes, size_problem
 
+from .admission import check_cel
 from .checks import Check, ObjectSet
 from .core import UnsupportedKubernetesVersion
 from .defaults import DEFAULT_CHECKS
@@ -225,6 +226,8 @@ def validate_objects(
                 findings.extend(found)
         for check in checks:
             findings.extend(check(object_set))
+        # CEL is type-checked against the schemas, so it runs here, where the registry is.
+        findings.extend(check_cel(object_set, registry))
     for file, message in registry.load_errors:
         findings.append(_file_finding(WARNING, "schema-source", file, message))
     report.objects = len(object_set)

@@ -25,6 +25,7 @@ from compiler.validate import SchemaRegistry
 from compiler.validate.ordering import CHART_CRD_GROUPS
 from compiler.validate.pull import DEFAULT_TARGETS
 from tests.components.synth import SPEC_TEXTS, spec_texts
+from tests.crdschemas.release_server import ReleaseServer
 
 # --- derived tables ------------------------------------------------------------------------------
 
@@ -110,23 +111,26 @@ def test_a_registered_component_is_compiled_and_ordered(with_thing: None, crd_sc
 
 
 def test_a_registered_component_is_schema_pulled(with_thing: None, tmp_path: Path) -> None:
-    mirror = tmp_path / "mirror"
+    """The catalog fallback (`schemas pull --url-template`) fetches what a registered component emits."""
     schema = {"type": "object", "properties": {"spec": {"type": "object"}}}
-    (mirror / THING_GROUP).mkdir(parents=True)
-    (mirror / THING_GROUP / "widget_v1.json").write_text(json.dumps(schema))
-    result = CliRunner().invoke(
-        main,
-        [
-            "schemas",
-            "pull",
-            "--cache",
-            str(tmp_path / "cache"),
-            "--url-template",
-            f"file://{mirror}/{{group}}/{{kind}}_{{version}}.json",
-        ],
-    )
+    server = ReleaseServer()
+    server.files[f"/{THING_GROUP}/widget_v1.json"] = json.dumps(schema).encode()
+    try:
+        result = CliRunner().invoke(
+            main,
+            [
+                "schemas",
+                "pull",
+                "--cache-root",
+                str(tmp_path / "cache"),
+                "--url-template",
+                f"{server.base}/{{group}}/{{kind}}_{{version}}.json",
+            ],
+        )
+    finally:
+        server.stop()
     assert f"{THING_GROUP}/v1 Widget: fetched" in result.output
-    assert (tmp_path / "cache" / THING_GROUP / "widget_v1.json").is_file()
+    assert (tmp_path / "cache" / "schemas" / THING_GROUP / "widget_v1.json").is_file()
 
 
 def test_a_registered_component_is_name_checked(with_thing: None) -> None:

@@ -13,6 +13,7 @@ from tests.qa.conftest import Workspace, no_traceback
 
 # API groups the Kubernetes OpenAPI schemas cover (no CRD to pull).
 BUILTIN_GROUPS = (
+    "admissionregistration.k8s.io",
     "networking.k8s.io",
     "rbac.authorization.k8s.io",
     "scheduling.k8s.io",

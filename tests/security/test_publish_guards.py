@@ -61,7 +61,7 @@ def test_long_history_since_the_last_publish_still_reports_the_change(tmp_path: 
 def test_first_publish_says_so(tmp_path: Path) -> None:
     repo = make_repo(tmp_path / "repo")
     assert cli(Path(repo.working_tree_dir), *PUBLISH).exit_code == 0
-    assert "First publish of this output" in repo.head.commit.message
+    assert "(first publish: the whole spec is new)" in repo.head.commit.message
 
 
 def test_no_token_in_diff_markdown_or_publish_message(tmp_path: Path) -> None:
