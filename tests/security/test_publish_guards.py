@@ -13,21 +13,37 @@ PUBLISH = ("publish", "--schemas", str(SHARED_CRDS))
 TOKEN = "xoxb-123456789012-1234567890123-abcdefghijABCDEFGHIJklmn"
 
 
+WIDGET = """apiVersion: example.com/v1
+kind: Widget
+metadata: {name: w, namespace: default}
+spec: {size: 3}
+"""
+
+
 def test_publish_refuses_kinds_without_a_schema(tmp_path: Path) -> None:
-    """Found 6: without --schemas or a cache, publish committed custom resources nobody checked."""
+    """Found 6: publish committed custom resources nobody checked. A kind neither embedded nor
+    given with --schemas (here a custom component's Widget) now stops it."""
     repo = make_repo(tmp_path / "repo")
     root = Path(repo.working_tree_dir)
+    component = root / "overlays/components/widgets"
+    component.mkdir(parents=True)
+    (component / "component.yaml").write_text(
+        "chart: {repository: https://charts.example.com, chart: widgets, version: 1.0.0, namespace: default,"
+        " crdGroups: [example.com]}\n"
+    )
+    (component / "widget.yaml").write_text(WIDGET)
+    commit_all(repo, "a custom resource")
     head = repo.head.commit
-    refused = cli(root, "publish")  # no --schemas and no schemas pull cache
+    refused = cli(root, "publish")
     assert refused.exit_code == 1
-    assert "no schema for" in refused.output and "ClusterQueue" in refused.output
+    assert "no schema for" in refused.output and "Widget" in refused.output
     assert "nothing was committed" in refused.output and "--allow-unvalidated" in refused.output
     assert repo.head.commit == head
     allowed = cli(root, "publish", "--allow-unvalidated")
     assert allowed.exit_code == 0, allowed.output
     message = repo.head.commit.message
     assert "Not schema-validated (published with --allow-unvalidated): " in message
-    assert "ClusterQueue" in message
+    assert "Widget" in message
 
 
 def test_publish_push_on_a_detached_head_refuses_before_committing(tmp_path: Path) -> None:

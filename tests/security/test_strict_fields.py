@@ -64,7 +64,7 @@ CASES = [
     (PLATFORM, "repoURL: https://github.com/acme/ai-platform.git", "repoURL: not a url", 9, "expected a URL"),
     (FLAVORS, "hourlyCost: 4.10", "hourlyCost: .inf", 9, "hourlyCost"),
     (SERVING, 'storageUri: "s3://models/llama-3.1-8b"', 'storageUri: "s3://models/x\\nevil"', 8, "control"),
-    (TEAM, 'cpu: "256"', 'cpu: "' + "9" * 5000 + '"', 13, "too long"),
+    (TEAM, 'cpu: "256"', 'cpu: "' + "9" * 5000 + '"', 16, "too long"),
     (
         PLATFORM,
         "dashboards: configmap",
@@ -75,7 +75,11 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize(("file", "old", "new", "line", "expected"), CASES)
+@pytest.mark.parametrize(
+    ("file", "old", "new", "line", "expected"),
+    CASES,
+    ids=[f"{c[1].split(':')[0]}-{i}" for i, c in enumerate(CASES)],
+)
 def test_bad_values_are_errors_at_their_spec_line(
     ws: Workspace, file: str, old: str, new: str, line: int, expected: str
 ) -> None:
