@@ -20,9 +20,12 @@ from compiler.overlays.apply import object_key
 from compiler.packaging import argocd, flux
 from compiler.packaging.common import PlacedObject, object_folder
 from compiler.packaging.units import Unit, order_units
+from compiler.secrets_scan import scan, show_path
+from compiler.spec.build import allowed_secrets
 from compiler.spec.model import PlatformModel
 from compiler.spec.node_pools import contract_files
 from compiler.validate import Report, SchemaRegistry, default_checks, validate_objects
+from compiler.validate.findings import ERROR, Finding
 
 PACKAGERS = {"argocd": argocd.package, "flux": flux.package}
 
@@ -141,6 +144,30 @@ def validate_builds(builds: Sequence[ClusterBuild], registry: SchemaRegistry) ->
     return validate_objects(objects, registry, allow_missing=True, checks=checks)
 
 
+def secret_findings(build: ClusterBuild) -> list[Finding]:
+    """The last secret scan, on every object as it will be written (sources were scanned at their
+    lines already; this catches what only appears once objects are combined)."""
+    allowed = allowed_secrets(build.model.platform)
+    findings = []
+    for folder, obj in build.placed:
+        meta = obj.get("metadata") or {}
+        for found in scan(obj, allowed):
+            field_path = show_path(found.path)
+            findings.append(
+                Finding(
+                    ERROR,
+                    "secret",
+                    _object_file(build, folder, obj),
+                    obj.get("kind", ""),
+                    meta.get("namespace"),
+                    meta.get("name", ""),
+                    "$." + field_path,
+                    found.message(field_path),
+                )
+            )
+    return findings
+
+
 def _object_file(build: ClusterBuild, folder: str, obj: dict[str, Any]) -> str:
     return f"{build.model.name}/{folder}/{file_name(obj)}"
 
@@ -165,6 +192,7 @@ def with_provenance(report: Report, build: ClusterBuild) -> Report:
 def compile_cluster(build: ClusterBuild, registry: SchemaRegistry | None) -> CompiledCluster:
     """A built cluster validated (when a registry is given) and rendered to files."""
     report = validate_builds([build], registry) if registry is not None else Report()
+    report.add(secret_findings(build))
     report = with_provenance(report, build)
     files = render_cluster(build.info, build.placed, cluster_files(build), build.header)
     return CompiledCluster(build.info, files, len(build.placed), report)

@@ -13,6 +13,7 @@ from typing import Any
 
 from compiler import yaml_out
 from compiler.errors import PlatformcError
+from compiler.pathsafety import kind_problem, name_problem, safe_relative
 from compiler.tree_contract import CLUSTER_INFO_FILE, KUSTOMIZATION_FILE, ClusterInfo, Tree
 
 __all__ = ["CLUSTER_INFO_FILE", "KUSTOMIZATION_FILE", "ClusterInfo", "Tree"]
@@ -52,6 +53,23 @@ def file_name(obj: Mapping[str, Any]) -> str:
     return f"{obj['kind']}-{obj['metadata']['name']}.yaml".lower()
 
 
+def _checked_path(info: ClusterInfo, folder: str, obj: Mapping[str, Any]) -> str:
+    """The object's path in the cluster folder, built from checked parts only (see pathsafety).
+    Overlay input is checked at its source line before this; here nothing unchecked passes."""
+    meta = obj.get("metadata") or {}
+    problems = [
+        kind_problem(obj.get("kind")),
+        name_problem(meta.get("name"), "metadata.name"),
+        name_problem(info.name, "cluster name"),
+        *(name_problem(part, "folder") for part in folder.split("/") if folder),
+    ]
+    problem = next((p for p in problems if p is not None), None)
+    if problem is not None:
+        raise PlatformcError(f"cluster '{info.name}': {obj.get('kind')} cannot be written: {problem}")
+    rel = f"{folder}/{file_name(obj)}" if folder else file_name(obj)
+    return safe_relative(rel)
+
+
 def kustomization(entries: Iterable[str]) -> bytes:
     return dump_yaml(
         {
@@ -76,7 +94,7 @@ def render_cluster(
     owners: dict[str, Mapping[str, Any]] = {}
     children: dict[str, set[str]] = {"": set()}
     for folder, obj in placed:
-        rel = f"{folder}/{file_name(obj)}" if folder else file_name(obj)
+        rel = _checked_path(info, folder, obj)
         if rel in owners:
             first = owners[rel]["metadata"]
             raise PlatformcError(

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from compiler.errors import PlatformcError
+from compiler.pathsafety import resolve_under, safe_relative
 from compiler.tree_contract import CLUSTER_INFO_FILE, Tree
 
 # --- reading and comparing an existing tree ---------------------------------------------------
@@ -114,14 +115,15 @@ def _exchange(a: Path, b: Path) -> bool:
 
 @contextlib.contextmanager
 def _locked(out_dir: Path) -> Iterator[None]:
-    lock_path = out_dir.parent / f".{out_dir.name}.lock"
-    with open(lock_path, "w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-            lock_path.unlink(missing_ok=True)
+    """An exclusive flock on the output folder's parent folder, which no writer ever replaces or
+    removes (a lock file that each writer unlinked let a newcomer lock a fresh file while a waiter
+    held the unlinked one: two writers at once). Writers of any output folder there take turns."""
+    fd = os.open(out_dir.parent, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
 
 
 def _clean_leftovers(out_dir: Path) -> None:
@@ -143,8 +145,11 @@ def write_tree(out_dir: Path, tree: Tree, clusters: Iterable[str], prune_others:
     case folders of clusters that left the spec are removed. Other files in out_dir are kept.
     """
     check_out_dir(out_dir)
+    for rel in tree:
+        safe_relative(rel)
     try:
-        _write_tree(out_dir.absolute(), tree, set(clusters), prune_others)
+        # A symbolic link to a folder is written through: the swap happens beside the real folder.
+        _write_tree(out_dir.resolve(), tree, set(clusters), prune_others)
     except OSError as exc:
         # Permissions, a full disk, a read-only mount: a message, not a traceback. Staging is removed;
         # the old tree stands unless the failure came after the one-step swap.
@@ -192,6 +197,7 @@ def _fill_staging(staging: Path, out_dir: Path, tree: Tree, compiled: set[str], 
         path = staging / rel
         if path.parent not in made:
             path.parent.mkdir(parents=True, exist_ok=True)
+            resolve_under(staging, rel)  # no link in the staging folder leads elsewhere
             made.add(path.parent)
         # An unchanged file is hard-linked from the old tree: on some disks creating a file with
         # data costs ~25x a link, and most compiles change a handful of files out of thousands.

@@ -125,6 +125,13 @@ def check_flavors(model: PlatformModel) -> Iterator[SpecError]:
 def check_reserved_namespaces(model: PlatformModel, facts: RegistryFacts) -> Iterator[SpecError]:
     monitoring = model.platform.spec.monitoringNamespace
     reserved = reserved_namespaces(facts)
+    if monitoring in reserved or monitoring.startswith("kube-"):
+        # It becomes a GitOps-managed Namespace, pruned with the tree.
+        yield SpecError(
+            model.locate("Platform", model.platform.metadata.name, ("spec", "monitoringNamespace")),
+            f"monitoringNamespace '{monitoring}' is a reserved namespace (expected a namespace of its own, "
+            "such as monitoring: platformc creates and prunes it)",
+        )
     for name in model.teams:
         if name in reserved or name == monitoring or name.startswith("kube-"):
             yield SpecError(
