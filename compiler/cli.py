@@ -447,6 +447,11 @@ def diff(
 @click.option("--remote", default="origin", show_default=True)
 @click.option("--allow-dirty-spec", is_flag=True, help="Publish even if the spec has uncommitted changes.")
 @click.option(
+    "--allow-unvalidated",
+    is_flag=True,
+    help="Publish even if some kinds have no schema (the commit message lists them).",
+)
+@click.option(
     "--cluster", "clusters", multiple=True, help="Compile and publish only this cluster (repeatable)."
 )
 @_SPEC_OPTION
@@ -459,6 +464,7 @@ def publish(
     do_push: bool,
     remote: str,
     allow_dirty_spec: bool,
+    allow_unvalidated: bool,
     clusters: tuple[str, ...],
     spec_dir: Path,
     overlays_dir: Path,
@@ -479,6 +485,7 @@ def publish(
             push_to=remote if do_push else None,
             allow_dirty_spec=allow_dirty_spec,
             schema_dirs=schema_dirs,
+            allow_unvalidated=allow_unvalidated,
             progress=_progress,
             clusters=clusters,
         )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from compiler.gpu_allocation import Allocation
+from compiler.gpu_allocation import Allocation, uses_dra
 from compiler.spec.budgets import cluster_budgets
 from compiler.spec.cluster_facts import cluster_capacity, cluster_engine, cluster_kubernetes_version
 from compiler.spec.gpus import resource_name
@@ -72,7 +72,7 @@ class ClusterModel:
 
     @property
     def dra(self) -> bool:
-        return self.allocation == "dra"
+        return uses_dra(self.allocation)
 
     @property
     def monitoring_namespace(self) -> str:

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def one_line(text: str) -> str:
+    """Control characters (a key holding a newline) escaped, so one error stays one line."""
+    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
 
 
 @dataclass(frozen=True, order=True)
@@ -23,7 +31,9 @@ class SpecError:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.location}: {self.message}"
+        from compiler.secrets_scan import redact  # printed messages never carry a secret
+
+        return f"{self.location}: {one_line(redact(self.message))}"
 
 
 class SpecErrors(Exception):

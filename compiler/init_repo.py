@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import subprocess
 import urllib.parse
 from dataclasses import dataclass
@@ -19,10 +20,12 @@ from pathlib import Path
 
 import git
 import jinja2
+from pydantic import TypeAdapter, ValidationError
 
 from compiler.errors import PlatformcError
 from compiler.pipeline import compile_platform
 from compiler.spec.build import load_platform
+from compiler.spec.types import GitURL
 
 TEMPLATE_PACKAGE = "compiler.templates"
 DEFAULT_REPO_URL = "https://github.com/example/ai-platform.git"
@@ -153,6 +156,13 @@ def init_repository(
             f"--name {name!r} is not a DNS-1123 label (expected lowercase letters, digits and '-', "
             f"at most 63, e.g. {_dns_label(name)!r}); nothing was created"
         )
+    try:
+        TypeAdapter(GitURL).validate_python(repo_url)
+    except ValidationError:
+        raise PlatformcError(
+            f"--repo-url {repo_url!r} is not a Git URL (expected https://host/org/repo.git or "
+            "ssh://git@host/org/repo.git); nothing was created"
+        ) from None
     _check_identity(parent)
     context = {
         "name": name or _dns_label(path.absolute().name),
@@ -164,6 +174,16 @@ def init_repository(
         path.mkdir(parents=True, exist_ok=True)
     except OSError as exc:  # a read-only or special file system, permissions
         raise PlatformcError(f"cannot create {path}: {exc.strerror or exc}; nothing was created") from exc
+    try:
+        return _fill(path, env, context)
+    except BaseException:
+        # Nothing half-written: a second init would refuse the non-empty folder.
+        for child in path.iterdir():
+            shutil.rmtree(child) if child.is_dir() and not child.is_symlink() else child.unlink()
+        raise
+
+
+def _fill(path: Path, env: jinja2.Environment, context: dict[str, str]) -> InitResult:
     written = 0
     root = resources.files(TEMPLATE_PACKAGE).joinpath("init")
     for parts, source in _walk(root):

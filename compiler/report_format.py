@@ -10,9 +10,9 @@ import json
 from collections.abc import Iterable
 from pathlib import Path
 
-from compiler.emit import Drift
 from compiler.errors import SpecError
 from compiler.validate.findings import Finding
+from compiler.write import Drift
 
 FORMATS = ("text", "json", "github")
 

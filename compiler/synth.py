@@ -17,8 +17,8 @@ import yaml
 
 from compiler.components import facts_of
 from compiler.components.base import Component
+from compiler.core import ClusterBuild, build_cluster, registered, render, select_clusters
 from compiler.emit import Tree
-from compiler.pipeline import ClusterBuild, build_cluster, registered, render, select_clusters
 from compiler.spec.build import PlatformModel, load_platform_texts
 
 SpecSource = Mapping[str, str] | Iterable[Mapping[str, Any]] | PlatformModel

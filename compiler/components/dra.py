@@ -2,8 +2,8 @@
 driver, one DeviceClass per GPU flavor and, in every team namespace, ResourceClaimTemplates
 for the device counts the team's quota allows.
 
-Claim template sizes: powers of two up to min(quota + borrowingLimit, 8), plus any per-replica
-count a serving path of the team uses (see gpu_common.claim_counts).
+Claim template sizes: powers of two up to min(reach, 8) (compiler.gpu_allocation.reach), plus
+any per-replica count a serving path of the team uses (see gpu_common.claim_counts).
 """
 
 from __future__ import annotations

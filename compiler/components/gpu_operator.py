@@ -30,9 +30,9 @@ from compiler.naming import (
     device_plugin_config_name,
     mig_config_name,
 )
-from compiler.node_pools import MIG_DISABLED_CONFIG, is_mig
 from compiler.spec.gpus import mig_profiles
 from compiler.spec.models import MigSharing, TimeSlicingSharing
+from compiler.spec.node_pools import MIG_DISABLED_CONFIG, is_mig
 
 CHART = Chart(
     "https://helm.ngc.nvidia.com/nvidia",

@@ -12,10 +12,10 @@ from typing import Any
 from compiler.cluster_model import ClusterModel, TeamOnCluster
 from compiler.kube import KubeObject, obj
 from compiler.naming import DRA_DRIVER_NAMESPACE, resource_flavor_name
-from compiler.node_pools import is_mig
 from compiler.observability import queries as q
 from compiler.observability.promql import Matchers, by, number, selector
 from compiler.spec.budgets import HOURS_PER_MONTH
+from compiler.spec.node_pools import is_mig
 
 Rule = dict[str, Any]
 Group = dict[str, Any]

@@ -10,11 +10,11 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from compiler.node_pools import contract_document
 from compiler.spec.budgets import HOURS_PER_MONTH, committed_cost
 from compiler.spec.cluster_facts import cluster_capacity, cluster_engine, cluster_kubernetes_version
 from compiler.spec.model import PlatformModel
 from compiler.spec.models import ServingPath, Team
+from compiler.spec.node_pools import contract_document
 
 SECTIONS = (
     "Clusters",

@@ -16,10 +16,10 @@ from typing import Literal
 
 import yaml
 
-from compiler.emit import CLUSTER_INFO_FILE, KUSTOMIZATION_FILE, Tree
-from compiler.node_pools import CONTRACT_JSON, CONTRACT_TABLE
 from compiler.pipeline import CompiledCluster, compile_model, merged_tree
 from compiler.spec.build import PlatformModel, load_platform
+from compiler.spec.node_pools import CONTRACT_JSON, CONTRACT_TABLE
+from compiler.tree_contract import CLUSTER_INFO_FILE, KUSTOMIZATION_FILE, Tree
 from compiler.validate import SchemaRegistry
 
 Change = Literal["added", "removed", "changed"]

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 from compiler.errors import SourceLocation, SpecError
-from compiler.gpu_allocation import reach
+from compiler.gpu_allocation import reach, uses_dra
 from compiler.kube_versions import supported_versions
 from compiler.registry_facts import RegistryFacts
 from compiler.registry_table import TABLE
@@ -68,7 +68,7 @@ def check_versions(model: PlatformModel) -> Iterator[SpecError]:
             where = model.locate("Cluster", name, ("spec", "kubernetesVersion"))
             yield SpecError(where, f"Kubernetes version {own!r} has no bundled schemas (expected {expected})")
         effective = cluster_kubernetes_version(model, cluster)
-        if cluster.spec.gpuAllocation == "dra" and _version(effective) < DRA_MIN_VERSION:
+        if uses_dra(cluster.spec.gpuAllocation) and _version(effective) < DRA_MIN_VERSION:
             where = model.locate("Cluster", name, ("spec", "gpuAllocation"))
             yield SpecError(
                 where,
@@ -125,6 +125,13 @@ def check_flavors(model: PlatformModel) -> Iterator[SpecError]:
 def check_reserved_namespaces(model: PlatformModel, facts: RegistryFacts) -> Iterator[SpecError]:
     monitoring = model.platform.spec.monitoringNamespace
     reserved = reserved_namespaces(facts)
+    if monitoring in reserved or monitoring.startswith("kube-"):
+        # It becomes a GitOps-managed Namespace, pruned with the tree.
+        yield SpecError(
+            model.locate("Platform", model.platform.metadata.name, ("spec", "monitoringNamespace")),
+            f"monitoringNamespace '{monitoring}' is a reserved namespace (expected a namespace of its own, "
+            "such as monitoring: platformc creates and prunes it)",
+        )
     for name in model.teams:
         if name in reserved or name == monitoring or name.startswith("kube-"):
             yield SpecError(

@@ -64,6 +64,12 @@ DOCS: dict[str, FieldDoc] = {
     "Alerts.idleGpuMinutes": D("how long a GPU bound to a pod may idle before an alert", 60, "minutes"),
     "Alerts.idleGpuUtilPercent": D("utilisation under which a GPU counts as idle", 5, "percent"),
     "Alerts.queuePendingMinutes": D("how long a queue may admit nothing before an alert", 30, "minutes"),
+    "PlatformSpec.secretScan": D("secret-scan findings that are not secrets (see Security)", {"allow": []}),
+    "SecretScan.allow": D(
+        "findings to allow, by the fingerprint their error gives", [{"fingerprint": "3f2a9c0d1e4b"}]
+    ),
+    "AllowedSecret.fingerprint": D("fingerprint from the secret-scan error (12 hex digits)", "3f2a9c0d1e4b"),
+    "AllowedSecret.reason": D("why the value is not a secret", "build id, not a credential"),
     "PlatformSpec.modelStores": D(
         "where serving paths download models from, and which teams may (see kserve)", []
     ),

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from compiler import emit
+from compiler import write
 from compiler.errors import PlatformcError
 from compiler.pipeline import compile_platform
 from tests.compile.helpers import compile_cli, snapshot
@@ -111,7 +111,7 @@ def test_exchange_fallback_keeps_tree_when_renameat2_is_unavailable(
     compiled: tuple[Path, dict[str, bytes]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     work, _ = compiled
-    monkeypatch.setattr(emit, "_exchange", lambda a, b: False)
+    monkeypatch.setattr(write, "_exchange", lambda a, b: False)
     _many_teams(work / "spec", 3)
     compile_platform(work / "spec", work / "out", schema_dirs=[CRD_SCHEMAS])
     assert (work / "out/east/components/tenancy/namespace-team-0002.yaml").is_file()

@@ -228,7 +228,7 @@ def test_error_inside_an_included_template_names_the_included_file(ws):
           name: c
           namespace: {{ team.namespace }}
           labels:
-            {% include "n/_labels.j2" %}
+            {% include "_labels.j2" %}
         {% endfor %}
         """,
     )

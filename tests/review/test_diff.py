@@ -11,10 +11,11 @@ import git
 import pytest
 import yaml
 
+from compiler import synthetic
 from compiler.review.gitrev import RevisionSpecErrors
 from compiler.review.render import MARKER, render_markdown
 from compiler.review.run import review
-from tests.review.conftest import cli, commit_all, compiled_files_at, load_bench_module, make_repo
+from tests.review.conftest import cli, commit_all, compiled_files_at, make_repo
 
 SUPPORT = ("kustomization.yaml", "platformc-cluster.json", "node-pools.json", "node-pools.md")
 
@@ -258,7 +259,6 @@ def test_unknown_base_revision(repo: git.Repo) -> None:
 
 
 def test_markdown_of_a_20_cluster_change_respects_the_cap(tmp_path: Path) -> None:
-    synthetic = load_bench_module("synthetic")
     root = tmp_path / "big"
     synthetic.write_synthetic_spec(root / "platform-spec", 20, 12, 0, clusters_per_team=None)
     repo = make_repo(root, spec=None)
