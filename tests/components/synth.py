@@ -33,11 +33,13 @@ def documents(
     team: dict[str, Any] | None = None,
     serving: dict[str, Any] | None = None,
     more_teams: dict[str, dict[str, Any]] | None = None,
+    policies: dict[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
     """One cluster with one GPU flavor `gpu` (nodes × gpus_per_node GPUs, `sharing` as in the
     GPUFlavor spec), one team with `quota` of it, and optionally a serving path whose replicas
     need `serving_count` GPUs (`serving` adds ServingPath spec fields). `team` adds Team spec
-    fields to that team; `more_teams` adds CPU-only teams (name → extra Team spec fields)."""
+    fields to that team; `more_teams` adds CPU-only teams (name → extra Team spec fields);
+    `policies` is the Platform's spec.policies."""
 
     def doc(kind: str, name: str, spec: dict[str, Any]) -> dict[str, Any]:
         return {"apiVersion": API, "kind": kind, "metadata": {"name": name}, "spec": spec}
@@ -66,6 +68,7 @@ def documents(
                         "teams": [team_name],
                     }
                 ],
+                **({"policies": policies} if policies is not None else {}),
             },
         ),
         doc("GPUFlavor", "gpu", flavor),

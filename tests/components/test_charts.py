@@ -19,14 +19,28 @@ from tests.components.synth import cluster
 
 def _releases() -> dict[str, tuple[Component, HelmChart, str]]:
     """chart name → (component, release as built, Kubernetes version), over a dra and a
-    device-plugin cluster with the Grafana operator, so every chart of the registry appears."""
+    device-plugin cluster with the Grafana operator, KEDA and image signatures, so every chart
+    of the registry appears."""
     found: dict[str, tuple[Component, HelmChart, str]] = {}
     keda = {
         "autoscaling": {"metric": "concurrency", "target": 4},
         "replicas": {"min": 1, "max": 2},
     }  # only where used
+    signatures = {  # policy-controller, only where asked
+        "imageSignatures": {
+            "mode": "enforce",
+            "images": ["registry.example.com/**"],
+            "keyless": [{"issuer": "https://issuer.example.com", "subject": "ci@example.com"}],
+        }
+    }
     for model in (
-        cluster(allocation="dra", dashboards="grafana-operator", serving_count=1, serving=keda),
+        cluster(
+            allocation="dra",
+            dashboards="grafana-operator",
+            serving_count=1,
+            serving=keda,
+            policies=signatures,
+        ),
         cluster(),
     ):
         for component in COMPONENTS:
