@@ -115,12 +115,18 @@ def test_a_registered_component_is_schema_pulled(with_thing: None, tmp_path: Pat
     schema = {"type": "object", "properties": {"spec": {"type": "object"}}}
     server = ReleaseServer()
     server.files[f"/{THING_GROUP}/widget_v1.json"] = json.dumps(schema).encode()
+    spec = tmp_path / "spec"  # pull reads the spec's pins and custom components
+    spec.mkdir()
+    for name, text in SPEC_TEXTS.items():
+        (spec / name).write_text(text)
     try:
         result = CliRunner().invoke(
             main,
             [
                 "schemas",
                 "pull",
+                "--spec",
+                str(spec),
                 "--cache-root",
                 str(tmp_path / "cache"),
                 "--url-template",
