@@ -306,11 +306,15 @@ def schemas_pull(
     Pins at the releases platformc embeds need nothing: their schemas ship with platformc.
     """
     from compiler.components import facts_of
+    from compiler.crdschemas.catalog import (
+        DEFAULT_URL_TEMPLATE,
+        check_url_template,
+        pull_schemas,
+        targets_for,
+    )
     from compiler.crdschemas.fetch import FetchError
     from compiler.crdschemas.pull import pull_for_spec
     from compiler.pipeline import registered
-    from compiler.validate import pull_schemas
-    from compiler.validate.pull import DEFAULT_URL_TEMPLATE, check_url_template, targets_for
 
     def progress(done: int, total: int, outcome: object) -> None:
         _progress(f"[{done}/{total}] {outcome.format()}")  # type: ignore[attr-defined]

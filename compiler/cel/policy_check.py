@@ -10,9 +10,7 @@ as an AdmissionRequest. platformc makes any finding a compile error.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
-
-from compiler.validate.schemas import SchemaRegistry
+from typing import Any, Protocol
 
 from .checker import TypeCheckError, check_expression
 from .types import BOOL, NULL, STRING, CelType, ListType, MapType, declared_object, from_schema
@@ -48,6 +46,13 @@ REQUEST_TYPE = declared_object(
         "dryRun": BOOL,
     },
 )
+
+
+class SchemaRegistry(Protocol):
+    """Where kind schemas come from (compiler.validate.schemas.SchemaRegistry): the CEL engine
+    sits below the validate stage, which calls it, so it names only the one method it uses."""
+
+    def schema(self, api_version: str, kind: str, kubernetes_version: str) -> dict[str, Any]: ...
 
 
 def plural(kind: str) -> str:

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import yaml
 
+from compiler.crdschemas.catalog import SchemaRejected, check_schema
 from compiler.crdschemas.convert import convert_crd, crd_documents
 from compiler.crdschemas.fetch import Deadline, FetchError, fetch_bytes
 from compiler.crdschemas.select import CACHE_ROOT, component_dir, overridden_pins, pinned_dir
@@ -30,7 +31,6 @@ from compiler.errors import SourceLocation
 from compiler.overlays.custom_components import ChartConfig, CrdRef, declared_crds
 from compiler.spec.build import PlatformModel
 from compiler.spec.loader import display_path
-from compiler.validate.pull import SchemaRejected, check_schema
 
 COMPLETE = ".complete"  # written last: a pinned folder without it is never used
 MAX_CHART_MEMBER = 8 * 1024 * 1024

@@ -15,6 +15,7 @@ from compiler.cli import main
 from compiler.cluster_model import ClusterModel
 from compiler.components import COMPONENTS, facts_of
 from compiler.components.base import Chart, Component, ComponentOutput, VersionPin, obj
+from compiler.crdschemas.catalog import DEFAULT_TARGETS
 from compiler.errors import SpecErrors
 from compiler.pipeline import build_model, registered, validate_builds
 from compiler.registry_table import TABLE
@@ -23,7 +24,6 @@ from compiler.spec.checks import RESERVED_NAMESPACES
 from compiler.spec.models import ComponentVersions
 from compiler.validate import SchemaRegistry
 from compiler.validate.ordering import CHART_CRD_GROUPS
-from compiler.validate.pull import DEFAULT_TARGETS
 from tests.components.synth import SPEC_TEXTS, spec_texts
 from tests.crdschemas.release_server import ReleaseServer
 

@@ -15,12 +15,12 @@ import pytest
 from click.testing import CliRunner, Result
 
 from compiler.cli import main
+from compiler.crdschemas.catalog import SchemaRejected, check_schema
 from compiler.crdschemas.embedded import provenance
 from compiler.crdschemas.fetch import Deadline, FetchError, fetch_bytes
 from compiler.crdschemas.pull import PullTarget, pull_target
 from compiler.crdschemas.sources import by_spec_pin
 from compiler.overlays.custom_components import ChartConfig
-from compiler.validate.pull import SchemaRejected, check_schema
 from tests.conftest import EXAMPLE_OVERLAYS, EXAMPLE_SPEC
 from tests.crdschemas.release_server import (
     ReleaseServer,

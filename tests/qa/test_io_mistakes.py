@@ -145,7 +145,7 @@ def test_schemas_pull_with_a_misspelt_placeholder(ws: Workspace) -> None:
 
 def test_schemas_pull_covers_every_crd_kind_compile_emits(ws: Workspace) -> None:
     # `schemas pull` then `validate` must pass on the example without --schemas: PodMonitor was missing.
-    from compiler.validate.pull import DEFAULT_TARGETS
+    from compiler.crdschemas.catalog import DEFAULT_TARGETS
 
     generated = {
         (doc["apiVersion"].split("/")[0], doc["kind"], doc["apiVersion"].split("/")[1])

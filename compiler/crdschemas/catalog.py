@@ -20,10 +20,11 @@ from typing import Any, Literal
 
 import jsonschema_rs
 
-from compiler.crdschemas.fetch import Deadline, fetch_bytes
 from compiler.errors import PlatformcError
 from compiler.registry_facts import RegistryFacts, SchemaTarget
 from compiler.registry_table import TABLE
+
+from .fetch import Deadline, fetch_bytes
 
 DEFAULT_URL_TEMPLATE = (
     "https://raw.githubusercontent.com/datreeio/CRDs-catalog/main/{group}/{kind}_{version}.json"
