@@ -5,6 +5,7 @@ schema registry arrives built); compiler/pipeline.py holds the commands around i
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -14,14 +15,16 @@ from compiler.cluster_model import ClusterModel, cluster_models
 from compiler.components import facts_of
 from compiler.components.base import Component, ComponentOutput
 from compiler.emit import ClusterInfo, Tree, file_name, render_cluster
-from compiler.errors import UsageError
+from compiler.errors import PlatformcError, SourceLocation, UsageError
 from compiler.overlays import Overlays, Problems, Provenance, apply_overlays
 from compiler.overlays.apply import object_key
+from compiler.overlays.errors import CLUSTERS
 from compiler.packaging import argocd, flux
 from compiler.packaging.common import PlacedObject, object_folder
 from compiler.packaging.units import Unit, order_units
 from compiler.secrets_scan import scan, show_path
 from compiler.spec.build import allowed_secrets
+from compiler.spec.loader import display_path
 from compiler.spec.model import PlatformModel
 from compiler.spec.node_pools import contract_files
 from compiler.validate import Report, SchemaRegistry, default_checks, validate_objects
@@ -68,9 +71,37 @@ def build_cluster(
         applied = apply_overlays(cluster, outputs, overlays, problems)
         problems.raise_if_any()
         outputs, provenance = applied.outputs, applied.provenance
-    units = order_units(outputs)
+    try:
+        units = order_units(outputs)
+    except PlatformcError as exc:
+        if overlays is not None:
+            _raise_at_components(exc, overlays, cluster)
+        raise
     placed = PACKAGERS[cluster.engine](cluster, units)
     return ClusterBuild(cluster, tuple(units), tuple((object_folder(f, o), o) for f, o in placed), provenance)
+
+
+def _raise_at_components(exc: PlatformcError, overlays: Overlays, cluster: ClusterModel) -> None:
+    """An ordering cycle that custom components take part in is their component.yaml's doing
+    (`after`, chart crdGroups): report it there, at a line, rather than as a bare message."""
+    problems = Problems()
+    for component in overlays.components:
+        if not re.search(rf"(^|[ ,\[']){re.escape(component.name)}(-config)?( →|[',\]])", str(exc)):
+            continue
+        doc = component.config_doc
+        if doc is not None:
+            where = (
+                doc.location(("after",)) if isinstance(doc.data, dict) and "after" in doc.data else doc.start
+            )
+        else:
+            where = SourceLocation(display_path(component.folder), 1, 1)
+        problems.add(
+            where,
+            f"{exc} on cluster(s) {CLUSTERS} (expected 'after' and chart crdGroups of custom components "
+            "that keep the sync order acyclic)",
+            cluster.name,
+        )
+    problems.raise_if_any()
 
 
 def cluster_files(build: ClusterBuild) -> dict[str, bytes]:

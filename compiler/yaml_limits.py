@@ -8,6 +8,7 @@ measures what a walk would see, memoised per shared node, before anything walks 
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
@@ -87,4 +88,24 @@ def alias_problem(node: Any) -> str | None:
             f"aliases expand this document past {MAX_EXPANDED_NODES} nodes (expected plain YAML; "
             "a few anchors and aliases are fine, an alias bomb is not)"
         )
+    return None
+
+
+def non_json_value(node: Any) -> tuple[tuple[str | int, ...], str] | None:
+    """(path, what) of the first value JSON cannot hold: a YAML timestamp, !!binary, !!set member
+    or a non-finite number. Kubernetes objects are JSON; such values broke validation."""
+    stack: list[tuple[tuple[str | int, ...], Any]] = [((), node)]
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, dict):
+            for key, child in value.items():
+                if not isinstance(key, str | int) or isinstance(key, bool):
+                    return path, f"a {type(key).__name__} key"
+                stack.append(((*path, key), child))
+        elif isinstance(value, list):
+            stack.extend(((*path, i), child) for i, child in enumerate(value))
+        elif isinstance(value, float) and not math.isfinite(value):
+            return path, "a non-finite number (.inf or .nan)"
+        elif value is not None and not isinstance(value, str | int | float | bool):
+            return path, f"a YAML {type(value).__name__} value"
     return None

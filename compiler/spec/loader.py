@@ -24,7 +24,7 @@ from ruamel.yaml.reader import ReaderError
 
 from compiler.errors import SourceLocation, SpecError
 from compiler.pathsafety import regular_files
-from compiler.yaml_limits import MAX_DEPTH, alias_problem, size_problem
+from compiler.yaml_limits import MAX_DEPTH, alias_problem, non_json_value, size_problem
 
 PathKey = tuple[str | int, ...]
 
@@ -200,6 +200,17 @@ def load_text(text: str, shown: str, errors: list[SpecError]) -> Iterator[Source
         doc = SourceDocument(shown, index, data, text, positions)
         if aliased and (bomb := alias_problem(data)) is not None:
             errors.append(SpecError(doc.start, bomb))
+            continue
+        if (odd := non_json_value(data)) is not None:
+            path, what = odd
+            errors.append(
+                SpecError(
+                    doc.location(path),
+                    f"'{'.'.join(str(p) for p in path)}' is {what}, not plain data (expected a string, "
+                    "number, "
+                    "boolean, null, list or mapping: quote dates and drop tags such as !!binary, !!set)",
+                )
+            )
             continue
         yield doc
 

@@ -11,10 +11,10 @@ import multiprocessing
 import time
 from pathlib import Path
 
-from compiler.write import write_tree
 from compiler.pipeline import compile_model, merged_tree
 from compiler.spec.build import load_platform
 from compiler.validate.tree import validate_tree
+from compiler.write import write_tree
 from tests.conftest import EXAMPLE_OVERLAYS, EXAMPLE_SPEC
 
 ROUNDS = 20

@@ -111,3 +111,45 @@ def test_init_refuses_a_bad_repo_url_and_writes_nothing(ws: Workspace, url: str)
     assert result.exit_code == 1
     assert f"--repo-url {url!r} is not a Git URL" in result.output
     assert not (ws.root / "new").exists() or not any((ws.root / "new").iterdir())
+
+
+@pytest.mark.parametrize(
+    ("value", "what"),
+    [
+        ("2001-12-14", "a YAML date value"),
+        ("!!binary aGVsbG8=", "a YAML bytes value"),
+        (".inf", "non-finite"),
+    ],
+)
+def test_values_json_cannot_hold_are_errors_at_their_line(ws: Workspace, value: str, what: str) -> None:
+    """bench/fuzz.py found these: a timestamp in an overlay object reached the schema validator
+    (ValueError: Unsupported type: 'datetime'), a traceback."""
+    ws.write(
+        "overlays/all/cm.yaml",
+        f"apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: cm, namespace: default}}\ndata:\n  when: {value}\n",
+    )
+    result = ws.run("compile")
+    assert result.exit_code == 1
+    assert "overlays/all/cm.yaml:5:9: 'data.when' is " in result.output and what in result.output
+
+
+def test_an_ordering_cycle_made_by_a_custom_component_is_reported_at_its_component_yaml(
+    ws: Workspace,
+) -> None:
+    """bench/fuzz.py found this: a cycle was a bare message without file:line."""
+    ws.edit(
+        "overlays/components/volcano/component.yaml",
+        "environments: [staging]",
+        "environments: [staging]\nafter: [kserve]",
+    )
+    ws.edit(
+        "overlays/components/volcano/component.yaml",
+        "crdGroups: [batch.volcano.sh,",
+        "crdGroups: [cert-manager.io, batch.volcano.sh,",
+    )
+    result = ws.run("compile")
+    assert result.exit_code == 1
+    assert (
+        "overlays/components/volcano/component.yaml:3:8: sync units depend on each other in a cycle"
+        in result.output
+    )
