@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from compiler.charts.render import RenderRequest, chart_archive, render
+from compiler.charts.render import ChartMissing, RenderRequest, chart_archive, render
 from compiler.components import COMPONENTS
 from compiler.components.base import Component, HelmChart
 from compiler.validate.core import builtin_groups
@@ -51,12 +51,26 @@ def _releases() -> dict[str, tuple[Component, HelmChart, str]]:
 
 RELEASES = _releases()
 
+# Charts with no archive in the offline chart set (../shared/charts/SOURCES.md), so no test can
+# render them yet: named here, with the reason, so the gap is visible and the list can only shrink.
+NOT_IN_OFFLINE_CHARTS = {
+    "policy-controller": "sigstore/helm-charts policy-controller 0.10.6 is not in ../shared/charts",
+}
+
 
 def test_every_chart_of_the_registry_is_covered() -> None:
     assert sorted(RELEASES) == sorted({c.chart for component in COMPONENTS for c in component.charts})
 
 
-@pytest.mark.parametrize("name", sorted(RELEASES))
+def test_charts_missing_offline_are_still_missing(shared_charts: Path) -> None:
+    """Once an archive arrives in ../shared/charts, its chart must leave the exception list."""
+    for name in NOT_IN_OFFLINE_CHARTS:
+        _, chart, _ = RELEASES[name]
+        with pytest.raises(ChartMissing):
+            chart_archive(shared_charts, chart.chart, chart.version)
+
+
+@pytest.mark.parametrize("name", sorted(set(RELEASES) - set(NOT_IN_OFFLINE_CHARTS)))
 def test_chart_installs_and_uses_what_its_descriptor_says(name: str, shared_charts: Path) -> None:
     component, chart, kubernetes_version = RELEASES[name]
     request = RenderRequest(
