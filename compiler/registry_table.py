@@ -31,10 +31,17 @@ TABLE = RegistryFacts(
         "serving-config",
         "monitoring",
         "monitoring-config",
+        "guard-params",
+        "guard-params-config",
+        "guardrails",
+        "guardrails-config",
+        "sigstore",
+        "sigstore-config",
     ),
     namespaces=frozenset(
         {
             "cert-manager",
+            "cosign-system",
             "dra-driver-nvidia-gpu",
             "gpu-operator",
             "keda",
@@ -49,6 +56,7 @@ TABLE = RegistryFacts(
         "certManager": "v1.19.1",
         "kserve": "v0.20.0",
         "keda": "2.20.2",
+        "policyController": "0.10.6",
     },
     chart_crd_groups={
         "gpu-operator": frozenset({"nfd.k8s-sigs.io", "nvidia.com", "resource.nvidia.com"}),
@@ -58,6 +66,7 @@ TABLE = RegistryFacts(
         "keda": frozenset({"eventing.keda.sh", "keda.sh"}),
         "kube-prometheus-stack": frozenset({"monitoring.coreos.com"}),
         "grafana-operator": frozenset({"grafana.integreatly.org"}),
+        "policy-controller": frozenset({"policy.sigstore.dev"}),
     },
     schema_targets=(
         ("nvidia.com", "ClusterPolicy", "v1"),
@@ -74,5 +83,6 @@ TABLE = RegistryFacts(
         ("monitoring.coreos.com", "ServiceMonitor", "v1"),
         ("grafana.integreatly.org", "GrafanaDashboard", "v1beta1"),
         ("grafana.integreatly.org", "GrafanaFolder", "v1beta1"),
+        ("policy.sigstore.dev", "ClusterImagePolicy", "v1beta1"),
     ),
 )

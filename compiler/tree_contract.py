@@ -11,6 +11,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, Literal
 
+Tree = dict[str, bytes]  # a rendered tree: path relative to the output folder → file content
 Engine = Literal["argocd", "flux"]
 ENGINES: tuple[Engine, ...] = ("argocd", "flux")
 
@@ -42,6 +43,8 @@ def config_unit(component: str) -> str:
 # --- labels and annotations --------------------------------------------------------------------
 
 MANAGED_BY = {"app.kubernetes.io/managed-by": "platformc"}
+CLUSTER_LABEL = "platformc.dev/cluster"  # on the GitOps engine's objects (Applications, Kustomizations…)
+UNIT_LABEL = "platformc.dev/unit"  # on a unit's Argo CD Application
 TEAM_LABEL = "platformc.dev/team"
 UNIT_LABEL = "platformc.dev/unit"  # on each Argo CD Application: the sync unit it syncs
 COST_CENTER_LABEL = "platformc.dev/cost-center"

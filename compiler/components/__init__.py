@@ -16,11 +16,13 @@ from compiler.components import (
     cert_manager,
     dra,
     gpu_operator,
+    guardrails,
     keda,
     kserve,
     kueue,
     monitoring,
     network,
+    policy_controller,
     serving,
     tenancy,
 )
@@ -40,6 +42,9 @@ COMPONENTS: tuple[Component, ...] = (
     keda.COMPONENT,
     serving.SERVING_COMPONENT,
     monitoring.COMPONENT,
+    guardrails.PARAMS_COMPONENT,
+    guardrails.COMPONENT,
+    policy_controller.COMPONENT,
 )
 
 

@@ -91,6 +91,28 @@ class VersionPin:
 
 
 @dataclass(frozen=True)
+class CrdRelease:
+    """Where the CRDs a component installs come from, at a release.
+
+    The embedded schemas are generated from `chart_archive` (the chart at the pinned version,
+    rendered with `helm template --include-crds` and `helm_set`); `schemas pull` fetches
+    `crd_files` from `url_template` (`{version}`, `{file}`; raw files at the release tag) when
+    the spec pins another version. `version` defaults to the component's pin default, and a
+    release of a pinned component follows the spec's pin."""
+
+    project: str  # upstream GitHub repository
+    commit: str  # commit of the embedded release's tag ("" when not recorded)
+    url_template: str
+    crd_files: tuple[str, ...]
+    chart_archive: str = ""  # file name of the chart archive at the embedded version
+    chart_path: str = ""  # the chart's folder in the upstream repository
+    helm_set: tuple[str, ...] = ()  # `--set` values that make the chart render its CRDs
+    groups: frozenset[str] = frozenset()  # keep only these API groups (empty: all)
+    name: str = ""  # default: the component's version pin field
+    version: str = ""  # default: the component's pinned default version
+
+
+@dataclass(frozen=True)
 class ComponentOutput:
     charts: tuple[HelmChart, ...] = ()
     objects: tuple[KubeObject, ...] = ()
@@ -110,6 +132,7 @@ class Component:
     version: VersionPin | None = None
     charts: tuple[Chart, ...] = ()  # every chart it may install
     emits: tuple[SchemaTarget, ...] = ()  # custom resource kinds it emits: `schemas pull` fetches them
+    crds: tuple[CrdRelease, ...] = ()  # the CRDs its charts install: embedded, and pulled for other pins
 
     @property
     def units(self) -> tuple[str, str]:

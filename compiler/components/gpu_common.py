@@ -12,8 +12,8 @@ from typing import Any
 from compiler import gpu_allocation
 from compiler.cluster_model import ClusterModel, TeamOnCluster
 from compiler.naming import GPU_PRODUCT_LABEL
-from compiler.node_pools import discovered_product, is_mig, platform_labels
 from compiler.spec.models import NodePool, Taint
+from compiler.spec.node_pools import discovered_product, is_mig, platform_labels
 
 # Largest claim template offered per flavor: one 8-GPU node is the common upper bound for a
 # single pod; larger shapes are multi-node jobs, which do not use a single claim.

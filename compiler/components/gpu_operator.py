@@ -11,7 +11,15 @@ from typing import Any
 import yaml
 
 from compiler.cluster_model import ClusterModel
-from compiler.components.base import Chart, Component, ComponentOutput, KubeObject, VersionPin, obj
+from compiler.components.base import (
+    Chart,
+    Component,
+    ComponentOutput,
+    CrdRelease,
+    KubeObject,
+    VersionPin,
+    obj,
+)
 from compiler.components.gpu_common import all_pool_tolerations
 from compiler.gpu_allocation import device_plugin_on
 from compiler.naming import (
@@ -22,9 +30,9 @@ from compiler.naming import (
     device_plugin_config_name,
     mig_config_name,
 )
-from compiler.node_pools import MIG_DISABLED_CONFIG, is_mig
 from compiler.spec.gpus import mig_profiles
 from compiler.spec.models import MigSharing, TimeSlicingSharing
+from compiler.spec.node_pools import MIG_DISABLED_CONFIG, is_mig
 
 CHART = Chart(
     "https://helm.ngc.nvidia.com/nvidia",
@@ -189,4 +197,20 @@ COMPONENT = Component(
     version=VersionPin("gpuOperator", "v26.7.0"),
     charts=(CHART,),
     emits=(("nvidia.com", "ClusterPolicy", "v1"),),
+    crds=(
+        CrdRelease(
+            "NVIDIA/gpu-operator",
+            "10ee5b3638b89e11e949412aafa5ba99279c3721",
+            "https://raw.githubusercontent.com/NVIDIA/gpu-operator/{version}/deployments/gpu-operator/crds/{file}",
+            (
+                "nvidia.com_clusterpolicies.yaml",
+                "nvidia.com_nvidiadrivers.yaml",
+                "nvidia.com_gpuclusters.yaml",
+            ),
+            chart_archive="gpu-operator-v26.7.0.tgz",
+            chart_path="deployments/gpu-operator",
+            # The chart also carries resource.nvidia.com: that is the DRA driver's API, from its own chart.
+            groups=frozenset({"nvidia.com", "nfd.k8s-sigs.io"}),
+        ),
+    ),
 )

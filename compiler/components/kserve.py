@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from compiler.cluster_model import ClusterModel
-from compiler.components.base import Chart, Component, ComponentOutput, HelmChart, VersionPin, obj
+from compiler.components.base import Chart, Component, ComponentOutput, CrdRelease, HelmChart, VersionPin, obj
 from compiler.components.model_stores import cluster_s3_defaults
 from compiler.naming import KSERVE_NAMESPACE
 from compiler.spec.serving import uses_keda
@@ -112,7 +112,31 @@ def build_runtimes(cluster: ClusterModel) -> ComponentOutput:
 
 
 CRD_COMPONENT = Component(
-    "kserve-crds", build_crds, namespaces=(KSERVE_NAMESPACE,), version=VERSION, charts=(CRD_CHART,)
+    "kserve-crds",
+    build_crds,
+    namespaces=(KSERVE_NAMESPACE,),
+    version=VERSION,
+    charts=(CRD_CHART,),
+    crds=(
+        CrdRelease(
+            "kserve/kserve",
+            "1fb781055dd1567164358233e1125142ca6ef1fe",
+            "https://raw.githubusercontent.com/kserve/kserve/{version}/config/crd/full/{file}",
+            tuple(
+                f"serving.kserve.io_{plural}.yaml"
+                for plural in (
+                    "clusterservingruntimes",
+                    "clusterstoragecontainers",
+                    "inferencegraphs",
+                    "inferenceservices",
+                    "servingruntimes",
+                    "trainedmodels",
+                )
+            ),
+            chart_archive="kserve-crd-v0.20.0.tgz",
+            chart_path="charts/kserve-crd",
+        ),
+    ),
 )
 COMPONENT = Component("kserve", build_controller, version=VERSION, charts=(CONTROLLER_CHART,))
 RUNTIMES_COMPONENT = Component(

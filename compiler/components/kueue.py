@@ -13,7 +13,15 @@ from typing import Any
 import yaml
 
 from compiler.cluster_model import ClusterModel, TeamOnCluster
-from compiler.components.base import Chart, Component, ComponentOutput, KubeObject, VersionPin, obj
+from compiler.components.base import (
+    Chart,
+    Component,
+    ComponentOutput,
+    CrdRelease,
+    KubeObject,
+    VersionPin,
+    obj,
+)
 from compiler.components.gpu_common import chart_version, node_labels, queue_resource, tolerations
 from compiler.gpu_allocation import kueue_flavor_quota
 from compiler.naming import (
@@ -196,5 +204,30 @@ COMPONENT = Component(
     emits=tuple(
         ("kueue.x-k8s.io", kind, "v1beta2")
         for kind in ("ClusterQueue", "LocalQueue", "ResourceFlavor", "WorkloadPriorityClass", "Cohort")
+    ),
+    crds=(
+        CrdRelease(
+            "kubernetes-sigs/kueue",
+            "8eab68778fc1b52affe165fdf5af29d1e9b4f3cb",
+            "https://raw.githubusercontent.com/kubernetes-sigs/kueue/{version}/config/components/crd/bases/{file}",
+            tuple(
+                f"kueue.x-k8s.io_{plural}.yaml"
+                for plural in (
+                    "admissionchecks",
+                    "clusterqueues",
+                    "cohorts",
+                    "localqueues",
+                    "multikueueclusters",
+                    "multikueueconfigs",
+                    "provisioningrequestconfigs",
+                    "resourceflavors",
+                    "topologies",
+                    "workloadpriorityclasses",
+                    "workloads",
+                )
+            ),
+            chart_archive="kueue-0.19.2.tgz",
+            chart_path="charts/kueue",
+        ),
     ),
 )

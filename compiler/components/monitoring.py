@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from compiler.cluster_model import ClusterModel
-from compiler.components.base import Chart, Component, ComponentOutput, HelmChart, KubeObject, obj
+from compiler.components.base import Chart, Component, ComponentOutput, CrdRelease, HelmChart, KubeObject, obj
 from compiler.observability import dashboards, rules
 from compiler.observability.dashboards import DashboardSpec, build_dashboard, to_json
 from compiler.observability.queries import serving_targets
@@ -234,5 +234,58 @@ COMPONENT = Component(
         ("monitoring.coreos.com", "ServiceMonitor", "v1"),
         ("grafana.integreatly.org", "GrafanaDashboard", "v1beta1"),
         ("grafana.integreatly.org", "GrafanaFolder", "v1beta1"),
+    ),
+    crds=(
+        CrdRelease(
+            "prometheus-community/helm-charts",
+            "b5a2d187",
+            "https://raw.githubusercontent.com/prometheus-community/helm-charts/{version}/charts/kube-prometheus-stack/charts/crds/crds/{file}",
+            tuple(
+                f"crd-{plural}.yaml"
+                for plural in (
+                    "alertmanagerconfigs",
+                    "alertmanagers",
+                    "podmonitors",
+                    "probes",
+                    "prometheusagents",
+                    "prometheuses",
+                    "prometheusrules",
+                    "scrapeconfigs",
+                    "servicemonitors",
+                    "thanosrulers",
+                )
+            ),
+            chart_archive="kube-prometheus-stack-88.0.0.tgz",
+            chart_path="charts/kube-prometheus-stack",
+            name="kube-prometheus-stack",
+            version="kube-prometheus-stack-88.0.0",
+        ),
+        CrdRelease(
+            "grafana/grafana-operator",
+            "065a718a1fe83728d08054c299de7f8577e88f79",
+            "https://raw.githubusercontent.com/grafana/grafana-operator/{version}/config/crd/bases/{file}",
+            tuple(
+                f"grafana.integreatly.org_{plural}.yaml"
+                for plural in (
+                    "grafanaalertrulegroups",
+                    "grafanacontactpoints",
+                    "grafanadashboards",
+                    "grafanadatasources",
+                    "grafanafolders",
+                    "grafanalibrarypanels",
+                    "grafanamanifests",
+                    "grafanamutetimings",
+                    "grafananotificationpolicies",
+                    "grafananotificationpolicyroutes",
+                    "grafananotificationtemplates",
+                    "grafanas",
+                    "grafanaserviceaccounts",
+                )
+            ),
+            chart_archive="grafana-operator-5.24.0.tgz",
+            chart_path="deploy/helm/grafana-operator",
+            name="grafana-operator",
+            version="v5.24.0",
+        ),
     ),
 )

@@ -6,6 +6,7 @@ from compiler.cluster_model import ClusterModel, TeamOnCluster
 from compiler.components.base import Component, ComponentOutput, KubeObject, obj
 from compiler.gpu_allocation import quota_key, reach
 from compiler.naming import SERVING_PRIORITY_CLASS, device_class_quota_key
+from compiler.spec.policies import PriorityClasses, effective_rule
 
 RBAC = "rbac.authorization.k8s.io/v1"
 READ = ["get", "list", "watch"]
@@ -161,7 +162,15 @@ def denied_gpu_quota(cluster: ClusterModel, team: TeamOnCluster) -> KubeObject |
     )
 
 
-def priority_class_quota(team: TeamOnCluster) -> KubeObject:
+def allowed_priority_classes(cluster: ClusterModel, team: TeamOnCluster) -> list[str]:
+    """The serving class plus what the spec's priorityClasses rule allows the team (the guardrail
+    policy and this quota agree, so a class the spec allows is not refused by the quota)."""
+    rule = effective_rule(cluster.platform.spec.policies, team.team.spec.policies, "priorityClasses")
+    extra = rule.allowed if isinstance(rule, PriorityClasses) else []
+    return sorted(ALLOWED_PRIORITY_CLASSES | set(extra))
+
+
+def priority_class_quota(cluster: ClusterModel, team: TeamOnCluster) -> KubeObject:
     """No pod of the team may name a PriorityClass other than the ones the platform allows
     (the online-serving class its predictors use): system-node-critical and the like would
     preempt other teams. A quota of 0 pods for the scope `PriorityClass Exists and NotIn
@@ -169,7 +178,11 @@ def priority_class_quota(team: TeamOnCluster) -> KubeObject:
     scope = {
         "matchExpressions": [
             {"scopeName": "PriorityClass", "operator": "Exists"},
-            {"scopeName": "PriorityClass", "operator": "NotIn", "values": sorted(ALLOWED_PRIORITY_CLASSES)},
+            {
+                "scopeName": "PriorityClass",
+                "operator": "NotIn",
+                "values": allowed_priority_classes(cluster, team),
+            },
         ]
     }
     return obj(
@@ -188,7 +201,7 @@ def build(cluster: ClusterModel) -> ComponentOutput:
         objects += [team_role(OWNER_ROLE, OWNER_RULES), team_role(MEMBER_ROLE, MEMBER_RULES)]
     for team in cluster.teams:
         objects += [namespace(cluster, team), resource_quota(cluster, team), limit_range(team)]
-        objects.append(priority_class_quota(team))
+        objects.append(priority_class_quota(cluster, team))
         denied = denied_gpu_quota(cluster, team)
         if denied is not None:
             objects.append(denied)

@@ -351,8 +351,27 @@ def team_dashboard(cluster: ClusterModel, team: TeamOnCluster) -> DashboardSpec:
         dashboard_uid(cluster.name, team.name),
         f"Team {team.name} / {cluster.name}",
         ("platformc", "team", team.name, cluster.name),
-        (gpus, *_serving_rows(cluster, team.name)),
+        (gpus, *_budget_rows(team), *_serving_rows(cluster, team.name)),
     )
+
+
+def _budget_rows(team: TeamOnCluster) -> list[RowSpec]:
+    if team.budget is None:
+        return []
+    panel = PanelSpec(
+        "GPU spend vs monthly budget (USD)",
+        (
+            Query(f"sum({q.team_spend(team)}) or vector(0)", "spent, last 730 h"),
+            Query(f"sum({q.team_projected_spend(team)}) or vector(0)", "a month at the last day's rate"),
+            Query(f"sum({q.team_budget(team)})", "budget"),
+        ),
+        "currencyUSD",
+        description="spend = average GPU cost rate over the last 730 h x 730 h; alerts at a projected "
+        "overrun, 80 % and 100 %",
+        threshold=team.budget,
+        width=24,
+    )
+    return [RowSpec("Budget", (panel,))]
 
 
 def dashboards(cluster: ClusterModel) -> list[DashboardSpec]:

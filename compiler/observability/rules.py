@@ -12,9 +12,10 @@ from typing import Any
 from compiler.cluster_model import ClusterModel, TeamOnCluster
 from compiler.kube import KubeObject, obj
 from compiler.naming import DRA_DRIVER_NAMESPACE, resource_flavor_name
-from compiler.node_pools import is_mig
 from compiler.observability import queries as q
 from compiler.observability.promql import Matchers, by, number, selector
+from compiler.spec.budgets import HOURS_PER_MONTH
+from compiler.spec.node_pools import is_mig
 
 Rule = dict[str, Any]
 Group = dict[str, Any]
@@ -91,6 +92,12 @@ def gpu_recordings(cluster: ClusterModel) -> Group:
             q.TEAM_COST,
             f"sum {by(['cluster_queue'])} ({q.GPU_ALLOCATED} * on (flavor) group_left {q.FLAVOR_COST})",
         )
+    )
+    rules.append(record(q.TEAM_COST_1D, f"avg_over_time({q.TEAM_COST}[1d])"))
+    # Average cost rate over the window Prometheus holds (up to 730 h) × 730 h: the spend of one
+    # month, exact once retention covers 730 h, an extrapolation before.
+    rules.append(
+        record(q.TEAM_SPEND, f"avg_over_time({q.TEAM_COST}[{HOURS_PER_MONTH}h]) * {HOURS_PER_MONTH}")
     )
     return {"name": "platformc.gpu.recording", "rules": rules}
 
@@ -288,7 +295,47 @@ def team_alerts(cluster: ClusterModel, team: TeamOnCluster) -> Group:
                     f"({number(rate)} x the SLO's maxErrorRatio {number(slo.maxErrorRatio)}).",
                 )
             )
+    rules += budget_rules(team)
     return {"name": f"platformc.team.{team.name}", "rules": rules}
+
+
+def budget_rules(team: TeamOnCluster) -> list[Rule]:
+    """The team's budget as a series, and alerts at a projected overrun, 80 % and 100 %."""
+    if team.budget is None:
+        return []
+    budget = number(team.budget)
+    queue = q.queue_of(team)
+    labels = {"team": team.name, "cluster_queue": queue}
+    spend, projected = q.team_spend(team), q.team_projected_spend(team)
+    money = f"{team.budget:,.0f} USD"
+    return [
+        record(q.TEAM_BUDGET, f"vector({budget})", {"cluster_queue": queue}),
+        alert(
+            "TeamGPUBudgetOverrunProjected",
+            f"{projected} > {budget} and {spend} < {budget}",
+            "1h",
+            {**labels, "severity": "warning"},
+            f"Team {team.name} is on course to spend more than its GPU budget of {money} a month",
+            "At the last day's GPU spend rate a month costs {{ $value | humanize }} USD; "
+            "release idle GPUs or lower the quota.",
+        ),
+        alert(
+            "TeamGPUBudget80Percent",
+            f"{spend} >= {number(team.budget * 0.8)} and {spend} < {budget}",
+            "0m",
+            {**labels, "severity": "warning"},
+            f"Team {team.name} has spent 80 % of its GPU budget of {money}",
+            "GPU spend over the last 730 h is {{ $value | humanize }} USD.",
+        ),
+        alert(
+            "TeamGPUBudgetExceeded",
+            f"{spend} >= {budget}",
+            "0m",
+            {**labels, "severity": "critical"},
+            f"Team {team.name} has spent its whole GPU budget of {money}",
+            "GPU spend over the last 730 h is {{ $value | humanize }} USD.",
+        ),
+    ]
 
 
 # --- objects --------------------------------------------------------------------------------------

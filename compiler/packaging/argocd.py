@@ -18,7 +18,7 @@ from compiler.packaging.common import (
     unit_folder,
 )
 from compiler.packaging.units import Unit
-from compiler.tree_contract import UNIT_LABEL
+from compiler.tree_contract import CLUSTER_LABEL, UNIT_LABEL
 
 API = "argoproj.io/v1alpha1"
 IN_CLUSTER = "https://kubernetes.default.svc"
@@ -108,7 +108,7 @@ def application(cluster: ClusterModel, unit: Unit) -> KubeObject:
         "Application",
         f"{cluster.name}-{unit.name}",
         engine_namespace(cluster),
-        labels={"platformc.dev/cluster": cluster.name, UNIT_LABEL: unit.name},
+        labels={CLUSTER_LABEL: cluster.name, UNIT_LABEL: unit.name},
         annotations={WAVE: str(unit.wave), **crd_groups_annotation(unit.charts)},
         finalizers=None if installs_crds(unit) else [RESOURCES_FINALIZER],
         spec=spec,
@@ -133,7 +133,7 @@ def projects(cluster: ClusterModel, units: list[Unit]) -> list[KubeObject]:
             "AppProject",
             platform_project(cluster),
             engine_namespace(cluster),
-            labels={"platformc.dev/cluster": cluster.name},
+            labels={CLUSTER_LABEL: cluster.name},
             annotations={WAVE: "-1"},
             spec={
                 "description": f"Platform components of cluster {cluster.name}, managed by platformc",
@@ -152,7 +152,7 @@ def projects(cluster: ClusterModel, units: list[Unit]) -> list[KubeObject]:
                 "AppProject",
                 project,
                 engine_namespace(cluster),
-                labels={"platformc.dev/cluster": cluster.name, **team.labels},
+                labels={CLUSTER_LABEL: cluster.name, **team.labels},
                 annotations={WAVE: "-1"},
                 spec={
                     "description": f"Team {team.name} on cluster {cluster.name}: its namespace only",
@@ -206,7 +206,7 @@ def root_project(cluster: ClusterModel) -> KubeObject:
         "AppProject",
         bootstrap_project(cluster),
         engine_namespace(cluster),
-        labels={"platformc.dev/cluster": cluster.name},
+        labels={CLUSTER_LABEL: cluster.name},
         spec={
             "description": f"The app of apps of cluster {cluster.name}, managed by platformc",
             "sourceRepos": [git.repo_url],
@@ -224,7 +224,7 @@ def root_application(cluster: ClusterModel) -> KubeObject:
         "Application",
         f"{cluster.name}-root",
         engine_namespace(cluster),
-        labels={"platformc.dev/cluster": cluster.name},
+        labels={CLUSTER_LABEL: cluster.name},
         finalizers=[RESOURCES_FINALIZER],
         spec={
             "project": bootstrap_project(cluster),

@@ -18,6 +18,7 @@ from compiler.packaging.common import (
     unit_folder,
 )
 from compiler.packaging.units import Unit
+from compiler.tree_contract import CLUSTER_LABEL
 
 SOURCE_API = "source.toolkit.fluxcd.io/v1"
 KUSTOMIZE_API = "kustomize.toolkit.fluxcd.io/v1"
@@ -67,7 +68,7 @@ def kustomization(
         "Kustomization",
         name,
         engine_namespace(cluster),
-        labels={"platformc.dev/cluster": cluster.name},
+        labels={CLUSTER_LABEL: cluster.name},
         spec=spec,
     )
 

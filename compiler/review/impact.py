@@ -10,12 +10,12 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from compiler.node_pools import contract_document
+from compiler.spec.budgets import HOURS_PER_MONTH, committed_cost
 from compiler.spec.cluster_facts import cluster_capacity, cluster_engine, cluster_kubernetes_version
 from compiler.spec.model import PlatformModel
 from compiler.spec.models import ServingPath, Team
+from compiler.spec.node_pools import contract_document
 
-HOURS_PER_MONTH = 730
 SECTIONS = (
     "Clusters",
     "Teams",
@@ -567,6 +567,42 @@ def default_deny_items(model: PlatformModel, tree_paths: Iterable[str]) -> Itera
                 )
 
 
+def _over_budget(model: PlatformModel | None) -> dict[tuple[str, str], tuple[float, float]]:
+    """(team, cluster or "all clusters") → (committed monthly cost, budget) where cost > budget."""
+    found: dict[tuple[str, str], tuple[float, float]] = {}
+    if model is None:
+        return found
+    for name, team in model.teams.items():
+        if team.spec.budget is None:
+            continue
+        costs = committed_cost(model, team)
+        # Explicit cluster amounts only: a split overall budget is over wherever the total is.
+        for cluster, budget in team.spec.budget.clusters.items():
+            if costs.get(cluster, 0.0) > budget:
+                found[(name, cluster)] = (costs[cluster], budget)
+        overall = team.spec.budget.monthlyUSD
+        if overall is not None and sum(costs.values()) > overall:
+            found[(name, "all clusters")] = (sum(costs.values()), overall)
+    return found
+
+
+def _budget_items(old: PlatformModel | None, new: PlatformModel) -> Iterator[ImpactItem]:
+    """A quota or budget change after which committed GPU capacity costs more than the budget."""
+    before, after = _over_budget(old), _over_budget(new)
+    for (team, where), (cost, budget) in sorted(after.items()):
+        if (team, where) in before:
+            continue  # already over before this change: not news
+        place = "across all clusters" if where == "all clusters" else f"on {where}"
+        yield ImpactItem(
+            "Cost",
+            team,
+            f"team {team}: committed GPU quota {place} now costs {money(cost)} a month, more than its "
+            f"budget of {money(budget)}",
+            "warning",
+            data={"team": team, "cluster": where, "monthlyCost": round(cost, 2), "budget": round(budget, 2)},
+        )
+
+
 def compute_impact(
     old: PlatformModel | None, new: PlatformModel, new_tree_paths: Iterable[str] | None = None
 ) -> Impact:
@@ -577,6 +613,7 @@ def compute_impact(
         *_node_pool_items(old, new),
         *_team_items(old, new),
         *_quota_items(old_quotas, new_quotas),
+        *_budget_items(old, new),
         *_flavor_items(old, new),
         *_serving_items(old, new),
         *_platform_items(old, new),

@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from compiler.errors import SpecError
-from compiler.node_pools import CONTRACT_TABLE, contradictions
 from compiler.spec.model import PlatformModel
 from compiler.spec.models import MigSharing, TimeSlicingSharing
+from compiler.spec.node_pools import CONTRACT_TABLE, contradictions
 from compiler.spec.serving_runtimes import KSERVE_RUNTIMES, runtimes_for
 
 

@@ -11,12 +11,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from compiler.tree_contract import TEAM_LABEL
+
 from .checks import ClusterObjects, Entry, ObjectSet
 from .findings import Finding
 from .schemas import json_path
 from .workloads import containers, pod_specs, resources
 
-TEAM_LABEL = "platformc.dev/team"
 ENFORCE_LABEL = "pod-security.kubernetes.io/enforce"
 PSA_LEVELS = ("privileged", "baseline", "restricted")
 GPU_PREFIX = "nvidia.com/"

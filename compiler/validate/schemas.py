@@ -61,13 +61,16 @@ class _Compiled:
 class SchemaRegistry:
     """Schemas for built-in kinds and custom resources, with compiled validators cached."""
 
-    def __init__(self, schema_dirs: Sequence[Path] = ()) -> None:
+    def __init__(self, schema_dirs: Sequence[Path] = (), fallbacks: Sequence[Any] = ()) -> None:
+        """`schema_dirs` are searched in order, then `fallbacks` (sources with the
+        SchemaSource interface, such as the embedded bundle)."""
         # Fail fast on a mistyped --schemas path: otherwise every custom resource would
         # only be "missing", which allow_missing_schemas would even turn into a pass.
         for path in schema_dirs:
             if not Path(path).exists():
                 raise FileNotFoundError(f"schema folder or CRD file {path} does not exist")
-        self.sources = [SchemaSource(Path(p)) for p in schema_dirs]
+        self.sources: list[Any] = [SchemaSource(Path(p)) for p in schema_dirs]
+        self.sources += list(fallbacks)
         self._core: dict[str, CoreSchemas] = {}
         self._versions: dict[str, str] = {}
         # (normalized k8s version, apiVersion, kind) -> compiled validator, or a str saying
@@ -98,6 +101,22 @@ class SchemaRegistry:
 
     def has_schema(self, api_version: str, kind: str, kubernetes_version: str) -> bool:
         return isinstance(self._get(api_version, kind, kubernetes_version), _Compiled)
+
+    def kind_for_resource(
+        self, group: str, version: str, resource: str, kubernetes_version: str
+    ) -> str | None:
+        """The kind whose resource name (lowercase kind + "s") is `resource`, or None."""
+        candidates = self.core(kubernetes_version).kinds_in(group, version)
+        for source in self.sources:
+            candidates += source.kinds_in(group, version)
+        return next((k for k in candidates if k.lower() + "s" == resource), None)
+
+    def schema(self, api_version: str, kind: str, kubernetes_version: str) -> dict[str, Any]:
+        """The strict JSON schema of a kind (its `$defs` inside); LookupError saying why not."""
+        compiled = self._get(api_version, kind, kubernetes_version)
+        if isinstance(compiled, str):
+            raise LookupError(compiled)
+        return compiled.schema
 
     def _get(self, api_version: str, kind: str, kubernetes_version: str) -> _Compiled | str:
         key = (self._normalize(kubernetes_version), api_version, kind)

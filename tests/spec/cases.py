@@ -50,7 +50,7 @@ CASES = [
         "unknown-field",
         {"teams/research.yaml": edit(TEAM, "  owners:", "  ownres: [x]\n  owners:")},
         [
-            "spec/teams/research.yaml:7:3: unknown field 'spec.ownres' (expected one of: allowEgressTo, allowIngressFrom, clusters, costCenter, members, owners, podSecurity, priority); did you mean 'owners'?",
+            "spec/teams/research.yaml:7:3: unknown field 'spec.ownres' (expected one of: allowEgressTo, allowIngressFrom, budget, clusters, costCenter, members, owners, podSecurity, policies, priority); did you mean 'owners'?",
         ],
     ),
     Case(
@@ -108,7 +108,21 @@ CASES = [
         "quota-over-capacity",
         {"teams/research.yaml": edit(TEAM, "quota: 8,", "quota: 20,")},
         [
-            "spec/teams/research.yaml:13:33: GPU quotas for 'h100' on cluster 'east' add up to 20 with team 'research', over the cluster's capacity of 16 (expected the sum of team quotas <= node pools' nodes × gpusPerNode × units per GPU)",
+            "spec/teams/research.yaml:13:33: GPU quotas for 'h100' on cluster 'east' add up to 20, over the cluster's capacity of 16: 20 from team 'research' (spec/teams/research.yaml:13:33) (expected the sum of team quotas <= node pools' nodes × gpusPerNode × units per GPU)",
+        ],
+    ),
+    Case(
+        # Reported once, at the line that comes last in file order, with the whole total and
+        # every contributing line, not a running sum at whichever team happened to cross it.
+        "quota-over-capacity-two-teams",
+        {
+            "teams/vision.yaml": edit(
+                edit(TEAM, "name: research", "name: vision"), "quota: 8,", "quota: 6,"
+            ).replace("        - {flavor: a100-mig, quota: 28}\n", ""),
+            "teams/research.yaml": edit(TEAM, "quota: 8,", "quota: 12,"),
+        },
+        [
+            "spec/teams/vision.yaml:13:33: GPU quotas for 'h100' on cluster 'east' add up to 18, over the cluster's capacity of 16: 12 from team 'research' (spec/teams/research.yaml:13:33), 6 from team 'vision' (spec/teams/vision.yaml:13:33) (expected the sum of team quotas <= node pools' nodes × gpusPerNode × units per GPU)",
         ],
     ),
     Case(

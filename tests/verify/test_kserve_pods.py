@@ -23,11 +23,11 @@ from tests.verify.conftest import example_chart_objects, example_objects
 
 @pytest.fixture(scope="module")
 def kserve(shared_charts: Path) -> KServeConfig:
-    # kserve-resources (unit kserve) and the ClusterServingRuntimes of kserve-runtime-configs (unit runtimes)
-    objects = example_chart_objects("prod-us-east", "kserve") + example_chart_objects(
-        "prod-us-east", "runtimes"
+    # kserve-resources is in the `kserve` unit, the ClusterServingRuntimes of
+    # kserve-runtime-configs in their own `runtimes` unit (compiler/components/kserve.py).
+    return KServeConfig.from_objects(
+        example_chart_objects("prod-us-east", "kserve") + example_chart_objects("prod-us-east", "runtimes")
     )
-    return KServeConfig.from_objects(objects)
 
 
 def example_isvc() -> dict[str, Any]:
@@ -56,7 +56,12 @@ def test_predictor_pod_merges_the_rendered_runtime_with_the_model(kserve: KServe
     # ...with the model container's DRA claim merged in, and the predictor's pod fields kept:
     assert main["resources"]["claims"] == [{"name": "gpu"}]
     assert spec["resourceClaims"] == [{"name": "gpu", "resourceClaimTemplateName": "h100-1"}]
-    assert spec["nodeSelector"] == {"nvidia.com/gpu.product": "NVIDIA-H100-80GB-HBM3"}
+    # Whole H100s on a cluster with MIG: the node-pool contract labels them mig.config=all-disabled
+    # (compiler/spec/node_pools.py), so the pod never lands on a MIG-partitioned H100.
+    assert spec["nodeSelector"] == {
+        "nvidia.com/gpu.product": "NVIDIA-H100-80GB-HBM3",
+        "nvidia.com/mig.config": "all-disabled",
+    }
     assert {"name": "devshm", "emptyDir": {"medium": "Memory"}} in spec["volumes"]
     # Storage initializer from inferenceservice-config, merged with ClusterStorageContainer "default":
     (init,) = spec["initContainers"]

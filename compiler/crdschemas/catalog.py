@@ -1,4 +1,5 @@
-"""Fill a local CRD schema cache from the CRDs-catalog (or any mirror with the same layout).
+"""The explicit fallback of `schemas pull`: a CRD schema cache from the CRDs-catalog's main branch
+(or any mirror with the same layout), for kinds no pin covers.
 
 The cache uses the catalog layout `{group}/{kind_lower}_{version}.json`, so the cache
 folder is directly usable as a `schema_dirs` entry. Each download is checked (valid JSON,
@@ -12,8 +13,6 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +23,8 @@ import jsonschema_rs
 from compiler.errors import PlatformcError
 from compiler.registry_facts import RegistryFacts, SchemaTarget
 from compiler.registry_table import TABLE
+
+from .fetch import Deadline, fetch_bytes
 
 DEFAULT_URL_TEMPLATE = (
     "https://raw.githubusercontent.com/datreeio/CRDs-catalog/main/{group}/{kind}_{version}.json"
@@ -97,10 +98,31 @@ def cache_path(cache_dir: Path, target: Target) -> Path:
     return Path(cache_dir) / group / f"{kind.lower()}_{version}.json"
 
 
+def _remote_refs(schema: Any) -> list[str]:
+    """`$ref`s that leave the document; walked without recursion, so depth cannot crash it."""
+    found, stack = [], [schema]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and not ref.startswith("#"):
+                found.append(ref)
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return found
+
+
 def check_schema(data: bytes) -> dict[str, Any]:
-    """Parse and vet a downloaded schema; raises SchemaRejected saying what is wrong."""
+    """Parse and vet a downloaded schema; raises SchemaRejected saying what is wrong.
+
+    A cached schema decides what compile accepts, so a server must not be able to hand us one
+    that accepts anything (no properties, an open root) or that pulls more from the network
+    (`$ref` to another document) at every compile."""
     try:
         schema = json.loads(data)
+    except RecursionError:
+        raise SchemaRejected("not a JSON schema: nested too deeply") from None
     except ValueError as exc:  # includes UnicodeDecodeError
         raise SchemaRejected(f"not a JSON schema: invalid JSON ({exc})") from None
     if not isinstance(schema, dict):
@@ -108,8 +130,15 @@ def check_schema(data: bytes) -> dict[str, Any]:
     types = schema.get("type")
     if not (types == "object" or (isinstance(types, list) and "object" in types)):
         raise SchemaRejected('not a JSON schema of an object: missing "type": "object"')
-    if not isinstance(schema.get("properties"), dict):
+    if not isinstance(schema.get("properties"), dict) or not schema["properties"]:
         raise SchemaRejected('not a JSON schema of an object: missing "properties"')
+    if schema.get("additionalProperties") is True or schema.get("x-kubernetes-preserve-unknown-fields"):
+        raise SchemaRejected("schema accepts any field at the top level (additionalProperties: true)")
+    remote = _remote_refs(schema)
+    if remote:
+        raise SchemaRejected(
+            f"schema refers to another document ($ref {remote[0]}); only local $refs are allowed"
+        )
     try:
         jsonschema_rs.validator_for(schema)
     except Exception as exc:  # jsonschema-rs reports bad schemas with several exception types
@@ -117,20 +146,8 @@ def check_schema(data: bytes) -> dict[str, Any]:
     return schema
 
 
-def _download(url: str, timeout: float) -> bytes:
-    request = urllib.request.Request(url, headers={"User-Agent": "platformc-validate"})
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            data = response.read(MAX_SCHEMA_BYTES + 1)
-    except urllib.error.HTTPError as exc:
-        raise OSError(f"HTTP {exc.code} for {url}") from None
-    except urllib.error.URLError as exc:
-        raise OSError(f"cannot fetch {url}: {exc.reason}") from None
-    except TimeoutError:
-        raise OSError(f"timed out after {timeout:g}s fetching {url}") from None
-    if len(data) > MAX_SCHEMA_BYTES:
-        raise OSError(f"{url} is larger than {MAX_SCHEMA_BYTES} bytes")
-    return data
+def _download(url: str, deadline: Deadline) -> bytes:
+    return fetch_bytes(url, deadline, MAX_SCHEMA_BYTES)
 
 
 def _write_atomically(path: Path, data: bytes) -> None:
@@ -178,16 +195,17 @@ def pull_schemas(
     url_template: str = DEFAULT_URL_TEMPLATE,
     progress: Callable[[int, int, PullOutcome], None] | None = None,
     refresh: bool = False,
-    timeout: float = 30.0,
+    timeout: float = 120.0,
 ) -> PullResult:
     """Make sure `cache_dir` holds a vetted schema for every (group, kind, version) target.
 
     `url_template` gets `{group}`, `{kind}` (lower case, as in the catalog) and `{version}`.
     An entry already in the cache is used without network access unless `refresh` is set;
     on refresh a failed download keeps the old entry. `progress(done, total, outcome)` is
-    called after each target.
+    called after each target. `timeout` is the budget of the whole pull, in seconds.
     """
     check_url_template(url_template)
+    deadline = Deadline(timeout)
     result = PullResult()
     unique = sorted({(g, k, v) for g, k, v in targets}, key=lambda t: (t[0], t[1].lower(), t[2]))
     for done, target in enumerate(unique, start=1):
@@ -201,7 +219,7 @@ def pull_schemas(
             outcome = PullOutcome(target, CACHED, path, url)
         else:
             try:
-                data = _download(url, timeout)
+                data = _download(url, deadline)
                 check_schema(data)
                 _write_atomically(path, data)
                 outcome = PullOutcome(target, FETCHED, path, url)

@@ -1,6 +1,7 @@
-"""A synthetic platform spec of any size, valid by construction.
+"""A synthetic platform spec of any size, valid by construction (for tests and bench/).
 
-`write_synthetic_spec(dir, clusters, teams, serving_paths)` writes platform-spec YAML into `dir`:
+`synthetic_texts(clusters, teams, serving_paths)` gives the spec as YAML texts by file name (for
+compiler.synth, nothing written); `write_synthetic_spec(dir, ...)` writes them into `dir`:
 clusters alternate argocd / flux; two of every three allocate GPUs with dra (Kubernetes 1.34)
 and carry exclusive + MIG flavors, the others use the device plugin (1.33) with time-sliced,
 MIG and exclusive flavors. Every team joins up to three clusters with quotas that share each
@@ -80,23 +81,20 @@ def _cluster_flavors(index: int) -> list[str]:
     return ["l40s-shared", "a100-mig-1g10gb", "a100"]
 
 
-def write_synthetic_spec(
-    directory: Path | str,
+def synthetic_texts(
     clusters: int,
     teams: int,
     serving_paths: int,
     *,
     clusters_per_team: int | None = 3,
     quota_bonus: Mapping[str, int] | None = None,
-) -> Path:
-    """Write a valid spec with the given numbers of clusters, teams and serving paths; return the dir.
+) -> dict[str, str]:
+    """A valid spec with the given numbers of clusters, teams and serving paths, one text per kind.
 
     clusters_per_team=None puts every team on every cluster. quota_bonus adds GPUs to a team's
     quota on each of its clusters and flavors (up to HEADROOM_NODES × 8 units): two specs that
     differ only there differ by one quota line per cluster, as a review of a quota change would.
     """
-    out = Path(directory)
-    out.mkdir(parents=True, exist_ok=True)
     bonus = quota_bonus or {}
     cluster_names = [f"cluster-{i:03d}" for i in range(clusters)]
     team_names = [f"team-{j:03d}" for j in range(teams)]
@@ -201,12 +199,33 @@ def write_synthetic_spec(
             spec["canary"] = {"storageUri": f"s3://models/model-{k:04d}-v2", "trafficPercent": 10}
         docs.append(_doc("ServingPath", f"serve-{k:04d}", spec))
 
+    texts: dict[str, str] = {}
     for kind in ("Platform", "GPUFlavor", "Cluster", "Team", "ServingPath"):
         chosen = [d for d in docs if d["kind"] == kind]
-        if not chosen:
-            continue  # an empty spec file is an error
-        text = yaml.safe_dump_all(chosen, sort_keys=False, default_flow_style=False)
-        (out / f"{kind.lower()}.yaml").write_text(text)
+        if chosen:  # an empty spec file is an error
+            texts[f"{kind.lower()}.yaml"] = yaml.safe_dump_all(
+                chosen, sort_keys=False, default_flow_style=False
+            )
+    return texts
+
+
+def write_synthetic_spec(
+    directory: Path | str,
+    clusters: int,
+    teams: int,
+    serving_paths: int,
+    *,
+    clusters_per_team: int | None = 3,
+    quota_bonus: Mapping[str, int] | None = None,
+) -> Path:
+    """synthetic_texts written into `directory` (created if needed); returns it."""
+    out = Path(directory)
+    out.mkdir(parents=True, exist_ok=True)
+    texts = synthetic_texts(
+        clusters, teams, serving_paths, clusters_per_team=clusters_per_team, quota_bonus=quota_bonus
+    )
+    for name, text in texts.items():
+        (out / name).write_text(text)
     return out
 
 
