@@ -13,7 +13,7 @@ from typing import Any
 
 from compiler import yaml_out
 from compiler.errors import PlatformcError
-from compiler.pathsafety import kind_problem, name_problem, safe_relative
+from compiler.pathsafety import kind_problem, name_problem, object_name_problem, safe_relative
 from compiler.tree_contract import CLUSTER_INFO_FILE, KUSTOMIZATION_FILE, ClusterInfo, Tree
 
 __all__ = ["CLUSTER_INFO_FILE", "KUSTOMIZATION_FILE", "ClusterInfo", "Tree"]
@@ -59,7 +59,7 @@ def _checked_path(info: ClusterInfo, folder: str, obj: Mapping[str, Any]) -> str
     meta = obj.get("metadata") or {}
     problems = [
         kind_problem(obj.get("kind")),
-        name_problem(meta.get("name"), "metadata.name"),
+        object_name_problem(obj.get("kind"), meta.get("name")),
         name_problem(info.name, "cluster name"),
         *(name_problem(part, "folder") for part in folder.split("/") if folder),
     ]

@@ -24,6 +24,12 @@ SUBDOMAIN_MAX = 253
 # A kind is a Go type name (CamelCase identifier); lowercased it becomes part of a file name.
 KIND = re.compile(r"^[A-Za-z][A-Za-z0-9]*$")
 KIND_MAX = 63
+# RBAC names are path segments, not subdomains (k8s.io/kubernetes pkg/apis/rbac/validation:
+# ValidateRBACName = path.IsValidPathSegmentName), and charts use ':' in them (cert-manager's
+# ClusterRole cert-manager-controller-approve:cert-manager-io). ':' is allowed for these kinds only;
+# it is no path separator, so the file stays in its folder.
+RBAC_KINDS = frozenset({"ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding"})
+RBAC_NAME = re.compile(r"^[a-z0-9]([-a-z0-9.:]*[a-z0-9])?$")
 
 
 def name_problem(value: object, what: str) -> str | None:
@@ -38,6 +44,21 @@ def name_problem(value: object, what: str) -> str | None:
             "becomes part of a file path)"
         )
     return None
+
+
+def object_name_problem(kind: object, value: object) -> str | None:
+    """Why an object's metadata.name cannot be part of its file name (None when it can): a DNS-1123
+    subdomain, or for RBAC kinds also with ':' (see RBAC_KINDS)."""
+    if kind in RBAC_KINDS and isinstance(value, str) and ":" in value:
+        if len(value) <= SUBDOMAIN_MAX and RBAC_NAME.match(value) and ".." not in value:
+            return None
+        shown = value if len(value) <= 80 else value[:77] + "..."
+        return (
+            f"metadata.name {shown!r} of a {kind} is not a DNS-1123 subdomain with ':' (expected "
+            f"lowercase letters, digits, '-', '.' and ':', starting and ending with a letter or digit, at "
+            f"most {SUBDOMAIN_MAX} characters; it becomes part of a file path)"
+        )
+    return name_problem(value, "metadata.name")
 
 
 def kind_problem(value: object) -> str | None:

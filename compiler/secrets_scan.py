@@ -143,8 +143,17 @@ class SecretFinding:
         )
 
 
-def _entropy_applies(path: PathKey) -> bool:
-    return len(path) >= 2 and path[-2] in ("labels", "annotations")
+# Helm charts roll pods on config changes with `checksum/...: {{ ... | sha256sum }}` annotations
+# (kube-prometheus-stack grafana, node-feature-discovery, kueue's config-checksum): a sha256 digest
+# of rendered config, random-looking by design. Only that exact shape under a checksum key is exempt.
+_SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
+
+
+def _entropy_applies(path: PathKey, value: str) -> bool:
+    if len(path) < 2 or path[-2] not in ("labels", "annotations"):
+        return False
+    is_checksum = path[-2] == "annotations" and "checksum" in str(path[-1]).lower()
+    return not (is_checksum and _SHA256_HEX.match(value))
 
 
 def _strings(data: Any, path: PathKey = ()) -> Iterator[tuple[PathKey, str]]:
@@ -164,7 +173,7 @@ def scan(data: Any, allowed: Iterable[str] = ()) -> list[SecretFinding]:
     allow = set(allowed)
     findings = []
     for path, value in _strings(data):
-        for what, secret in scan_value(value, _entropy_applies(path)):
+        for what, secret in scan_value(value, _entropy_applies(path, value)):
             fp = fingerprint(secret)
             if fp not in allow:
                 findings.append(SecretFinding(path, what, fp))

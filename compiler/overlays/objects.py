@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from compiler.components.base import KubeObject
 from compiler.errors import SpecError
-from compiler.pathsafety import kind_problem, name_problem
+from compiler.pathsafety import kind_problem, name_problem, object_name_problem
 from compiler.spec.loader import SourceDocument, to_plain
 from compiler.spec.models import API_VERSION
 from compiler.tree_contract import MANAGED_BY
@@ -74,7 +74,7 @@ def _names_are_safe(doc: SourceDocument, data: dict, metadata: dict, errors: lis
                 "skip every check; expected one object per document, separated by ---)",
             )
         )
-    if (problem := name_problem(metadata["name"], "metadata.name")) is not None:
+    if (problem := object_name_problem(data["kind"], metadata["name"])) is not None:
         errors.append(SpecError(doc.location(("metadata", "name")), problem))
     if metadata.get("namespace") not in (None, ""):  # empty or absent: cluster-scoped or defaulted
         problem = name_problem(metadata["namespace"], "metadata.namespace")

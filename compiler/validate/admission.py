@@ -18,6 +18,7 @@ from typing import Any
 
 from compiler.cel import AdmissionRequest, admit, check_policy, check_selector
 from compiler.cel.admission import label_selector_matches
+from compiler.tree_contract import MANAGED_BY
 
 from .checks import ClusterObjects, Entry, ObjectSet
 from .core import UnsupportedKubernetesVersion, split_api_version
@@ -84,15 +85,25 @@ def _check_policy(entry: Entry, registry: SchemaRegistry, version: str) -> Itera
             "names that resource",
             WARNING,
         )
+    # platformc's own policies must check in full; a chart's (hydrated output) may use CEL the
+    # engine cannot parse (optional syntax), which is then a warning that names it.
+    unsupported: list[str] | None = None if _platformc_authored(entry) else []
     try:
-        problems = check_policy(entry.obj, registry, version, kinds)
+        problems = check_policy(entry.obj, registry, version, kinds, unsupported)
     except (KeyError, TypeError, AttributeError, LookupError) as exc:
         yield entry.finding(CEL_CHECK, "$.spec", f"cannot type-check this policy: {exc}", WARNING)
         return
+    for problem in unsupported or []:
+        yield entry.finding(CEL_CHECK, "$.spec", problem.split(": ", 1)[1], WARNING)
     for problem in problems:
         if "has no kind to type-check against" in problem or "is not matched by resourceRules" in problem:
             continue  # the kinds came from the rules, so this only repeats `unresolved`
         yield entry.finding(CEL_CHECK, "$.spec", problem.split(": ", 1)[1])
+
+
+def _platformc_authored(entry: Entry) -> bool:
+    labels = _dict(entry.metadata.get("labels"))
+    return all(labels.get(key) == value for key, value in MANAGED_BY.items())
 
 
 def _check_selectors(entry: Entry) -> Iterator[Finding]:

@@ -177,3 +177,15 @@ def test_hydrated_without_charts_is_refused(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "gitops.render: hydrated" in result.stderr and "platformc charts pull" in result.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_rbac_names_with_colons_are_written_inside_their_folder(hydrated: Path) -> None:
+    """cert-manager v1.19.1 deploy/charts/cert-manager/templates/rbac.yaml names a ClusterRole
+    `<fullname>-controller-approve:cert-manager-io`; hydrated output writes it as a file below the
+    cluster folder (RBAC names are path segments, so ':' is allowed for RBAC kinds only)."""
+    generated = (hydrated / "generated").resolve()
+    written = sorted(generated.rglob("clusterrole-cert-manager-controller-approve:cert-manager-io.yaml"))
+    assert written, "cert-manager's approve:cert-manager-io ClusterRole was not written"
+    for path in written:
+        assert path.resolve().is_relative_to(generated)
+        assert load(path)["metadata"]["name"] == "cert-manager-controller-approve:cert-manager-io"
