@@ -153,4 +153,3 @@ def test_an_ordering_cycle_made_by_a_custom_component_is_reported_at_its_compone
         "overlays/components/volcano/component.yaml:3:8: sync units depend on each other in a cycle"
         in result.output
     )
-
