@@ -230,14 +230,17 @@ def _strict_custom_root(
     """
     root = dict(schema)
     meta_name, meta_defs = core.object_meta()
-    props = dict(root.get("properties") or {})
+    # A custom component's CRD file is PR input: a malformed `properties` must not be a traceback.
+    found_props = root.get("properties")
+    props = dict(found_props) if isinstance(found_props, dict) else {}
     props["apiVersion"] = {"type": "string", "enum": [api_version]}
     props["kind"] = {"type": "string", "enum": [kind]}
     props["metadata"] = {"$ref": f"#/$defs/{meta_name}"}
     root["properties"] = props
     if "additionalProperties" not in root and not root.get("x-kubernetes-preserve-unknown-fields"):
         root["additionalProperties"] = False
-    root["$defs"] = {**(root.get("$defs") or {}), **meta_defs}
+    defs = root.get("$defs")
+    root["$defs"] = {**(defs if isinstance(defs, dict) else {}), **meta_defs}
     root["$schema"] = DRAFT_2020_12
     return root
 
