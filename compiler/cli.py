@@ -180,16 +180,18 @@ def compile(
     if output_format != "text":
         _report_findings(result.validation, out_dir, output_format, errors_only=False)
     _report_missing_schemas(result.validation.warnings)
-    # A status note, on stderr: stdout stays machine-readable under --format json/github.
+    # A status note; under --format json/github it goes to stderr, so stdout stays machine-readable.
+    note_to_stderr = output_format != "text"
     if result.charts_dir is None:
         click.echo(
             "charts not rendered (no chart cache): values keys and what the charts install are unchecked; "
             "run `platformc charts pull` or pass --charts DIR",
-            err=True,
+            err=note_to_stderr,
         )
     else:
         click.echo(
-            f"charts rendered from {result.charts_dir}: values keys and installed CRDs checked", err=True
+            f"charts rendered from {result.charts_dir}: values keys and installed CRDs checked",
+            err=note_to_stderr,
         )
     if result.drift is not None:
         if not result.drift.clean:

@@ -149,7 +149,7 @@ def test_the_example_compiles_with_every_chart_rendered(tmp_path: Path, shared_c
         cwd=tmp_path,
     )
     assert result.returncode == 0, result.stderr
-    assert "charts rendered from" in result.stderr  # a status note, kept off stdout
+    assert "charts rendered from" in result.stdout
     app = (
         tmp_path / "out" / "prod-us-east" / "apps" / "application-prod-us-east-gpu-operator.yaml"
     ).read_text()
