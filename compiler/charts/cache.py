@@ -11,16 +11,16 @@ lock does not vouch for. Once everything is cached and locked, a pull needs no n
 from __future__ import annotations
 
 import hashlib
-import os
 import subprocess
 import tarfile
 import tempfile
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
+from compiler.cache_pull import FAILED, PullOutcomes, write_atomically
 from compiler.charts.render import archive_candidates, find_helm, helm_env
 from compiler.errors import PlatformcError
 from compiler.packaging.units import Unit
@@ -34,7 +34,6 @@ LOCK_HEADER = (
 
 CACHED = "cached"
 PULLED = "pulled"
-FAILED = "failed"
 
 
 @dataclass(frozen=True, order=True)
@@ -68,17 +67,8 @@ class ChartOutcome:
         return f"{text}: {self.reason}" if self.reason else text
 
 
-@dataclass
-class ChartsPull:
-    outcomes: list[ChartOutcome] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return all(o.status != FAILED for o in self.outcomes)
-
-    @property
-    def failed(self) -> list[ChartOutcome]:
-        return [o for o in self.outcomes if o.status == FAILED]
+class ChartsPull(PullOutcomes[ChartOutcome]):
+    """What `charts pull` did, one outcome per pinned chart."""
 
 
 class LockError(PlatformcError):
@@ -109,19 +99,7 @@ def read_lock(path: Path) -> dict[tuple[str, str], LockEntry]:
 def write_lock(path: Path, entries: Iterable[LockEntry]) -> None:
     rows = [vars(e) for e in sorted(entries, key=lambda e: (e.name, e.version))]
     text = LOCK_HEADER + yaml.safe_dump({"charts": rows}, sort_keys=False, default_flow_style=False)
-    _write_atomically(path, text.encode())
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomically(path, text.encode())
 
 
 def cached_archive(charts_dir: Path, chart: str, version: str) -> Path | None:
@@ -208,7 +186,7 @@ def _pull_one(
                 locked,
             )
         charts_dir.mkdir(parents=True, exist_ok=True)
-        _write_atomically(charts_dir / archive.name, archive.read_bytes())
+        write_atomically(charts_dir / archive.name, archive.read_bytes())
     entry = LockEntry(pinned.chart, pinned.version, locked.source if locked else pinned.repository, digest)
     return ChartOutcome(pinned, PULLED), entry
 

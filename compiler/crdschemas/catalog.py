@@ -11,15 +11,14 @@ Once an entry is cached, validation works offline.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 import jsonschema_rs
 
+from compiler.cache_pull import PullOutcomes, write_atomically
 from compiler.errors import PlatformcError
 from compiler.registry_facts import RegistryFacts, SchemaTarget
 from compiler.registry_table import TABLE
@@ -73,17 +72,8 @@ class PullOutcome:
         return f"{text}: {self.reason}" if self.reason else text
 
 
-@dataclass
-class PullResult:
-    outcomes: list[PullOutcome] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return all(o.status != FAILED for o in self.outcomes)
-
-    @property
-    def failed(self) -> list[PullOutcome]:
-        return [o for o in self.outcomes if o.status == FAILED]
+class PullResult(PullOutcomes[PullOutcome]):
+    """What the catalog pull did, one outcome per target."""
 
     def count(self, status: PullStatus) -> int:
         return sum(1 for o in self.outcomes if o.status == status)
@@ -150,21 +140,6 @@ def _download(url: str, deadline: Deadline) -> bytes:
     return fetch_bytes(url, deadline, MAX_SCHEMA_BYTES)
 
 
-def _write_atomically(path: Path, data: bytes) -> None:
-    """Write via a temp file in the same folder + os.replace, so readers see old or new, never half."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def _cached_ok(path: Path) -> bool:
     try:
         check_schema(path.read_bytes())
@@ -221,7 +196,7 @@ def pull_schemas(
             try:
                 data = _download(url, deadline)
                 check_schema(data)
-                _write_atomically(path, data)
+                write_atomically(path, data)
                 outcome = PullOutcome(target, FETCHED, path, url)
             except (OSError, SchemaRejected) as exc:
                 reason = f"{exc} ({url})" if isinstance(exc, SchemaRejected) else str(exc)
