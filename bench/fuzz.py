@@ -1,6 +1,6 @@
 """Fuzz compile with mutated specs and overlays: hostile input must end in located errors.
 
-    python bench/fuzz.py [--cases 10000] [--seed 16] [--timeout 20]
+    python bench/fuzz.py [--cases 10000] [--seed 16] [--timeout 20] [--jobs 2] [--failures DIR]
 
 Each case copies nothing: it rewrites one file of a workspace holding the example spec and
 overlays, compiles into a fresh --out, and restores the file. Mutations: field deletions, type
@@ -11,6 +11,7 @@ Every case must end in one of: compiled, or refused with errors that each carry 
 nothing written). Counted failures: a traceback (any other exception), a hang past --timeout,
 an error without file:line or spanning lines, anything written for refused input. The suite's
 tests/security/test_fuzz.py runs a few hundred of the same cases through Hypothesis.
+`--failures DIR` keeps each failing case's input and detail there, to turn into a regression test.
 """
 
 from __future__ import annotations
@@ -287,8 +288,24 @@ class Summary:
         return sum(n for s, n in self.counts.items() if s not in ("compiled", "refused"))
 
 
-def fuzz(cases: int, seed: int, timeout: float, progress: Callable[[str], None] | None = None) -> Summary:
-    """`cases` cases from one seed, in this process."""
+def _keep_failure(into: Path, label: str, target: str, content: str | bytes, outcome: Outcome) -> None:
+    """The failing input (`<label>.input`) and what went wrong (`<label>.txt`), to reproduce it."""
+    into.mkdir(parents=True, exist_ok=True)
+    data = content if isinstance(content, bytes) else content.encode("utf-8", "surrogatepass")
+    (into / f"{label}.input").write_bytes(data)
+    (into / f"{label}.txt").write_text(f"{target}\n{outcome.status}\n{outcome.detail}\n", encoding="utf-8")
+    last = outcome.detail.strip().splitlines()[-1:] or [""]
+    print(f"{label} {outcome.status} {target}: {last[0]}", file=sys.stderr, flush=True)
+
+
+def fuzz(
+    cases: int,
+    seed: int,
+    timeout: float,
+    progress: Callable[[str], None] | None = None,
+    failures: Path | None = None,
+) -> Summary:
+    """`cases` cases from one seed, in this process; failing inputs kept in `failures`."""
     rng = random.Random(seed)
     summary = Summary()
     started = time.perf_counter()
@@ -298,27 +315,30 @@ def fuzz(cases: int, seed: int, timeout: float, progress: Callable[[str], None] 
         texts = {f: (workspace / f).read_text(encoding="utf-8") for f in files}
         for i in range(cases):
             target = rng.choice(files)
-            outcome = run_case(workspace, target, mutate(rng, texts[target]), timeout)
+            content = mutate(rng, texts[target])
+            outcome = run_case(workspace, target, content, timeout)
             summary.add(target, outcome)
+            if failures is not None and outcome.status not in ("compiled", "refused"):
+                _keep_failure(failures, f"seed{seed}-case{i}", target, content, outcome)
             if progress and (i + 1) % 500 == 0:
                 progress(f"{i + 1} cases: {dict(summary.counts)}")
     summary.seconds = time.perf_counter() - started
     return summary
 
 
-def _worker(args: tuple[int, int, float]) -> Summary:
-    cases, seed, timeout = args
-    return fuzz(cases, seed, timeout)
+def _worker(args: tuple[int, int, float, Path | None]) -> Summary:
+    cases, seed, timeout, failures = args
+    return fuzz(cases, seed, timeout, failures=failures)
 
 
-def fuzz_parallel(cases: int, seed: int, timeout: float, jobs: int) -> Summary:
+def fuzz_parallel(cases: int, seed: int, timeout: float, jobs: int, failures: Path | None = None) -> Summary:
     """Cases split over `jobs` forked processes, each with its own workspace and derived seed."""
     if jobs <= 1:
-        return fuzz(cases, seed, timeout, lambda m: print(m, file=sys.stderr, flush=True))
+        return fuzz(cases, seed, timeout, lambda m: print(m, file=sys.stderr, flush=True), failures)
     shares = [cases // jobs + (1 if i < cases % jobs else 0) for i in range(jobs)]
     started = time.perf_counter()
     with multiprocessing.get_context("fork").Pool(jobs) as pool:
-        parts = pool.map(_worker, [(n, seed * 1000 + i, timeout) for i, n in enumerate(shares)])
+        parts = pool.map(_worker, [(n, seed * 1000 + i, timeout, failures) for i, n in enumerate(shares)])
     total = Summary()
     for part in parts:
         total.cases += part.cases
@@ -336,9 +356,10 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=16)
     parser.add_argument("--timeout", type=float, default=20.0, help="seconds one case may take")
     parser.add_argument("--jobs", type=int, default=1, help="processes (each its own workspace)")
+    parser.add_argument("--failures", type=Path, help="folder to keep each failing case's input in")
     args = parser.parse_args()
     os.environ.setdefault("PLATFORMC_JOBS", "1")  # one process: the deadline alarm reaches it
-    summary = fuzz_parallel(args.cases, args.seed, args.timeout, args.jobs)
+    summary = fuzz_parallel(args.cases, args.seed, args.timeout, args.jobs, args.failures)
     print(f"cases: {summary.cases} in {summary.seconds:.0f} s (slowest case {summary.slowest:.1f} s)")
     for status in ("compiled", "refused", "traceback", "hang", "unlocated", "written"):
         print(f"  {status:10} {summary.counts.get(status, 0)}")
