@@ -26,7 +26,18 @@ __all__ = [
     "SchemaTarget",
     "VersionPin",
     "obj",
+    "pod_security_namespace",
 ]
+
+POD_SECURITY = "pod-security.kubernetes.io"
+
+
+def pod_security_namespace(name: str, enforce: str, *, audit: str = "", warn: str = "") -> KubeObject:
+    """A Namespace labelled for Pod Security Admission: `enforce` rejects pods above the level,
+    `audit` and `warn` only report (kubernetes.io/docs/concepts/security/pod-security-admission)."""
+    levels = {"enforce": enforce, "audit": audit, "warn": warn}
+    labels = {f"{POD_SECURITY}/{mode}": level for mode, level in levels.items() if level}
+    return obj("v1", "Namespace", name, labels=labels)
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,14 @@ cannot install on a cluster without it. Installed wherever KServe is, which is e
 from __future__ import annotations
 
 from compiler.cluster_model import ClusterModel
-from compiler.components.base import Chart, Component, ComponentOutput, CrdRelease, VersionPin, obj
+from compiler.components.base import (
+    Chart,
+    Component,
+    ComponentOutput,
+    CrdRelease,
+    VersionPin,
+    pod_security_namespace,
+)
 
 NAMESPACE = "cert-manager"
 CHART = Chart(
@@ -16,15 +23,7 @@ CHART = Chart(
 
 
 def build(cluster: ClusterModel) -> ComponentOutput:
-    namespace = obj(
-        "v1",
-        "Namespace",
-        NAMESPACE,
-        labels={
-            "pod-security.kubernetes.io/enforce": "restricted",
-            "pod-security.kubernetes.io/warn": "restricted",
-        },
-    )
+    namespace = pod_security_namespace(NAMESPACE, "restricted", warn="restricted")
     chart = CHART.release(
         COMPONENT.version_of(cluster),  # Jetstack publishes chart versions with the leading v
         NAMESPACE,

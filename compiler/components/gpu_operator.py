@@ -19,6 +19,7 @@ from compiler.components.base import (
     KubeObject,
     VersionPin,
     obj,
+    pod_security_namespace,
 )
 from compiler.components.gpu_common import all_pool_tolerations
 from compiler.gpu_allocation import device_plugin_on
@@ -50,12 +51,7 @@ DCGM_DRA_ROLE = "platformc-dcgm-exporter-dra"
 
 def privileged_namespace(name: str) -> KubeObject:
     """Node agents (driver, toolkit, device plugins) need host access: privileged here only."""
-    labels = {
-        "pod-security.kubernetes.io/enforce": "privileged",
-        "pod-security.kubernetes.io/audit": "privileged",
-        "pod-security.kubernetes.io/warn": "privileged",
-    }
-    return obj("v1", "Namespace", name, labels=labels)
+    return pod_security_namespace(name, "privileged", audit="privileged", warn="privileged")
 
 
 def _dump(document: dict[str, Any]) -> str:

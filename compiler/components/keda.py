@@ -7,7 +7,14 @@ before the KServe controller (kserve.py says why) and so before the serving unit
 from __future__ import annotations
 
 from compiler.cluster_model import ClusterModel
-from compiler.components.base import Chart, Component, ComponentOutput, CrdRelease, VersionPin, obj
+from compiler.components.base import (
+    Chart,
+    Component,
+    ComponentOutput,
+    CrdRelease,
+    VersionPin,
+    pod_security_namespace,
+)
 from compiler.spec.serving import uses_keda
 
 NAMESPACE = "keda"
@@ -25,15 +32,7 @@ def needed(cluster: ClusterModel) -> bool:
 def build(cluster: ClusterModel) -> ComponentOutput:
     if not needed(cluster):
         return ComponentOutput()
-    namespace = obj(
-        "v1",
-        "Namespace",
-        NAMESPACE,
-        labels={
-            "pod-security.kubernetes.io/enforce": "restricted",
-            "pod-security.kubernetes.io/warn": "restricted",
-        },
-    )
+    namespace = pod_security_namespace(NAMESPACE, "restricted", warn="restricted")
     chart = CHART.release(COMPONENT.version_of(cluster), NAMESPACE, {"crds": {"install": True}})
     return ComponentOutput(charts=(chart,), objects=(namespace,))
 

@@ -15,7 +15,15 @@ from __future__ import annotations
 from typing import Any
 
 from compiler.cluster_model import ClusterModel
-from compiler.components.base import Chart, Component, ComponentOutput, CrdRelease, HelmChart, VersionPin, obj
+from compiler.components.base import (
+    Chart,
+    Component,
+    ComponentOutput,
+    CrdRelease,
+    HelmChart,
+    VersionPin,
+    pod_security_namespace,
+)
 from compiler.components.model_stores import cluster_s3_defaults
 from compiler.naming import KSERVE_NAMESPACE
 from compiler.spec.serving import uses_keda
@@ -55,15 +63,7 @@ def _release(cluster: ClusterModel, chart: Chart, values: dict[str, Any]) -> Hel
 
 
 def build_crds(cluster: ClusterModel) -> ComponentOutput:
-    namespace = obj(
-        "v1",
-        "Namespace",
-        KSERVE_NAMESPACE,
-        labels={
-            "pod-security.kubernetes.io/enforce": "baseline",
-            "pod-security.kubernetes.io/warn": "restricted",
-        },
-    )
+    namespace = pod_security_namespace(KSERVE_NAMESPACE, "baseline", warn="restricted")
     return ComponentOutput(charts=(_release(cluster, CRD_CHART, {}),), objects=(namespace,))
 
 

@@ -21,6 +21,7 @@ from compiler.components.base import (
     KubeObject,
     VersionPin,
     obj,
+    pod_security_namespace,
 )
 from compiler.components.gpu_common import chart_version, node_labels, queue_resource, tolerations
 from compiler.gpu_allocation import kueue_flavor_quota
@@ -165,15 +166,7 @@ def build(cluster: ClusterModel) -> ComponentOutput:
         KUEUE_NAMESPACE,
         chart_values(cluster),
     )
-    namespace = obj(
-        "v1",
-        "Namespace",
-        KUEUE_NAMESPACE,
-        labels={
-            "pod-security.kubernetes.io/enforce": "baseline",
-            "pod-security.kubernetes.io/warn": "restricted",
-        },
-    )
+    namespace = pod_security_namespace(KUEUE_NAMESPACE, "baseline", warn="restricted")
     objects: list[KubeObject] = [namespace, *resource_flavors(cluster)]
     objects.append(obj(API, "Cohort", cluster.cluster.spec.cohort, spec={}))
     for level, value in PRIORITY_CLASSES.items():

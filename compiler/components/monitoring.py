@@ -12,7 +12,16 @@ from __future__ import annotations
 from typing import Any
 
 from compiler.cluster_model import ClusterModel
-from compiler.components.base import Chart, Component, ComponentOutput, CrdRelease, HelmChart, KubeObject, obj
+from compiler.components.base import (
+    Chart,
+    Component,
+    ComponentOutput,
+    CrdRelease,
+    HelmChart,
+    KubeObject,
+    obj,
+    pod_security_namespace,
+)
 from compiler.observability import dashboards, rules
 from compiler.observability.dashboards import DashboardSpec, build_dashboard, to_json
 from compiler.observability.queries import serving_targets
@@ -97,8 +106,9 @@ def charts(cluster: ClusterModel) -> tuple[HelmChart, ...]:
 
 def namespace(cluster: ClusterModel) -> KubeObject:
     # node-exporter needs host networking and host paths: the namespace must allow privileged pods.
-    labels = {f"pod-security.kubernetes.io/{mode}": "privileged" for mode in ("enforce", "audit", "warn")}
-    return obj("v1", "Namespace", cluster.monitoring_namespace, labels=labels)
+    return pod_security_namespace(
+        cluster.monitoring_namespace, "privileged", audit="privileged", warn="privileged"
+    )
 
 
 def pod_monitors(cluster: ClusterModel) -> list[KubeObject]:

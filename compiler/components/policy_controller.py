@@ -13,7 +13,16 @@ from __future__ import annotations
 from typing import Any
 
 from compiler.cluster_model import TEAM_LABEL, ClusterModel
-from compiler.components.base import Chart, Component, ComponentOutput, HelmChart, KubeObject, VersionPin, obj
+from compiler.components.base import (
+    Chart,
+    Component,
+    ComponentOutput,
+    HelmChart,
+    KubeObject,
+    VersionPin,
+    obj,
+    pod_security_namespace,
+)
 from compiler.spec.policies import ImageSignatures
 
 CHART = Chart(
@@ -56,7 +65,7 @@ def build(cluster: ClusterModel) -> ComponentOutput:
     spec = signatures(cluster)
     if spec is None:
         return ComponentOutput()
-    namespace = obj("v1", "Namespace", NAMESPACE, labels={"pod-security.kubernetes.io/enforce": "restricted"})
+    namespace = pod_security_namespace(NAMESPACE, "restricted")
     return ComponentOutput(charts=(chart(cluster),), objects=(namespace, cluster_image_policy(spec)))
 
 
