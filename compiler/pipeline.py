@@ -47,7 +47,7 @@ from compiler.core import (
 from compiler.errors import PlatformcError, SpecErrors, UsageError
 from compiler.overlays import OverlayErrors, Problems, load_overlays
 from compiler.parallel import map_in_order
-from compiler.spec.build import PlatformModel, load_platform
+from compiler.spec.build import PlatformModel, allowed_secrets, load_platform
 from compiler.validate import Report, SchemaRegistry
 from compiler.write import Drift, compare, write_tree
 
@@ -371,7 +371,8 @@ def validate_existing_tree(
 
     When the spec is readable, its component pins choose the schemas (as in compile);
     a tree checked without its spec uses the embedded releases."""
-    from compiler.validate import validate_tree
+    from compiler.validate import DEFAULT_CHECKS, validate_tree
+    from compiler.validate.secrets import allowlist_in, secret_check
 
     if not out_dir.is_dir():
         problem = "is a file" if out_dir.exists() else "does not exist"
@@ -383,8 +384,17 @@ def validate_existing_tree(
         except (SpecErrors, PlatformcError):
             model = None  # the tree is what is validated here; compile reports the spec
     registry = schema_registry(schema_dirs, model, overlays_dir)
+    # The secret scan compile runs on what it writes, here on what is committed (hand edits too).
+    if model is not None:
+        allowed = allowed_secrets(model.platform)
+    else:
+        allowed = allowlist_in(spec_dir) if spec_dir is not None and spec_dir.is_dir() else frozenset()
     report = validate_tree(
-        out_dir, allow_missing_schemas=allow_missing, clusters=list(clusters) or None, registry=registry
+        out_dir,
+        allow_missing_schemas=allow_missing,
+        clusters=list(clusters) or None,
+        registry=registry,
+        checks=(*DEFAULT_CHECKS, secret_check(out_dir, allowed)),
     )
     if skip_checks:
         report.findings = [f for f in report.findings if f.check not in skip_checks]
