@@ -22,6 +22,7 @@ from pydantic import Field, ValidationError, model_validator
 from compiler.cluster_model import ClusterModel
 from compiler.components.base import ComponentOutput, HelmChart, KubeObject
 from compiler.errors import SourceLocation, SpecError
+from compiler.overlays.crd_files import crd_folder_errors
 from compiler.overlays.errors import CLUSTERS, Problems
 from compiler.overlays.objects import check_object
 from compiler.overlays.template_env import environment, plain_context, render_bounded
@@ -143,6 +144,7 @@ def load_component(root: Path, folder: Path, problems: Problems) -> CustomCompon
         if not any(p.is_relative_to(crds) for crds in crd_folders)
     )
     problems.extend(link_errors)
+    problems.extend(crd_folder_errors(crd_folders))
     for path in files:
         shown = display_path(path)
         if path.name.endswith(TEMPLATE_SUFFIX):

@@ -142,6 +142,8 @@ class SchemaRegistry:
                     reasons.append(reason)
             if found is None:
                 return self._missing_reason(core, group, api_ver, kind, reasons)
+            if (malformed := _malformed_root(found)) is not None:
+                return f"schema for {api_version} {kind} cannot be used: {malformed}"
             schema = _strict_custom_root(found, core, api_version, kind)
         try:
             return _Compiled(jsonschema_rs.validator_for(schema), schema)
@@ -215,6 +217,19 @@ class SchemaRegistry:
             for path, message in _describe(error, compiled.schema):
                 findings.append(Finding(ERROR, "schema", file, *ident, path, message))
         return findings
+
+
+def _malformed_root(schema: dict[str, Any]) -> str | None:
+    """A custom component's CRD file is PR input: a root `properties` (or catalog `$defs`) that is
+    not a mapping would silently check nothing, so say so instead of guessing."""
+    for key in ("properties", "$defs"):
+        value = schema.get(key)
+        if key in schema and not isinstance(value, dict):
+            return (
+                f"its root `{key}` is {type(value).__name__} {str(value)[:40]!r} "
+                "(expected a mapping of field name to schema; fix the CRD file)"
+            )
+    return None
 
 
 def _strict_custom_root(

@@ -153,3 +153,63 @@ def test_an_ordering_cycle_made_by_a_custom_component_is_reported_at_its_compone
         "overlays/components/volcano/component.yaml:3:8: sync units depend on each other in a cycle"
         in result.output
     )
+
+
+QUEUE_CRD = "overlays/components/volcano/crds/scheduling.volcano.sh_queues.yaml"
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        # One of the two tracebacks of the 2,000-case fuzz rerun: a root `properties` that is not a
+        # mapping crashed the strict-root step (compiler/validate/schemas.py _strict_custom_root).
+        (
+            "        description: Queue is a queue of PodGroup.\n        properties:\n",
+            "        description: Queue is a queue of PodGroup.\n        properties: [1]\n        x-was:\n",
+            ":27:21: CRD schema openAPIV3Schema.properties is a list, not a mapping of field name to schema",
+        ),
+        (
+            "        description: Queue is a queue of PodGroup.\n",
+            "        description: Queue is a queue of PodGroup.\n        required: spec\n",
+            ":27:19: CRD schema openAPIV3Schema.required is a str, not a list of field names",
+        ),
+        (
+            "          apiVersion:\n            description: |-\n",
+            "          apiVersion: 7\n          x-was:\n            description: |-\n",
+            ":28:23: CRD schema openAPIV3Schema.properties.apiVersion is a int, not a mapping",
+        ),
+    ],
+)
+def test_a_malformed_crd_in_a_custom_components_crds_folder_is_an_error_at_its_line(
+    ws: Workspace, old: str, new: str, expected: str
+) -> None:
+    """bench/fuzz.py found this (2,000-case rerun, 2 tracebacks): the component's CRD file is PR input.
+    The API server requires a JSONSchemaProps tree (k8s.io/apiextensions-apiserver
+    pkg/apis/apiextensions/v1/types_jsonschema.go); a malformed one is an error at its line, not a
+    traceback, and not a schema that silently checks nothing."""
+    ws.edit(QUEUE_CRD, old, new)
+    result = ws.run("compile")
+    assert result.exit_code == 1
+    assert QUEUE_CRD + expected in result.output, result.output
+    assert "CustomResourceDefinitions)" in result.output  # what was expected
+    assert not (ws.root / "generated").exists()
+
+
+def test_a_crd_schema_whose_defs_is_not_a_mapping_is_reported_by_validate(ws: Workspace) -> None:
+    """The other traceback of the 2,000-case fuzz rerun: a root `$defs` that is not a mapping. `$defs`
+    is no JSONSchemaProps field, so the CRD shape check lets it pass; the schema registry then
+    refuses the schema, naming it, instead of crashing: compile warns (no schema for Queue) and
+    validate, where a missing schema is an error, says why."""
+    ws.edit(
+        QUEUE_CRD,
+        "        description: Queue is a queue of PodGroup.\n",
+        "        description: Queue is a queue of PodGroup.\n        $defs: x\n",
+    )
+    result = ws.run("compile")
+    assert result.exit_code == 0 and "no schema for Queue" in result.output, result.output
+    result = ws.run("validate")
+    assert result.exit_code == 1
+    assert (
+        "schema for scheduling.volcano.sh/v1beta1 Queue cannot be used: its root `$defs` is str 'x' "
+        "(expected a mapping of field name to schema; fix the CRD file)" in result.output
+    ), result.output
