@@ -49,7 +49,7 @@ from compiler.overlays import OverlayErrors, Problems, load_overlays
 from compiler.parallel import map_in_order
 from compiler.spec.build import PlatformModel, load_platform
 from compiler.validate import Report, SchemaRegistry
-from compiler.write import Drift, compare, write_tree
+from compiler.write import Drift, compare, finish_interrupted, write_tree
 
 __all__ = [
     "PACKAGERS",
@@ -313,8 +313,10 @@ def compile_platform(
     progress: Progress | None = None,
     overlays_dir: Path | None = None,
     charts_dir: Path | None = None,
+    cache_dir: Path | None = None,
 ) -> CompileResult:
-    """Compile the spec into out_dir (or, with check, only compare).
+    """Compile the spec into out_dir (or, with check, only compare). With a cache_dir, the
+    manifest of the tree as last written there spares reading unchanged files (compiler/write.py).
 
     Raises SpecErrors, ValidationFailed or PlatformcError; in every case nothing is written.
     """
@@ -348,12 +350,11 @@ def compile_platform(
     result.seconds = {"spec": loaded - started, "clusters": compiled - loaded}
     full = not cluster_names
     if check:
-        result.drift = compare(out_dir, tree, names, prune_others=full)
+        result.drift = compare(out_dir, tree, names, prune_others=full, cache_dir=cache_dir)
     else:
-        result.written = compare(out_dir, tree, names, prune_others=full)
         if progress:
             progress(f"writing {len(tree)} files to {out_dir}")
-        write_tree(out_dir, tree, names, prune_others=full)
+        result.written = write_tree(out_dir, tree, names, prune_others=full, cache_dir=cache_dir)
     result.seconds["write"] = time.perf_counter() - compiled
     return result
 
@@ -376,6 +377,7 @@ def validate_existing_tree(
     if not out_dir.is_dir():
         problem = "is a file" if out_dir.exists() else "does not exist"
         raise UsageError(f"{out_dir} {problem} (expected a generated tree; run `platformc compile`)")
+    finish_interrupted(out_dir)  # a compile killed after its commit point is completed first
     model = None
     if spec_dir is not None and spec_dir.is_dir():
         try:
