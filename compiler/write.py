@@ -48,27 +48,30 @@ class OnDisk:
 
 
 def scan(out_dir: Path, clusters: Iterable[str]) -> OnDisk:
+    """One stat per file, folders from directory entries (no stat): the cost of a no-op compile."""
     found = OnDisk()
-    pending = [c for c in clusters]
-    while pending:
-        rel = pending.pop()
+    base = os.fspath(out_dir)
+    pending: list[str] = []
+    for rel in clusters:
         try:
-            mode = os.lstat(out_dir / rel).st_mode
+            info = os.lstat(os.path.join(base, rel))
         except FileNotFoundError:
             continue
-        if not stat.S_ISDIR(mode):
-            (
-                found.files.__setitem__(rel, os.lstat(out_dir / rel))
-                if stat.S_ISREG(mode)
-                else found.links.append(rel)
-            )
-            continue
-        found.folders.add(rel)
-        with os.scandir(out_dir / rel) as entries:
+        if stat.S_ISDIR(info.st_mode):
+            pending.append(rel)
+            found.folders.add(rel)
+        elif stat.S_ISREG(info.st_mode):
+            found.files[rel] = info
+        else:
+            found.links.append(rel)
+    while pending:
+        rel = pending.pop()
+        with os.scandir(os.path.join(base, rel)) as entries:
             for entry in entries:
                 child = f"{rel}/{entry.name}"
                 if entry.is_dir(follow_symlinks=False):
                     pending.append(child)
+                    found.folders.add(child)
                 elif entry.is_file(follow_symlinks=False):
                     found.files[child] = entry.stat(follow_symlinks=False)
                 else:
@@ -76,7 +79,8 @@ def scan(out_dir: Path, clusters: Iterable[str]) -> OnDisk:
     return found
 
 
-def _signature(info: os.stat_result) -> list[int]:
+def signature(info: os.stat_result) -> list[int]:
+    """What identifies a file's bytes without reading them, as long as nobody forges timestamps."""
     return [info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns]
 
 
@@ -102,7 +106,7 @@ class Manifest:
 
     def known(self, rel: str, info: os.stat_result) -> str | None:
         entry = self.entries.get(rel)
-        if isinstance(entry, list) and len(entry) == 5 and entry[:4] == _signature(info):
+        if isinstance(entry, list) and len(entry) == 5 and entry[:4] == signature(info):
             return str(entry[4])
         return None
 
@@ -121,7 +125,7 @@ class Manifest:
         for rel in tree:
             info = unchanged.get(rel)
             with contextlib.suppress(OSError):
-                entries[rel] = [*_signature(info or os.lstat(out_dir / rel)), digest(rel)]
+                entries[rel] = [*signature(info or os.lstat(out_dir / rel)), digest(rel)]
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}")
@@ -251,8 +255,61 @@ def compare(
         with _locked(real):
             recover(real)
     considered = _considered(real, clusters, prune_others)
-    found = changes(real, tree, digests or {}, considered, Manifest(manifest_path(cache_dir, real)))
+    manifest = Manifest(manifest_path(cache_dir, real))
+    known = digests or {}
+    found = changes(real, tree, known, considered, manifest)
+    if found.read and not found.count:  # the next check (or compile) need not read them again
+        manifest.save(
+            real, tree, lambda rel: known.get(rel) or file_digest(tree[rel]), set(considered), found.unchanged
+        )
     return found.drift(out_dir.name)
+
+
+def same_files(out_dir: Path, tree: Tree, clusters: Iterable[str], cache_dir: Path | None) -> bool:
+    """Whether the cluster folders hold exactly `tree` and no link (by the manifest's digests
+    where it knows a file, else by reading)."""
+    found = scan(out_dir, clusters)
+    if found.links or found.files.keys() != tree.keys():
+        return False
+    manifest = Manifest(manifest_path(cache_dir, out_dir))
+    for rel, info in found.files.items():
+        known = manifest.known(rel, info)
+        if known != file_digest(tree[rel]) and (known is not None or _read(out_dir / rel) != tree[rel]):
+            return False
+    return True
+
+
+def fingerprint(out_dir: Path, clusters: Iterable[str]) -> tuple[int, str] | None:
+    """(files, digest of every file's path and stat signature) below the cluster folders, or None
+    when one holds a link or something else that is neither file nor folder. The cost of a no-op
+    compile: one stat per file, folders from directory entries, no pathlib."""
+    lines: list[str] = []
+    base = os.fspath(out_dir)
+    pending = [rel for rel in clusters if os.path.lexists(os.path.join(base, rel))]
+    while pending:
+        rel = pending.pop()
+        try:
+            entries = os.scandir(os.path.join(base, rel))
+        except NotADirectoryError:
+            return None  # a cluster folder that is a file or a link
+        with entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    pending.append(f"{rel}/{entry.name}")
+                elif entry.is_file(follow_symlinks=False):
+                    info = entry.stat(follow_symlinks=False)
+                    lines.append(
+                        f"{rel}/{entry.name}\0{info.st_ino}\0{info.st_size}\0{info.st_mtime_ns}\0{info.st_ctime_ns}"
+                    )
+                else:
+                    return None
+    lines.sort()
+    return len(lines), hashlib.sha256("\n".join(lines).encode("utf-8", "surrogateescape")).hexdigest()
+
+
+def journal_pending(out_dir: Path) -> bool:
+    """Whether a write was committed but not completed (the next writer or reader completes it)."""
+    return _journal(out_dir).exists()
 
 
 def _considered(out_dir: Path, clusters: Iterable[str], prune_others: bool) -> list[str]:
