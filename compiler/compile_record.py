@@ -33,9 +33,8 @@ from compiler.cache_keys import (
 )
 from compiler.compile_result import CompileResult
 from compiler.sealed import seal, unseal
-from compiler.tree_contract import Tree
 from compiler.validate.findings import Finding, Report
-from compiler.write import Drift, existing_clusters, fingerprint, journal_pending, same_files
+from compiler.write import Drift, existing_clusters, fingerprint, journal_pending
 
 FORMAT = "platformc-run 1"
 
@@ -113,19 +112,11 @@ def recorded(root: Path, key: str, out_dir: Path, *, check: bool, full: bool) ->
     return result
 
 
-def store(root: Path, key: str, out_dir: Path, result: CompileResult, tree: Tree, *, full: bool) -> None:
-    """Record a successful compile whose `tree` is now on disk (or a clean check). Nothing is
-    recorded unless the cluster folders hold exactly `tree` now (checked by the write's manifest
-    of digests, else by reading), so a file changed since the compile is never recorded current."""
-    real = out_dir.resolve()
-    considered = _considered(real, result.clusters, full)
-    before = fingerprint(real, considered)
-    # Verified between two identical fingerprints: no file changed while it was compared.
-    if (
-        before is None
-        or not same_files(real, tree, considered, root)
-        or fingerprint(real, considered) != before
-    ):
+def store(root: Path, key: str, out_dir: Path, result: CompileResult) -> None:
+    """Record a successful compile (or a clean check) with the fingerprint its write or comparison
+    took of the cluster folders under the lock: a file changed since then no longer matches it."""
+    done = result.drift if result.drift is not None else result.written
+    if done is None or done.fingerprint is None:
         return
     record: dict[str, Any] = {
         "format": FORMAT,
@@ -138,8 +129,8 @@ def store(root: Path, key: str, out_dir: Path, result: CompileResult, tree: Tree
             "objects": result.validation.objects,
             "clusters": result.validation.clusters,
         },
-        "files": before[0],
-        "signatures": before[1],
+        "files": done.fingerprint[0],
+        "signatures": done.fingerprint[1],
     }
     path = _path(root, out_dir)
     try:
@@ -200,5 +191,5 @@ def compile_current(
         cache_root=root,
     )
     if root is not None and key is not None and (result.drift is None or result.drift.clean):
-        store(root, key, out_dir, result, result.tree, full=full)
+        store(root, key, out_dir, result)
     return result

@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from compiler.errors import PlatformcError
-from compiler.tree_contract import Tree
 from compiler.validate.findings import Report
 from compiler.write import Drift
 
@@ -30,7 +29,6 @@ class CompileResult:
     validation: Report = field(default_factory=Report)
     seconds: dict[str, float] = field(default_factory=dict)  # per stage: spec, clusters, write
     charts_dir: Path | None = None  # the chart cache rendered from; None: charts were not rendered
-    tree: Tree = field(default_factory=dict, repr=False)  # the compiled files (empty from the record)
     recompiled: list[str] = field(default_factory=list)  # clusters compiled, not taken from the cache
     recorded: bool = False  # answered by the compile record: nothing changed since the last compile
 

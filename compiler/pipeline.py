@@ -408,7 +408,6 @@ def compile_platform(
         files=len(tree),
         validation=report,
         charts_dir=charts,
-        tree=tree,
         recompiled=recompiled,
     )
     result.seconds = {"spec": loaded - started, "clusters": compiled - loaded}

@@ -154,12 +154,13 @@ class Changes:
     unchanged: dict[str, os.stat_result]  # files that stay, with their stat
     read: int  # files read because the manifest did not know them
 
-    def drift(self, shown: str) -> Drift:
+    def drift(self, shown: str, fingerprint: tuple[int, str] | None = None) -> Drift:
         prefix = shown + "/"
         return Drift(
             changed=tuple(prefix + p for p in self.changed),
             missing=tuple(prefix + p for p in self.missing),
             extra=tuple(prefix + p for p in sorted(self.extra + self.links)),
+            fingerprint=fingerprint,
         )
 
     @property
@@ -213,6 +214,8 @@ class Drift:
     changed: tuple[str, ...]
     missing: tuple[str, ...]  # compile would create these
     extra: tuple[str, ...]  # compile would delete these
+    # (files, stat digest) of the cluster folders once written or found clean (see fingerprint)
+    fingerprint: tuple[int, str] | None = field(default=None, compare=False)
 
     @property
     def clean(self) -> bool:
@@ -262,28 +265,14 @@ def compare(
         manifest.save(
             real, tree, lambda rel: known.get(rel) or file_digest(tree[rel]), set(considered), found.unchanged
         )
-    return found.drift(out_dir.name)
-
-
-def same_files(out_dir: Path, tree: Tree, clusters: Iterable[str], cache_dir: Path | None) -> bool:
-    """Whether the cluster folders hold exactly `tree` and no link (by the manifest's digests
-    where it knows a file, else by reading)."""
-    found = scan(out_dir, clusters)
-    if found.links or found.files.keys() != tree.keys():
-        return False
-    manifest = Manifest(manifest_path(cache_dir, out_dir))
-    for rel, info in found.files.items():
-        known = manifest.known(rel, info)
-        if known != file_digest(tree[rel]) and (known is not None or _read(out_dir / rel) != tree[rel]):
-            return False
-    return True
+    return found.drift(out_dir.name, None if found.count else fingerprint_of(found.unchanged))
 
 
 def fingerprint(out_dir: Path, clusters: Iterable[str]) -> tuple[int, str] | None:
     """(files, digest of every file's path and stat signature) below the cluster folders, or None
     when one holds a link or something else that is neither file nor folder. The cost of a no-op
     compile: one stat per file, folders from directory entries, no pathlib."""
-    lines: list[str] = []
+    stats: dict[str, os.stat_result] = {}
     base = os.fspath(out_dir)
     pending = [rel for rel in clusters if os.path.lexists(os.path.join(base, rel))]
     while pending:
@@ -297,13 +286,16 @@ def fingerprint(out_dir: Path, clusters: Iterable[str]) -> tuple[int, str] | Non
                 if entry.is_dir(follow_symlinks=False):
                     pending.append(f"{rel}/{entry.name}")
                 elif entry.is_file(follow_symlinks=False):
-                    info = entry.stat(follow_symlinks=False)
-                    lines.append(
-                        f"{rel}/{entry.name}\0{info.st_ino}\0{info.st_size}\0{info.st_mtime_ns}\0{info.st_ctime_ns}"
-                    )
+                    stats[f"{rel}/{entry.name}"] = entry.stat(follow_symlinks=False)
                 else:
                     return None
-    lines.sort()
+    return fingerprint_of(stats)
+
+
+def fingerprint_of(stats: Mapping[str, os.stat_result]) -> tuple[int, str]:
+    lines = sorted(
+        f"{rel}\0{i.st_ino}\0{i.st_size}\0{i.st_mtime_ns}\0{i.st_ctime_ns}" for rel, i in stats.items()
+    )
     return len(lines), hashlib.sha256("\n".join(lines).encode("utf-8", "surrogateescape")).hexdigest()
 
 
@@ -453,13 +445,19 @@ def write_tree(
     check_out_dir(out_dir)
     try:
         # A symbolic link to a folder is written through: staging and journal sit beside the real folder.
-        found = _write_tree(out_dir.resolve(), tree, set(clusters), prune_others, digests or {}, cache_dir)
+        real = out_dir.resolve()
+        found = _write_tree(real, tree, set(clusters), prune_others, digests or {}, cache_dir)
+        # Stats as left by this write (unchanged files as compared, written ones now): what the
+        # compile record keeps (compiler/compile_record.py).
+        stats = dict(found.unchanged)
+        for rel in (*found.changed, *found.missing):
+            stats[rel] = os.lstat(real / rel)
     except OSError as exc:
         # Permissions, a full disk, a read-only mount: a message, not a traceback. Staging is removed;
         # the old tree stands unless the failure came after the journal was committed.
         where = exc.filename or out_dir
         raise PlatformcError(f"cannot write {where}: {exc.strerror or exc}") from exc
-    return found.drift(out_dir.name)
+    return found.drift(out_dir.name, fingerprint_of(stats))
 
 
 def _write_tree(
