@@ -1,0 +1,96 @@
+"""The simulated cluster of one cluster folder: its objects (tree + rendered charts, each with the
+unit that installs it), nodes, ResourceSlices and the workloads the spec implies."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from compiler.verify.charts import ChartRelease, chart_releases, render_release
+from compiler.verify.nodes import (
+    GpuStackConfig,
+    NodePoolContract,
+    SimNode,
+    build_nodes,
+    contract_pools,
+    resource_slices,
+    spec_pools,
+)
+
+# Namespaces every cluster has before anything syncs (kube-apiserver, kube-dns).
+BUILTIN_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
+
+
+@dataclass(frozen=True)
+class TreeObject:
+    obj: dict[str, Any]
+    unit: str  # component unit that installs it ("apps" for the GitOps objects themselves)
+    file: str  # tree file, or "chart:<chart>@<version>" for rendered chart objects
+
+
+@dataclass
+class SimCluster:
+    name: str
+    version: str
+    engine: str
+    directory: Path
+    objects: list[TreeObject]
+    releases: list[ChartRelease]
+    pools: list[NodePoolContract]
+    pools_source: str  # "contract" | "spec"
+    nodes: list[SimNode] = field(default_factory=list)
+    slices: list[dict[str, Any]] = field(default_factory=list)
+
+    def of_kind(self, *kinds: str) -> list[dict[str, Any]]:
+        return [t.obj for t in self.objects if t.obj.get("kind") in kinds]
+
+    @property
+    def dra(self) -> bool:
+        return any(r.chart == "dra-driver-nvidia-gpu" for r in self.releases)
+
+    def namespaces(self) -> dict[str, dict[str, Any]]:
+        found = {n: {"kind": "Namespace", "metadata": {"name": n, "labels": {}}} for n in BUILTIN_NAMESPACES}
+        for ns in self.of_kind("Namespace"):
+            found[ns["metadata"]["name"]] = ns
+        for name, ns in found.items():
+            # kube-apiserver sets kubernetes.io/metadata.name on every namespace (NamespaceDefaultLabelName).
+            ns.setdefault("metadata", {}).setdefault("labels", {})["kubernetes.io/metadata.name"] = name
+        return found
+
+    def release_values(self, chart: str) -> Mapping[str, Any] | None:
+        return next((r.values for r in self.releases if r.chart == chart), None)
+
+
+def _unit_of(rel: str) -> str:
+    parts = rel.split("/")
+    if len(parts) > 3 and parts[1] == "components":
+        return parts[2]
+    return "apps"
+
+
+def load_cluster(
+    name: str,
+    version: str,
+    engine: str,
+    directory: Path,
+    tree: Iterable[tuple[str, dict[str, Any]]],
+    charts_dir: Path,
+    spec_dir: Path | None,
+) -> SimCluster:
+    """Render the cluster's charts and build nodes and slices. `tree` is (file, object) pairs."""
+    objects = [TreeObject(obj, _unit_of(rel), rel) for rel, obj in tree]
+    releases = chart_releases(t.obj for t in objects)
+    for release in releases:
+        for obj in render_release(release, charts_dir, version):
+            objects.append(TreeObject(obj, release.unit, f"chart:{release.chart}@{release.version}"))
+    pools = contract_pools(directory)
+    source = "contract"
+    if pools is None:
+        pools, source = (spec_pools(spec_dir, name) if spec_dir else []), "spec"
+    cluster = SimCluster(name, version, engine, directory, objects, releases, pools, source)
+    gpu = GpuStackConfig.from_tree(cluster.release_values("gpu-operator"), cluster.of_kind("ConfigMap"), cluster.dra)
+    cluster.nodes = build_nodes(pools, gpu)
+    cluster.slices = resource_slices(cluster.nodes)
+    return cluster
