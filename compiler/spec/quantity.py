@@ -41,3 +41,24 @@ def parse_quantity(text: str) -> Decimal:
     except InvalidOperation as exc:  # pragma: no cover - the regex already guards this
         raise ValueError(f"not a Kubernetes quantity: {text!r}") from exc
     return number * _SUFFIX[suffix]
+
+
+# The full apimachinery grammar (k8s.io/apimachinery/pkg/api/resource/quantity.go):
+# a signed decimal with a binary-SI, decimal-SI or decimal-exponent suffix. CEL's
+# quantity() library accepts everything the API server stores.
+_FULL_QUANTITY = re.compile(
+    r"^(?P<number>[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+))"
+    r"(?P<suffix>Ki|Mi|Gi|Ti|Pi|Ei|m|k|M|G|T|P|E|[eE][+-]?[0-9]+)?$"
+)
+
+
+def parse_kubernetes_quantity(text: str) -> Decimal:
+    """Any quantity the API server accepts ('-1.5e3', '.5Gi', '+2'); ValueError otherwise."""
+    match = _FULL_QUANTITY.match(text)
+    if not match:
+        raise ValueError(f"not a Kubernetes quantity: {text!r}")
+    number = Decimal(match.group("number"))
+    suffix = match.group("suffix") or ""
+    if suffix[:1] in ("e", "E"):
+        return number * Decimal(10) ** int(suffix[1:])
+    return number * _SUFFIX[suffix]

@@ -99,6 +99,13 @@ class SchemaRegistry:
     def has_schema(self, api_version: str, kind: str, kubernetes_version: str) -> bool:
         return isinstance(self._get(api_version, kind, kubernetes_version), _Compiled)
 
+    def schema(self, api_version: str, kind: str, kubernetes_version: str) -> dict[str, Any]:
+        """The strict JSON schema of a kind (its `$defs` inside); LookupError saying why not."""
+        compiled = self._get(api_version, kind, kubernetes_version)
+        if isinstance(compiled, str):
+            raise LookupError(compiled)
+        return compiled.schema
+
     def _get(self, api_version: str, kind: str, kubernetes_version: str) -> _Compiled | str:
         key = (self._normalize(kubernetes_version), api_version, kind)
         compiled = self._compiled.get(key)
