@@ -55,6 +55,14 @@ SCHEMAS_OPTION = click.option(
     ".platformc-cache/schemas.",
 )
 
+CHARTS_OPTION = click.option(
+    "--charts",
+    "charts_dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Chart archive cache (<chart>-<version>.tgz files). Default: .platformc-cache/charts.",
+)
+
 
 def _report_missing_schemas(warnings: list) -> None:
     missing = sorted({f"{f.kind}" for f in warnings if f.check == "missing-schema"})
@@ -213,6 +221,50 @@ def schemas_pull(cache_dir: Path, url_template: str | None, refresh: bool) -> No
         _fail(
             f"platformc: {len(result.failed)} schema(s) could not be fetched; the cache keeps only "
             "verified files"
+        )
+
+
+@main.group()
+def charts() -> None:
+    """Manage the local Helm chart cache and charts.lock."""
+
+
+@charts.command("pull")
+@_SPEC_OPTION
+@_OVERLAYS_OPTION
+@CHARTS_OPTION
+@click.option(
+    "--lock",
+    "lock_path",
+    type=click.Path(path_type=Path),
+    default=Path("charts.lock"),
+    show_default=True,
+    help="Lock file with the sha256 of every chart archive (commit it).",
+)
+def charts_pull(spec_dir: Path, overlays_dir: Path, charts_dir: Path | None, lock_path: Path) -> None:
+    """helm pull every chart the platform pins into the cache; verify against charts.lock."""
+    from compiler.charts.cache import DEFAULT_CHARTS_DIR
+    from compiler.charts.pins import pull_platform_charts
+
+    def progress(done: int, total: int, outcome: object) -> None:
+        _progress(f"[{done}/{total}] {outcome.format()}")  # type: ignore[attr-defined]
+
+    try:
+        result = pull_platform_charts(
+            spec_dir, overlays_dir, charts_dir or DEFAULT_CHARTS_DIR, lock_path, progress
+        )
+    except SpecErrors as exc:
+        _fail(f"{exc}\nplatformc: {len(exc.errors)} error(s) in the spec or overlays; nothing was pulled")
+        return
+    except PlatformcError as exc:
+        _fail(f"platformc: {exc}", 2)
+        return
+    for outcome in result.outcomes:
+        click.echo(outcome.format(), err=outcome.status == "failed")
+    if not result.ok:
+        _fail(
+            f"platformc: {len(result.failed)} chart(s) failed; "
+            f"the cache holds only archives matching {lock_path}"
         )
 
 

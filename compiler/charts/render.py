@@ -48,6 +48,12 @@ def find_helm() -> str:
     return helm
 
 
+def helm_env(home: str) -> dict[str, str]:
+    """Helm's environment with its cache, config and data in `home`: no user repositories or
+    plugins take part, and nothing is left behind."""
+    return {**os.environ, "HELM_CACHE_HOME": home, "HELM_CONFIG_HOME": home, "HELM_DATA_HOME": home}
+
+
 def archive_candidates(chart: str, version: str) -> list[str]:
     """File names a packaged chart may have: Helm names archives <chart>-<version>.tgz."""
     bare = version[1:] if version.startswith("v") else version
@@ -128,15 +134,24 @@ def _run_helm(request: RenderRequest) -> list[dict[str, Any]]:
             args.append("--include-crds")
         for api in request.api_versions:
             args += ["--api-versions", api]
-        env = {**os.environ, "HELM_CACHE_HOME": tmp, "HELM_CONFIG_HOME": tmp, "HELM_DATA_HOME": tmp}
-        proc = subprocess.run(args, capture_output=True, text=True, env=env, timeout=300, check=False)
+        proc = subprocess.run(
+            args, capture_output=True, text=True, env=helm_env(tmp), timeout=300, check=False
+        )
     if proc.returncode != 0:
         raise RenderFailed(f"helm template {request.archive.name} failed: {proc.stderr.strip()}")
     return [doc for doc in yaml.load_all(proc.stdout, Loader=_loader()) if isinstance(doc, dict)]
 
 
+class _ManifestLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """Safe loading of rendered manifests. A bare `=` (YAML 1.1's "value" type, found in CRD enums
+    such as kube-prometheus-stack's) is the string "=", as Kubernetes' YAML 1.2 parser reads it."""
+
+
+_ManifestLoader.add_constructor("tag:yaml.org,2002:value", lambda loader, node: loader.construct_scalar(node))
+
+
 def _loader() -> type[yaml.SafeLoader]:
-    return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return _ManifestLoader
 
 
 def kinds(objects: Iterable[Mapping[str, Any]]) -> set[tuple[str, str]]:

@@ -95,6 +95,10 @@ class CoreSchemas:
         group, version = split_api_version(api_version)
         return self._gvk.get((group, version, kind))
 
+    def gvks(self) -> list[tuple[str, str, str]]:
+        """Every (group, version, kind) this Kubernetes release serves, sorted."""
+        return sorted(self._gvk)
+
     def versions_of(self, group: str, kind: str) -> list[str]:
         """Versions this Kubernetes release serves for group/kind (for "did you mean" messages)."""
         return sorted(set(self._versions_of.get((group, kind), ())))
