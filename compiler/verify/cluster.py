@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from compiler.verify.charts import ChartRelease, chart_releases, render_release
+from compiler.charts.releases import Release
+from compiler.verify.charts import render_tree_charts
 from compiler.verify.nodes import (
     GpuStackConfig,
     NodePoolContract,
@@ -37,7 +38,7 @@ class SimCluster:
     engine: str
     directory: Path
     objects: list[TreeObject]
-    releases: list[ChartRelease]
+    releases: list[Release]
     pools: list[NodePoolContract]
     pools_source: str  # "contract" | "spec"
     nodes: list[SimNode] = field(default_factory=list)
@@ -81,16 +82,21 @@ def load_cluster(
 ) -> SimCluster:
     """Render the cluster's charts and build nodes and slices. `tree` is (file, object) pairs."""
     objects = [TreeObject(obj, _unit_of(rel), rel) for rel, obj in tree]
-    releases = chart_releases(t.obj for t in objects)
-    for release in releases:
-        for obj in render_release(release, charts_dir, version):
-            objects.append(TreeObject(obj, release.unit, f"chart:{release.chart}@{release.version}"))
+    placed = [(t.file.split("/", 1)[-1].rsplit("/", 1)[0], t.obj) for t in objects]
+    releases = []
+    for release, rendered in render_tree_charts(placed, version, charts_dir):
+        releases.append(release)
+        objects += [
+            TreeObject(obj, release.unit, f"chart:{release.chart}@{release.version}") for obj in rendered
+        ]
     pools = contract_pools(directory)
     source = "contract"
     if pools is None:
         pools, source = (spec_pools(spec_dir, name) if spec_dir else []), "spec"
     cluster = SimCluster(name, version, engine, directory, objects, releases, pools, source)
-    gpu = GpuStackConfig.from_tree(cluster.release_values("gpu-operator"), cluster.of_kind("ConfigMap"), cluster.dra)
+    gpu = GpuStackConfig.from_tree(
+        cluster.release_values("gpu-operator"), cluster.of_kind("ConfigMap"), cluster.dra
+    )
     cluster.nodes = build_nodes(pools, gpu)
     cluster.slices = resource_slices(cluster.nodes)
     return cluster

@@ -28,7 +28,11 @@ from compiler.verify.selectors import label_selector_matches
 QUEUE_LABEL = "kueue.x-k8s.io/queue-name"
 DEFAULT_QUEUE = "default"
 # integrations.frameworks entries that capture each controller kind.
-FRAMEWORK_OF = {"Deployment": ("deployment", "pod"), "StatefulSet": ("statefulset", "pod"), "Job": ("batch/job",)}
+FRAMEWORK_OF = {
+    "Deployment": ("deployment", "pod"),
+    "StatefulSet": ("statefulset", "pod"),
+    "Job": ("batch/job",),
+}
 
 
 @dataclass(frozen=True)
@@ -87,7 +91,9 @@ def local_queues(cluster: SimCluster, namespace: str) -> dict[str, dict[str, Any
     }
 
 
-def cluster_queue_for(cluster: SimCluster, namespace: str, queue: str = DEFAULT_QUEUE) -> dict[str, Any] | None:
+def cluster_queue_for(
+    cluster: SimCluster, namespace: str, queue: str = DEFAULT_QUEUE
+) -> dict[str, Any] | None:
     lq = local_queues(cluster, namespace).get(queue)
     if lq is None:
         return None
@@ -104,7 +110,9 @@ def managed_reason(cluster: SimCluster, config: KueueConfig, kind: str, obj: Map
         return None
     meta = obj.get("metadata") or {}
     ns_name = meta.get("namespace", "default")
-    ns = cluster.namespaces().get(ns_name) or {"metadata": {"labels": {"kubernetes.io/metadata.name": ns_name}}}
+    ns = cluster.namespaces().get(ns_name) or {
+        "metadata": {"labels": {"kubernetes.io/metadata.name": ns_name}}
+    }
     in_scope = label_selector_matches(config.managed_namespaces, ns["metadata"].get("labels") or {})
     integration = f"integration {enabled[0]!r}"
     if (meta.get("labels") or {}).get(QUEUE_LABEL):
@@ -171,7 +179,9 @@ def assign_flavors(
     return assigned, None
 
 
-def flavor_injection(cluster: SimCluster, flavor_names: set[str]) -> tuple[dict[str, str], list[dict[str, Any]]]:
+def flavor_injection(
+    cluster: SimCluster, flavor_names: set[str]
+) -> tuple[dict[str, str], list[dict[str, Any]]]:
     """nodeLabels and tolerations Kueue adds to an admitted pod for its assigned flavors."""
     labels: dict[str, str] = {}
     tolerations: list[dict[str, Any]] = []

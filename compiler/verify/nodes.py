@@ -45,7 +45,12 @@ NVML_NAMES = {
     "NVIDIA-A100-SXM4-40GB": "NVIDIA A100-SXM4-40GB",
     "NVIDIA-H100-80GB-HBM3": "NVIDIA H100 80GB HBM3",
 }
-ARCHITECTURES = {"A100": ("Ampere", "8.0.0"), "H100": ("Hopper", "9.0.0"), "H200": ("Hopper", "9.0.0"), "L40S": ("Ada Lovelace", "8.9.0")}
+ARCHITECTURES = {
+    "A100": ("Ampere", "8.0.0"),
+    "H100": ("Hopper", "9.0.0"),
+    "H200": ("Hopper", "9.0.0"),
+    "L40S": ("Ada Lovelace", "8.9.0"),
+}
 # NVML GPU instance profile ids (nvml.h NVML_GPU_INSTANCE_PROFILE_*), used in MIG device names.
 MIG_PROFILE_IDS = {"1": 0, "2": 1, "3": 2, "4": 5, "7": 4}
 
@@ -75,7 +80,11 @@ class SimNode:
     devices: list[dict[str, Any]] = field(default_factory=list)  # DRA ResourceSlice devices
 
     def as_object(self) -> dict[str, Any]:
-        return {"kind": "Node", "metadata": {"name": self.name, "labels": self.labels}, "spec": {"taints": self.taints}}
+        return {
+            "kind": "Node",
+            "metadata": {"name": self.name, "labels": self.labels},
+            "spec": {"taints": self.taints},
+        }
 
 
 def contract_pools(cluster_dir: Path) -> list[NodePoolContract] | None:
@@ -134,7 +143,9 @@ class GpuStackConfig:
     dra: bool
 
     @classmethod
-    def from_tree(cls, gpu_values: Mapping[str, Any] | None, objects: Iterable[Mapping[str, Any]], dra: bool) -> GpuStackConfig:
+    def from_tree(
+        cls, gpu_values: Mapping[str, Any] | None, objects: Iterable[Mapping[str, Any]], dra: bool
+    ) -> GpuStackConfig:
         values = gpu_values or {}
         dp = values.get("devicePlugin") or {}
         dp_cfg = dp.get("config") or {}
@@ -195,7 +206,11 @@ def build_nodes(pools: Iterable[NodePoolContract], gpu: GpuStackConfig) -> list[
             f"system-{i}",
             "system",
             None,
-            {"kubernetes.io/hostname": f"system-{i}", "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64"},
+            {
+                "kubernetes.io/hostname": f"system-{i}",
+                "kubernetes.io/os": "linux",
+                "kubernetes.io/arch": "amd64",
+            },
             [],
             {"cpu": SYSTEM_POOL["cpu"], "memory": SYSTEM_POOL["memory"], "pods": Decimal(110)},
         )
@@ -258,7 +273,9 @@ def _gpu_node(pool: NodePoolContract, index: int, gpu: GpuStackConfig) -> SimNod
     return node
 
 
-def _dra_devices(pool: NodePoolContract, index: int, mig_layout: dict[str, int] | None) -> list[dict[str, Any]]:
+def _dra_devices(
+    pool: NodePoolContract, index: int, mig_layout: dict[str, int] | None
+) -> list[dict[str, Any]]:
     devices = []
     common = _product_attributes(pool.product)
     for minor in range(pool.gpus_per_node):
@@ -300,7 +317,12 @@ def resource_slices(nodes: Iterable[SimNode]) -> list[dict[str, Any]]:
             "apiVersion": "resource.k8s.io/v1",
             "kind": "ResourceSlice",
             "metadata": {"name": f"{n.name}-{DRA_DRIVER}"},
-            "spec": {"driver": DRA_DRIVER, "nodeName": n.name, "pool": {"name": n.name, "generation": 1, "resourceSliceCount": 1}, "devices": n.devices},
+            "spec": {
+                "driver": DRA_DRIVER,
+                "nodeName": n.name,
+                "pool": {"name": n.name, "generation": 1, "resourceSliceCount": 1},
+                "devices": n.devices,
+            },
         }
         for n in nodes
         if n.devices

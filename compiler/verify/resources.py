@@ -30,7 +30,12 @@ def q(value: Any) -> Decimal:
 def apply_limit_ranges(pod_spec: dict[str, Any], limit_ranges: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
     """The pod spec after API defaulting and LimitRanger's defaults (a new dict)."""
     spec = copy.deepcopy(pod_spec)
-    items = [i for lr in limit_ranges for i in (lr.get("spec") or {}).get("limits") or () if i.get("type") == "Container"]
+    items = [
+        i
+        for lr in limit_ranges
+        for i in (lr.get("spec") or {}).get("limits") or ()
+        if i.get("type") == "Container"
+    ]
     for c in [*(spec.get("initContainers") or ()), *(spec.get("containers") or ())]:
         res = c.setdefault("resources", {})
         limits, requests = res.setdefault("limits", {}), res.setdefault("requests", {})
@@ -50,7 +55,9 @@ def apply_limit_ranges(pod_spec: dict[str, Any], limit_ranges: Iterable[Mapping[
     return spec
 
 
-def limit_range_violations(pod_spec: Mapping[str, Any], limit_ranges: Iterable[Mapping[str, Any]]) -> list[str]:
+def limit_range_violations(
+    pod_spec: Mapping[str, Any], limit_ranges: Iterable[Mapping[str, Any]]
+) -> list[str]:
     out = []
     for lr in limit_ranges:
         for item in (lr.get("spec") or {}).get("limits") or ():
@@ -61,13 +68,19 @@ def limit_range_violations(pod_spec: Mapping[str, Any], limit_ranges: Iterable[M
                 req, lim = res.get("requests") or {}, res.get("limits") or {}
                 for k, v in (item.get("min") or {}).items():
                     if k in req and q(req[k]) < q(v):
-                        out.append(f'container "{c["name"]}" {k} request {req[k]} < LimitRange {lr["metadata"]["name"]} min {v}')
+                        out.append(
+                            f'container "{c["name"]}" {k} request {req[k]} < LimitRange {lr["metadata"]["name"]} min {v}'
+                        )
                 for k, v in (item.get("max") or {}).items():
                     have = lim.get(k)
                     if have is None:
-                        out.append(f'container "{c["name"]}" has no {k} limit (LimitRange {lr["metadata"]["name"]} max {v})')
+                        out.append(
+                            f'container "{c["name"]}" has no {k} limit (LimitRange {lr["metadata"]["name"]} max {v})'
+                        )
                     elif q(have) > q(v):
-                        out.append(f'container "{c["name"]}" {k} limit {have} > LimitRange {lr["metadata"]["name"]} max {v}')
+                        out.append(
+                            f'container "{c["name"]}" {k} limit {have} > LimitRange {lr["metadata"]["name"]} max {v}'
+                        )
                 for k, v in (item.get("maxLimitRequestRatio") or {}).items():
                     if k in lim and k in req and q(req[k]) > 0 and q(lim[k]) / q(req[k]) > q(v):
                         out.append(f'container "{c["name"]}" {k} limit/request ratio exceeds {v}')
@@ -110,11 +123,19 @@ def quota_violations(
     for quota in quotas:
         name = quota["metadata"]["name"]
         for key, hard in ((quota.get("spec") or {}).get("hard") or {}).items():
-            field, _, resource = key.partition(".") if key.startswith(("requests.", "limits.")) else ("requests", "", key)
+            field, _, resource = (
+                key.partition(".") if key.startswith(("requests.", "limits.")) else ("requests", "", key)
+            )
             if resource in COMPUTE:
-                missing = [c["name"] for c in containers if resource not in ((c.get("resources") or {}).get(field) or {})]
+                missing = [
+                    c["name"]
+                    for c in containers
+                    if resource not in ((c.get("resources") or {}).get(field) or {})
+                ]
                 if missing:
-                    out.append(f"ResourceQuota {name} tracks {key} but containers {missing} do not specify it")
+                    out.append(
+                        f"ResourceQuota {name} tracks {key} but containers {missing} do not specify it"
+                    )
                     continue
             if key in usage and usage[key] > q(hard):
                 out.append(f"ResourceQuota {name}: one pod uses {key}={usage[key]} but the quota is {hard}")

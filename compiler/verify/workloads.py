@@ -44,7 +44,12 @@ class Workload:
 def _pod_from_template(template: dict[str, Any], name: str, namespace: str) -> dict[str, Any]:
     meta = copy.deepcopy(template.get("metadata") or {})
     meta.update({"name": name, "namespace": namespace})
-    return {"apiVersion": "v1", "kind": "Pod", "metadata": meta, "spec": copy.deepcopy(template.get("spec") or {})}
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": meta,
+        "spec": copy.deepcopy(template.get("spec") or {}),
+    }
 
 
 def serving_workloads(cluster: SimCluster, problems: list[tuple[str, str]]) -> list[Workload]:
@@ -71,7 +76,10 @@ def serving_workloads(cluster: SimCluster, problems: list[tuple[str, str]]) -> l
                     "labels": dict(p.pod["metadata"].get("labels") or {}),
                     "annotations": dict(p.pod["metadata"].get("annotations") or {}),
                 },
-                "spec": {"replicas": p.replicas, "template": {"metadata": p.pod["metadata"], "spec": p.pod["spec"]}},
+                "spec": {
+                    "replicas": p.replicas,
+                    "template": {"metadata": p.pod["metadata"], "spec": p.pod["spec"]},
+                },
             }
             out.append(
                 Workload(
@@ -99,14 +107,27 @@ def chart_workloads(cluster: SimCluster) -> list[Workload]:
         ns = meta.get("namespace") or "default"
         replicas = 1 if obj["kind"] == "DaemonSet" else int(spec.get("replicas", 1))
         pod = _pod_from_template(spec.get("template") or {}, meta.get("name", ""), ns)
-        out.append(Workload(obj["kind"], meta.get("name", ""), ns, "platform", f"{obj['kind']}/{ns}/{meta.get('name')}", obj, pod, replicas))
+        out.append(
+            Workload(
+                obj["kind"],
+                meta.get("name", ""),
+                ns,
+                "platform",
+                f"{obj['kind']}/{ns}/{meta.get('name')}",
+                obj,
+                pod,
+                replicas,
+            )
+        )
     return out
 
 
 def batch_workloads(cluster: SimCluster) -> list[Workload]:
     """One representative one-device Job per team namespace and GPU flavor of its ClusterQueue."""
     namespaces = cluster.namespaces()
-    teams = sorted(n for n, ns in namespaces.items() if "platformc.dev/team" in (ns["metadata"].get("labels") or {}))
+    teams = sorted(
+        n for n, ns in namespaces.items() if "platformc.dev/team" in (ns["metadata"].get("labels") or {})
+    )
     out = []
     for team in teams:
         for flavor, resource in team_gpu_flavors(cluster, team):
@@ -135,7 +156,11 @@ def batch_workloads(cluster: SimCluster) -> list[Workload]:
                 "spec": {"template": template},
             }
             pod = _pod_from_template(template, job_name, team)
-            out.append(Workload("Job", job_name, team, "batch", f"Job/{team}/{job_name}", job, pod, 1, flavor, resource))
+            out.append(
+                Workload(
+                    "Job", job_name, team, "batch", f"Job/{team}/{job_name}", job, pod, 1, flavor, resource
+                )
+            )
     return out
 
 
