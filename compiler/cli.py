@@ -87,6 +87,7 @@ def main() -> None:
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 listing every file that differs.")
 @click.option("--cluster", "clusters", multiple=True, help="Compile only this cluster (repeatable).")
 @SCHEMAS_OPTION
+@CHARTS_OPTION
 def compile(
     spec_dir: Path,
     overlays_dir: Path,
@@ -94,6 +95,7 @@ def compile(
     check: bool,
     clusters: tuple[str, ...],
     schema_dirs: tuple[Path, ...],
+    charts_dir: Path | None,
 ) -> None:
     """Compile platform-spec/ into generated/<cluster>/ trees (validated before anything is written)."""
     from compiler.pipeline import ValidationFailed, compile_platform
@@ -107,6 +109,7 @@ def compile(
             schema_dirs=schema_dirs,
             progress=_progress,
             overlays_dir=overlays_dir,
+            charts_dir=charts_dir,
         )
     except SpecErrors as exc:
         _fail(f"{exc}\nplatformc: {len(exc.errors)} error(s) in the spec or overlays; nothing was written")
@@ -124,11 +127,18 @@ def compile(
             lines = "\n".join(result.drift.lines())
             _fail(f"{lines}\nplatformc: {out_dir} is not current; run `platformc compile`")
         click.echo(f"{out_dir} is current ({result.files} files, {len(result.clusters)} clusters)")
-        return
-    click.echo(
-        f"compiled {len(result.clusters)} cluster(s): {result.objects} objects in {result.files} "
-        f"files → {out_dir}"
-    )
+    else:
+        click.echo(
+            f"compiled {len(result.clusters)} cluster(s): {result.objects} objects in {result.files} "
+            f"files → {out_dir}"
+        )
+    if result.charts_dir is None:
+        click.echo(
+            "charts not rendered (no chart cache): values keys and what the charts install are unchecked; "
+            "run `platformc charts pull` or pass --charts DIR"
+        )
+    else:
+        click.echo(f"charts rendered from {result.charts_dir}: values keys and installed CRDs checked")
 
 
 @main.command()

@@ -14,6 +14,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
+from compiler.charts.cache import DEFAULT_CHARTS_DIR
+from compiler.charts.facts import learn_from_charts
+from compiler.charts.values_check import check_component_values
 from compiler.cluster_model import ClusterModel, cluster_models
 from compiler.components import COMPONENTS
 from compiler.components.base import Component, ComponentOutput
@@ -66,6 +69,7 @@ class CompileResult:
     drift: Drift | None = None
     validation: Report = field(default_factory=Report)
     seconds: dict[str, float] = field(default_factory=dict)  # per stage: spec, clusters, write
+    charts_dir: Path | None = None  # the chart cache rendered from; None: charts were not rendered
 
 
 def run_components(
@@ -75,9 +79,15 @@ def run_components(
 
 
 def build_cluster(
-    cluster: ClusterModel, components: Sequence[Component] = COMPONENTS, overlays: Overlays | None = None
+    cluster: ClusterModel,
+    components: Sequence[Component] = COMPONENTS,
+    overlays: Overlays | None = None,
+    charts_dir: Path | None = None,
 ) -> ClusterBuild:
-    """Raises OverlayErrors (SpecErrors) when the overlays do not apply to this cluster."""
+    """Raises OverlayErrors (SpecErrors) when the overlays do not apply to this cluster.
+
+    With a chart cache, every chart is rendered first: its values are checked against the chart and
+    what it installs (CRDs, the custom resources it creates) replaces what the components declared."""
     outputs = run_components(cluster, components)
     provenance: Provenance = {}
     if overlays is not None:
@@ -85,6 +95,11 @@ def build_cluster(
         applied = apply_overlays(cluster, outputs, overlays, problems)
         problems.raise_if_any()
         outputs, provenance = applied.outputs, applied.provenance
+    if charts_dir is not None:
+        dead = check_component_values(outputs, charts_dir)
+        if dead:
+            raise PlatformcError("values the charts do not read:\n  " + "\n  ".join(dead))
+        outputs = learn_from_charts(cluster.engine, cluster.kubernetes_version, outputs, charts_dir).outputs
     units = order_units(outputs)
     placed = PACKAGERS[cluster.engine](cluster, units)
     return ClusterBuild(cluster, tuple(units), tuple((object_folder(f, o), o) for f, o in placed), provenance)
@@ -106,8 +121,9 @@ def build_platform(
     cluster_names: Sequence[str] = (),
     progress: Progress | None = None,
     overlays_dir: Path | None = None,
+    charts_dir: Path | None = None,
 ) -> list[ClusterBuild]:
-    return build_model(load_platform(spec_dir), cluster_names, progress, overlays_dir)
+    return build_model(load_platform(spec_dir), cluster_names, progress, overlays_dir, charts_dir)
 
 
 def build_model(
@@ -115,9 +131,12 @@ def build_model(
     cluster_names: Sequence[str] = (),
     progress: Progress | None = None,
     overlays_dir: Path | None = None,
+    charts_dir: Path | None = None,
 ) -> list[ClusterBuild]:
     """The built objects of the selected clusters (for inspection and tests; in this process)."""
-    return per_cluster(model, cluster_names, lambda build: build, overlays_dir, progress, jobs=1)
+    return per_cluster(
+        model, cluster_names, lambda build: build, overlays_dir, progress, jobs=1, charts_dir=charts_dir
+    )
 
 
 @dataclass(frozen=True)
@@ -138,6 +157,7 @@ def compile_model(
     registry: SchemaRegistry | None = None,
     progress: Progress | None = None,
     jobs: int | None = None,
+    charts_dir: Path | None = None,
 ) -> list[CompiledCluster]:
     """Every selected cluster through components, overlays, packaging, validation (when a registry
     is given) and rendering, clusters in parallel. Raises OverlayErrors / PlatformcError."""
@@ -149,7 +169,7 @@ def compile_model(
             build.info, render_cluster(build.info, build.placed), len(build.placed), report
         )
 
-    return per_cluster(model, cluster_names, finish, overlays_dir, progress, jobs)
+    return per_cluster(model, cluster_names, finish, overlays_dir, progress, jobs, charts_dir)
 
 
 Done = TypeVar("Done")
@@ -170,6 +190,7 @@ def per_cluster(
     overlays_dir: Path | None = None,
     progress: Progress | None = None,
     jobs: int | None = None,
+    charts_dir: Path | None = None,
 ) -> list[Done]:
     """build_cluster then `finish` for each selected cluster (in forked workers when jobs allow),
     results in cluster order. Overlay problems of every cluster are reported together."""
@@ -180,7 +201,7 @@ def per_cluster(
 
     def one(cluster: ClusterModel) -> Done | _ClusterFailure:
         try:
-            build = build_cluster(cluster, overlays=overlays)
+            build = build_cluster(cluster, overlays=overlays, charts_dir=charts_dir)
         except OverlayErrors as exc:
             return _ClusterFailure(overlay_problems=exc.problems)
         except PlatformcError as exc:
@@ -219,6 +240,19 @@ def render(builds: Sequence[ClusterBuild]) -> Tree:
     for build in builds:
         tree.update(render_cluster(build.info, build.placed))
     return tree
+
+
+def chart_cache(charts_dir: Path | None) -> Path | None:
+    """The chart cache to render from: the one given (which must exist), else `charts pull`'s default
+    when it exists, else None (charts are then not rendered, and compile says so)."""
+    if charts_dir is not None:
+        if not charts_dir.is_dir():
+            raise PlatformcError(
+                f"chart cache {charts_dir} is not a folder "
+                f"(run `platformc charts pull --charts {charts_dir}`)"
+            )
+        return charts_dir
+    return DEFAULT_CHARTS_DIR if DEFAULT_CHARTS_DIR.is_dir() else None
 
 
 def schema_registry(schema_dirs: Sequence[Path]) -> SchemaRegistry:
@@ -288,6 +322,7 @@ def compile_platform(
     schema_dirs: Sequence[Path] = (),
     progress: Progress | None = None,
     overlays_dir: Path | None = None,
+    charts_dir: Path | None = None,
 ) -> CompileResult:
     """Compile the spec into out_dir (or, with check, only compare).
 
@@ -296,10 +331,16 @@ def compile_platform(
     started = time.perf_counter()
     check_folders_apart(spec_dir, out_dir, overlays_dir)
     registry = schema_registry(schema_dirs)
+    charts = chart_cache(charts_dir)
     model = load_platform(spec_dir)
     loaded = time.perf_counter()
     clusters = compile_model(
-        model, cluster_names, overlays_dir=overlays_dir, registry=registry, progress=progress
+        model,
+        cluster_names,
+        overlays_dir=overlays_dir,
+        registry=registry,
+        progress=progress,
+        charts_dir=charts,
     )
     compiled = time.perf_counter()
     report = merged_report(clusters)
@@ -308,7 +349,11 @@ def compile_platform(
     tree = merged_tree(clusters)
     names = [c.info.name for c in clusters]
     result = CompileResult(
-        clusters=names, objects=sum(c.objects for c in clusters), files=len(tree), validation=report
+        clusters=names,
+        objects=sum(c.objects for c in clusters),
+        files=len(tree),
+        validation=report,
+        charts_dir=charts,
     )
     result.seconds = {"spec": loaded - started, "clusters": compiled - loaded}
     full = not cluster_names

@@ -29,6 +29,8 @@ class HelmChart:
     # API groups of custom resources the chart's own templates create (e.g. a ServiceMonitor):
     # its unit must sync after the unit whose chart installs those CRDs.
     uses_crd_groups: frozenset[str] = frozenset()
+    # Names of the CRDs the chart installs: known only from its render (compiler/charts/facts.py).
+    crds: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,9 @@ from compiler.spec.models import MigSharing, TimeSlicingSharing
 
 REPOSITORY = "https://helm.ngc.nvidia.com/nvidia"
 CHART = "gpu-operator"
-CRD_GROUPS = frozenset({"nvidia.com"})
+# crds/ of the chart: nvidia.com (ClusterPolicy, NVIDIADriver, GPUCluster), resource.nvidia.com
+# (ComputeDomain, ComputeDomainClique) and node-feature-discovery's nfd.k8s-sigs.io sub-chart CRDs.
+CRD_GROUPS = frozenset({"nvidia.com", "resource.nvidia.com", "nfd.k8s-sigs.io"})
 MIG_DISABLED_CONFIG = "all-disabled"  # what nodes without a MIG flavor label get
 
 

@@ -91,9 +91,14 @@ def build_controller(cluster: ClusterModel) -> ComponentOutput:
             cluster,
             "kserve-resources",
             controller_values(cluster),
-            uses_crd_groups=frozenset({"cert-manager.io"}),
+            uses_crd_groups=frozenset({"cert-manager.io", "serving.kserve.io"}),
         ),
-        _chart(cluster, "kserve-runtime-configs", {"kserve": {"servingruntime": {"enabled": True}}}),
+        _chart(
+            cluster,
+            "kserve-runtime-configs",
+            {"kserve": {"servingruntime": {"enabled": True}}},
+            uses_crd_groups=CRD_GROUPS,  # its ClusterServingRuntimes
+        ),
     )
     return ComponentOutput(charts=charts, after=("kserve-crds",))
 

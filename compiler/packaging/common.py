@@ -20,6 +20,9 @@ PlacedObject = tuple[str, KubeObject]  # (folder inside the cluster tree, object
 CRD_GROUPS_ANNOTATION = "platformc.dev/crd-groups"
 # …and the API groups of custom resources the chart itself creates, which must be installed first.
 USES_CRD_GROUPS_ANNOTATION = "platformc.dev/uses-crd-groups"
+# …and, when the charts were rendered, the names of the CRDs they install (a CRD two units install
+# is an error the ordering check reports).
+CRDS_ANNOTATION = "platformc.dev/crds"
 
 
 def crd_groups_annotation(charts: Iterable[HelmChart]) -> dict[str, str]:
@@ -31,6 +34,9 @@ def crd_groups_annotation(charts: Iterable[HelmChart]) -> dict[str, str]:
     uses = sorted({g for chart in charts for g in chart.uses_crd_groups})
     if uses:
         annotations[USES_CRD_GROUPS_ANNOTATION] = ",".join(uses)
+    crds = sorted({name for chart in charts for name in chart.crds})
+    if crds:
+        annotations[CRDS_ANNOTATION] = ",".join(crds)
     return annotations
 
 

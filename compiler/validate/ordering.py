@@ -38,11 +38,12 @@ from .gitops import (
 CHECK = "ordering"
 CRD_GROUPS_ANNOTATION = "platformc.dev/crd-groups"  # written by compiler/packaging/common.py
 USES_CRD_GROUPS_ANNOTATION = "platformc.dev/uses-crd-groups"  # likewise
+CRDS_ANNOTATION = "platformc.dev/crds"  # likewise, when compile rendered the charts
 
 # API groups whose CRDs well-known charts install, for trees that lack the
 # platformc.dev/crd-groups annotation packaging stamps on what installs a chart.
 CHART_CRD_GROUPS: dict[str, frozenset[str]] = {
-    "gpu-operator": frozenset({"nvidia.com"}),
+    "gpu-operator": frozenset({"nvidia.com", "resource.nvidia.com", "nfd.k8s-sigs.io"}),
     "dra-driver-nvidia-gpu": frozenset({"resource.nvidia.com"}),
     "nvidia-dra-driver-gpu": frozenset(
         {"resource.nvidia.com"}
@@ -98,19 +99,32 @@ class Providers:
         self, cluster: ClusterObjects, tree: ClusterLayout, chart_groups: Mapping[str, frozenset[str]]
     ):
         self.by_group: dict[str, list[tuple[SyncUnit | None, str]]] = {}  # group -> (unit, what provides it)
+        # CRD name -> (entry that installs it, unit, what installs it)
+        self.by_crd: dict[str, list[tuple[Entry, SyncUnit | None, str]]] = {}
         for unit in tree.units:
+            for name in sorted(_stamped_groups(unit.entry, CRDS_ANNOTATION)):
+                self.by_crd.setdefault(name, []).append(
+                    (unit.entry, unit, f"{unit.entry.kind} {unit.entry.name}")
+                )
             stamped = _stamped_groups(unit.entry)
             for chart in unit.charts:
                 for group in chart_groups.get(chart, frozenset()) | stamped:
                     self.by_group.setdefault(group, []).append((unit, f"chart {chart}"))
         for release in cluster.of_kind(HELM_GROUP, "HelmRelease"):
             chart = _flux_chart_name(cluster, release)
+            for name in sorted(_stamped_groups(release, CRDS_ANNOTATION)):
+                self.by_crd.setdefault(name, []).append(
+                    (release, tree.unit_of(release), f"HelmRelease {release.name} (chart {chart})")
+                )
             for group in chart_groups.get(chart or "", frozenset()) | _stamped_groups(release):
                 self.by_group.setdefault(group, []).append(
                     (tree.unit_of(release), f"chart {chart} (HelmRelease {release.name})")
                 )
         for crd in cluster.of_kind(CRD_GROUP, "CustomResourceDefinition"):
             group = _dict(crd.obj.get("spec")).get("group")
+            self.by_crd.setdefault(crd.name, []).append(
+                (crd, tree.unit_of(crd), f"CustomResourceDefinition in {crd.file}")
+            )
             if isinstance(group, str):
                 self.by_group.setdefault(group, []).append(
                     (tree.unit_of(crd), f"CustomResourceDefinition {crd.name}")
@@ -169,6 +183,26 @@ def _check_cluster(cluster: ClusterObjects, chart_groups: Mapping[str, frozenset
     for (_, group), (unit, entries, offers) in late.items():
         yield _late_finding(unit, group, entries, offers)
     yield from _check_chart_needs(cluster, tree, providers)
+    yield from _check_crd_owners(providers)
+
+
+def _check_crd_owners(providers: Providers) -> Iterator[Finding]:
+    """A CRD has one owner: two units installing it fight over its schema and, on removal of
+    either, delete every custom resource of it."""
+    for name, installers in sorted(providers.by_crd.items()):
+        units = {id(unit.entry) if unit else id(entry) for entry, unit, _ in installers}
+        if len(units) < 2:
+            continue
+        first, *others = installers
+        for entry, _, _ in others:
+            yield entry.finding(
+                CHECK,
+                f'$.metadata.annotations["{CRDS_ANNOTATION}"]'
+                if entry.kind != "CustomResourceDefinition"
+                else "$",
+                f"installs CustomResourceDefinition {name}, which {first[2]} installs too "
+                "(expected exactly one unit to own each CRD: turn it off in one of the charts)",
+            )
 
 
 def _check_chart_needs(

@@ -63,7 +63,9 @@ def chart_units(cluster_dir: Path, engine: str) -> dict[str, str]:
 
 CRD_CHARTS = {
     "nvidia.com": "gpu-operator",
-    "resource.nvidia.com": "dra-driver-nvidia-gpu",
+    "nfd.k8s-sigs.io": "gpu-operator",
+    # gpu-operator v26.7.0 ships the ComputeDomain CRDs too (crds/), and is on every GPU cluster.
+    "resource.nvidia.com": "gpu-operator",
     "kueue.x-k8s.io": "kueue",
     "serving.kserve.io": "kserve-crd",
     "monitoring.coreos.com": "kube-prometheus-stack",

@@ -171,9 +171,12 @@ def use_components(monkeypatch: pytest.MonkeyPatch, components: Sequence[Compone
     original = pipeline.build_cluster
 
     def build_cluster(
-        cluster: ClusterModel, _: Sequence[Component] = (), overlays: Overlays | None = None
+        cluster: ClusterModel,
+        _: Sequence[Component] = (),
+        overlays: Overlays | None = None,
+        charts_dir: Path | None = None,
     ) -> pipeline.ClusterBuild:
-        return original(cluster, tuple(components), overlays)
+        return original(cluster, tuple(components), overlays, charts_dir)
 
     monkeypatch.setattr(pipeline, "build_cluster", build_cluster)
 
