@@ -109,7 +109,8 @@ def check_admission(ctx: VerifyContext) -> None:
             ctx.add(
                 "admission.pod-security",
                 owner,
-                f'pod of {w.kind} {w.namespace}/{w.name} violates PodSecurity "{level}:v{version[0]}.{version[1]}" '
+                f"pod of {w.kind} {w.namespace}/{w.name} violates PodSecurity "
+                f'"{level}:v{version[0]}.{version[1]}" '
                 f"({rules}): " + "; ".join(f.detail for f in failures),
             )
         ns_limits = [lr for lr in limit_ranges if lr["metadata"].get("namespace") == w.namespace]
@@ -152,7 +153,8 @@ def _kueue_batch(
         ctx.add(
             "kueue.not-managed",
             w.owner,
-            f"Job {w.namespace}/{w.name} with the {kq.QUEUE_LABEL} label is not managed by Kueue (integrations: {sorted(ctx.kueue.frameworks)})",
+            f"Job {w.namespace}/{w.name} with the {kq.QUEUE_LABEL} label is not managed by Kueue "
+            f"(integrations: {sorted(ctx.kueue.frameworks)})",
         )
         return
     queue = (w.controller["metadata"].get("labels") or {}).get(kq.QUEUE_LABEL, kq.DEFAULT_QUEUE)
@@ -179,7 +181,8 @@ def _kueue_batch(
             ctx.add(
                 "kueue.inadmissible",
                 w.owner,
-                f"Job {w.namespace}/{w.name}: DeviceClass {cls} has no deviceClassMappings entry in Kueue's Configuration",
+                f"Job {w.namespace}/{w.name}: DeviceClass {cls} has no deviceClassMappings entry in "
+                "Kueue's Configuration",
             )
             return
         requests[resource] = requests.get(resource, Decimal(0)) + count
@@ -189,7 +192,8 @@ def _kueue_batch(
         ctx.add(
             "kueue.inadmissible",
             w.owner,
-            f"Job {w.namespace}/{w.name} (one {w.flavor} device) cannot be admitted by ClusterQueue {cq['metadata']['name']}: {problem}",
+            f"Job {w.namespace}/{w.name} (one {w.flavor} device) cannot be admitted by ClusterQueue "
+            f"{cq['metadata']['name']}: {problem}",
         )
         return
     labels, tolerations = kq.flavor_injection(ctx.cluster, set(assigned.values()))
@@ -238,6 +242,7 @@ def check_dra_quota_bypass(ctx: VerifyContext) -> None:
             ctx.add(
                 "dra.quota-bypass",
                 f"Namespace/{team}",
-                f"team namespace {team} can claim any number of devices through DeviceClass(es) {', '.join(open_classes)}: "
+                f"team namespace {team} can claim any number of devices through DeviceClass(es) "
+                f"{', '.join(open_classes)}: "
                 "its ResourceQuota does not cap them and no admission policy refuses the claim",
             )

@@ -7,6 +7,10 @@
   configuration does not exist yet); one synced after it (Argo CD: a higher wave, gated by health;
   Flux: dependsOn with wait) finds its Service ready; a unit synced alongside it (same wave, no
   dependsOn either way) races it. Within one unit the engine applies everything together and retries.
+  Only custom resources are checked (the objects a component's webhook exists for: InferenceServices,
+  Kueue queues, cert-manager Certificates); webhooks on built-in kinds (Kueue's Deployment/Pod/Job
+  webhooks) are left out, since every unit's workloads would race them and the engine's retries
+  absorb it.
 - Argo CD (since 1.8, docs operator-manual/health.md "Argo CD App") no longer assesses the health of
   Application resources, so an app-of-apps' waves are not gated unless argocd-cm carries
   `resource.customizations.health.argoproj.io_Application`.
@@ -17,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from compiler.charts.releases import builtin_api_versions
 from compiler.verify.context import VerifyContext
 from compiler.verify.selectors import label_selector_matches
 
@@ -95,6 +100,12 @@ def check_webhook_order(ctx: VerifyContext) -> None:
         if t.obj.get("kind") == "Service"
     }
     namespaces = ctx.cluster.namespaces()
+    builtin = {
+        "" if gv.startswith("v1") else gv.split("/")[0] for gv in builtin_api_versions(ctx.cluster.version)
+    }
+    custom = [
+        t for t in ctx.cluster.objects if str(t.obj.get("apiVersion", "")).rpartition("/")[0] not in builtin
+    ]
     reported: set[tuple[str, str]] = set()
     for t in ctx.cluster.objects:
         if t.obj.get("kind") not in ("MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"):
@@ -104,7 +115,7 @@ def check_webhook_order(ctx: VerifyContext) -> None:
             if not svc or hook.get("failurePolicy", "Fail") != "Fail":
                 continue
             svc_unit = services.get((svc.get("namespace"), svc.get("name")), t.unit)
-            for other in ctx.cluster.objects:
+            for other in custom:
                 unit = units[id(other.obj)]
                 if unit in (svc_unit, "apps") or not any(
                     _rule_matches(r, other.obj) for r in hook.get("rules") or ()
@@ -130,8 +141,9 @@ def check_webhook_order(ctx: VerifyContext) -> None:
                 ctx.add(
                     "gitops.webhook-after-objects",
                     f"{other.obj.get('kind')}/{ns + '/' if ns else ''}{meta.get('name')}",
-                    f"unit {unit} syncs {other.obj.get('kind')} {meta.get('name')} through webhook {hook.get('name')} "
-                    f"(Service {svc.get('namespace')}/{svc.get('name')}, unit {svc_unit}) without waiting for {svc_unit}",
+                    f"unit {unit} syncs {other.obj.get('kind')} {meta.get('name')} through webhook "
+                    f"{hook.get('name')} (Service {svc.get('namespace')}/{svc.get('name')}, unit {svc_unit}) "
+                    f"without waiting for {svc_unit}",
                 )
 
 
@@ -148,6 +160,7 @@ def check_health_gate(ctx: VerifyContext) -> None:
     ctx.add(
         "gitops.wave-not-gated",
         "ConfigMap/argocd/argocd-cm",
-        f"{len(apps)} Applications in {len(waves)} sync waves, but no argocd-cm with {HEALTH_KEY} in the tree: "
+        f"{len(apps)} Applications in {len(waves)} sync waves, but no argocd-cm with {HEALTH_KEY} "
+        "in the tree: "
         "Argo CD moves to the next wave without waiting for the previous Applications to be healthy",
     )

@@ -229,6 +229,8 @@ def _gpu_node(pool: NodePoolContract, index: int, gpu: GpuStackConfig) -> SimNod
         "kubernetes.io/os": "linux",
         "kubernetes.io/arch": "amd64",
         **pool.labels,
+        # node-feature-discovery as the gpu-operator chart configures it (pci deviceLabelFields: vendor).
+        "feature.node.kubernetes.io/pci-10de.present": "true",
         "nvidia.com/gpu.present": "true",
         "nvidia.com/gpu.count": str(pool.gpus_per_node),
         "nvidia.com/gpu.product": pool.product,
@@ -295,7 +297,8 @@ def _dra_devices(
             for _ in range(count):
                 devices.append(
                     {
-                        "name": f"gpu-{minor}-mig-{profile.replace('.', '')}-{MIG_PROFILE_IDS.get(slices, 0)}-{placement}",
+                        "name": f"gpu-{minor}-mig-{profile.replace('.', '')}-"
+                        f"{MIG_PROFILE_IDS.get(slices, 0)}-{placement}",
                         "attributes": {
                             "type": {"string": "mig"},
                             "profile": {"string": profile},

@@ -4,7 +4,8 @@ and the pod's quota usage.
 Sources (kubernetes/kubernetes at the cluster's version): pkg/apis/core/v1/defaults.go
 SetDefaults_Pod (a missing request takes the limit), plugin/pkg/admission/limitranger/admission.go
 (defaultContainerResourceRequirements,
-pkg/apis/core/v1/defaults.go SetDefaults_LimitRangeItem, mergeContainerResources, PodValidateLimitFunc: min, max,
+pkg/apis/core/v1/defaults.go SetDefaults_LimitRangeItem, mergeContainerResources,
+PodValidateLimitFunc: min, max,
 maxLimitRequestRatio per Container, sums per Pod), pkg/api/v1/resource/helpers.go
 PodRequestsAndLimits (max of the init containers and the sum of the app containers),
 pkg/quota/v1/evaluator/core/pods.go (requests.*, limits.*, extended resources as requests.<name>,
@@ -69,17 +70,20 @@ def limit_range_violations(
                 for k, v in (item.get("min") or {}).items():
                     if k in req and q(req[k]) < q(v):
                         out.append(
-                            f'container "{c["name"]}" {k} request {req[k]} < LimitRange {lr["metadata"]["name"]} min {v}'
+                            f'container "{c["name"]}" {k} request {req[k]} < LimitRange '
+                            f"{lr['metadata']['name']} min {v}"
                         )
                 for k, v in (item.get("max") or {}).items():
                     have = lim.get(k)
                     if have is None:
                         out.append(
-                            f'container "{c["name"]}" has no {k} limit (LimitRange {lr["metadata"]["name"]} max {v})'
+                            f'container "{c["name"]}" has no {k} limit '
+                            f"(LimitRange {lr['metadata']['name']} max {v})"
                         )
                     elif q(have) > q(v):
                         out.append(
-                            f'container "{c["name"]}" {k} limit {have} > LimitRange {lr["metadata"]["name"]} max {v}'
+                            f'container "{c["name"]}" {k} limit {have} > LimitRange '
+                            f"{lr['metadata']['name']} max {v}"
                         )
                 for k, v in (item.get("maxLimitRequestRatio") or {}).items():
                     if k in lim and k in req and q(req[k]) > 0 and q(lim[k]) / q(req[k]) > q(v):

@@ -131,7 +131,8 @@ def format_text(result: VerifyResult, markdown: bool = False) -> str:
     for c in result.clusters:
         head = f"## {c.cluster}" if markdown else f"cluster {c.cluster}"
         lines.append(
-            f"{head}: {len(c.rows)} workloads, {c.nodes} nodes (pools from the {c.pools_source}), {c.flows} flows, {len(c.findings)} findings"
+            f"{head}: {len(c.rows)} workloads, {c.nodes} nodes (pools from the {c.pools_source}), "
+            f"{c.flows} flows, {len(c.findings)} findings"
         )
         lines.append("")
         lines.append(
@@ -144,18 +145,21 @@ def format_text(result: VerifyResult, markdown: bool = False) -> str:
         for r in c.rows:
             if markdown:
                 lines.append(
-                    f"| {r.workload} | {r.role} | {r.replicas} | {_mark(r.admitted)} | {_mark(r.scheduled)} | {_mark(r.reachable)} |"
+                    f"| {r.workload} | {r.role} | {r.replicas} | {_mark(r.admitted)} | "
+                    f"{_mark(r.scheduled)} | {_mark(r.reachable)} |"
                 )
             else:
                 lines.append(
-                    f"{r.workload:70} {r.role:9} {_mark(r.admitted):4} {_mark(r.scheduled):5} {_mark(r.reachable):5}"
+                    f"{r.workload:70} {r.role:9} {_mark(r.admitted):4} {_mark(r.scheduled):5} "
+                    f"{_mark(r.reachable):5}"
                 )
         lines.append("")
         for f in c.findings:
             rec = f.record()
             if markdown:
                 lines.append(
-                    f"- **{f.rule}** `{f.object}`: {f.message}  \n  fix: {rec['fix']}  \n  source: {rec['source']}"
+                    f"- **{f.rule}** `{f.object}`: {f.message}  \n  fix: {rec['fix']}  \n  "
+                    f"source: {rec['source']}"
                 )
             else:
                 lines.append(

@@ -6,6 +6,7 @@ Per pod, not per cluster: each pod is placed on an empty node (no scoring, no bi
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from typing import Any
 
@@ -33,11 +34,27 @@ def _device_flavor(ctx: VerifyContext, node: SimNode, device: dict[str, Any]) ->
     return pool.flavor if dtype == "gpu" else None
 
 
+_MATCH_CACHE: dict[tuple[str, str], bool] = {}
+
+
+def _device_key(expressions: str, device: dict[str, Any]) -> tuple[str, str]:
+    """Devices of one pool differ only in name and UUIDs; selectors that do not read them give the
+    same answer for all, so one CEL evaluation per shape suffices."""
+    attrs = device.get("attributes") or {}
+    if "uuid" not in expressions.lower():
+        attrs = {k: v for k, v in attrs.items() if k not in ("uuid", "parentUUID")}
+    shape = json.dumps([attrs, device.get("capacity")], sort_keys=True)
+    return expressions, shape if "name" not in expressions else shape + str(device.get("name"))
+
+
 def _class_matches(cls: dict[str, Any], device: dict[str, Any]) -> bool:
-    try:
-        return device_class_matches(cls, DRA_DRIVER, device)
-    except (CelError, TypeError, KeyError):
-        return False  # a selector that errors on a device does not select it (allocator.go)
+    key = _device_key(json.dumps((cls.get("spec") or {}).get("selectors"), sort_keys=True), device)
+    if key not in _MATCH_CACHE:
+        try:
+            _MATCH_CACHE[key] = device_class_matches(cls, DRA_DRIVER, device)
+        except (CelError, TypeError, KeyError):
+            _MATCH_CACHE[key] = False  # a selector that errors on a device does not select it (allocator.go)
+    return _MATCH_CACHE[key]
 
 
 def unpartitioned_mig_flavors(ctx: VerifyContext) -> set[str]:
@@ -112,7 +129,8 @@ def check_device_classes(ctx: VerifyContext) -> None:
             ctx.add(
                 "dra.class-selects-other-flavor",
                 f"DeviceClass/{name}",
-                f"DeviceClass {name} (flavor {flavor}) also selects {len(others)} devices that are not {flavor}, "
+                f"DeviceClass {name} (flavor {flavor}) also selects {len(others)} devices that are not "
+                f"{flavor}, "
                 f"e.g. {others[0]}",
             )
 
@@ -233,7 +251,8 @@ def check_scheduling(ctx: VerifyContext) -> None:
                     "scheduling.taint-toleration",
                     w.owner,
                     f"DaemonSet {w.namespace}/{w.name} selects {len(blocked)} nodes it does not tolerate "
-                    f"(e.g. {blocked[0].name} taints {[t['key'] for t in untolerated(spec, blocked[0].taints)]})",
+                    f"(e.g. {blocked[0].name} taints "
+                    f"{[t['key'] for t in untolerated(spec, blocked[0].taints)]})",
                 )
             continue
         if w.replicas == 0:

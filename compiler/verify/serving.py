@@ -38,13 +38,15 @@ def check_canaries(ctx: VerifyContext) -> None:
                         ctx.add(
                             "serving.canary-traffic",
                             f"HTTPRoute/{ns}/{route['metadata']['name']}",
-                            f"canary {service} should get {want}% (weights {100 - want}/{want} for {stable}/{service}); "
+                            f"canary {service} should get {want}% (weights {100 - want}/{want} for "
+                            f"{stable}/{service}); "
                             f"the route's weights are {refs} (sum {total}), giving it {got:.1f}%",
                         )
             if not found:
                 ctx.add(
                     "serving.canary-traffic",
                     owner,
-                    f"canary {service} ({want}% intended) gets no traffic: no HTTPRoute in {ns} has it as a backend, "
+                    f"canary {service} ({want}% intended) gets no traffic: no HTTPRoute in {ns} has it as a "
+                    "backend, "
                     f"and the Service {stable} selects only the stable pods",
                 )

@@ -167,8 +167,20 @@ def batch_workloads(cluster: SimCluster) -> list[Workload]:
 def team_gpu_flavors(cluster: SimCluster, namespace: str) -> list[tuple[str, str]]:
     """(flavor, resource) pairs of the GPU flavors in the ClusterQueue serving a team namespace."""
     from compiler.verify.kueue import cluster_queue_for
+    from compiler.verify.selectors import label_selector_matches
 
     cq = cluster_queue_for(cluster, namespace)
+    if cq is None:  # no LocalQueue: the ClusterQueue meant for the namespace (its namespaceSelector)
+        labels = cluster.namespaces()[namespace]["metadata"].get("labels") or {}
+        cq = next(
+            (
+                c
+                for c in cluster.of_kind("ClusterQueue")
+                if (c.get("spec") or {}).get("namespaceSelector")
+                and label_selector_matches(c["spec"]["namespaceSelector"], labels)
+            ),
+            None,
+        )
     if cq is None:
         return []
     pairs = []

@@ -1,0 +1,64 @@
+"""Benchmark of `platformc verify` on the synthetic platform (bench/synthetic.py).
+
+    python bench/verify.py [--clusters 20] [--teams 100] [--serving-paths 200] [--charts ../shared/charts]
+
+Compiles the synthetic spec (not timed), then verifies the whole tree twice in one process:
+cold (every chart rendered with real Helm) and warm (renders reused, as a second verify of the
+same charts would; the simulation itself runs again). Prints seconds, findings and peak RSS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from compile import peak_rss_mib  # noqa: E402
+from synthetic import write_synthetic_spec  # noqa: E402
+
+from compiler.pipeline import compile_platform  # noqa: E402
+from compiler.verify.run import verify_tree  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clusters", type=int, default=20)
+    parser.add_argument("--teams", type=int, default=100)
+    parser.add_argument("--serving-paths", type=int, default=200)
+    parser.add_argument("--charts", type=Path, default=ROOT.parent / "shared" / "charts")
+    parser.add_argument("--schemas", type=Path, default=ROOT.parent / "shared" / "schemas" / "crds")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="platformc-bench-verify-") as tmp:
+        work = Path(tmp)
+        write_synthetic_spec(work / "spec", args.clusters, args.teams, args.serving_paths)
+        compiled = compile_platform(work / "spec", work / "generated", schema_dirs=[args.schemas])
+        print(
+            f"platform: {args.clusters} clusters x {args.teams} teams, {args.serving_paths} serving paths, "
+            f"{compiled.objects} objects"
+        )
+        for run in ("cold", "warm"):
+            start = time.perf_counter()
+            result = verify_tree(work / "generated", args.charts, spec_dir=work / "spec")
+            seconds = time.perf_counter() - start
+            workloads = sum(len(c.rows) for c in result.clusters)
+            flows = sum(c.flows for c in result.clusters)
+            rules = Counter(f.rule for f in result.findings)
+            print(
+                f"{run}: {seconds:.2f} s, {len(result.clusters)} clusters, {workloads} workloads, "
+                f"{flows} flows, "
+                f"{len(result.findings)} findings, peak memory {peak_rss_mib():.0f} MiB"
+            )
+            print(
+                "  findings by rule: " + (", ".join(f"{r} {n}" for r, n in sorted(rules.items())) or "none")
+            )
+
+
+if __name__ == "__main__":
+    main()
