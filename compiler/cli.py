@@ -403,9 +403,10 @@ def verify(
 
     _progress("verifying " + (", ".join(clusters) if clusters else str(out_dir)))
     try:
-        result = verify_tree(
-            out_dir, charts_dir or DEFAULT_CHARTS_DIR, clusters, spec_dir if spec_dir.is_dir() else None
-        )
+        result = verify_tree(out_dir, charts_dir or DEFAULT_CHARTS_DIR, clusters, spec_dir)
+    except SpecErrors as exc:
+        _fail(f"{exc}\nplatformc: {len(exc.errors)} error(s) in the spec; nothing was verified")
+        return
     except PlatformcError as exc:
         _fail(f"platformc: {exc}", 2)
         return

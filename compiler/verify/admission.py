@@ -20,11 +20,8 @@ QUOTA_DEVICES = ".deviceclass.resource.k8s.io/devices"
 
 def claim_requests(ctx: VerifyContext, workload: Workload) -> list[tuple[str, dict[str, Any]]]:
     """(pod claim name, ResourceClaim object) for each claim template the pod uses."""
-    templates = {
-        t["metadata"]["name"]: t
-        for t in ctx.cluster.of_kind("ResourceClaimTemplate")
-        if t["metadata"].get("namespace") == workload.namespace
-    }
+    in_ns = ctx.cluster.in_namespace("ResourceClaimTemplate", workload.namespace)
+    templates = {t["metadata"]["name"]: t for t in in_ns}
     out = []
     for claim in workload.pod["spec"].get("resourceClaims") or ():
         tmpl = templates.get(claim.get("resourceClaimTemplateName", ""))
@@ -61,6 +58,13 @@ def _vap(ctx: VerifyContext) -> tuple[list[dict[str, Any]], list[dict[str, Any]]
     )
 
 
+def _param_kinds(policies: list[dict[str, Any]]) -> list[str]:
+    """Kinds the policies take params from (the only objects admit() looks up)."""
+    return sorted(
+        {str(((p.get("spec") or {}).get("paramKind") or {}).get("kind")) for p in policies} - {"None"}
+    )
+
+
 def vap_denial(ctx: VerifyContext, obj: dict[str, Any], resource: str) -> str | None:
     policies, bindings = _vap(ctx)
     if not bindings:
@@ -73,15 +77,18 @@ def vap_denial(ctx: VerifyContext, obj: dict[str, Any], resource: str) -> str | 
         resource=resource,
     )
     try:
-        return admit(policies, bindings, request, [t.obj for t in ctx.cluster.objects]).message
+        return admit(policies, bindings, request, ctx.cluster.of_kind(*_param_kinds(policies))).message
     except CelError as exc:  # failurePolicy Fail (the default) rejects on evaluation errors
         return f"policy evaluation failed: {exc}"
 
 
 def check_admission(ctx: VerifyContext) -> None:
     namespaces = ctx.cluster.namespaces()
-    limit_ranges = ctx.cluster.of_kind("LimitRange")
-    quotas = ctx.cluster.of_kind("ResourceQuota")
+    # plugin/pkg/admission/priority: a pod without priorityClassName gets the globalDefault class.
+    default_priority = next(
+        (pc["metadata"]["name"] for pc in ctx.cluster.of_kind("PriorityClass") if pc.get("globalDefault")),
+        None,
+    )
     for w in ctx.workloads:
         out = ctx.outcome(w)
         owner = w.owner
@@ -113,8 +120,10 @@ def check_admission(ctx: VerifyContext) -> None:
                 f'"{level}:v{version[0]}.{version[1]}" '
                 f"({rules}): " + "; ".join(f.detail for f in failures),
             )
-        ns_limits = [lr for lr in limit_ranges if lr["metadata"].get("namespace") == w.namespace]
+        ns_limits = ctx.cluster.in_namespace("LimitRange", w.namespace)
         defaulted = apply_limit_ranges(pod_spec, ns_limits)
+        if default_priority and not defaulted.get("priorityClassName"):
+            defaulted["priorityClassName"] = default_priority
         ctx.admitted_pods[w.ref] = defaulted
         lr_problems = limit_range_violations(defaulted, ns_limits)
         if lr_problems:
@@ -130,7 +139,7 @@ def check_admission(ctx: VerifyContext) -> None:
             if denial:
                 out.admitted = False
                 ctx.add("admission.validating-policy", owner, f"ResourceClaim of {w.name}: {denial}")
-        ns_quotas = [rq for rq in quotas if rq["metadata"].get("namespace") == w.namespace]
+        ns_quotas = ctx.cluster.in_namespace("ResourceQuota", w.namespace)
         q_problems = quota_violations(defaulted, claim_devices(claims), ns_quotas)
         if q_problems:
             out.admitted = False

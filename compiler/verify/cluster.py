@@ -43,21 +43,43 @@ class SimCluster:
     pools_source: str  # "contract" | "spec"
     nodes: list[SimNode] = field(default_factory=list)
     slices: list[dict[str, Any]] = field(default_factory=list)
+    _by_kind: dict[str, list[dict[str, Any]]] = field(default_factory=dict, repr=False)
+    _namespaces: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)
+    memo: dict[Any, Any] = field(default_factory=dict, repr=False)  # per-cluster derived data of checks
 
     def of_kind(self, *kinds: str) -> list[dict[str, Any]]:
-        return [t.obj for t in self.objects if t.obj.get("kind") in kinds]
+        """Objects of these kinds, in tree order (indexed once: the object list is final after load)."""
+        if not self._by_kind:
+            for t in self.objects:
+                self._by_kind.setdefault(str(t.obj.get("kind")), []).append(t.obj)
+        if len(kinds) == 1:
+            return self._by_kind.get(kinds[0], [])
+        return [o for k in kinds for o in self._by_kind.get(k, [])]
+
+    def in_namespace(self, kind: str, namespace: str) -> list[dict[str, Any]]:
+        """Objects of a kind in one namespace (indexed once per kind)."""
+        key = ("by-namespace", kind)
+        if key not in self.memo:
+            index: dict[str, list[dict[str, Any]]] = {}
+            for o in self.of_kind(kind):
+                index.setdefault((o.get("metadata") or {}).get("namespace") or "default", []).append(o)
+            self.memo[key] = index
+        return self.memo[key].get(namespace, [])
 
     @property
     def dra(self) -> bool:
         return any(r.chart == "dra-driver-nvidia-gpu" for r in self.releases)
 
     def namespaces(self) -> dict[str, dict[str, Any]]:
+        if self._namespaces:
+            return self._namespaces
         found = {n: {"kind": "Namespace", "metadata": {"name": n, "labels": {}}} for n in BUILTIN_NAMESPACES}
         for ns in self.of_kind("Namespace"):
             found[ns["metadata"]["name"]] = ns
         for name, ns in found.items():
             # kube-apiserver sets kubernetes.io/metadata.name on every namespace (NamespaceDefaultLabelName).
             ns.setdefault("metadata", {}).setdefault("labels", {})["kubernetes.io/metadata.name"] = name
+        self._namespaces.update(found)
         return found
 
     def release_values(self, chart: str) -> Mapping[str, Any] | None:

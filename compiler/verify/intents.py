@@ -8,8 +8,10 @@ and cross-team allowances are unknown (every cross-team flow is then expected to
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -22,12 +24,24 @@ class Intents:
     model_stores: tuple[dict[str, str], ...] = ()  # uriPrefix, host, port, cidr (Platform.spec.modelStores)
 
 
+def load_spec(spec_dir: Path) -> Any:
+    """The typed spec, parsed once per process for an unchanged folder (every cluster reads it)."""
+    files = sorted(spec_dir.rglob("*.y*ml"))
+    signature = tuple((str(f), f.stat().st_mtime_ns, f.stat().st_size) for f in files)
+    return _load_spec(spec_dir.resolve(), signature)
+
+
+@functools.lru_cache(maxsize=4)
+def _load_spec(spec_dir: Path, signature: tuple[tuple[str, int, int], ...]) -> Any:
+    from compiler.spec.build import load_platform
+
+    return load_platform(spec_dir)
+
+
 def load_intents(spec_dir: Path | None, cluster: str) -> Intents:
     if spec_dir is None or not spec_dir.is_dir():
         return Intents()
-    from compiler.spec.build import load_platform
-
-    model = load_platform(spec_dir)
+    model = load_spec(spec_dir)
     c = model.clusters.get(cluster)
     teams = {
         name: t for name, t in model.teams.items() if any(tc.cluster == cluster for tc in t.spec.clusters)

@@ -84,11 +84,7 @@ class KueueConfig:
 
 
 def local_queues(cluster: SimCluster, namespace: str) -> dict[str, dict[str, Any]]:
-    return {
-        lq["metadata"]["name"]: lq
-        for lq in cluster.of_kind("LocalQueue")
-        if lq["metadata"].get("namespace") == namespace
-    }
+    return {lq["metadata"]["name"]: lq for lq in cluster.in_namespace("LocalQueue", namespace)}
 
 
 def cluster_queue_for(
@@ -133,20 +129,35 @@ def _lendable(cluster: SimCluster, cq: Mapping[str, Any], flavor: str, resource:
     cohort = (cq.get("spec") or {}).get("cohortName")
     if not cohort:
         return Decimal(0)
-    total = Decimal(0)
-    for other in cluster.of_kind("ClusterQueue"):
-        if other is cq or (other.get("spec") or {}).get("cohortName") != cohort:
-            continue
-        for group in other["spec"].get("resourceGroups") or ():
-            for fl in group.get("flavors") or ():
-                if fl.get("name") != flavor:
-                    continue
-                for res in fl.get("resources") or ():
-                    if res.get("name") == resource:
-                        nominal = _quantity(res.get("nominalQuota", 0))
-                        limit = res.get("lendingLimit")
-                        total += min(nominal, _quantity(limit)) if limit is not None else nominal
-    return total
+    own = _lending(cq).get((flavor, resource), Decimal(0))
+    return _cohort_lending(cluster, cohort).get((flavor, resource), Decimal(0)) - own
+
+
+def _lending(cq: Mapping[str, Any]) -> dict[tuple[str, str], Decimal]:
+    out: dict[tuple[str, str], Decimal] = {}
+    for group in (cq.get("spec") or {}).get("resourceGroups") or ():
+        for fl in group.get("flavors") or ():
+            for res in fl.get("resources") or ():
+                nominal = _quantity(res.get("nominalQuota", 0))
+                limit = res.get("lendingLimit")
+                key = (fl.get("name"), res.get("name"))
+                out[key] = out.get(key, Decimal(0)) + (
+                    min(nominal, _quantity(limit)) if limit is not None else nominal
+                )
+    return out
+
+
+def _cohort_lending(cluster: SimCluster, cohort: str) -> dict[tuple[str, str], Decimal]:
+    """Sum of every member queue's lendable quota per (flavor, resource), once per cluster and cohort."""
+    key = ("cohort-lending", cohort)
+    if key not in cluster.memo:
+        total: dict[tuple[str, str], Decimal] = {}
+        for cq in cluster.of_kind("ClusterQueue"):
+            if (cq.get("spec") or {}).get("cohortName") == cohort:
+                for k, v in _lending(cq).items():
+                    total[k] = total.get(k, Decimal(0)) + v
+        cluster.memo[key] = total
+    return cluster.memo[key]
 
 
 def assign_flavors(

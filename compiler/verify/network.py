@@ -223,6 +223,7 @@ def build_flows(ctx: VerifyContext) -> list[Flow]:
 def check_network(ctx: VerifyContext) -> list[tuple[Flow, bool, str]]:
     """Evaluate every flow; findings for intended-but-denied and unintended-but-allowed flows."""
     policies = Policies(ctx)
+    owners = {w.ref: w.owner for w in ctx.workloads}
     matrix = []
     for f in build_flows(ctx):
         allowed, reason = policies.flow_allowed(f)
@@ -233,7 +234,7 @@ def check_network(ctx: VerifyContext) -> list[tuple[Flow, bool, str]]:
             if out is not None and f.intended:
                 out.reachable = (out.reachable is not False) and allowed
         if f.intended and not allowed:
-            owner = next((w.owner for w in ctx.workloads if w.ref in ws), f.src.name)
+            owner = next((owners[r] for r in ws if r in owners), f.src.name)
             if f.why.startswith("model download"):
                 ctx.add(
                     "network.model-store-unreachable",
@@ -247,7 +248,7 @@ def check_network(ctx: VerifyContext) -> list[tuple[Flow, bool, str]]:
                     f"{f.why}: {f.src.name} → {f.dst.name}:{f.port}/{f.protocol} is denied ({reason})",
                 )
         elif not f.intended and allowed:
-            owner = next((w.owner for w in ctx.workloads if w.ref in ws), f.dst.name)
+            owner = next((owners[r] for r in ws if r in owners), f.dst.name)
             ctx.add(
                 "network.unintended-flow-allowed",
                 owner,

@@ -88,31 +88,52 @@ class SimNode:
 
 
 def contract_pools(cluster_dir: Path) -> list[NodePoolContract] | None:
-    """The tree's node-pool contract (`<cluster>/node-pools.json`), or None when it has none."""
+    """The tree's node-pool contract (`<cluster>/node-pools.json`, kind NodePoolContract), or None.
+
+    A pool names its flavor, size, the labels and taints provisioning applies and the labels GPU
+    feature discovery will write (`discoveredLabels`: the product, `-SHARED` under time-slicing).
+    The sharing mode follows from the labels: `nvidia.com/mig.config` other than all-disabled is a
+    MIG pool, `nvidia.com/device-plugin.config` a time-sliced one (`product`/`sharing` may also be
+    given explicitly)."""
     path = cluster_dir / CONTRACT_FILE
     if not path.is_file():
         return None
     data = json.loads(path.read_text(encoding="utf-8"))
-    return [
-        NodePoolContract(
-            p["name"],
-            p["flavor"],
-            int(p["nodes"]),
-            int(p["gpusPerNode"]),
-            p["product"],
-            p.get("sharing") or {"mode": "exclusive"},
-            p.get("labels") or {},
-            tuple(p.get("taints") or ()),
+    pools = []
+    for p in data.get("pools") or ():
+        labels = dict(p.get("labels") or {})
+        discovered = p.get("discoveredLabels") or {}
+        product = p.get("product") or str(discovered.get("nvidia.com/gpu.product", "")).removesuffix(
+            "-SHARED"
         )
-        for p in data.get("pools") or ()
-    ]
+        sharing = p.get("sharing")
+        if sharing is None:
+            if labels.get("nvidia.com/mig.config", "all-disabled") != "all-disabled":
+                sharing = {"mode": "mig"}
+            elif "nvidia.com/device-plugin.config" in labels:
+                sharing = {"mode": "time-slicing"}
+            else:
+                sharing = {"mode": "exclusive"}
+        pools.append(
+            NodePoolContract(
+                p["name"],
+                p["flavor"],
+                int(p["nodes"]),
+                int(p["gpusPerNode"]),
+                product,
+                sharing,
+                labels,
+                tuple(p.get("taints") or ()),
+            )
+        )
+    return pools
 
 
 def spec_pools(spec_dir: Path, cluster: str) -> list[NodePoolContract]:
     """The spec's node pools of a cluster: labels and taints exactly as the spec lists them."""
-    from compiler.spec.build import load_platform
+    from compiler.verify.intents import load_spec
 
-    model = load_platform(spec_dir)
+    model = load_spec(spec_dir)
     found = model.clusters.get(cluster)
     if found is None:
         return []

@@ -9,7 +9,8 @@ PodValidateLimitFunc: min, max,
 maxLimitRequestRatio per Container, sums per Pod), pkg/api/v1/resource/helpers.go
 PodRequestsAndLimits (max of the init containers and the sum of the app containers),
 pkg/quota/v1/evaluator/core/pods.go (requests.*, limits.*, extended resources as requests.<name>,
-a quota on a compute resource requires every container to state it).
+a quota on a compute resource requires every container to state it; scopes and scopeSelector decide
+which pods a quota counts).
 """
 
 from __future__ import annotations
@@ -118,6 +119,49 @@ def quota_usage(pod_spec: Mapping[str, Any], claim_devices: Mapping[str, int]) -
     return usage
 
 
+def _scope_matches(scope: str, operator: str, values: list[str], pod_spec: Mapping[str, Any]) -> bool:
+    if scope == "PriorityClass":
+        name = pod_spec.get("priorityClassName") or ""
+        return {
+            "In": name in values,
+            "NotIn": name not in values,
+            "Exists": bool(name),
+            "DoesNotExist": not name,
+        }.get(operator, False)
+    containers = [*(pod_spec.get("initContainers") or ()), *(pod_spec.get("containers") or ())]
+    best_effort = not any(
+        (c.get("resources") or {}).get(f) for c in containers for f in ("requests", "limits")
+    )
+    terminating = pod_spec.get("activeDeadlineSeconds") is not None
+    cross_ns = any(
+        term.get("namespaceSelector") is not None or term.get("namespaces")
+        for kind in ("podAffinity", "podAntiAffinity")
+        for term in ((pod_spec.get("affinity") or {}).get(kind) or {}).get(
+            "requiredDuringSchedulingIgnoredDuringExecution"
+        )
+        or ()
+    )
+    value = {
+        "Terminating": terminating,
+        "NotTerminating": not terminating,
+        "BestEffort": best_effort,
+        "NotBestEffort": not best_effort,
+        "CrossNamespacePodAffinity": cross_ns,
+    }.get(scope, False)
+    return value if operator in ("Exists", "In") else not value
+
+
+def quota_applies(quota: Mapping[str, Any], pod_spec: Mapping[str, Any]) -> bool:
+    """pkg/quota/v1/evaluator/core/pods.go podMatchesScopeFunc: every scope of the quota matches."""
+    spec = quota.get("spec") or {}
+    scopes = [(s, "Exists", []) for s in spec.get("scopes") or ()]
+    scopes += [
+        (e.get("scopeName", ""), e.get("operator", "Exists"), list(e.get("values") or ()))
+        for e in (spec.get("scopeSelector") or {}).get("matchExpressions") or ()
+    ]
+    return all(_scope_matches(name, op, values, pod_spec) for name, op, values in scopes)
+
+
 def quota_violations(
     pod_spec: Mapping[str, Any], claim_devices: Mapping[str, int], quotas: Iterable[Mapping[str, Any]]
 ) -> list[str]:
@@ -125,6 +169,8 @@ def quota_violations(
     out = []
     containers = [*(pod_spec.get("initContainers") or ()), *(pod_spec.get("containers") or ())]
     for quota in quotas:
+        if not quota_applies(quota, pod_spec):
+            continue
         name = quota["metadata"]["name"]
         for key, hard in ((quota.get("spec") or {}).get("hard") or {}).items():
             field, _, resource = (

@@ -107,6 +107,12 @@ def verify_tree(
         raise VerifyInputError("\n".join(p.format() for p in errors))
     if not infos:
         raise VerifyInputError(f"no cluster folders in {out_dir}: run `platformc compile` first")
+    if spec_dir is not None and not spec_dir.is_dir():
+        raise VerifyInputError(
+            f"spec folder {spec_dir} not found: verify reads the intended flows (allowFrom, "
+            "allowIngressFrom, ingress gateway, model stores) and, without a node-pool contract, the node "
+            "pools from the spec; pass --spec DIR"
+        )
     results = []
     for info in infos:
         sim = load_cluster(

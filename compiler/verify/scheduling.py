@@ -30,7 +30,8 @@ def _device_flavor(ctx: VerifyContext, node: SimNode, device: dict[str, Any]) ->
     dtype = device["attributes"]["type"]["string"]
     if pool.sharing.get("mode") == "mig":
         profile = (device["attributes"].get("profile") or {}).get("string")
-        return pool.flavor if dtype == "mig" and profile == pool.sharing.get("migProfile") else None
+        wanted = pool.sharing.get("migProfile")  # a contract may leave it to the mig-parted config
+        return pool.flavor if dtype == "mig" and wanted in (None, profile) else None
     return pool.flavor if dtype == "gpu" else None
 
 
