@@ -399,11 +399,12 @@ def verify(
 ) -> None:
     """Simulate each cluster of a generated tree: admission, scheduling, network, RBAC, GitOps order."""
     from compiler.charts.cache import DEFAULT_CHARTS_DIR
-    from compiler.verify.run import format_json, format_text, verify_tree
+    from compiler.verify.run import RENDER_CACHE_DIR, format_json, format_text, verify_tree
 
     _progress("verifying " + (", ".join(clusters) if clusters else str(out_dir)))
     try:
-        result = verify_tree(out_dir, charts_dir or DEFAULT_CHARTS_DIR, clusters, spec_dir)
+        charts = charts_dir or DEFAULT_CHARTS_DIR
+        result = verify_tree(out_dir, charts, clusters, spec_dir, render_cache=RENDER_CACHE_DIR)
     except SpecErrors as exc:
         _fail(f"{exc}\nplatformc: {len(exc.errors)} error(s) in the spec; nothing was verified")
         return

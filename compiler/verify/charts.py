@@ -4,7 +4,9 @@ served API versions), with each namespaced object placed in its release namespac
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -29,11 +31,16 @@ def _cluster_scoped_custom_kinds(objects: Iterable[dict[str, Any]]) -> set[str]:
 
 
 def render_tree_charts(
-    placed: Iterable[tuple[str, dict[str, Any]]], kubernetes_version: str, charts_dir: Path
+    placed: Iterable[tuple[str, dict[str, Any]]],
+    kubernetes_version: str,
+    charts_dir: Path,
+    cache_dir: Path | None = None,
 ) -> list[tuple[Release, list[dict[str, Any]]]]:
     """Each release of the tree with its rendered objects, namespaces filled in. A release whose
     Application sets `helm.skipCrds` (or HelmRelease `install.crds: Skip`) is rendered without
-    its crds/ folder, as Argo CD and Flux install it."""
+    its crds/ folder, as Argo CD and Flux install it. With `cache_dir`, renders are kept on disk keyed
+    by the releases, the chart archives' contents and the Kubernetes version, so a second run of
+    verify on an unchanged tree runs no Helm."""
     placed = list(placed)
     skipped = skip_crds(placed)
     releases = releases_in_objects(placed)
@@ -42,8 +49,49 @@ def render_tree_charts(
         default=str,
     )
     if key not in _MEMO:
-        _MEMO[key] = _render(releases, skipped, kubernetes_version, charts_dir)
+        _MEMO[key] = _cached(cache_dir, key, releases, charts_dir) or _render(
+            releases, skipped, kubernetes_version, charts_dir
+        )
+    if cache_dir is not None:
+        _store(cache_dir, key, releases, charts_dir, _MEMO[key])
     return _MEMO[key]
+
+
+def _cache_file(cache_dir: Path, key: str, releases: list[Release], charts_dir: Path) -> Path:
+    digest = hashlib.sha256(key.encode())
+    for r in releases:
+        digest.update(chart_archive(charts_dir, r.chart, r.version).read_bytes())
+    return cache_dir / f"{digest.hexdigest()}.json"
+
+
+def _cached(
+    cache_dir: Path | None, key: str, releases: list[Release], charts_dir: Path
+) -> list[tuple[Release, list[dict[str, Any]]]] | None:
+    if cache_dir is None:
+        return None
+    path = _cache_file(cache_dir, key, releases, charts_dir)
+    try:
+        stored = json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        return None
+    if len(stored) != len(releases):
+        return None
+    return [(r, objects) for r, objects in zip(releases, stored, strict=True)]
+
+
+def _store(
+    cache_dir: Path, key: str, releases: list[Release], charts_dir: Path, rendered: list[tuple[Release, Any]]
+) -> None:
+    path = _cache_file(cache_dir, key, releases, charts_dir)
+    if path.exists():
+        return
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps([objects for _, objects in rendered], sort_keys=True), encoding="utf-8")
+        tmp.replace(path)
+    except OSError:
+        pass  # a cache that cannot be written only costs the next run a render
 
 
 # Renders of one process, shared: verify reads chart objects and never changes them.

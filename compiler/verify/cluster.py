@@ -101,12 +101,13 @@ def load_cluster(
     tree: Iterable[tuple[str, dict[str, Any]]],
     charts_dir: Path,
     spec_dir: Path | None,
+    render_cache: Path | None = None,
 ) -> SimCluster:
     """Render the cluster's charts and build nodes and slices. `tree` is (file, object) pairs."""
     objects = [TreeObject(obj, _unit_of(rel), rel) for rel, obj in tree]
     placed = [(t.file.split("/", 1)[-1].rsplit("/", 1)[0], t.obj) for t in objects]
     releases = []
-    for release, rendered in render_tree_charts(placed, version, charts_dir):
+    for release, rendered in render_tree_charts(placed, version, charts_dir, render_cache):
         releases.append(release)
         objects += [
             TreeObject(obj, release.unit, f"chart:{release.chart}@{release.version}") for obj in rendered

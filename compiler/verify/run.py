@@ -6,23 +6,26 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from compiler.errors import PlatformcError
+from compiler.parallel import map_in_order
 from compiler.validate.findings import Finding as TreeFinding
-from compiler.validate.tree import discover_clusters, iter_tree
+from compiler.validate.tree import ClusterInfo, discover_clusters, iter_tree
 from compiler.verify.admission import check_admission, check_dra_quota_bypass
 from compiler.verify.cluster import SimCluster, load_cluster
 from compiler.verify.context import VerifyContext
 from compiler.verify.findings import RULES, Finding
 from compiler.verify.gitops import check_crd_owners, check_health_gate, check_webhook_order
-from compiler.verify.intents import load_intents
+from compiler.verify.intents import load_intents, load_spec
 from compiler.verify.kueue import KueueConfig
 from compiler.verify.network import check_network
 from compiler.verify.rbac import check_rbac
 from compiler.verify.scheduling import check_device_classes, check_gpu_nodes, check_scheduling
 from compiler.verify.serving import check_canaries
 from compiler.verify.workloads import build_workloads
+
+# Rendered charts kept between runs (keyed by releases, chart archive contents and version).
+RENDER_CACHE_DIR = Path(".platformc-cache/verify-renders")
 
 
 class VerifyInputError(PlatformcError):
@@ -95,13 +98,17 @@ def verify_cluster(cluster: SimCluster, spec_dir: Path | None) -> ClusterResult:
 
 
 def verify_tree(
-    out_dir: Path, charts_dir: Path, clusters: Sequence[str] = (), spec_dir: Path | None = None
+    out_dir: Path,
+    charts_dir: Path,
+    clusters: Sequence[str] = (),
+    spec_dir: Path | None = None,
+    render_cache: Path | None = None,
+    jobs: int | None = None,
 ) -> VerifyResult:
+    """Verify every (or each named) cluster folder of `out_dir`. Clusters are independent, so each
+    forked worker reads, renders and simulates whole clusters (compiler/parallel.py)."""
     problems: list[TreeFinding] = []
     infos = discover_clusters(out_dir, problems, clusters=list(clusters) or None)
-    loaded: dict[str, list[tuple[str, dict[str, Any]]]] = {}
-    for cluster, _version, rel, obj in iter_tree(out_dir, problems, clusters=[c.name for c in infos]):
-        loaded.setdefault(cluster, []).append((rel, obj))
     errors = [p for p in problems if p.severity == "error"]
     if errors:
         raise VerifyInputError("\n".join(p.format() for p in errors))
@@ -113,19 +120,28 @@ def verify_tree(
             "allowIngressFrom, ingress gateway, model stores) and, without a node-pool contract, the node "
             "pools from the spec; pass --spec DIR"
         )
-    results = []
-    for info in infos:
+    if spec_dir is not None:
+        load_spec(spec_dir)  # parsed (or refused) once, before the workers fork
+
+    def one(info: ClusterInfo) -> ClusterResult:
+        found: list[TreeFinding] = []
+        pairs = [(rel, obj) for _, _, rel, obj in iter_tree(out_dir, found, clusters=[info.name])]
+        bad = [p for p in found if p.severity == "error"]
+        if bad:
+            raise VerifyInputError("\n".join(p.format() for p in bad))
         sim = load_cluster(
             info.name,
             info.kubernetes_version,
             info.engine or "argocd",
             info.directory,
-            loaded.get(info.name, []),
+            pairs,
             charts_dir,
             spec_dir,
+            render_cache,
         )
-        results.append(verify_cluster(sim, spec_dir))
-    return VerifyResult(results)
+        return verify_cluster(sim, spec_dir)
+
+    return VerifyResult(map_in_order(one, infos, jobs))
 
 
 def _mark(value: bool | None) -> str:

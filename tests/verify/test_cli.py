@@ -33,9 +33,11 @@ ISSUE_DEFECT_RULES = {
 
 
 def run(*args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(
-        main, ["verify", "--out", str(EXAMPLE_GENERATED), "--spec", str(EXAMPLE_SPEC), *args]
-    )
+    runner = CliRunner()
+    with runner.isolated_filesystem():  # the render cache (.platformc-cache/) lands in a temp folder
+        result = runner.invoke(
+            main, ["verify", "--out", str(EXAMPLE_GENERATED), "--spec", str(EXAMPLE_SPEC), *args]
+        )
     return result.exit_code, result.output
 
 
@@ -69,3 +71,23 @@ def test_missing_charts_and_unknown_cluster_are_usage_errors(tmp_path: Path) -> 
     assert code == 2 and "is not in" in out and "charts pull" in out
     code, out = run("--charts", str(tmp_path), "--cluster", "nowhere")
     assert code == 2 and "no cluster 'nowhere'" in out
+
+
+def test_render_cache_makes_a_second_run_render_nothing(shared_charts: Path, tmp_path: Path) -> None:
+    """The second verify of an unchanged tree reads the renders back instead of running Helm."""
+    from compiler.verify import charts
+    from compiler.verify.run import verify_tree
+
+    cache = tmp_path / "renders"
+    first = verify_tree(EXAMPLE_GENERATED, shared_charts, ["staging-eu"], EXAMPLE_SPEC, cache, jobs=1)
+    assert list(cache.glob("*.json"))
+    charts._MEMO.clear()
+    calls: list[object] = []
+    original = charts.render_releases
+    charts.render_releases = lambda *a, **k: calls.append(a) or original(*a, **k)  # type: ignore[assignment]
+    try:
+        second = verify_tree(EXAMPLE_GENERATED, shared_charts, ["staging-eu"], EXAMPLE_SPEC, cache, jobs=1)
+    finally:
+        charts.render_releases = original  # type: ignore[assignment]
+    assert calls == []
+    assert [f.record() for f in second.findings] == [f.record() for f in first.findings]
