@@ -35,47 +35,65 @@ def example_isvc() -> dict[str, Any]:
 
 
 def test_predictor_pod_merges_the_rendered_runtime_with_the_model(kserve: KServeConfig) -> None:
-    pods = inference_service_pods(example_isvc(), kserve)
+    isvc = example_isvc()
+    predictor = isvc["spec"]["predictor"]
+    model = predictor["model"]
+    runtime = kserve.cluster_runtimes[model["runtime"]]["spec"]["containers"][0]
+    pods = inference_service_pods(isvc, kserve)
     assert [(p.deployment, p.role) for p in pods] == [
         ("chat-llm-predictor", "predictor"),
         ("chat-llm-canary-predictor", "canary"),
     ]
     spec = pods[0].pod["spec"]
     main = spec["containers"][0]
-    # From the rendered kserve-huggingfaceserver ClusterServingRuntime:
+    # From the rendered ClusterServingRuntime (kserve-runtime-configs chart):
     assert main["name"] == "kserve-container"
-    assert main["image"].startswith("kserve/huggingfaceserver:v0.20.0")
-    assert main["args"] == ["--model_name=chat-llm"]  # {{.Name}} replaced
+    assert main["image"].startswith(runtime["image"])
+    assert main["args"][0] == "--model_name=chat-llm"  # {{.Name}} replaced, model args appended
     assert main["securityContext"]["capabilities"] == {"drop": ["ALL"]}
-    assert main["resources"]["requests"] == {"cpu": "1", "memory": "2Gi"}
-    # ...with the model container's DRA claim merged in, and the predictor's pod fields kept:
-    assert main["resources"]["claims"] == [{"name": "gpu"}]
-    assert spec["resourceClaims"] == [{"name": "gpu", "resourceClaimTemplateName": "h100-1"}]
-    assert spec["nodeSelector"] == {"nvidia.com/gpu.product": "NVIDIA-H100-80GB-HBM3"}
-    assert {"name": "devshm", "emptyDir": {"medium": "Memory"}} in spec["volumes"]
+    # ...merged key by key with the model container (strategic merge: maps merge, claims replace):
+    for field in ("requests", "limits"):
+        want = {**runtime["resources"][field], **(model.get("resources", {}).get(field) or {})}
+        assert main["resources"][field] == want
+    assert main["resources"].get("claims") == model.get("resources", {}).get("claims")
+    # ...and the predictor's pod fields kept:
+    assert spec.get("resourceClaims") == predictor.get("resourceClaims")
+    assert spec["nodeSelector"] == predictor["nodeSelector"]
+    assert {"name": "devshm", "emptyDir": {"medium": "Memory"}} in spec["volumes"] or any(
+        v["name"] == "devshm" for v in spec["volumes"]
+    )
     # Storage initializer from inferenceservice-config, merged with ClusterStorageContainer "default":
     (init,) = spec["initContainers"]
     assert init["name"] == "storage-initializer"
     assert init["image"] == "kserve/storage-initializer:v0.20.0"
-    assert init["args"] == ["s3://models/llama-3.1-8b", "/mnt/models"]
+    assert init["args"] == [model["storageUri"], "/mnt/models"]
     assert init["securityContext"]["runAsNonRoot"] is True
-    assert {"name": "kserve-provision-location", "mountPath": "/mnt/models", "readOnly": True} in main[
-        "volumeMounts"
-    ]
+    mount = {"name": "kserve-provision-location", "mountPath": "/mnt/models", "readOnly": True}
+    assert mount in main["volumeMounts"]
     assert pods[0].pod["metadata"]["labels"]["serving.kserve.io/inferenceservice"] == "chat-llm"
 
 
 def test_canary_is_the_stable_predictor_with_its_own_storage_uri(kserve: KServeConfig) -> None:
     """predictor.go canaryReplicaCount: ceil(stable minReplicas × trafficPercent / 100)."""
     stable, canary = inference_service_pods(example_isvc(), kserve)
-    assert canary.pod["spec"]["initContainers"][0]["args"][0] == "s3://models/llama-3.1-8b-v2"
+    isvc = example_isvc()
+    assert (
+        canary.pod["spec"]["initContainers"][0]["args"][0]
+        == isvc["spec"]["canary"][0]["predictor"]["model"]["storageUri"]
+    )
     assert canary.replicas == 1 and canary.traffic_percent == 10
     assert stable.replicas == 1 and stable.traffic_percent == 90
     assert canary.pod["spec"]["nodeSelector"] == stable.pod["spec"]["nodeSelector"]
 
 
 def hardened(isvc: dict[str, Any]) -> dict[str, Any]:
+    """The pod-level securityContext alone carries seccomp (container-level ones removed)."""
     isvc = copy.deepcopy(isvc)
+    predictors = [isvc["spec"]["predictor"], *(c["predictor"] for c in isvc["spec"].get("canary") or ())]
+    for predictor in predictors:
+        for container in [predictor.get("model") or {}, *(predictor.get("containers") or ())]:
+            (container.get("securityContext") or {}).pop("seccompProfile", None)
+        predictor.pop("securityContext", None)
     isvc["spec"]["predictor"]["securityContext"] = {
         "runAsNonRoot": True,
         "seccompProfile": {"type": "RuntimeDefault"},
