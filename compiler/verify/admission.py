@@ -52,10 +52,27 @@ def claim_devices(claims: list[tuple[str, dict[str, Any]]]) -> dict[str, int]:
     return counts
 
 
-def _vap(ctx: VerifyContext) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    return ctx.cluster.of_kind("ValidatingAdmissionPolicy"), ctx.cluster.of_kind(
-        "ValidatingAdmissionPolicyBinding"
-    )
+def _vap(ctx: VerifyContext, resource: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The policies whose matchConstraints name the resource (or "*"), and their bindings; the
+    others cannot match (admit() would skip them after evaluating their selectors)."""
+    key = ("vap", resource)
+    if key not in ctx.cluster.memo:
+        policies = [
+            p
+            for p in ctx.cluster.of_kind("ValidatingAdmissionPolicy")
+            if any(
+                resource in (rule.get("resources") or ()) or "*" in (rule.get("resources") or ())
+                for rule in ((p.get("spec") or {}).get("matchConstraints") or {}).get("resourceRules") or ()
+            )
+        ]
+        names = {p["metadata"]["name"] for p in policies}
+        bindings = [
+            b
+            for b in ctx.cluster.of_kind("ValidatingAdmissionPolicyBinding")
+            if (b.get("spec") or {}).get("policyName") in names
+        ]
+        ctx.cluster.memo[key] = (policies, bindings)
+    return ctx.cluster.memo[key]
 
 
 def _param_kinds(policies: list[dict[str, Any]]) -> list[str]:
@@ -66,7 +83,7 @@ def _param_kinds(policies: list[dict[str, Any]]) -> list[str]:
 
 
 def vap_denial(ctx: VerifyContext, obj: dict[str, Any], resource: str) -> str | None:
-    policies, bindings = _vap(ctx)
+    policies, bindings = _vap(ctx, resource)
     if not bindings:
         return None
     ns_name = (obj.get("metadata") or {}).get("namespace")

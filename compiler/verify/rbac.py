@@ -10,6 +10,8 @@ tree and the rendered charts add theirs (KServe and Kueue aggregate into admin/e
 
 from __future__ import annotations
 
+import copy
+import functools
 from collections.abc import Iterable, Mapping
 from importlib import resources
 from typing import Any
@@ -35,13 +37,22 @@ PROTECTED = (
 )
 
 
-def bootstrap_roles() -> list[dict[str, Any]]:
-    text = (
+@functools.cache
+def _bootstrap_text() -> str:
+    return (
         resources.files("compiler.verify")
         .joinpath("data/bootstrap-cluster-roles.yaml")
         .read_text(encoding="utf-8")
     )
-    return list(yaml.safe_load(text)["items"])
+
+
+@functools.cache
+def _bootstrap_roles() -> tuple[dict[str, Any], ...]:
+    return tuple(yaml.safe_load(_bootstrap_text())["items"])
+
+
+def bootstrap_roles() -> list[dict[str, Any]]:
+    return copy.deepcopy(list(_bootstrap_roles()))
 
 
 def aggregated_rules(roles: Iterable[Mapping[str, Any]]) -> dict[str, list[dict[str, Any]]]:
