@@ -57,6 +57,15 @@ UNITS_PER_GPU = {"h100": 1, "h200-mig-3g71gb": 2, "a100-mig-1g10gb": 7, "a100": 
 POOL_LABELS = {"a100": {"platformc.dev/pool": "a100"}, "a100-mig-1g10gb": {"platformc.dev/pool": "a100-mig"}}
 
 
+# Every autoscaling signal, in turn (cpu through KServe's HPA, the others through KEDA).
+SYNTHETIC_SCALING: list[dict[str, Any]] = [
+    {"metric": "cpu", "target": 75},
+    {"metric": "concurrency", "target": 8},
+    {"metric": "requestRate", "target": 20},
+    {"metric": "prometheus", "target": 4, "query": "sum(vllm:num_requests_waiting)"},
+]
+
+
 def _doc(kind: str, name: str, spec: dict[str, Any]) -> dict[str, Any]:
     return {"apiVersion": API, "kind": kind, "metadata": {"name": name}, "spec": spec}
 
@@ -104,6 +113,16 @@ def write_synthetic_spec(
             {
                 "gitops": {"engine": "argocd", "repoURL": "https://git.example.com/platform.git"},
                 "kubernetesVersion": "1.34",
+                "modelStores": [
+                    {
+                        "name": "models",
+                        "uriPrefix": "s3://models/",
+                        "endpoint": {"host": "s3.example.com", "port": 443, "cidr": "10.20.0.0/16"},
+                        "region": "eu-west-1",
+                        "credentialsSecret": "models-s3",
+                        "teams": team_names,
+                    }
+                ],
             },
         )
     ]
@@ -147,7 +166,7 @@ def write_synthetic_spec(
                 else:
                     quota["lendingLimit"] = share // 2
                 gpus.append(quota)
-            entries.append({"cluster": cluster, "cpu": "64", "memory": "256Gi", "gpus": gpus})
+            entries.append({"cluster": cluster, "cpu": "512", "memory": "4Ti", "gpus": gpus})
         spec = {
             "costCenter": f"CC-{1000 + j}",
             "owners": [f"{team}-admins"],
@@ -172,7 +191,9 @@ def write_synthetic_spec(
                 "runtime": "kserve-huggingfaceserver",
             },
             "gpu": {"flavor": flavor, "count": 1},
+            "resources": {"cpu": "2", "memory": "16Gi", "sharedMemory": "2Gi"},
             "replicas": {"min": 1 + k % 2, "max": 4},
+            "autoscaling": SYNTHETIC_SCALING[k % len(SYNTHETIC_SCALING)],
             "allowFrom": [t for t in membership if cluster in membership[t] and t != team][:2],
             "slo": {"p95LatencyMs": 500, "maxErrorRatio": 0.01},
         }

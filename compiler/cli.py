@@ -209,14 +209,17 @@ def schemas() -> None:
 @click.option("--refresh", is_flag=True, help="Download again even when cached.")
 def schemas_pull(cache_dir: Path, url_template: str | None, refresh: bool) -> None:
     """Download the CRD schemas of the pinned component versions into the cache."""
+    from compiler.components import facts_of
+    from compiler.pipeline import registered
     from compiler.validate import pull_schemas
-    from compiler.validate.pull import DEFAULT_URL_TEMPLATE
+    from compiler.validate.pull import DEFAULT_URL_TEMPLATE, targets_for
 
     def progress(done: int, total: int, outcome: object) -> None:
         _progress(f"[{done}/{total}] {outcome.format()}")  # type: ignore[attr-defined]
 
     try:
         result = pull_schemas(
+            targets_for(facts_of(registered())),
             cache_dir=cache_dir,
             url_template=url_template or DEFAULT_URL_TEMPLATE,
             progress=progress,
@@ -254,7 +257,7 @@ def charts() -> None:
 def charts_pull(spec_dir: Path, overlays_dir: Path, charts_dir: Path | None, lock_path: Path) -> None:
     """helm pull every chart the platform pins into the cache; verify against charts.lock."""
     from compiler.charts.cache import DEFAULT_CHARTS_DIR
-    from compiler.charts.pins import pull_platform_charts
+    from compiler.pipeline import pull_platform_charts
 
     def progress(done: int, total: int, outcome: object) -> None:
         _progress(f"[{done}/{total}] {outcome.format()}")  # type: ignore[attr-defined]
@@ -276,6 +279,37 @@ def charts_pull(spec_dir: Path, overlays_dir: Path, charts_dir: Path | None, loc
             f"platformc: {len(result.failed)} chart(s) failed; "
             f"the cache holds only archives matching {lock_path}"
         )
+
+
+@main.command()
+@_SPEC_OPTION
+@_OVERLAYS_OPTION
+@CHARTS_OPTION
+@SCHEMAS_OPTION
+@click.option(
+    "--lock", "lock_path", type=click.Path(path_type=Path), default=Path("charts.lock"), show_default=True
+)
+def components(
+    spec_dir: Path,
+    overlays_dir: Path,
+    charts_dir: Path | None,
+    schema_dirs: tuple[Path, ...],
+    lock_path: Path,
+) -> None:
+    """Each component's pinned chart versions, what the chart cache holds, and whether its charts and
+    CRD schemas are present."""
+    from compiler.pipeline import components_status
+
+    try:
+        statuses = components_status(spec_dir, overlays_dir, charts_dir, lock_path, schema_dirs)
+    except SpecErrors as exc:
+        _fail(f"{exc}\nplatformc: {len(exc.errors)} error(s) in the spec or overlays")
+        return
+    except PlatformcError as exc:
+        _fail(f"platformc: {exc}", 2)
+        return
+    for status in statuses:
+        click.echo("\n".join(status.lines()))
 
 
 @main.command()
@@ -301,8 +335,15 @@ def schema() -> None:
     help="Size cap of the markdown output (GitHub comments hold 65,536 characters).",
 )
 @click.option("--exit-code", is_flag=True, help="Exit 1 when something changed.")
+@CHARTS_OPTION
 def diff(
-    base: str | None, fmt: str, spec_dir: Path, overlays_dir: Path, max_bytes: int, exit_code: bool
+    base: str | None,
+    fmt: str,
+    spec_dir: Path,
+    overlays_dir: Path,
+    max_bytes: int,
+    exit_code: bool,
+    charts_dir: Path | None,
 ) -> None:
     """Show what a spec change does: impact summary and per-object diff against --base."""
     from compiler.review.gitrev import RevisionSpecErrors
@@ -310,7 +351,7 @@ def diff(
     from compiler.review.run import review
 
     try:
-        result = review(spec_dir, overlays_dir, base)
+        result = review(spec_dir, overlays_dir, base, charts_dir=charts_dir)
     except RevisionSpecErrors as exc:
         _fail(f"{exc}\nplatformc: cannot diff: the spec at {exc.rev} is invalid")
         return
@@ -340,6 +381,7 @@ def diff(
 @_OVERLAYS_OPTION
 @_OUT_OPTION
 @SCHEMAS_OPTION
+@CHARTS_OPTION
 def publish(
     message: str | None,
     branch: str | None,
@@ -350,6 +392,7 @@ def publish(
     overlays_dir: Path,
     out_dir: Path,
     schema_dirs: tuple[Path, ...],
+    charts_dir: Path | None,
 ) -> None:
     """Compile, validate and commit generated/ (and nothing else) with a Source-Commit trailer."""
     from compiler.publish import publish as run_publish
@@ -365,6 +408,7 @@ def publish(
             allow_dirty_spec=allow_dirty_spec,
             schema_dirs=schema_dirs,
             progress=_progress,
+            charts_dir=charts_dir,
         )
     except SpecErrors as exc:
         _fail(f"{exc}\nplatformc: {len(exc.errors)} error(s) in the spec or overlays; nothing was committed")

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from compiler.spec.build import PlatformModel
-from compiler.spec.checks import cluster_capacity, cluster_engine, cluster_kubernetes_version
+from compiler.gpu_allocation import Allocation
+from compiler.spec.cluster_facts import cluster_capacity, cluster_engine, cluster_kubernetes_version
 from compiler.spec.gpus import resource_name
+from compiler.spec.model import PlatformModel
 from compiler.spec.models import (
     Cluster,
     ComponentVersions,
@@ -20,10 +21,9 @@ from compiler.spec.models import (
     Team,
     TeamCluster,
 )
+from compiler.tree_contract import COST_CENTER_LABEL, MANAGED_BY, TEAM_LABEL, Engine
 
-MANAGED_BY = {"app.kubernetes.io/managed-by": "platformc"}
-TEAM_LABEL = "platformc.dev/team"
-COST_CENTER_LABEL = "platformc.dev/cost-center"
+__all__ = ["COST_CENTER_LABEL", "MANAGED_BY", "TEAM_LABEL", "ClusterModel", "TeamOnCluster", "cluster_models"]
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,7 @@ class ClusterModel:
     platform: Platform
     cluster: Cluster
     kubernetes_version: str
-    engine: str  # argocd | flux
+    engine: Engine
     flavors: dict[str, GPUFlavor]  # flavors with a node pool on this cluster, by name
     capacity: dict[str, int]  # schedulable GPU units per flavor
     teams: tuple[TeamOnCluster, ...]  # teams with a namespace here, by name
@@ -64,8 +64,13 @@ class ClusterModel:
         return self.cluster.metadata.name
 
     @property
+    def allocation(self) -> Allocation:
+        """How pods get GPUs here; compiler.gpu_allocation answers every question that depends on it."""
+        return self.cluster.spec.gpuAllocation
+
+    @property
     def dra(self) -> bool:
-        return self.cluster.spec.gpuAllocation == "dra"
+        return self.allocation == "dra"
 
     @property
     def monitoring_namespace(self) -> str:

@@ -12,7 +12,6 @@ import contextlib
 import ctypes
 import ctypes.util
 import fcntl
-import json
 import os
 import shutil
 from collections.abc import Iterable, Iterator, Mapping
@@ -22,9 +21,10 @@ from typing import Any
 
 from compiler import yaml_out
 from compiler.errors import PlatformcError
+from compiler.tree_contract import CLUSTER_INFO_FILE, KUSTOMIZATION_FILE, ClusterInfo
 
-CLUSTER_INFO_FILE = "platformc-cluster.json"
-KUSTOMIZATION_FILE = "kustomization.yaml"
+__all__ = ["CLUSTER_INFO_FILE", "KUSTOMIZATION_FILE", "ClusterInfo", "Drift", "Tree"]
+
 TOP_KEYS = ("apiVersion", "kind", "metadata", "spec")
 METADATA_KEYS = ("name", "namespace")
 
@@ -60,19 +60,6 @@ def dump_yaml(data: dict[str, Any]) -> bytes:
 
 def file_name(obj: Mapping[str, Any]) -> str:
     return f"{obj['kind']}-{obj['metadata']['name']}.yaml".lower()
-
-
-@dataclass(frozen=True)
-class ClusterInfo:
-    """What `validate` needs to know about a tree without the spec."""
-
-    name: str
-    kubernetes_version: str
-    engine: str
-
-    def to_json(self) -> bytes:
-        data = {"cluster": self.name, "engine": self.engine, "kubernetesVersion": self.kubernetes_version}
-        return (json.dumps(data, indent=2, sort_keys=True) + "\n").encode()
 
 
 def kustomization(entries: Iterable[str]) -> bytes:

@@ -73,3 +73,32 @@ def serving_egress_policy_name(team: str, serving_path: str) -> str:
 
 
 PRIORITY_CLASSES = {"low": 100, "normal": 1000, "high": 10000}
+
+
+# --- Serving (KServe v0.20 Standard mode) -------------------------------------------------------
+
+SERVING_PRIORITY_CLASS = "platformc-online-serving"
+CANARY_PREDICTOR_NAME = "canary"  # canary[].predictor.name: KServe names its Deployment/Service by it
+
+
+def predictor_service_name(inference_service: str) -> str:
+    """KServe v0.20 constants.PredictorServiceName: Deployment and Service `<isvc>-predictor`."""
+    return f"{inference_service}-predictor"
+
+
+def canary_service_name(inference_service: str) -> str:
+    """KServe v0.20 constants.PredictorServiceName(name, canary.predictor.name)."""
+    return f"{inference_service}-{CANARY_PREDICTOR_NAME}-predictor"
+
+
+def model_store_account_name(store: str) -> str:
+    """ServiceAccount in a team namespace whose credentials KServe's storage initializer uses."""
+    return f"model-store-{store}"
+
+
+def model_store_policy_name(store: str) -> str:
+    return f"allow-egress-model-store-{store}"
+
+
+def serving_route_name(serving_path: str) -> str:
+    return serving_path

@@ -14,11 +14,21 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
-from compiler.charts.cache import DEFAULT_CHARTS_DIR
+from compiler import components as registry
+from compiler.charts.cache import (
+    DEFAULT_CHARTS_DIR,
+    LOCK_FILE,
+    ChartOutcome,
+    ChartsPull,
+    pinned_charts,
+    pull_charts,
+)
 from compiler.charts.facts import learn_from_charts
+from compiler.charts.hydrate import hydrate, refuse_render_time_values, render_time_values
+from compiler.charts.status import ComponentStatus, component_status
 from compiler.charts.values_check import check_component_values
 from compiler.cluster_model import ClusterModel, cluster_models
-from compiler.components import COMPONENTS
+from compiler.components import facts_of
 from compiler.components.base import Component, ComponentOutput
 from compiler.emit import ClusterInfo, Drift, Tree, compare, file_name, render_cluster, write_tree
 from compiler.errors import PlatformcError
@@ -29,7 +39,7 @@ from compiler.packaging.common import PlacedObject, object_folder
 from compiler.packaging.units import Unit, order_units
 from compiler.parallel import map_in_order
 from compiler.spec.build import PlatformModel, load_platform
-from compiler.validate import DEFAULT_CHECKS, Report, SchemaRegistry, validate_objects
+from compiler.validate import Report, SchemaRegistry, default_checks, validate_objects
 
 DEFAULT_SCHEMA_CACHE = Path(".platformc-cache/schemas")  # where `platformc schemas pull` writes
 
@@ -72,15 +82,20 @@ class CompileResult:
     charts_dir: Path | None = None  # the chart cache rendered from; None: charts were not rendered
 
 
+def registered() -> tuple[Component, ...]:
+    """The registry as it is now (read at call time, so a test may register a component)."""
+    return registry.COMPONENTS
+
+
 def run_components(
-    cluster: ClusterModel, components: Sequence[Component] = COMPONENTS
+    cluster: ClusterModel, components: Sequence[Component] | None = None
 ) -> list[tuple[str, ComponentOutput]]:
-    return [(component.name, component.build(cluster)) for component in components]
+    return [(component.name, component.build(cluster)) for component in components or registered()]
 
 
 def build_cluster(
     cluster: ClusterModel,
-    components: Sequence[Component] = COMPONENTS,
+    components: Sequence[Component] | None = None,
     overlays: Overlays | None = None,
     charts_dir: Path | None = None,
 ) -> ClusterBuild:
@@ -95,11 +110,21 @@ def build_cluster(
         applied = apply_overlays(cluster, outputs, overlays, problems)
         problems.raise_if_any()
         outputs, provenance = applied.outputs, applied.provenance
+    hydrated = cluster.platform.spec.gitops.render == "hydrated"
     if charts_dir is not None:
         dead = check_component_values(outputs, charts_dir)
         if dead:
             raise PlatformcError("values the charts do not read:\n  " + "\n  ".join(dead))
-        outputs = learn_from_charts(cluster.engine, cluster.kubernetes_version, outputs, charts_dir).outputs
+        learned = learn_from_charts(cluster.engine, cluster.kubernetes_version, outputs, charts_dir)
+        outputs = learned.outputs
+        if hydrated:
+            refuse_render_time_values(render_time_values(learned, cluster.kubernetes_version, charts_dir))
+            outputs = hydrate(outputs, learned)
+    elif hydrated:
+        raise PlatformcError(
+            "gitops.render: hydrated writes the charts' rendered objects, so it needs the pinned charts: "
+            "run `platformc charts pull` or pass --charts DIR"
+        )
     units = order_units(outputs)
     placed = PACKAGERS[cluster.engine](cluster, units)
     return ClusterBuild(cluster, tuple(units), tuple((object_folder(f, o), o) for f, o in placed), provenance)
@@ -123,7 +148,9 @@ def build_platform(
     overlays_dir: Path | None = None,
     charts_dir: Path | None = None,
 ) -> list[ClusterBuild]:
-    return build_model(load_platform(spec_dir), cluster_names, progress, overlays_dir, charts_dir)
+    return build_model(
+        load_platform(spec_dir, facts_of(registered())), cluster_names, progress, overlays_dir, charts_dir
+    )
 
 
 def build_model(
@@ -194,7 +221,7 @@ def per_cluster(
 ) -> list[Done]:
     """build_cluster then `finish` for each selected cluster (in forked workers when jobs allow),
     results in cluster order. Overlay problems of every cluster are reported together."""
-    overlays = load_overlays(overlays_dir, model, [c.name for c in COMPONENTS]) if overlays_dir else None
+    overlays = load_overlays(overlays_dir, model, [c.name for c in registered()]) if overlays_dir else None
     clusters = select_clusters(model, cluster_names)
     if progress:
         progress(f"compiling {len(clusters)} cluster(s)")
@@ -274,7 +301,8 @@ def validate_builds(builds: Sequence[ClusterBuild], registry: SchemaRegistry) ->
     )
     # Packaging stamps each chart's CRD groups on its Application / HelmRelease, so the ordering
     # check sees here exactly what `platformc validate` sees on disk.
-    return validate_objects(objects, registry, allow_missing=True, checks=DEFAULT_CHECKS)
+    checks = default_checks(facts_of(registered()).chart_crd_groups)
+    return validate_objects(objects, registry, allow_missing=True, checks=checks)
 
 
 def _object_file(build: ClusterBuild, folder: str, obj: dict[str, Any]) -> str:
@@ -296,6 +324,37 @@ def with_provenance(report: Report, build: ClusterBuild) -> Report:
         for f in report.findings
     ]
     return Report(findings, report.objects, list(report.clusters))
+
+
+def pull_platform_charts(
+    spec_dir: Path,
+    overlays_dir: Path | None,
+    charts_dir: Path = DEFAULT_CHARTS_DIR,
+    lock_path: Path = LOCK_FILE,
+    progress: Callable[[int, int, ChartOutcome], None] | None = None,
+) -> ChartsPull:
+    """`platformc charts pull`: every chart any cluster installs into charts_dir, checked against the lock."""
+    builds = build_platform(spec_dir, overlays_dir=overlays_dir)
+    return pull_charts(pinned_charts(u for b in builds for u in b.units), charts_dir, lock_path, progress)
+
+
+def components_status(
+    spec_dir: Path,
+    overlays_dir: Path | None,
+    charts_dir: Path | None,
+    lock_path: Path,
+    schema_dirs: Sequence[Path],
+) -> list[ComponentStatus]:
+    """`platformc components`: what every component pins and whether its charts and schemas are here."""
+    builds = build_platform(spec_dir, overlays_dir=overlays_dir)
+    emits = {c.name: c.emits for c in registered()}
+    return component_status(
+        (u for b in builds for u in b.units),
+        emits,
+        charts_dir or DEFAULT_CHARTS_DIR,
+        lock_path,
+        schema_registry(schema_dirs),
+    )
 
 
 def check_folders_apart(spec_dir: Path, out_dir: Path, overlays_dir: Path | None) -> None:
@@ -332,7 +391,7 @@ def compile_platform(
     check_folders_apart(spec_dir, out_dir, overlays_dir)
     registry = schema_registry(schema_dirs)
     charts = chart_cache(charts_dir)
-    model = load_platform(spec_dir)
+    model = load_platform(spec_dir, facts_of(registered()))
     loaded = time.perf_counter()
     clusters = compile_model(
         model,

@@ -192,6 +192,7 @@ def publish(
     allow_dirty_spec: bool = False,
     schema_dirs: Sequence[Path] = (),
     progress: Progress | None = None,
+    charts_dir: Path | None = None,
 ) -> PublishResult:
     """Compile, validate and commit generated/. Raises SpecErrors / PublishError; see the module doc."""
     repo = open_repo(spec_dir)
@@ -229,7 +230,7 @@ def publish(
     if progress:
         progress("compiling")
     # The same validation compile runs, so publish commits nothing compile would refuse.
-    compiled = compile_spec(spec_dir, overlays_dir, pipeline.schema_registry(schema_dirs))
+    compiled = compile_spec(spec_dir, overlays_dir, pipeline.schema_registry(schema_dirs), charts_dir)
     problems = [f.format() for f in pipeline.merged_report(compiled.clusters).errors]
     if problems:
         raise PublishError("validation failed; nothing was committed:\n" + "\n".join(problems))

@@ -52,7 +52,7 @@ class _Dumper(yaml.CSafeDumper):
     """Multi-line strings as literal blocks, as the emitter wants them."""
 
 
-def _represent_str(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
+def _represent_str(dumper: _Dumper, data: str) -> yaml.ScalarNode:
     style = "|" if "\n" in data else None
     return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
 

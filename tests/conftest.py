@@ -43,7 +43,9 @@ def crd_schemas() -> Path:
 def shared_charts() -> Path:
     """The real upstream charts at the pinned versions (../shared/charts, see its SOURCES.md)."""
     if not (SHARED_CHARTS / "SOURCES.md").is_file():
-        pytest.fail(f"upstream Helm charts not found at {SHARED_CHARTS} (shared/ must sit beside the checkout)")
+        pytest.fail(
+            f"upstream Helm charts not found at {SHARED_CHARTS} (shared/ must sit beside the checkout)"
+        )
     tool("helm")
     return SHARED_CHARTS
 

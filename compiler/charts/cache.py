@@ -23,6 +23,7 @@ import yaml
 
 from compiler.charts.render import archive_candidates, find_helm, helm_env
 from compiler.errors import PlatformcError
+from compiler.packaging.units import Unit
 
 DEFAULT_CHARTS_DIR = Path(".platformc-cache/charts")
 LOCK_FILE = Path("charts.lock")
@@ -41,6 +42,11 @@ class PinnedChart:
     chart: str
     version: str
     repository: str  # https://… Helm repository or oci://… registry path
+
+
+def pinned_charts(units: Iterable[Unit]) -> list[PinnedChart]:
+    """The charts sync units install, each once."""
+    return sorted({PinnedChart(c.chart, c.version, c.repository) for u in units for c in u.charts})
 
 
 @dataclass(frozen=True)

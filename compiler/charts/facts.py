@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from compiler.charts.releases import Release, render_releases
+from compiler.charts.releases import Release, release_of, render_releases
 from compiler.components.base import ComponentOutput, HelmChart, KubeObject
 from compiler.packaging.units import api_group, split_component
 from compiler.validate.core import builtin_groups
@@ -67,20 +67,8 @@ def chart_facts(objects: Sequence[KubeObject], kubernetes_version: str) -> Chart
 def _chart_releases(engine: str, name: str, output: ComponentOutput) -> list[Release]:
     """The releases of one component's charts, as packaging will write them (the chart unit is the
     component's first unit; on Argo CD its namespace is the first chart's)."""
-    units = split_component(name, output)
-    unit = units[0]
-    return [
-        Release(
-            unit.name,
-            chart.repository,
-            chart.chart,
-            chart.version,
-            chart.release,
-            unit.namespace if engine == "argocd" and unit.namespace else chart.namespace,
-            dict(chart.values),
-        )
-        for chart in output.charts
-    ]
+    unit = split_component(name, output)[0]
+    return [release_of(engine, unit, chart) for chart in output.charts]
 
 
 @dataclass(frozen=True)
@@ -88,6 +76,7 @@ class LearnedCluster:
     outputs: list[tuple[str, ComponentOutput]]  # charts carrying their rendered CRD groups and uses
     facts: dict[tuple[str, str], ChartFacts]  # (component, release) → facts
     rendered: dict[tuple[str, str], tuple[KubeObject, ...]]  # (component, release) → rendered objects
+    releases: list[tuple[str, Release]]  # (component, release) in render order
 
 
 def learn_from_charts(
@@ -104,7 +93,7 @@ def learn_from_charts(
     for name, output in outputs:
         charts = tuple(_with_facts(c, facts[(name, c.release)]) for c in output.charts)
         learned.append((name, replace(output, charts=charts) if charts else output))
-    return LearnedCluster(learned, facts, objects)
+    return LearnedCluster(learned, facts, objects, releases)
 
 
 def _with_facts(chart: HelmChart, facts: ChartFacts) -> HelmChart:

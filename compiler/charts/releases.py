@@ -27,21 +27,29 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import yaml
 
 from compiler.charts.render import RenderRequest, chart_archive, render
-from compiler.components.base import KubeObject
-from compiler.emit import CLUSTER_INFO_FILE, KUSTOMIZATION_FILE
+from compiler.cluster_model import ClusterModel
+from compiler.components.base import HelmChart, KubeObject
 from compiler.errors import PlatformcError
 from compiler.packaging.units import Unit
+from compiler.tree_contract import CLUSTER_INFO_FILE, COMPONENTS_DIR, KUSTOMIZATION_FILE, UNIT_LABEL
 from compiler.validate.core import core_schemas
 
-if TYPE_CHECKING:
-    from compiler.pipeline import ClusterBuild
 
-UNIT_LABEL = "platformc.dev/unit"
+class BuiltCluster(Protocol):
+    """What rendered_build reads of a pipeline.ClusterBuild."""
+
+    @property
+    def model(self) -> ClusterModel: ...
+
+    @property
+    def units(self) -> tuple[Unit, ...]: ...
+
+
 ARGO_API = "argoproj.io/v1alpha1"
 HELM_API_GROUP = "helm.toolkit.fluxcd.io"
 SOURCE_API_GROUP = "source.toolkit.fluxcd.io"
@@ -58,6 +66,7 @@ class Release:
     release: str
     namespace: str
     values: Mapping[str, Any] = field(default_factory=dict)
+    skip_crds: bool = False  # Argo CD helm.skipCrds / Flux install.crds: Skip
 
     @property
     def key(self) -> tuple[str, str, str]:
@@ -70,6 +79,7 @@ class Release:
             self.version,
             self.namespace,
             json.dumps(self.values, sort_keys=True),
+            self.skip_crds,
         )
 
 
@@ -79,25 +89,26 @@ class RenderedRelease:
     objects: tuple[KubeObject, ...]
 
 
+def release_of(engine: str, unit: Unit, chart: HelmChart) -> Release:
+    """The release packaging writes for one chart of a unit (compiler/packaging/argocd.py, flux.py)."""
+    # Argo CD: one destination namespace per Application, used for every chart source in it.
+    namespace = unit.namespace if engine == "argocd" and unit.namespace else chart.namespace
+    skip_crds = bool(getattr(chart, "skip_crds", False))  # HelmChart.skip_crds where charts have it
+    return Release(
+        unit.name,
+        chart.repository,
+        chart.chart,
+        chart.version,
+        chart.release,
+        namespace,
+        dict(chart.values),
+        skip_crds,
+    )
+
+
 def releases_of_units(engine: str, units: Iterable[Unit]) -> list[Release]:
-    """The releases packaging writes for these units (compiler/packaging/argocd.py, flux.py)."""
-    result = []
-    for unit in units:
-        for chart in unit.charts:
-            # Argo CD: one destination namespace per Application, used for every chart source in it.
-            namespace = unit.namespace if engine == "argocd" and unit.namespace else chart.namespace
-            result.append(
-                Release(
-                    unit.name,
-                    chart.repository,
-                    chart.chart,
-                    chart.version,
-                    chart.release,
-                    namespace,
-                    dict(chart.values),
-                )
-            )
-    return result
+    """The releases packaging writes for these units."""
+    return [release_of(engine, unit, chart) for unit in units for chart in unit.charts]
 
 
 def _dict(value: Any) -> dict[str, Any]:
@@ -123,7 +134,8 @@ def _argo_releases(app: KubeObject) -> list[Release]:
     name = str(metadata.get("name", ""))
     unit = str(_dict(metadata.get("labels")).get(UNIT_LABEL) or name)
     namespace = str(_dict(spec.get("destination")).get("namespace") or "default")
-    sources = spec.get("sources") if isinstance(spec.get("sources"), list) else [spec.get("source")]
+    listed = spec.get("sources")
+    sources: list[Any] = listed if isinstance(listed, list) else [spec.get("source")]
     result = []
     for source in (_dict(s) for s in sources):
         if not source.get("chart"):
@@ -138,6 +150,7 @@ def _argo_releases(app: KubeObject) -> list[Release]:
                 str(helm.get("releaseName") or name),
                 namespace,
                 _argo_values(helm),
+                helm.get("skipCrds") is True,
             )
         )
     return result
@@ -161,8 +174,13 @@ def _flux_release(folder: str, release: KubeObject, sources: Mapping[tuple[str, 
         url = str(_dict(repo.get("spec")).get("url", "")).rstrip("/")
         repository, _, chart = url.rpartition("/")
         version = str(_dict(_dict(repo.get("spec")).get("ref")).get("tag", ""))
-    unit = folder.split("/")[1] if folder.count("/") >= 1 else folder
-    return Release(unit, repository, chart, version, release_name, namespace, _dict(spec.get("values")))
+    # The unit is the Kustomization folder components/<unit>/… holding it; without one, its own name.
+    parts = folder.split("/")
+    unit = parts[1] if len(parts) > 1 and parts[0] == COMPONENTS_DIR else name
+    skip_crds = _dict(spec.get("install")).get("crds") == "Skip"
+    return Release(
+        unit, repository, chart, version, release_name, namespace, _dict(spec.get("values")), skip_crds
+    )
 
 
 def releases_in_objects(placed: Iterable[tuple[str, KubeObject]]) -> list[Release]:
@@ -219,14 +237,15 @@ def _request(release: Release, charts_dir: Path, kube: str, apis: frozenset[str]
 
 
 def render_releases(
-    releases: Sequence[Release], kubernetes_version: str, charts_dir: Path
+    releases: Sequence[Release], kubernetes_version: str, charts_dir: Path, fresh: bool = False
 ) -> list[RenderedRelease]:
-    """Each release rendered with the cluster's served API versions once everything is synced."""
+    """Each release rendered with the cluster's served API versions once everything is synced
+    (`fresh`: run Helm again for the final render instead of using the process cache)."""
     builtin = builtin_api_versions(kubernetes_version)
     first = [render(_request(r, charts_dir, kubernetes_version, builtin)) for r in releases]
     served = builtin | crd_api_versions(o for objects in first for o in objects)
     return [
-        RenderedRelease(r, tuple(render(_request(r, charts_dir, kubernetes_version, served))))
+        RenderedRelease(r, tuple(render(_request(r, charts_dir, kubernetes_version, served), fresh=fresh)))
         for r in releases
     ]
 
@@ -241,7 +260,7 @@ def rendered_units(
     return result
 
 
-def rendered_build(build: ClusterBuild, charts_dir: Path) -> dict[str, list[KubeObject]]:
+def rendered_build(build: BuiltCluster, charts_dir: Path) -> dict[str, list[KubeObject]]:
     """For verify: unit → rendered chart objects of one compiled cluster (pipeline.ClusterBuild)."""
     model = build.model
     return rendered_units(model.engine, model.kubernetes_version, build.units, charts_dir)

@@ -63,10 +63,11 @@ def _build(root: str, files: Mapping[str, bytes]) -> ChartSource:
     source.defaults = yaml.safe_load(text("values.yaml")) or {}
     schema = text("values.schema.json")
     source.schema = json.loads(schema) if schema else None
+    # templates/, and files/ that templates render with `tpl (.Files.Get …)` (kserve-resources does).
     source.templates = "\n".join(
         data.decode("utf-8", "replace")
         for name, data in sorted(files.items())
-        if name.startswith(f"{root}/templates/")
+        if name.startswith((f"{root}/templates/", f"{root}/files/"))
     )
     dependencies = meta.get("dependencies") or []
     for dep in dependencies:
@@ -115,9 +116,19 @@ def leaf_paths(values: Mapping[str, Any], prefix: KeyPath = ()) -> Iterator[KeyP
 
 
 def _reads(templates: str, path: KeyPath) -> bool:
+    """A template reads the key itself, or hands a map above it to the manifest whole (`toYaml`,
+    `with`, `range`: every key under it lands in the output)."""
     dotted = re.escape(".Values." + ".".join(path)) + r"(?![A-Za-z0-9_])"
     indexed = r"index\s+\$?\.Values\s+" + r"\s+".join(f'"{re.escape(k)}"' for k in path) + r"(?![^\s)])"
-    return re.search(dotted, templates) is not None or re.search(indexed, templates) is not None
+    if re.search(dotted, templates) is not None or re.search(indexed, templates) is not None:
+        return True
+    for depth in range(2, len(path)):
+        whole = re.escape(".Values." + ".".join(path[:depth])) + r"(?![A-Za-z0-9_.])"
+        if re.search(rf"(?:toYaml|toJson|toPrettyJson|with|range)\s+\(?\$?{whole}", templates):
+            return True
+        if re.search(rf"\$?{whole}\s*\|\s*(?:toYaml|toJson|toPrettyJson)", templates):
+            return True
+    return False
 
 
 def _in_defaults(defaults: Any, path: KeyPath) -> bool:

@@ -1,7 +1,9 @@
-"""What a component is: a pure function from one cluster's model to what it installs there.
+"""What a component is: a declared unit. Its descriptor (`Component`) holds every fact the rest
+of platformc needs about it, and its `build` is a pure function from one cluster's model to
+what it installs there.
 
-The description is engine-neutral (Helm charts + plain objects); packaging/ turns it
-into Argo CD Applications or Flux Kustomizations/HelmReleases.
+The description is engine-neutral (Helm charts + plain objects); packaging/ turns it into
+Argo CD Applications or Flux Kustomizations/HelmReleases.
 """
 
 from __future__ import annotations
@@ -10,9 +12,21 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from compiler.cluster_model import MANAGED_BY, ClusterModel
+from compiler.cluster_model import ClusterModel
+from compiler.kube import KubeObject, obj
+from compiler.registry_facts import SchemaTarget
+from compiler.tree_contract import config_unit
 
-KubeObject = dict[str, Any]
+__all__ = [
+    "Chart",
+    "Component",
+    "ComponentOutput",
+    "HelmChart",
+    "KubeObject",
+    "SchemaTarget",
+    "VersionPin",
+    "obj",
+]
 
 
 @dataclass(frozen=True)
@@ -34,6 +48,39 @@ class HelmChart:
 
 
 @dataclass(frozen=True)
+class Chart:
+    """A chart a component may install, as known before any cluster is built."""
+
+    repository: str
+    chart: str
+    crd_groups: frozenset[str] = frozenset()  # API groups whose CRDs the chart installs
+    uses_crd_groups: frozenset[str] = frozenset()  # groups of custom resources its templates create
+
+    def release(
+        self, version: str, namespace: str, values: Mapping[str, Any] | None = None, release: str = ""
+    ) -> HelmChart:
+        """This chart installed at `version` into `namespace` (release name: the chart's by default)."""
+        return HelmChart(
+            self.repository,
+            self.chart,
+            version,
+            release or self.chart,
+            namespace,
+            dict(values or {}),
+            self.crd_groups,
+            self.uses_crd_groups,
+        )
+
+
+@dataclass(frozen=True)
+class VersionPin:
+    """`Platform.spec.components.<field>` pins the component's version; `default` when unset."""
+
+    field: str
+    default: str
+
+
+@dataclass(frozen=True)
 class ComponentOutput:
     charts: tuple[HelmChart, ...] = ()
     objects: tuple[KubeObject, ...] = ()
@@ -43,28 +90,24 @@ class ComponentOutput:
 
 @dataclass(frozen=True)
 class Component:
-    name: str
+    """A component's descriptor. Registering it in compiler/components/__init__.py is all it takes
+    for compile, ordering, `schemas pull`, the reserved-namespace and the name-length checks to
+    know it."""
+
+    name: str  # its sync unit; `<name>-config` is its second unit for custom resources of its charts
     build: Callable[[ClusterModel], ComponentOutput]
+    namespaces: tuple[str, ...] = ()  # namespaces it owns: no team may be named like them
+    version: VersionPin | None = None
+    charts: tuple[Chart, ...] = ()  # every chart it may install
+    emits: tuple[SchemaTarget, ...] = ()  # custom resource kinds it emits: `schemas pull` fetches them
 
+    @property
+    def units(self) -> tuple[str, str]:
+        """Sync units it may produce (an upper bound: the second exists only when needed)."""
+        return self.name, config_unit(self.name)
 
-def obj(
-    api_version: str,
-    kind: str,
-    name: str,
-    namespace: str | None = None,
-    *,
-    labels: Mapping[str, str] | None = None,
-    annotations: Mapping[str, str] | None = None,
-    finalizers: list[str] | None = None,
-    **body: Any,
-) -> KubeObject:
-    """A Kubernetes object as a plain dict, with platformc's managed-by label."""
-    metadata: dict[str, Any] = {"name": name}
-    if namespace is not None:
-        metadata["namespace"] = namespace
-    metadata["labels"] = {**MANAGED_BY, **(labels or {})}
-    if annotations:
-        metadata["annotations"] = dict(annotations)
-    if finalizers:
-        metadata["finalizers"] = list(finalizers)
-    return {"apiVersion": api_version, "kind": kind, "metadata": metadata, **body}
+    def version_of(self, cluster: ClusterModel) -> str:
+        """The pinned version on this cluster's platform, or the default."""
+        if self.version is None:
+            raise ValueError(f"component {self.name} has no version pin")
+        return str(getattr(cluster.versions, self.version.field, self.version.default))

@@ -5,11 +5,14 @@ cannot install on a cluster without it. Installed wherever KServe is, which is e
 from __future__ import annotations
 
 from compiler.cluster_model import ClusterModel
-from compiler.components.base import Component, ComponentOutput, HelmChart, obj
+from compiler.components.base import Chart, Component, ComponentOutput, VersionPin, obj
 
-REPOSITORY = "https://charts.jetstack.io"
 NAMESPACE = "cert-manager"
-CRD_GROUPS = frozenset({"cert-manager.io", "acme.cert-manager.io"})
+CHART = Chart(
+    "https://charts.jetstack.io",
+    "cert-manager",
+    crd_groups=frozenset({"cert-manager.io", "acme.cert-manager.io"}),
+)
 
 
 def build(cluster: ClusterModel) -> ComponentOutput:
@@ -22,17 +25,19 @@ def build(cluster: ClusterModel) -> ComponentOutput:
             "pod-security.kubernetes.io/warn": "restricted",
         },
     )
-    chart = HelmChart(
-        repository=REPOSITORY,
-        chart="cert-manager",
-        version=cluster.versions.certManager,  # Jetstack publishes chart versions with the leading v
-        release="cert-manager",
-        namespace=NAMESPACE,
+    chart = CHART.release(
+        COMPONENT.version_of(cluster),  # Jetstack publishes chart versions with the leading v
+        NAMESPACE,
         # The chart keeps its CRDs on uninstall by default (crds.keep), so certificates survive.
-        values={"crds": {"enabled": True}},
-        crd_groups=CRD_GROUPS,
+        {"crds": {"enabled": True}},
     )
     return ComponentOutput(charts=(chart,), objects=(namespace,))
 
 
-COMPONENT = Component("cert-manager", build)
+COMPONENT = Component(
+    "cert-manager",
+    build,
+    namespaces=(NAMESPACE,),
+    version=VersionPin("certManager", "v1.19.1"),
+    charts=(CHART,),
+)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from compiler.cluster_model import ClusterModel
-from compiler.components.base import Component, ComponentOutput, HelmChart, KubeObject, obj
+from compiler.components.base import Chart, Component, ComponentOutput, HelmChart, KubeObject, VersionPin, obj
 from compiler.components.gpu_common import all_pool_tolerations, chart_version, claim_counts
 from compiler.components.gpu_operator import privileged_namespace
 from compiler.naming import (
@@ -24,9 +24,11 @@ from compiler.naming import (
 from compiler.spec.models import GPUFlavor, MigSharing
 
 API = "resource.k8s.io/v1"
-REPOSITORY = "oci://registry.k8s.io/dra-driver-nvidia/charts"
-CHART = "dra-driver-nvidia-gpu"
-CRD_GROUPS = frozenset({"resource.nvidia.com"})
+CHART = Chart(
+    "oci://registry.k8s.io/dra-driver-nvidia/charts",
+    "dra-driver-nvidia-gpu",
+    crd_groups=frozenset({"resource.nvidia.com"}),
+)
 # Where the GPU Operator's driver container puts the driver; the DRA driver must look there.
 OPERATOR_DRIVER_ROOT = "/run/nvidia/driver"
 
@@ -86,15 +88,7 @@ def driver_chart(cluster: ClusterModel) -> HelmChart:
     }
     if all_pool_tolerations(cluster):
         values["kubeletPlugin"] = {"tolerations": all_pool_tolerations(cluster)}
-    return HelmChart(
-        repository=REPOSITORY,
-        chart=CHART,
-        version=chart_version(cluster.versions.draDriver),
-        release=CHART,
-        namespace=DRA_DRIVER_NAMESPACE,
-        values=values,
-        crd_groups=CRD_GROUPS,
-    )
+    return CHART.release(chart_version(COMPONENT.version_of(cluster)), DRA_DRIVER_NAMESPACE, values)
 
 
 def build(cluster: ClusterModel) -> ComponentOutput:
@@ -113,4 +107,10 @@ def build(cluster: ClusterModel) -> ComponentOutput:
     return ComponentOutput(charts=(driver_chart(cluster),), objects=tuple(objects), after=after)
 
 
-COMPONENT = Component("dra", build)
+COMPONENT = Component(
+    "dra",
+    build,
+    namespaces=(DRA_DRIVER_NAMESPACE,),
+    version=VersionPin("draDriver", "v0.4.1"),
+    charts=(CHART,),
+)

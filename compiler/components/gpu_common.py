@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from compiler import gpu_allocation
 from compiler.cluster_model import ClusterModel, TeamOnCluster
+from compiler.gpu_allocation import device_plugin_on
 from compiler.naming import (
     DEVICE_PLUGIN_CONFIG_LABEL,
     GPU_PRODUCT_LABEL,
     MIG_CONFIG_LABEL,
     device_plugin_config_name,
-    dra_quota_key,
     mig_config_name,
 )
 from compiler.spec.models import GPUFlavor, MigSharing, NodePool, Taint, TimeSlicingSharing
@@ -49,7 +50,7 @@ def node_labels(cluster: ClusterModel, name: str) -> dict[str, str]:
     labels = {GPU_PRODUCT_LABEL: flavor.spec.product}
     if is_mig(flavor):
         labels[MIG_CONFIG_LABEL] = mig_config_name(name)
-    elif is_time_sliced(flavor) and not cluster.dra:
+    elif is_time_sliced(flavor) and device_plugin_on(cluster.allocation):
         labels[DEVICE_PLUGIN_CONFIG_LABEL] = device_plugin_config_name(name)
     pools = pools_of(cluster, name)
     common = set(pools[0].labels.items()) if pools else set()
@@ -78,19 +79,8 @@ def all_pool_tolerations(cluster: ClusterModel) -> list[dict[str, Any]]:
 
 
 def queue_resource(cluster: ClusterModel, flavor: str) -> str:
-    """Resource name Kueue counts a flavor's units under.
-
-    device-plugin: the extended resource pods request (nvidia.com/gpu, nvidia.com/mig-<profile>).
-    dra: one logical name per DeviceClass (Kueue's deviceClassMappings), the same key the
-    namespace ResourceQuota uses, so one name means one thing everywhere.
-    """
-    return dra_quota_key(flavor) if cluster.dra else cluster.gpu_resource(flavor)
-
-
-def reach(cluster: ClusterModel, quota: int, borrowing: int | None, flavor: str) -> int:
-    """Most units a team can hold at once: quota plus borrowing, never above capacity."""
-    capacity = cluster.capacity.get(flavor, 0)
-    return min(quota + (borrowing if borrowing is not None else capacity), capacity)
+    """Resource name Kueue counts a flavor's units under (see gpu_allocation.queue_resource)."""
+    return gpu_allocation.queue_resource(cluster.allocation, flavor, cluster.gpu_resource(flavor))
 
 
 def claim_counts(cluster: ClusterModel, team: TeamOnCluster, flavor: str) -> list[int]:
@@ -99,7 +89,7 @@ def claim_counts(cluster: ClusterModel, team: TeamOnCluster, flavor: str) -> lis
     quota = next((q for q in team.entry.gpus if q.flavor == flavor), None)
     if quota is None:
         return []
-    most = reach(cluster, quota.quota, quota.borrowingLimit, flavor)
+    most = gpu_allocation.reach(quota, cluster.capacity.get(flavor, 0))
     counts = {c for c in (1, 2, 4, 8) if c <= min(most, MAX_CLAIM_COUNT)}
     counts |= {
         p.spec.gpu.count

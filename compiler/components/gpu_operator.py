@@ -11,8 +11,9 @@ from typing import Any
 import yaml
 
 from compiler.cluster_model import ClusterModel
-from compiler.components.base import Component, ComponentOutput, HelmChart, KubeObject, obj
+from compiler.components.base import Chart, Component, ComponentOutput, KubeObject, VersionPin, obj
 from compiler.components.gpu_common import all_pool_tolerations, is_mig
+from compiler.gpu_allocation import device_plugin_on
 from compiler.naming import (
     DEVICE_PLUGIN_CONFIG_MAP,
     DEVICE_PLUGIN_DEFAULT_CONFIG,
@@ -24,11 +25,14 @@ from compiler.naming import (
 from compiler.spec.gpus import mig_profiles
 from compiler.spec.models import MigSharing, TimeSlicingSharing
 
-REPOSITORY = "https://helm.ngc.nvidia.com/nvidia"
-CHART = "gpu-operator"
-# crds/ of the chart: nvidia.com (ClusterPolicy, NVIDIADriver, GPUCluster), resource.nvidia.com
-# (ComputeDomain, ComputeDomainClique) and node-feature-discovery's nfd.k8s-sigs.io sub-chart CRDs.
-CRD_GROUPS = frozenset({"nvidia.com", "resource.nvidia.com", "nfd.k8s-sigs.io"})
+CHART = Chart(
+    "https://helm.ngc.nvidia.com/nvidia",
+    "gpu-operator",
+    # crds/ of the chart: nvidia.com (ClusterPolicy, NVIDIADriver, GPUCluster), resource.nvidia.com
+    # (ComputeDomain, ComputeDomainClique) and the node-feature-discovery sub-chart's nfd.k8s-sigs.io.
+    crd_groups=frozenset({"nvidia.com", "resource.nvidia.com", "nfd.k8s-sigs.io"}),
+    uses_crd_groups=frozenset({"monitoring.coreos.com"}),  # the DCGM exporter's ServiceMonitor
+)
 MIG_DISABLED_CONFIG = "all-disabled"  # what nodes without a MIG flavor label get
 
 
@@ -98,7 +102,7 @@ def values(
     }
     if all_pool_tolerations(cluster):
         result["daemonsets"] = {"tolerations": all_pool_tolerations(cluster)}
-    if cluster.dra:
+    if not device_plugin_on(cluster.allocation):
         result["devicePlugin"] = {"enabled": False}
     elif plugin_config is not None:
         result["devicePlugin"] = {
@@ -121,20 +125,22 @@ def build(cluster: ClusterModel) -> ComponentOutput:
     if not cluster.flavors:
         return ComponentOutput()
     mig_config = mig_parted_config(cluster)
-    plugin_config = None if cluster.dra else device_plugin_config(cluster)
-    chart = HelmChart(
-        repository=REPOSITORY,
-        chart=CHART,
-        version=cluster.versions.gpuOperator,  # NGC publishes gpu-operator versions with the leading v
-        release="gpu-operator",
-        namespace=GPU_OPERATOR_NAMESPACE,
-        values=values(cluster, mig_config, plugin_config),
-        crd_groups=CRD_GROUPS,
-        uses_crd_groups=frozenset({"monitoring.coreos.com"}),  # the DCGM exporter's ServiceMonitor
+    plugin_config = device_plugin_config(cluster) if device_plugin_on(cluster.allocation) else None
+    chart = CHART.release(
+        COMPONENT.version_of(cluster),  # NGC publishes gpu-operator versions with the leading v
+        GPU_OPERATOR_NAMESPACE,
+        values(cluster, mig_config, plugin_config),
     )
     objects = [privileged_namespace(GPU_OPERATOR_NAMESPACE)]
     objects += [o for o in (mig_config, plugin_config) if o is not None]
     return ComponentOutput(charts=(chart,), objects=tuple(objects))
 
 
-COMPONENT = Component("gpu-operator", build)
+COMPONENT = Component(
+    "gpu-operator",
+    build,
+    namespaces=(GPU_OPERATOR_NAMESPACE,),
+    version=VersionPin("gpuOperator", "v26.7.0"),
+    charts=(CHART,),
+    emits=(("nvidia.com", "ClusterPolicy", "v1"),),
+)

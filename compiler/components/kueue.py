@@ -13,8 +13,9 @@ from typing import Any
 import yaml
 
 from compiler.cluster_model import ClusterModel, TeamOnCluster
-from compiler.components.base import Component, ComponentOutput, HelmChart, KubeObject, obj
+from compiler.components.base import Chart, Component, ComponentOutput, KubeObject, VersionPin, obj
 from compiler.components.gpu_common import chart_version, node_labels, queue_resource, tolerations
+from compiler.gpu_allocation import kueue_flavor_quota
 from compiler.naming import (
     CPU_FLAVOR_NAME,
     KUEUE_NAMESPACE,
@@ -24,23 +25,23 @@ from compiler.naming import (
     device_class_name,
     resource_flavor_name,
 )
-from compiler.spec.models import GPUQuota
 
 API = "kueue.x-k8s.io/v1beta2"
-REPOSITORY = "oci://registry.k8s.io/kueue/charts"
-CHART = "kueue"
-CRD_GROUPS = frozenset({"kueue.x-k8s.io"})
+CHART = Chart("oci://registry.k8s.io/kueue/charts", "kueue", crd_groups=frozenset({"kueue.x-k8s.io"}))
 FAIR_SHARING_WEIGHT = {"low": "1", "normal": "2", "high": "4"}
+# Batch frameworks only. Serving stays outside Kueue: with `deployment`, `pod`, `statefulset` or
+# `leaderworkerset` enabled, Kueue v0.19.2's webhooks label every such object in a namespace with a
+# LocalQueue `default` (LocalQueueDefaulting) and queue it, so KServe's predictor Deployments would
+# wait for and be preempted by batch quota. A disabled integration gets a no-op webhook.
+SERVING_INTEGRATIONS = frozenset(
+    {"deployment", "pod", "statefulset", "leaderworkerset.x-k8s.io/leaderworkerset"}
+)
 INTEGRATIONS = [
     "batch/job",
-    "deployment",
     "jobset.x-k8s.io/jobset",
     "kubeflow.org/pytorchjob",
-    "leaderworkerset.x-k8s.io/leaderworkerset",
-    "pod",
     "ray.io/raycluster",
     "ray.io/rayjob",
-    "statefulset",
     "trainer.kubeflow.org/trainjob",
 ]
 
@@ -56,6 +57,8 @@ def manager_config(cluster: ClusterModel) -> str:
         "webhook": {"port": 9443},
         "leaderElection": {"leaderElect": True, "resourceName": "c1f6bfd2.kueue.x-k8s.io"},
         "integrations": {"frameworks": INTEGRATIONS},
+        # Only objects that name a queue are Kueue's (the default; explicit so it cannot drift).
+        "manageJobsWithoutQueueName": False,
         # Present = enabled in v1beta2; ClusterQueue fairSharing.weight then divides borrowing.
         "fairSharing": {"preemptionStrategies": ["LessThanOrEqualToFinalShare", "LessThanInitialShare"]},
     }
@@ -83,15 +86,6 @@ def resource_flavors(cluster: ClusterModel) -> list[KubeObject]:
     return result
 
 
-def _gpu_quota(resource: str, quota: GPUQuota) -> dict[str, Any]:
-    entry: dict[str, Any] = {"name": resource, "nominalQuota": quota.quota}
-    if quota.borrowingLimit is not None:
-        entry["borrowingLimit"] = quota.borrowingLimit
-    if quota.lendingLimit is not None:
-        entry["lendingLimit"] = quota.lendingLimit
-    return entry
-
-
 def resource_groups(cluster: ClusterModel, team: TeamOnCluster) -> list[dict[str, Any]]:
     """cpu/memory on the CPU flavor; GPU flavors grouped by the resource they provide, because a
     resource (and a flavor) may appear in only one group of a ClusterQueue."""
@@ -108,7 +102,10 @@ def resource_groups(cluster: ClusterModel, team: TeamOnCluster) -> list[dict[str
         if quota.flavor not in cluster.flavors:
             continue
         resource = queue_resource(cluster, quota.flavor)
-        flavor = {"name": resource_flavor_name(quota.flavor), "resources": [_gpu_quota(resource, quota)]}
+        flavor = {
+            "name": resource_flavor_name(quota.flavor),
+            "resources": [kueue_flavor_quota(resource, quota)],
+        }
         by_resource.setdefault(resource, []).append(flavor)
     groups += [{"coveredResources": [r], "flavors": by_resource[r]} for r in sorted(by_resource)]
     return groups
@@ -126,14 +123,10 @@ def cluster_queue(cluster: ClusterModel, team: TeamOnCluster) -> KubeObject:
 
 
 def build(cluster: ClusterModel) -> ComponentOutput:
-    chart = HelmChart(
-        repository=REPOSITORY,
-        chart=CHART,
-        version=chart_version(cluster.versions.kueue),
-        release="kueue",
-        namespace=KUEUE_NAMESPACE,
-        values={"managerConfig": {"controllerManagerConfigYaml": manager_config(cluster)}},
-        crd_groups=CRD_GROUPS,
+    chart = CHART.release(
+        chart_version(COMPONENT.version_of(cluster)),
+        KUEUE_NAMESPACE,
+        {"managerConfig": {"controllerManagerConfigYaml": manager_config(cluster)}},
     )
     namespace = obj(
         "v1",
@@ -165,4 +158,14 @@ def build(cluster: ClusterModel) -> ComponentOutput:
     return ComponentOutput(charts=(chart,), objects=tuple(objects))
 
 
-COMPONENT = Component("kueue", build)
+COMPONENT = Component(
+    "kueue",
+    build,
+    namespaces=(KUEUE_NAMESPACE,),
+    version=VersionPin("kueue", "v0.19.2"),
+    charts=(CHART,),
+    emits=tuple(
+        ("kueue.x-k8s.io", kind, "v1beta2")
+        for kind in ("ClusterQueue", "LocalQueue", "ResourceFlavor", "WorkloadPriorityClass", "Cohort")
+    ),
+)

@@ -12,17 +12,26 @@ from __future__ import annotations
 from typing import Any
 
 from compiler.cluster_model import ClusterModel
-from compiler.components.base import Component, ComponentOutput, HelmChart, KubeObject, obj
+from compiler.components.base import Chart, Component, ComponentOutput, HelmChart, KubeObject, obj
 from compiler.observability import dashboards, rules
 from compiler.observability.dashboards import DashboardSpec, build_dashboard, to_json
 from compiler.observability.queries import serving_targets
 
 # kube-prometheus-stack 88.0.0 ships Prometheus Operator v0.93.0, the release whose CRDs
 # ../shared/schemas/crds/monitoring.coreos.com holds (SOURCES.md).
-PROMETHEUS_STACK = ("https://prometheus-community.github.io/helm-charts", "kube-prometheus-stack", "88.0.0")
+PROMETHEUS_STACK = Chart(
+    "https://prometheus-community.github.io/helm-charts",
+    "kube-prometheus-stack",
+    crd_groups=frozenset({"monitoring.coreos.com"}),
+)
+PROMETHEUS_STACK_VERSION = "88.0.0"
 # grafana-operator v5.24.0: its CRDs are the grafana.integreatly.org schemas in SOURCES.md.
-GRAFANA_OPERATOR = ("oci://ghcr.io/grafana/helm-charts", "grafana-operator", "v5.24.0")
+GRAFANA_OPERATOR = Chart(
+    "oci://ghcr.io/grafana/helm-charts", "grafana-operator", crd_groups=frozenset({"grafana.integreatly.org"})
+)
+GRAFANA_OPERATOR_VERSION = "v5.24.0"
 STACK_RELEASE = "kube-prometheus-stack"
+GRAFANA_ADMIN_SECRET = f"{STACK_RELEASE}-grafana"  # the Secret with admin-user / admin-password
 DASHBOARD_LABEL = {"grafana_dashboard": "1"}
 GRAFANA_INSTANCE_LABEL = {"platformc.dev/grafana": "platform"}
 DASHBOARD_FOLDER = "platformc"
@@ -33,6 +42,14 @@ KSERVE_METRICS_PORT = 8080  # prometheus.kserve.io/port of the kserve-huggingfac
 ENVOY_METRICS_PORT = 15090  # Istio proxies' Prometheus endpoint
 
 
+PROMETHEUS_PORT = 9090
+
+
+def prometheus_url(cluster: ClusterModel) -> str:
+    """The stack's Prometheus Service: kube-prometheus-stack names it `<release>-prometheus`."""
+    return f"http://{STACK_RELEASE}-prometheus.{cluster.monitoring_namespace}.svc:{PROMETHEUS_PORT}"
+
+
 def stack_values(cluster: ClusterModel) -> dict[str, Any]:
     select_all = {
         # Without these the operator only picks up objects labelled with the Helm release.
@@ -40,7 +57,7 @@ def stack_values(cluster: ClusterModel) -> dict[str, Any]:
         "serviceMonitorSelectorNilUsesHelmValues": False,
         "podMonitorSelectorNilUsesHelmValues": False,
     }
-    return {
+    values: dict[str, Any] = {
         "crds": {"enabled": True},
         "grafana": {
             "sidecar": {
@@ -54,35 +71,22 @@ def stack_values(cluster: ClusterModel) -> dict[str, Any]:
         },
         "prometheus": {"prometheusSpec": select_all},
     }
+    if cluster.platform.spec.gitops.render == "hydrated":
+        # Rendered objects are committed: no Secret may carry values. Grafana's admin password is
+        # random per render unless it comes from an existing Secret (grafana chart admin.existingSecret;
+        # same name and keys the chart would create, which the grafana-operator instance reads), and
+        # without the chart's config Secret the Prometheus Operator runs Alertmanager on its default
+        # configuration (alertmanagerSpec.useExistingSecret).
+        values["grafana"]["admin"] = {"existingSecret": GRAFANA_ADMIN_SECRET}
+        values["alertmanager"] = {"alertmanagerSpec": {"useExistingSecret": True}}
+    return values
 
 
 def charts(cluster: ClusterModel) -> tuple[HelmChart, ...]:
     namespace = cluster.monitoring_namespace
-    repo, chart, version = PROMETHEUS_STACK
-    result = [
-        HelmChart(
-            repo,
-            chart,
-            version,
-            STACK_RELEASE,
-            namespace,
-            stack_values(cluster),
-            frozenset({"monitoring.coreos.com"}),
-        )
-    ]
+    result = [PROMETHEUS_STACK.release(PROMETHEUS_STACK_VERSION, namespace, stack_values(cluster))]
     if cluster.platform.spec.dashboards == "grafana-operator":
-        repo, chart, version = GRAFANA_OPERATOR
-        result.append(
-            HelmChart(
-                repo,
-                chart,
-                version,
-                "grafana-operator",
-                namespace,
-                {},
-                frozenset({"grafana.integreatly.org"}),
-            )
-        )
+        result.append(GRAFANA_OPERATOR.release(GRAFANA_OPERATOR_VERSION, namespace))
     return tuple(result)
 
 
@@ -165,8 +169,8 @@ def dashboard_objects(cluster: ClusterModel) -> list[KubeObject]:
                     "external": {
                         "url": f"http://{STACK_RELEASE}-grafana.{ns}.svc",
                         # References only: the chart generates the admin secret in-cluster.
-                        "adminUser": {"name": f"{STACK_RELEASE}-grafana", "key": "admin-user"},
-                        "adminPassword": {"name": f"{STACK_RELEASE}-grafana", "key": "admin-password"},
+                        "adminUser": {"name": GRAFANA_ADMIN_SECRET, "key": "admin-user"},
+                        "adminPassword": {"name": GRAFANA_ADMIN_SECRET, "key": "admin-password"},
                     }
                 },
             )
@@ -214,4 +218,16 @@ def build(cluster: ClusterModel) -> ComponentOutput:
     return ComponentOutput(charts=charts(cluster), objects=tuple(objects))
 
 
-COMPONENT = Component("monitoring", build)
+COMPONENT = Component(
+    "monitoring",
+    build,
+    # Its namespace is Platform.spec.monitoringNamespace; the team checks refuse it separately.
+    charts=(PROMETHEUS_STACK, GRAFANA_OPERATOR),
+    emits=(
+        ("monitoring.coreos.com", "PrometheusRule", "v1"),
+        ("monitoring.coreos.com", "PodMonitor", "v1"),
+        ("monitoring.coreos.com", "ServiceMonitor", "v1"),
+        ("grafana.integreatly.org", "GrafanaDashboard", "v1beta1"),
+        ("grafana.integreatly.org", "GrafanaFolder", "v1beta1"),
+    ),
+)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from compiler.cluster_model import ClusterModel, TeamOnCluster
 from compiler.components.base import Component, ComponentOutput, KubeObject, obj
-from compiler.naming import dra_quota_key
+from compiler.gpu_allocation import quota_key, reach
 
 # Container defaults for pods that set no resources; requests stay small so bin-packing works.
 DEFAULT_LIMITS = {"cpu": "2", "memory": "4Gi"}
@@ -25,15 +25,12 @@ def namespace(cluster: ClusterModel, team: TeamOnCluster) -> KubeObject:
 
 
 def gpu_quota(cluster: ClusterModel, team: TeamOnCluster) -> dict[str, int]:
-    """GPU hard limits: the team's quota plus what it may borrow, never above the cluster's capacity."""
+    """GPU hard limits: each flavor's reach (quota plus borrowingLimit, no borrowing when it is
+    absent, never above the cluster's capacity), under the key the allocation mode counts."""
     hard: dict[str, int] = {}
     for quota in team.entry.gpus:
-        reach = quota.quota + (
-            quota.borrowingLimit if quota.borrowingLimit is not None else cluster.capacity[quota.flavor]
-        )
-        reach = min(reach, cluster.capacity[quota.flavor])
-        key = dra_quota_key(quota.flavor) if cluster.dra else f"requests.{cluster.gpu_resource(quota.flavor)}"
-        hard[key] = hard.get(key, 0) + reach
+        key = quota_key(cluster.allocation, quota.flavor, cluster.gpu_resource(quota.flavor))
+        hard[key] = hard.get(key, 0) + reach(quota, cluster.capacity[quota.flavor])
     return hard
 
 

@@ -36,6 +36,8 @@ KSERVE = "KServe model server (kserve Python server, huggingfaceserver)"
 VLLM = "vLLM engine inside huggingfaceserver"
 ISTIO = "Istio ingress gateway (Envoy)"
 PROMETHEUS = "Prometheus (per scrape target)"
+KUBELET = "kubelet cAdvisor (kube-prometheus-stack)"
+KSM = "kube-state-metrics (kube-prometheus-stack)"
 
 _DCGM_LABELS = (
     "gpu",
@@ -100,6 +102,34 @@ METRICS: tuple[Metric, ...] = (
         VLLM,
         ("model_name", "namespace", "inference_service", "le"),
         "end-to-end latency of generation requests (OpenAI endpoints) in the vLLM backend",
+    ),
+    Metric(
+        "vllm:num_requests_running",
+        "gauge",
+        VLLM,
+        ("model_name", "namespace", "pod", "inference_service"),
+        "requests the vLLM engine is generating for now (the concurrency autoscaling signal)",
+    ),
+    Metric(
+        "vllm:num_requests_waiting",
+        "gauge",
+        VLLM,
+        ("model_name", "namespace", "pod", "inference_service"),
+        "requests queued in the vLLM engine, waiting for KV-cache room",
+    ),
+    Metric(
+        "container_cpu_usage_seconds_total",
+        "counter",
+        KUBELET,
+        ("namespace", "pod", "container"),
+        "CPU time a container used (what KServe's CPU HPA measures, via metrics-server)",
+    ),
+    Metric(
+        "kube_deployment_status_replicas_available",
+        "gauge",
+        KSM,
+        ("namespace", "deployment"),
+        "available replicas of a Deployment (KServe predictors are Deployments <isvc>-predictor)",
     ),
     Metric(
         "istio_requests_total",

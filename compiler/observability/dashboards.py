@@ -15,7 +15,7 @@ from typing import Any
 
 import orjson
 from grafana_foundation_sdk.builders import common, dashboard, prometheus, stat, timeseries
-from grafana_foundation_sdk.models.common import GraphThresholdsStyleMode
+from grafana_foundation_sdk.models.common import GraphThresholdsStyleMode, LegendDisplayMode, LegendPlacement
 from grafana_foundation_sdk.models.dashboard import DataSourceRef, GridPos, Threshold, ThresholdsMode
 
 from compiler.cluster_model import ClusterModel, TeamOnCluster
@@ -93,7 +93,10 @@ def _panel(spec: PanelSpec, panel_id: int, pos: GridPos) -> Any:
         builder = stat.Panel()
     else:
         builder = timeseries.Panel().legend(
-            common.VizLegendOptions().show_legend(True).display_mode("list").placement("bottom")
+            common.VizLegendOptions()
+            .show_legend(True)
+            .display_mode(LegendDisplayMode.LIST)
+            .placement(LegendPlacement.BOTTOM)
         )
         if spec.threshold is not None:
             builder = builder.thresholds_style(
@@ -182,6 +185,17 @@ def _serving_rows(cluster: ClusterModel, team: str | None) -> list[RowSpec]:
                 threshold=slo.maxErrorRatio if slo else None,
                 description="dashed line = SLO maxErrorRatio",
                 width=8,
+            ),
+            PanelSpec(
+                "Autoscaling: replicas wanted vs running",
+                (
+                    Query(q.wanted_replicas(target, q.cpu_per_replica(cluster, target.path)), "wanted"),
+                    Query(q.running_replicas(target), "running"),
+                ),
+                "short",
+                threshold=target.path.spec.replicas.max,
+                description=f"wanted = {q.scaling_description(target.path)}; dashed line = replicas.max",
+                width=24,
             ),
         )
         rows.append(RowSpec(f"Serving: {target.name} ({target.namespace})", panels))

@@ -9,9 +9,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from compiler.cluster_model import ClusterModel, TeamOnCluster
-from compiler.naming import cluster_queue_name, inference_service_name, resource_flavor_name
+from compiler.naming import (
+    cluster_queue_name,
+    inference_service_name,
+    predictor_service_name,
+    resource_flavor_name,
+)
 from compiler.observability.promql import by, number, one_of, selector
 from compiler.spec.models import ServingPath
+from compiler.spec.serving import DEFAULT_CPU_UTILIZATION, format_cpu, replica_resources
 
 # Recording rules (rules.py defines them; dashboards read them because they are cheap).
 GPU_UTIL_BY_NS = "platformc:gpu_utilization_percent:avg_by_namespace"
@@ -155,3 +161,75 @@ def latency_p95(target: ServingTarget) -> str:
 
 def slo_seconds(path: ServingPath) -> str | None:
     return number(path.spec.slo.p95LatencyMs / 1000) if path.spec.slo else None
+
+
+# --- Autoscaling --------------------------------------------------------------------------------
+
+
+def _stable_pods(path: ServingPath, namespace: str) -> dict[str, str | tuple[str, str]]:
+    """The stable predictor's pods (`<isvc>-predictor-…`; the canary's are `<isvc>-canary-predictor-…`)."""
+    service = predictor_service_name(inference_service_name(path.metadata.name))
+    return {"namespace": namespace, "pod": ("=~", f"{service}-.*")}
+
+
+def scaling_signal(path: ServingPath, namespace: str) -> str | None:
+    """The PromQL KEDA reads for a serving path (None for CPU, which KServe's HPA measures).
+
+    concurrency: vLLM's running + waiting requests on the stable predictor's pods;
+    requestRate: requests/s the gateway sends to the stable Service (exists at zero replicas);
+    prometheus: the spec's own query.
+    """
+    scaling = path.spec.autoscaling
+    if scaling is None or scaling.metric == "cpu":
+        return None
+    if scaling.metric == "prometheus":
+        return scaling.query
+    if scaling.metric == "requestRate":
+        service = predictor_service_name(inference_service_name(path.metadata.name))
+        matchers = {
+            "reporter": "source",
+            "destination_service_namespace": namespace,
+            "destination_service_name": service,
+        }
+        return f"sum(rate({selector('istio_requests_total', matchers)}[1m]))"
+    pods = _stable_pods(path, namespace)
+    running = selector("vllm:num_requests_running", pods)
+    waiting = selector("vllm:num_requests_waiting", pods)
+    return f"sum({running}) + sum({waiting})"
+
+
+def wanted_replicas(target: ServingTarget, cpu_per_replica: str) -> str:
+    """Replicas the autoscaling signal asks for: the signal over the per-replica target (KEDA's
+    AverageValue rule), or CPU cores used over cores per replica at the target utilisation."""
+    path = target.path
+    scaling = path.spec.autoscaling
+    signal = scaling_signal(path, target.namespace)
+    if signal is not None and scaling is not None:
+        return f"({signal}) / {number(scaling.target)}"
+    utilization = scaling.target if scaling else DEFAULT_CPU_UTILIZATION
+    matchers = {**_stable_pods(path, target.namespace), "container": "kserve-container"}
+    used = f"sum(rate({selector('container_cpu_usage_seconds_total', matchers)}[5m]))"
+    return f"{used} / ({cpu_per_replica} * {number(utilization / 100)})"
+
+
+def running_replicas(target: ServingTarget) -> str:
+    deployment = predictor_service_name(target.inference_service)
+    matchers = {"namespace": target.namespace, "deployment": deployment}
+    return selector("kube_deployment_status_replicas_available", matchers)
+
+
+def scaling_description(path: ServingPath) -> str:
+    scaling = path.spec.autoscaling
+    if scaling is None or scaling.metric == "cpu":
+        target = int(scaling.target) if scaling else DEFAULT_CPU_UTILIZATION
+        return f"CPU utilisation (KServe HPA), target {target} % per replica"
+    what = {
+        "concurrency": "in-flight requests (vLLM running + waiting)",
+        "requestRate": "requests/s at the gateway",
+        "prometheus": "the spec's Prometheus query",
+    }[scaling.metric]
+    return f"{what} (KEDA), target {number(scaling.target)} per replica"
+
+
+def cpu_per_replica(cluster: ClusterModel, path: ServingPath) -> str:
+    return format_cpu(replica_resources(path, cluster.flavors[path.spec.gpu.flavor]).cpu)

@@ -10,10 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 from compiler.cluster_model import ClusterModel, TeamOnCluster
-from compiler.components.base import KubeObject, obj
+from compiler.kube import KubeObject, obj
 from compiler.naming import resource_flavor_name
 from compiler.observability import queries as q
-from compiler.observability.promql import by, number, selector
+from compiler.observability.promql import Matchers, by, number, selector
 
 Rule = dict[str, Any]
 Group = dict[str, Any]
@@ -94,7 +94,7 @@ def _by_serving(inner: str) -> str:
 
 
 def serving_recordings() -> Group:
-    base = {"reporter": "source", "destination_service_name": ("=~", f".+{q.PREDICTOR_SUFFIX}")}
+    base: Matchers = {"reporter": "source", "destination_service_name": ("=~", f".+{q.PREDICTOR_SUFFIX}")}
     rules = []
     for window in q.BURN_WINDOWS:
         requests = f"rate({selector('istio_requests_total', base)}[{window}])"
@@ -187,6 +187,19 @@ def team_alerts(cluster: ClusterModel, team: TeamOnCluster) -> Group:
         ),
     ]
     for target in q.serving_targets(cluster, team.name):
+        maximum = target.path.spec.replicas.max
+        rules.append(
+            alert(
+                "ServingWantsMoreThanMaxReplicas",
+                f"{q.wanted_replicas(target, q.cpu_per_replica(cluster, target.path))} > {maximum}",
+                "15m",
+                {**base, "serving_path": target.name},
+                f"{target.name} needs more than its replicas.max {maximum}",
+                f"The autoscaling signal, {q.scaling_description(target.path)}, asks for "
+                "{{ $value | humanize }} replicas; raise replicas.max (and the team quota) or expect "
+                "queueing and latency.",
+            )
+        )
         slo = target.path.spec.slo
         if slo is None:
             continue  # an SLO is a contract; without one there is nothing to alert on

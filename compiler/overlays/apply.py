@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 from compiler.cluster_model import ClusterModel
 from compiler.components.base import ComponentOutput, KubeObject
 from compiler.errors import SourceLocation
+from compiler.kube import group_of, kind_of, name_of, namespace_of
 from compiler.overlays.custom_components import render
 from compiler.overlays.errors import CLUSTERS, Problems
 from compiler.overlays.loader import Overlays
 from compiler.overlays.patches import ParsedPatch, apply_patch, unmatched_message
-from compiler.packaging.units import api_group
 
 # The sync unit (component name) of plain objects added by overlay layers.
 OVERLAYS_COMPONENT = "overlays"
@@ -41,8 +41,7 @@ class Applied:
 
 
 def object_key(obj: KubeObject) -> ObjectKey:
-    meta = obj["metadata"]
-    return api_group(obj["apiVersion"]), obj["kind"], meta.get("namespace") or "", meta["name"]
+    return group_of(obj), kind_of(obj), namespace_of(obj) or "", name_of(obj)
 
 
 def _show(key: ObjectKey) -> str:

@@ -29,13 +29,14 @@ from compiler.errors import SourceLocation, SpecError
 from compiler.overlays.errors import CLUSTERS, Problems
 from compiler.overlays.objects import check_object
 from compiler.spec.build import PlatformModel, explain
-from compiler.spec.checks import cluster_engine
+from compiler.spec.cluster_facts import cluster_engine
 from compiler.spec.loader import SourceDocument, display_path, load_file, load_text, to_plain
 from compiler.spec.models import DNS_LABEL_PATTERN, DnsLabel, Strict
+from compiler.tree_contract import CONFIG_SUFFIX
 
 CONFIG_FILE = "component.yaml"
 TEMPLATE_SUFFIX = ".yaml.j2"
-NAME_MAX = 63 - len("-config")  # its second sync unit is <name>-config
+NAME_MAX = 63 - len(CONFIG_SUFFIX)  # its second sync unit is <name>-config
 
 
 class ChartConfig(Strict):

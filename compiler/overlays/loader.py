@@ -26,8 +26,8 @@ from compiler.overlays.custom_components import (
 from compiler.overlays.errors import Problems
 from compiler.overlays.objects import check_object, is_patch
 from compiler.overlays.patches import ParsedPatch, parse_patch
-from compiler.spec.build import PlatformModel
 from compiler.spec.loader import SourceDocument, display_path, load_file, spec_files
+from compiler.spec.model import PlatformModel
 
 LAYER_DIRS = ("all", "environments", "clusters", "components")
 

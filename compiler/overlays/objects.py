@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from compiler.cluster_model import MANAGED_BY
 from compiler.components.base import KubeObject
 from compiler.errors import SpecError
 from compiler.spec.loader import SourceDocument, to_plain
 from compiler.spec.models import API_VERSION
+from compiler.tree_contract import MANAGED_BY
 
 NOT_AN_OBJECT = (
     "(expected a Kubernetes object with apiVersion, kind and metadata.name, "

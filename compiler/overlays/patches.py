@@ -175,7 +175,9 @@ def parse_patch(doc: SourceDocument) -> tuple[ParsedPatch | None, list[SpecError
 
 
 def identity(obj: KubeObject) -> tuple[Any, Any, Any]:
-    meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
+    meta = obj.get("metadata")
+    if not isinstance(meta, dict):
+        meta = {}
     return obj.get("kind"), meta.get("name"), meta.get("namespace")
 
 

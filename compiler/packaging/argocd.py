@@ -18,6 +18,7 @@ from compiler.packaging.common import (
     unit_folder,
 )
 from compiler.packaging.units import Unit
+from compiler.tree_contract import UNIT_LABEL
 
 API = "argoproj.io/v1alpha1"
 IN_CLUSTER = "https://kubernetes.default.svc"
@@ -56,10 +57,9 @@ def application(cluster: ClusterModel, unit: Unit) -> KubeObject:
             }
         )
     options = ["CreateNamespace=false"]
-    if unit.charts:
-        options.append(
-            "ServerSideApply=true"
-        )  # CRDs of these charts exceed the client-side apply annotation limit
+    if unit.charts or unit.provided_groups:
+        # CRDs (from charts, or hydrated into the unit) exceed the client-side apply annotation limit.
+        options.append("ServerSideApply=true")
     if any(d for d in unit.depends_on):
         options.append("SkipDryRunOnMissingResource=true")  # CRDs of earlier waves may be brand new
     destination: dict[str, Any] = {"server": cluster.cluster.spec.gitops.destination}
@@ -80,7 +80,7 @@ def application(cluster: ClusterModel, unit: Unit) -> KubeObject:
         "Application",
         f"{cluster.name}-{unit.name}",
         engine_namespace(cluster),
-        labels={"platformc.dev/cluster": cluster.name, "platformc.dev/unit": unit.name},
+        labels={"platformc.dev/cluster": cluster.name, UNIT_LABEL: unit.name},
         annotations={WAVE: str(unit.wave), **crd_groups_annotation(unit.charts)},
         finalizers=["resources-finalizer.argocd.argoproj.io"],
         spec=spec,

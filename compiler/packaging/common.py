@@ -7,36 +7,41 @@ from dataclasses import dataclass
 
 from compiler.cluster_model import ClusterModel
 from compiler.components.base import HelmChart, KubeObject
+from compiler.kube import namespace_of
 from compiler.packaging.units import Unit
+from compiler.tree_contract import (
+    APPS_DIR,
+    BOOTSTRAP_DIR,
+    COMPONENTS_DIR,
+    CRD_GROUPS_ANNOTATION,
+    CRDS_ANNOTATION,
+    USES_CRD_GROUPS_ANNOTATION,
+    join_groups,
+)
 
-BOOTSTRAP_DIR = "bootstrap"  # applied once by hand; then the engine takes over
-APPS_DIR = "apps"  # one Application / Kustomization per unit
-COMPONENTS_DIR = "components"  # the plain objects each unit syncs
+__all__ = [
+    "APPS_DIR",
+    "BOOTSTRAP_DIR",
+    "COMPONENTS_DIR",
+    "CRD_GROUPS_ANNOTATION",
+    "USES_CRD_GROUPS_ANNOTATION",
+]
 
 PlacedObject = tuple[str, KubeObject]  # (folder inside the cluster tree, object)
-
-# Stamped on what installs a chart (Argo CD Application, Flux HelmRelease): the API groups whose
-# CRDs it installs, so `platformc validate` can check ordering on a tree without the spec.
-CRD_GROUPS_ANNOTATION = "platformc.dev/crd-groups"
-# …and the API groups of custom resources the chart itself creates, which must be installed first.
-USES_CRD_GROUPS_ANNOTATION = "platformc.dev/uses-crd-groups"
-# …and, when the charts were rendered, the names of the CRDs they install (a CRD two units install
-# is an error the ordering check reports).
-CRDS_ANNOTATION = "platformc.dev/crds"
 
 
 def crd_groups_annotation(charts: Iterable[HelmChart]) -> dict[str, str]:
     charts = list(charts)
-    annotations = {}
-    provides = sorted({g for chart in charts for g in chart.crd_groups})
+    annotations: dict[str, str] = {}
+    provides = {g for chart in charts for g in chart.crd_groups}
     if provides:
-        annotations[CRD_GROUPS_ANNOTATION] = ",".join(provides)
-    uses = sorted({g for chart in charts for g in chart.uses_crd_groups})
+        annotations[CRD_GROUPS_ANNOTATION] = join_groups(provides)
+    uses = {g for chart in charts for g in chart.uses_crd_groups}
     if uses:
-        annotations[USES_CRD_GROUPS_ANNOTATION] = ",".join(uses)
-    crds = sorted({name for chart in charts for name in chart.crds})
+        annotations[USES_CRD_GROUPS_ANNOTATION] = join_groups(uses)
+    crds = {name for chart in charts for name in chart.crds}
     if crds:
-        annotations[CRDS_ANNOTATION] = ",".join(crds)
+        annotations[CRDS_ANNOTATION] = join_groups(crds)
     return annotations
 
 
@@ -71,5 +76,5 @@ def component_objects(units: list[Unit]) -> list[PlacedObject]:
 def object_folder(folder: str, obj: KubeObject) -> str:
     """Namespaced objects of a component folder go to a sub-folder per namespace, so that
     `<kind>-<name>.yaml` stays unique (every team namespace has a `default-deny-ingress`)."""
-    namespace = obj["metadata"].get("namespace")
+    namespace = namespace_of(obj)
     return f"{folder}/{namespace}" if namespace and folder.startswith(COMPONENTS_DIR + "/") else folder

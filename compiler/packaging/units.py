@@ -18,10 +18,10 @@ from dataclasses import dataclass
 
 from compiler.components.base import ComponentOutput, HelmChart, KubeObject
 from compiler.errors import PlatformcError
+from compiler.kube import api_group, group_of, kind_of, name_of, namespace_of
+from compiler.tree_contract import config_unit
 
-
-def api_group(api_version: str) -> str:
-    return api_version.rpartition("/")[0]
+__all__ = ["Unit", "api_group", "order_units", "split_component"]
 
 
 @dataclass(frozen=True)
@@ -35,25 +35,26 @@ class Unit:
 
     @property
     def provided_groups(self) -> frozenset[str]:
-        return frozenset(g for chart in self.charts for g in chart.crd_groups)
+        """Groups whose CRDs its charts install or it holds as objects (hydrated charts)."""
+        from_crds = {
+            str(o["spec"]["group"])
+            for o in self.objects
+            if o["kind"] == "CustomResourceDefinition" and o["apiVersion"].startswith("apiextensions.k8s.io/")
+        }
+        return frozenset(from_crds.union(*(chart.crd_groups for chart in self.charts)))
 
     @property
     def used_groups(self) -> frozenset[str]:
-        from_objects = {api_group(o["apiVersion"]) for o in self.objects}
+        from_objects = {group_of(o) for o in self.objects}
         return frozenset(from_objects.union(*(chart.uses_crd_groups for chart in self.charts)))
 
     @property
     def created_namespaces(self) -> frozenset[str]:
-        made = {
-            o["metadata"]["name"]
-            for o in self.objects
-            if o["kind"] == "Namespace" and o["apiVersion"] == "v1"
-        }
-        return frozenset(made)
+        return frozenset(name_of(o) for o in self.objects if kind_of(o) == "Namespace" and group_of(o) == "")
 
     @property
     def used_namespaces(self) -> frozenset[str]:
-        used = {o["metadata"]["namespace"] for o in self.objects if o["metadata"].get("namespace")}
+        used = {ns for ns in map(namespace_of, self.objects) if ns}
         used |= {chart.namespace for chart in self.charts}
         return frozenset(used)
 
@@ -66,13 +67,13 @@ class Unit:
 def split_component(name: str, output: ComponentOutput) -> list[Unit]:
     """One unit per component, plus `<name>-config` for its custom resources of its own charts' CRDs."""
     provided = frozenset(g for chart in output.charts for g in chart.crd_groups)
-    own_crs = tuple(o for o in output.objects if api_group(o["apiVersion"]) in provided)
-    rest = tuple(o for o in output.objects if api_group(o["apiVersion"]) not in provided)
+    own_crs = tuple(o for o in output.objects if group_of(o) in provided)
+    rest = tuple(o for o in output.objects if group_of(o) not in provided)
     units = []
     if output.charts or rest:
         units.append(Unit(name, name, output.charts, rest))
     if own_crs:
-        units.append(Unit(f"{name}-config" if units else name, name, (), own_crs))
+        units.append(Unit(config_unit(name) if units else name, name, (), own_crs))
     return units
 
 

@@ -10,8 +10,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from compiler.spec.build import PlatformModel
-from compiler.spec.checks import cluster_capacity, cluster_engine, cluster_kubernetes_version
+from compiler.spec.cluster_facts import cluster_capacity, cluster_engine, cluster_kubernetes_version
+from compiler.spec.model import PlatformModel
 from compiler.spec.models import ServingPath, Team
 
 HOURS_PER_MONTH = 730
@@ -236,13 +236,13 @@ def _cluster_items(old: PlatformModel | None, new: PlatformModel) -> Iterator[Im
                     data={"cluster": name, "field": label},
                 )
         for flavor in sorted(old_cap[name].keys() | new_cap[name].keys()):
-            x, y = old_cap[name].get(flavor, 0), new_cap[name].get(flavor, 0)
-            if x != y:
+            had, has = old_cap[name].get(flavor, 0), new_cap[name].get(flavor, 0)
+            if had != has:
                 yield ImpactItem(
                     "GPU capacity",
                     name,
-                    f"{name}: {flavor} capacity {x} → {y} ({signed(y - x)})",
-                    data={"cluster": name, "flavor": flavor, "before": x, "after": y},
+                    f"{name}: {flavor} capacity {had} → {has} ({signed(has - had)})",
+                    data={"cluster": name, "flavor": flavor, "before": had, "after": has},
                 )
         x_domain = a.spec.ingress.domain if a.spec.ingress else None
         y_domain = b.spec.ingress.domain if b.spec.ingress else None

@@ -17,7 +17,7 @@ from typing import Literal
 import yaml
 
 from compiler.emit import CLUSTER_INFO_FILE, KUSTOMIZATION_FILE, Tree
-from compiler.pipeline import CompiledCluster, compile_model, merged_tree
+from compiler.pipeline import CompiledCluster, chart_cache, compile_model, merged_tree
 from compiler.spec.build import PlatformModel, load_platform
 from compiler.validate import SchemaRegistry
 
@@ -39,13 +39,17 @@ class Compiled:
 
 
 def compile_spec(
-    spec_dir: Path, overlays_dir: Path | None = None, registry: SchemaRegistry | None = None
+    spec_dir: Path,
+    overlays_dir: Path | None = None,
+    registry: SchemaRegistry | None = None,
+    charts_dir: Path | None = None,
 ) -> Compiled:
     """The spec's typed model and its rendered tree, in memory (validated when a registry is given).
     Raises SpecErrors / PlatformcError."""
     model = load_platform(spec_dir)
     present = overlays_dir if overlays_dir is not None and overlays_dir.is_dir() else None
-    clusters = tuple(compile_model(model, overlays_dir=present, registry=registry))
+    charts = chart_cache(charts_dir)
+    clusters = tuple(compile_model(model, overlays_dir=present, registry=registry, charts_dir=charts))
     return Compiled(model, merged_tree(clusters), clusters)
 
 

@@ -33,7 +33,9 @@ class Review:
         return bool(self.objects.objects or self.objects.support_files or self.impact.items)
 
 
-def compile_at(spec_dir: Path, overlays_dir: Path, rev: str, *, model_only: bool = False) -> Compiled | None:
+def compile_at(
+    spec_dir: Path, overlays_dir: Path, rev: str, *, model_only: bool = False, charts_dir: Path | None = None
+) -> Compiled | None:
     """The spec as it is at rev, compiled by this platformc; None when the spec folder is absent there."""
     repo = open_repo(spec_dir)
     spec_rel, overlays_rel = repo_relative(repo, spec_dir), repo_relative(repo, overlays_dir)
@@ -43,7 +45,7 @@ def compile_at(spec_dir: Path, overlays_dir: Path, rev: str, *, model_only: bool
         try:
             if model_only:
                 return Compiled(load_platform(root / spec_rel), {})
-            return compile_spec(root / spec_rel, root / overlays_rel)
+            return compile_spec(root / spec_rel, root / overlays_rel, charts_dir=charts_dir)
         except SpecErrors as exc:
             raise RevisionSpecErrors(rev, relocate(exc, root, rev)) from None
         except PlatformcError as exc:
@@ -55,13 +57,20 @@ def model_at(spec_dir: Path, overlays_dir: Path, rev: str) -> PlatformModel | No
     return compiled.model if compiled else None
 
 
-def review(spec_dir: Path, overlays_dir: Path, base: str | None = None, *, with_diffs: bool = True) -> Review:
+def review(
+    spec_dir: Path,
+    overlays_dir: Path,
+    base: str | None = None,
+    *,
+    with_diffs: bool = True,
+    charts_dir: Path | None = None,
+) -> Review:
     """Compare the spec at base (default: merge base with main) with the working tree."""
     repo = open_repo(spec_dir)
     rev = base or default_base(repo)
     sha = resolve(repo, rev).hexsha
-    before = compile_at(spec_dir, overlays_dir, rev)
-    now = compile_spec(spec_dir, overlays_dir)
+    before = compile_at(spec_dir, overlays_dir, rev, charts_dir=charts_dir)
+    now = compile_spec(spec_dir, overlays_dir, charts_dir=charts_dir)
     impact = compute_impact(before.model if before else None, now.model, now.tree.keys())
     objects = diff_trees(before.tree if before else {}, now.tree, with_diffs=with_diffs)
     return Review(rev, sha, before is not None, impact, objects)

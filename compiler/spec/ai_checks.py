@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from compiler.errors import SpecError
-from compiler.spec.build import PlatformModel
+from compiler.spec.model import PlatformModel
 from compiler.spec.models import TimeSlicingSharing
 from compiler.spec.serving_runtimes import KSERVE_RUNTIMES, runtimes_for
 
@@ -30,12 +30,6 @@ def check_dra_sharing(model: PlatformModel) -> Iterator[SpecError]:
 def check_serving_models(model: PlatformModel) -> Iterator[SpecError]:
     for name, path in model.serving_paths.items():
         spec = path.spec
-        if spec.replicas.min == 0:
-            yield SpecError(
-                model.locate("ServingPath", name, ("spec", "replicas", "min")),
-                "replicas.min 0 (scale to zero) is not possible: KServe runs in Standard mode, where the "
-                "HorizontalPodAutoscaler keeps at least one replica (expected replicas.min >= 1)",
-            )
         runtime = spec.model.runtime
         if runtime is not None and runtime not in KSERVE_RUNTIMES:
             yield SpecError(

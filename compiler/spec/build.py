@@ -1,49 +1,39 @@
-"""Source documents → typed documents, with pydantic errors translated to file:line messages."""
+"""The spec stage's entry: source documents → typed documents (pydantic errors translated to
+file:line messages) → the PlatformModel, checked."""
 
 from __future__ import annotations
 
 import difflib
 import types
 import typing
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
 from compiler.errors import SourceLocation, SpecError, SpecErrors
-from compiler.spec.loader import SourceDocument, load_documents, to_plain
+from compiler.registry_facts import RegistryFacts
+from compiler.registry_table import TABLE
+from compiler.spec.checks import check_platform
+from compiler.spec.loader import SourceDocument, load_documents, load_text, to_plain
+from compiler.spec.model import PlatformModel
 from compiler.spec.models import (
     API_VERSION,
+    CIDR_PATTERN,
     DNS_LABEL_PATTERN,
     DOCUMENT_KINDS,
+    HOST_PATTERN,
     K8S_VERSION_PATTERN,
     LABEL_VALUE_PATTERN,
-    Cluster,
+    STORAGE_URI_PATTERN,
+    STORE_URI_PATTERN,
     Document,
-    GPUFlavor,
-    Platform,
-    ServingPath,
-    Team,
 )
 from compiler.spec.quantity import QUANTITY_PATTERN
 
-
-@dataclass(frozen=True)
-class PlatformModel:
-    """The whole typed spec. Every mapping is sorted by name, so input order never matters."""
-
-    platform: Platform
-    flavors: dict[str, GPUFlavor]
-    clusters: dict[str, Cluster]
-    teams: dict[str, Team]
-    serving_paths: dict[str, ServingPath]
-    sources: dict[tuple[str, str], SourceDocument] = field(repr=False)
-
-    def locate(
-        self, kind: str, name: str, path: tuple[str | int, ...] = (), *, key: bool = False
-    ) -> SourceLocation:
-        return self.sources[(kind, name)].location(path, key=key)
+__all__ = ["PlatformModel", "explain", "load_platform", "load_platform_texts"]
 
 
 # Human words for what a pattern-checked string should look like.
@@ -51,6 +41,10 @@ _PATTERN_WORDS = {
     DNS_LABEL_PATTERN: "a DNS-1123 label: lowercase letters, digits and '-', starting and ending "
     "alphanumeric",
     QUANTITY_PATTERN: "a Kubernetes quantity such as 64, 500m, 256Gi or 2Ti",
+    CIDR_PATTERN: "an IPv4 CIDR such as 10.20.0.0/16",
+    HOST_PATTERN: "a lowercase DNS name such as minio.storage.example.com",
+    STORE_URI_PATTERN: "a URI prefix starting s3://, gs://, hf://, https:// or http://",
+    STORAGE_URI_PATTERN: "a URI starting s3://, gs://, pvc://, hf://, https://, http:// or oci://",
     K8S_VERSION_PATTERN: 'a Kubernetes minor version as a quoted string, such as "1.34"',
     LABEL_VALUE_PATTERN: "a Kubernetes label value: letters, digits, '-', '_' or '.', starting and "
     "ending alphanumeric",
@@ -126,10 +120,9 @@ def _data_path(doc: SourceDocument, loc: tuple[str | int, ...]) -> tuple[str | i
     node = doc.data
     path: list[str | int] = []
     for part in loc:
-        if (isinstance(node, dict) and part in node) or (
-            isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
-        ):
-            node = node[part]
+        index = part if isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node) else None
+        if index is not None or (isinstance(node, dict) and part in node):
+            node = node[part if index is None else index]
             path.append(part)
         elif isinstance(node, dict | list):
             continue
@@ -147,7 +140,7 @@ def _field_name(loc: tuple[str | int, ...]) -> str:
     return text or "document"
 
 
-def explain(error: dict[str, Any], model: type[BaseModel], doc: SourceDocument) -> SpecError:
+def explain(error: ErrorDetails, model: type[BaseModel], doc: SourceDocument) -> SpecError:
     """One pydantic error → 'what is wrong (expected …)' at the right file position."""
     loc = tuple(error["loc"])
     path = _data_path(doc, loc)
@@ -198,7 +191,9 @@ def explain(error: dict[str, Any], model: type[BaseModel], doc: SourceDocument) 
     elif kind in ("too_short", "string_too_short"):
         message = f"'{name}' is empty (expected at least {ctx.get('min_length', 1)} item(s))"
     elif kind == "string_too_long":
-        message = f"'{name}' is too long: {len(value)} characters (expected at most {ctx.get('max_length')})"
+        message = (
+            f"'{name}' is too long: {len(str(value))} characters (expected at most {ctx.get('max_length')})"
+        )
     elif kind == "too_long":
         message = f"'{name}' is too long (expected at most {ctx.get('max_length')} item(s))"
     else:
@@ -268,12 +263,12 @@ def assemble(
     for document, doc in sorted(typed, key=lambda t: (t[1].file, t[1].index)):
         kind, name = document.kind, document.metadata.name  # type: ignore[attr-defined]
         if (kind, name) in sources:
-            first = sources[(kind, name)]
+            original = sources[(kind, name)]
             errors.append(
                 SpecError(
                     doc.location(("metadata", "name")),
                     f"duplicate {kind} name '{name}' (first defined at "
-                    f"{first.location(('metadata', 'name'))};"
+                    f"{original.location(('metadata', 'name'))};"
                     " expected names unique per kind)",
                 )
             )
@@ -319,10 +314,8 @@ def assemble(
     return model, []
 
 
-def load_platform(spec_dir: Path) -> PlatformModel:
+def load_platform(spec_dir: Path, facts: RegistryFacts = TABLE) -> PlatformModel:
     """Read, type and check the whole spec; raise SpecErrors with every problem found."""
-    from compiler.spec.checks import check_platform  # local: checks depend on this module's types
-
     shown = str(spec_dir)
     if not spec_dir.is_dir():
         raise SpecErrors(
@@ -345,6 +338,24 @@ def load_platform(spec_dir: Path) -> PlatformModel:
                 )
             ]
         )
+    return _checked_model(docs, errors, spec_dir, facts)
+
+
+def load_platform_texts(
+    texts: Mapping[str, str], facts: RegistryFacts = TABLE, folder: str = "platform-spec"
+) -> PlatformModel:
+    """The spec from YAML texts keyed by file name, as if they were files of `folder`: read, typed
+    and checked like load_platform, entirely in memory. Raises SpecErrors."""
+    errors: list[SpecError] = []
+    docs: list[SourceDocument] = []
+    for name in sorted(texts):
+        docs.extend(load_text(texts[name], f"{folder}/{name}", errors))
+    return _checked_model(docs, errors, Path(folder), facts)
+
+
+def _checked_model(
+    docs: list[SourceDocument], errors: list[SpecError], spec_dir: Path, facts: RegistryFacts
+) -> PlatformModel:
     # A file that is not YAML may hold the Platform: then its absence is no news.
     unreadable_files = bool(errors)
     typed, parse_errors = parse_documents(docs)
@@ -356,7 +367,7 @@ def load_platform(spec_dir: Path) -> PlatformModel:
     errors.extend(assemble_errors)
     # Semantic checks on a partly parsed spec would only report echoes of the parse errors.
     if model is not None and not errors:
-        errors.extend(check_platform(model))
+        errors.extend(check_platform(model, facts))
     if errors:
         raise SpecErrors(errors)
     assert model is not None

@@ -8,15 +8,21 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 from compiler.errors import SpecError
+from compiler.gpu_allocation import reach
+from compiler.kube_versions import supported_versions
+from compiler.registry_facts import RegistryFacts
+from compiler.registry_table import TABLE
 from compiler.spec.ai_checks import AI_CHECKS
-from compiler.spec.build import PlatformModel
-from compiler.spec.gpus import MIG_CAPABLE_FAMILIES, mig_profile_known, mig_profiles, units_per_gpu
-from compiler.spec.limits import LIMIT_CHECKS
-from compiler.spec.models import Cluster, MigSharing
-from compiler.validate.core import supported_versions
+from compiler.spec.cluster_facts import cluster_capacity, cluster_engine, cluster_kubernetes_version
+from compiler.spec.gpus import MIG_CAPABLE_FAMILIES, mig_profile_known, mig_profiles
+from compiler.spec.limits import LIMIT_CHECKS, check_argocd_names
+from compiler.spec.model import PlatformModel
+from compiler.spec.models import MigSharing
+from compiler.spec.serving_checks import SERVING_CHECKS
 
-# Namespaces a team must not take: Kubernetes' own and the platform's operators'.
-RESERVED_NAMESPACES = frozenset(
+# Namespaces a team must not take: Kubernetes' own, the GitOps engines', the mesh's, and the
+# DRA driver's upstream default; plus every namespace a registered component owns.
+UNMANAGED_NAMESPACES = frozenset(
     {
         "default",
         "kube-system",
@@ -24,43 +30,28 @@ RESERVED_NAMESPACES = frozenset(
         "kube-node-lease",
         "argocd",
         "flux-system",
-        "gpu-operator",
-        "nvidia-dra-driver-gpu",
-        "kueue-system",
-        "kserve",
-        "cert-manager",
         "istio-system",
         "istio-ingress",
-        "dra-driver-nvidia-gpu",
+        "nvidia-dra-driver-gpu",
     }
 )
+RESERVED_NAMESPACES = UNMANAGED_NAMESPACES | TABLE.namespaces
+
+
+def reserved_namespaces(facts: RegistryFacts = TABLE) -> frozenset[str]:
+    return UNMANAGED_NAMESPACES | facts.namespaces
+
+
 DRA_MIN_VERSION = (1, 34)
 
 Check = Callable[[PlatformModel], Iterator[SpecError]]
+# A check that needs to know the registered components (their namespaces, unit names).
+RegistryCheck = Callable[[PlatformModel, RegistryFacts], Iterator[SpecError]]
 
 
 def _version(text: str) -> tuple[int, int]:
     major, minor = text.split(".")
     return int(major), int(minor)
-
-
-def cluster_kubernetes_version(model: PlatformModel, cluster: Cluster) -> str:
-    return cluster.spec.kubernetesVersion or model.platform.spec.kubernetesVersion
-
-
-def cluster_engine(model: PlatformModel, cluster: Cluster) -> str:
-    return cluster.spec.gitops.engine or model.platform.spec.gitops.engine
-
-
-def cluster_capacity(model: PlatformModel, cluster: Cluster) -> dict[str, int]:
-    """Schedulable units per flavor on a cluster (GPUs × MIG instances or time-slice replicas)."""
-    capacity: dict[str, int] = {}
-    for pool in cluster.spec.nodePools:
-        flavor = model.flavors.get(pool.flavor)
-        if flavor is not None:
-            units = pool.nodes * pool.gpusPerNode * units_per_gpu(flavor)
-            capacity[pool.flavor] = capacity.get(pool.flavor, 0) + units
-    return capacity
 
 
 def check_versions(model: PlatformModel) -> Iterator[SpecError]:
@@ -130,15 +121,20 @@ def check_flavors(model: PlatformModel) -> Iterator[SpecError]:
             )
 
 
-def check_teams(model: PlatformModel) -> Iterator[SpecError]:
+def check_reserved_namespaces(model: PlatformModel, facts: RegistryFacts) -> Iterator[SpecError]:
     monitoring = model.platform.spec.monitoringNamespace
-    for name, team in model.teams.items():
-        if name in RESERVED_NAMESPACES or name == monitoring or name.startswith("kube-"):
+    reserved = reserved_namespaces(facts)
+    for name in model.teams:
+        if name in reserved or name == monitoring or name.startswith("kube-"):
             yield SpecError(
                 model.locate("Team", name, ("metadata", "name")),
                 f"team name '{name}' is a reserved namespace (expected a name other than "
                 "Kubernetes' and the platform's own namespaces)",
             )
+
+
+def check_teams(model: PlatformModel) -> Iterator[SpecError]:
+    for name, team in model.teams.items():
         for i, other in enumerate(team.spec.allowIngressFrom):
             if other not in model.teams:
                 yield SpecError(
@@ -290,13 +286,13 @@ def check_serving_paths(model: PlatformModel) -> Iterator[SpecError]:
                 )
                 continue
             quota = next((q for q in entry.gpus if q.flavor == spec.gpu.flavor), None)
-            reach = 0 if quota is None else quota.quota + (quota.borrowingLimit or 0)
-            if spec.gpu.count > reach:
+            most = 0 if quota is None else reach(quota, cluster_capacity(model, cluster)[spec.gpu.flavor])
+            if spec.gpu.count > most:
                 yield SpecError(
                     model.locate("ServingPath", name, ("spec", "gpu", "count")),
                     f"one replica needs {spec.gpu.count} '{spec.gpu.flavor}' GPUs but team "
                     f"'{spec.team}' may use "
-                    f"at most {reach} on cluster '{cluster_name}' (expected count <= quota + borrowingLimit)",
+                    f"at most {most} on cluster '{cluster_name}' (expected count <= quota + borrowingLimit)",
                 )
 
 
@@ -308,9 +304,16 @@ CHECKS: tuple[Check, ...] = (
     check_capacity,
     check_serving_paths,
     *AI_CHECKS,
+    *SERVING_CHECKS,
     *LIMIT_CHECKS,
 )
 
 
-def check_platform(model: PlatformModel) -> list[SpecError]:
-    return [error for check in CHECKS for error in check(model)]
+REGISTRY_CHECKS: tuple[RegistryCheck, ...] = (check_reserved_namespaces, check_argocd_names)
+
+
+def check_platform(model: PlatformModel, facts: RegistryFacts = TABLE) -> list[SpecError]:
+    """Every check's errors. `facts`: the components compile will run (the generated table of the
+    registry by default; the pipeline passes the live registry's)."""
+    errors = [error for check in CHECKS for error in check(model)]
+    return errors + [error for check in REGISTRY_CHECKS for error in check(model, facts)]

@@ -12,33 +12,32 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from compiler.errors import SpecError
-from compiler.spec.build import PlatformModel
+from compiler.registry_facts import RegistryFacts
+from compiler.registry_table import TABLE
+from compiler.spec.cluster_facts import cluster_engine
 from compiler.spec.gpus import units_per_gpu
+from compiler.spec.model import PlatformModel
+from compiler.tree_contract import ARGOCD_FIXED_SUFFIXES, CONFIG_SUFFIX, OVERLAYS_UNIT, config_unit
+
+__all__ = ["ARGOCD_FIXED_SUFFIXES", "CONFIG_SUFFIX", "NAME_MAX", "OVERLAYS_UNIT", "argocd_suffixes"]
 
 NAME_MAX = 63  # DNS-1123 label; also the longest label value (Argo CD's app.kubernetes.io/instance)
-ARGOCD_FIXED_SUFFIXES = ("root", "platform")  # <cluster>-root Application, <cluster>-platform AppProject
-OVERLAYS_UNIT = "overlays"  # the unit that carries plain objects of overlays/
-CONFIG_SUFFIX = "-config"  # a component's second unit, for custom resources of its own charts
 PREDICTOR_SUFFIX = "-predictor"  # KServe: Service and Deployment `<isvc>-predictor`
 SERVING_NAME_MAX = NAME_MAX - len(PREDICTOR_SUFFIX)
 
 
-def argocd_suffixes() -> list[str]:
+def argocd_suffixes(facts: RegistryFacts = TABLE) -> list[str]:
     """Every name platformc may put after `<cluster>-` on an Argo CD cluster (an upper bound:
     a component has a -config unit only where its charts' custom resources exist)."""
-    from compiler.components import COMPONENTS  # local: components import the spec package
-
-    units = [c.name for c in COMPONENTS] + [OVERLAYS_UNIT]
-    return [*ARGOCD_FIXED_SUFFIXES, *units, *(u + CONFIG_SUFFIX for u in units)]
+    return [*ARGOCD_FIXED_SUFFIXES, *facts.units, OVERLAYS_UNIT, config_unit(OVERLAYS_UNIT)]
 
 
 def _engine(model: PlatformModel, cluster_name: str) -> str:
-    cluster = model.clusters[cluster_name]
-    return cluster.spec.gitops.engine or model.platform.spec.gitops.engine
+    return cluster_engine(model, model.clusters[cluster_name])
 
 
-def check_argocd_names(model: PlatformModel) -> Iterator[SpecError]:
-    added = 1 + max(len(s) for s in argocd_suffixes())
+def check_argocd_names(model: PlatformModel, facts: RegistryFacts = TABLE) -> Iterator[SpecError]:
+    added = 1 + max(len(s) for s in argocd_suffixes(facts))
     for name in model.clusters:
         if _engine(model, name) != "argocd":
             continue
@@ -126,4 +125,4 @@ def check_self_references(model: PlatformModel) -> Iterator[SpecError]:
                 )
 
 
-LIMIT_CHECKS = (check_argocd_names, check_serving_names, check_replica_fits_a_node, check_self_references)
+LIMIT_CHECKS = (check_serving_names, check_replica_fits_a_node, check_self_references)

@@ -6,10 +6,11 @@ rules that need several documents live in spec/checks.py.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, create_model
 
+from compiler.registry_table import TABLE
 from compiler.spec.quantity import QUANTITY_PATTERN
 
 API_VERSION = "platformc.dev/v1alpha1"
@@ -32,13 +33,9 @@ def _number_to_str(value: object) -> object:
 Quantity = Annotated[str, BeforeValidator(_number_to_str), Field(pattern=QUANTITY_PATTERN)]
 KubernetesVersion = Annotated[str, Field(pattern=K8S_VERSION_PATTERN)]
 
-DEFAULT_COMPONENT_VERSIONS = {
-    "gpuOperator": "v26.7.0",
-    "draDriver": "v0.4.1",
-    "kueue": "v0.19.2",
-    "kserve": "v0.20.0",
-    "certManager": "v1.19.1",
-}
+# Version pins and their defaults are declared by the components (VersionPin in their
+# descriptors); this is the copy generated from the registry.
+DEFAULT_COMPONENT_VERSIONS: dict[str, str] = dict(TABLE.version_pins)
 
 
 class Strict(BaseModel):
@@ -61,14 +58,26 @@ class PlatformGitOps(Strict):
     namespace: str | None = Field(
         default=None, description="namespace of the GitOps engine (argocd / flux-system by default)"
     )
+    render: Literal["helm", "hydrated"] = Field(
+        default="helm",
+        description="helm: the engine renders each chart; hydrated: platformc writes the rendered objects",
+    )
 
 
-class ComponentVersions(Strict):
-    gpuOperator: str = DEFAULT_COMPONENT_VERSIONS["gpuOperator"]
-    draDriver: str = DEFAULT_COMPONENT_VERSIONS["draDriver"]
-    kueue: str = DEFAULT_COMPONENT_VERSIONS["kueue"]
-    kserve: str = DEFAULT_COMPONENT_VERSIONS["kserve"]
-    certManager: str = DEFAULT_COMPONENT_VERSIONS["certManager"]
+if TYPE_CHECKING:
+
+    class ComponentVersions(Strict):
+        """One optional `str` field per component version pin (read as `versions.<field>`)."""
+
+        def __getattr__(self, name: str) -> str: ...
+
+else:
+    # One field per VersionPin of the registry, so a new component's pin needs no edit here.
+    ComponentVersions = create_model(
+        "ComponentVersions",
+        __base__=Strict,
+        **{name: (str, default) for name, default in DEFAULT_COMPONENT_VERSIONS.items()},
+    )
 
 
 class Alerts(Strict):
@@ -79,6 +88,34 @@ class Alerts(Strict):
     queuePendingMinutes: int = Field(default=30, ge=5, description="minutes a queue may admit nothing")
 
 
+# --- Model stores -----------------------------------------------------------------------------
+
+STORAGE_URI_PATTERN = r"^(s3|gs|pvc|hf|https?|oci)://.+"
+CIDR_PATTERN = r"^[0-9]{1,3}(\.[0-9]{1,3}){3}/[0-9]{1,2}$"
+STORE_URI_PATTERN = r"^(s3|gs|hf|https?)://.+"
+HOST_PATTERN = r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$"
+
+
+class StoreEndpoint(Strict):
+    """Where the store answers: the egress NetworkPolicy allows exactly cidr:port."""
+
+    host: str = Field(pattern=HOST_PATTERN, max_length=253)
+    port: int = Field(ge=1, le=65535)
+    cidr: str = Field(pattern=CIDR_PATTERN)
+    useHttps: bool = True
+
+
+class ModelStore(Strict):
+    name: DnsLabel
+    uriPrefix: str = Field(pattern=STORE_URI_PATTERN, description="storageUris under it use this store")
+    endpoint: StoreEndpoint
+    region: str | None = Field(default=None, pattern=r"^[a-z0-9-]+$")
+    credentialsSecret: DnsLabel | None = Field(
+        default=None, description="name of a Secret in each team namespace (never its values)"
+    )
+    teams: list[DnsLabel] = Field(min_length=1, description="teams whose serving paths may use the store")
+
+
 class PlatformSpec(Strict):
     gitops: PlatformGitOps
     kubernetesVersion: KubernetesVersion = "1.34"
@@ -86,6 +123,7 @@ class PlatformSpec(Strict):
     dashboards: Literal["configmap", "grafana-operator"] = "configmap"
     monitoringNamespace: DnsLabel = "monitoring"
     alerts: Alerts = Field(default_factory=Alerts)
+    modelStores: list[ModelStore] = Field(default_factory=list)
 
 
 # --- GPUFlavor --------------------------------------------------------------------------------
@@ -143,6 +181,9 @@ class ClusterGitOps(Strict):
 class Ingress(Strict):
     domain: str = Field(pattern=r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")
     gatewayNamespace: DnsLabel = "istio-ingress"
+    gateway: DnsLabel = Field(
+        default="ingress-gateway", description="Gateway API Gateway the serving HTTPRoutes attach to"
+    )
 
 
 class ClusterSpec(Strict):
@@ -190,7 +231,7 @@ class TeamSpec(Strict):
 
 class Model(Strict):
     format: str = Field(min_length=1)
-    storageUri: str = Field(pattern=r"^(s3|gs|pvc|hf|https?|oci)://.+")
+    storageUri: str = Field(pattern=STORAGE_URI_PATTERN)
     runtime: str | None = None
 
 
@@ -205,8 +246,24 @@ class Replicas(Strict):
 
 
 class Canary(Strict):
-    storageUri: str = Field(pattern=r"^(s3|gs|pvc|hf|https?|oci)://.+")
+    storageUri: str = Field(pattern=STORAGE_URI_PATTERN)
     trafficPercent: int
+
+
+class ServingResources(Strict):
+    """Per replica; each field left out is derived from the GPU flavor (README: Serving)."""
+
+    cpu: Quantity | None = None
+    memory: Quantity | None = Field(default=None, description="for the server process, /dev/shm excluded")
+    sharedMemory: Quantity | None = Field(default=None, description="size of /dev/shm (memory-backed)")
+
+
+class Autoscaling(Strict):
+    metric: Literal["cpu", "concurrency", "requestRate", "prometheus"]
+    target: float = Field(
+        gt=0, description="per replica: CPU %, in-flight requests, requests/s or the query's value"
+    )
+    query: str | None = Field(default=None, description="PromQL whose value KEDA divides by target")
 
 
 class SLO(Strict):
@@ -221,6 +278,8 @@ class ServingPathSpec(Strict):
     gpu: GPURequest
     replicas: Replicas = Field(default_factory=lambda: Replicas(min=1, max=1))
     canary: Canary | None = None
+    resources: ServingResources = Field(default_factory=ServingResources)
+    autoscaling: Autoscaling | None = None
     allowFrom: list[DnsLabel] = Field(default_factory=list)
     slo: SLO | None = None
 

@@ -229,9 +229,22 @@ def image_problem(image: str) -> str | None:
     return None
 
 
+def _disabled_runtime(entry: Entry) -> bool:
+    """A KServe serving runtime with `spec.disabled: true`: no model is served by it, so its image
+    is never pulled (kserve-runtime-configs keeps disabled runtimes as objects)."""
+    spec = _dict(entry.obj.get("spec"))
+    return (
+        entry.group == "serving.kserve.io"
+        and entry.kind.endswith("ServingRuntime")
+        and spec.get("disabled") is True
+    )
+
+
 def check_image_tags(objects: ObjectSet) -> Iterator[Finding]:
     """PSB008."""
     for entry in objects:
+        if _disabled_runtime(entry):
+            continue
         for c in containers(entry):
             image = c.container.get("image")
             if isinstance(image, str) and image:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .core import split_api_version
-from .findings import ERROR, Finding
+from .findings import ERROR, Finding, Severity
 
 # (API group, kind, namespace or None for cluster-scoped, name)
 ObjectKey = tuple[str, str, str | None, str]
@@ -55,7 +55,7 @@ class Entry:
     def key(self) -> ObjectKey:
         return (self.group, self.kind, self.namespace, self.name)
 
-    def finding(self, check: str, path: str, message: str, severity: str = ERROR) -> Finding:
+    def finding(self, check: str, path: str, message: str, severity: Severity = ERROR) -> Finding:
         """A finding about this object, so checks need not repeat the identity fields."""
         return Finding(severity, check, self.file, self.kind, self.namespace, self.name, path, message)
 

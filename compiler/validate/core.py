@@ -9,49 +9,22 @@ objects/s), so we only borrow the data: we index the definitions by
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
 from functools import cache
-from pathlib import Path
 from typing import Any
+
+from compiler.kube_versions import schema_root, supported_versions
 
 DRAFT_2020_12 = "https://json-schema.org/draft/2020-12/schema"
 OBJECT_META = "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"
 
-_DIR_RE = re.compile(r"^v(\d+)\.(\d+)\.0-local-strict$")
 _VERSION_RE = re.compile(r"^v?(\d+)\.(\d+)(?:\.\d+)?(?:[-+].*)?$")
 _REF_RE = re.compile(r"#/\$defs/(.+)$")
 
 
 class UnsupportedKubernetesVersion(ValueError):
     """The requested Kubernetes version has no bundled schemas."""
-
-
-@cache
-def schema_root() -> Path:
-    """Folder `kubernetes-json-schema` inside the installed kubernetes-validate package.
-
-    Located with find_spec so that we do not import kubernetes_validate (and its
-    dependencies) just to find data files.
-    """
-    spec = importlib.util.find_spec("kubernetes_validate")
-    if spec is None or spec.origin is None:
-        raise RuntimeError("kubernetes-validate is not installed; it provides the Kubernetes schemas")
-    return Path(spec.origin).parent / "kubernetes-json-schema"
-
-
-@cache
-def supported_versions() -> tuple[str, ...]:
-    """Kubernetes minor versions ("1.33", "1.34", ...) with strict bundled schemas, ascending."""
-    found: list[tuple[int, int]] = []
-    root = schema_root()
-    if root.is_dir():
-        for entry in root.iterdir():
-            m = _DIR_RE.match(entry.name)
-            if m and (entry / "_definitions.json").is_file():
-                found.append((int(m.group(1)), int(m.group(2))))
-    return tuple(f"{major}.{minor}" for major, minor in sorted(found))
 
 
 def normalize_version(version: str) -> str:

@@ -10,10 +10,11 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Literal
 
-ERROR = "error"
-WARNING = "warning"
+Severity = Literal["error", "warning"]
+ERROR: Severity = "error"
+WARNING: Severity = "warning"
 
 
 @dataclass(frozen=True, order=True)
@@ -26,7 +27,7 @@ class Finding:
     file (YAML syntax errors).
     """
 
-    severity: str  # "error" | "warning"
+    severity: Severity
     check: str  # stable id: "schema", "missing-schema", "yaml", "object", "duplicate", ...
     file: str | None
     kind: str

@@ -12,6 +12,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from compiler.tree_contract import Engine
+
 from .checks import ClusterObjects, Entry
 from .schemas import json_path
 
@@ -38,7 +40,7 @@ class GitPath:
 @dataclass
 class SyncUnit:
     entry: Entry  # the Application or Kustomization
-    engine: str  # "argocd" | "flux"
+    engine: Engine
     paths: list[GitPath] = field(default_factory=list)
     charts: list[str] = field(default_factory=list)  # Helm chart names this unit installs
     wave: int = 0  # Argo CD sync wave

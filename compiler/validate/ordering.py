@@ -7,6 +7,7 @@ Its group must be provided by
 - a CustomResourceDefinition object in the tree, or
 - the GitOps engine itself (argoproj.io on Argo CD clusters, *.toolkit.fluxcd.io on Flux
   clusters; the engine is recognised by the Applications or Kustomizations in the tree),
+- the cluster itself (Gateway API, which the Gateway that serving routes attach to needs),
 and the unit syncing the custom resource must run after the unit providing the group:
 - Argo CD: the Application whose git path holds the file has a higher sync-wave than an
   Application with a providing chart source (or holding the CRD object);
@@ -19,6 +20,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
+
+from compiler.registry_table import TABLE
+from compiler.tree_contract import (
+    CRD_GROUPS_ANNOTATION,
+    CRDS_ANNOTATION,
+    USES_CRD_GROUPS_ANNOTATION,
+    split_groups,
+)
 
 from .checks import ClusterObjects, Entry, ObjectSet
 from .core import UnsupportedKubernetesVersion, builtin_groups
@@ -36,26 +45,19 @@ from .gitops import (
 )
 
 CHECK = "ordering"
-CRD_GROUPS_ANNOTATION = "platformc.dev/crd-groups"  # written by compiler/packaging/common.py
-USES_CRD_GROUPS_ANNOTATION = "platformc.dev/uses-crd-groups"  # likewise
-CRDS_ANNOTATION = "platformc.dev/crds"  # likewise, when compile rendered the charts
-
 # API groups whose CRDs well-known charts install, for trees that lack the
-# platformc.dev/crd-groups annotation packaging stamps on what installs a chart.
-CHART_CRD_GROUPS: dict[str, frozenset[str]] = {
-    "gpu-operator": frozenset({"nvidia.com", "resource.nvidia.com", "nfd.k8s-sigs.io"}),
-    "dra-driver-nvidia-gpu": frozenset({"resource.nvidia.com"}),
-    "nvidia-dra-driver-gpu": frozenset(
-        {"resource.nvidia.com"}
-    ),  # the chart's name before it moved to kubernetes-sigs
-    "kueue": frozenset({"kueue.x-k8s.io"}),
-    "kserve-crd": frozenset({"serving.kserve.io"}),
-    "kube-prometheus-stack": frozenset({"monitoring.coreos.com"}),
+# platformc.dev/crd-groups annotation packaging stamps on what installs a chart: the charts of
+# platformc's components (generated from the registry) and a few no component installs.
+OTHER_CHART_CRD_GROUPS: dict[str, frozenset[str]] = {
+    "nvidia-dra-driver-gpu": frozenset({"resource.nvidia.com"}),  # the DRA driver before kubernetes-sigs
     "prometheus-operator-crds": frozenset({"monitoring.coreos.com"}),
-    "grafana-operator": frozenset({"grafana.integreatly.org"}),
     "argo-cd": frozenset({"argoproj.io"}),
-    "cert-manager": frozenset({"cert-manager.io", "acme.cert-manager.io"}),
 }
+CHART_CRD_GROUPS: dict[str, frozenset[str]] = {**TABLE.chart_crd_groups, **OTHER_CHART_CRD_GROUPS}
+
+# Groups the cluster serves before any platformc unit syncs: Gateway API comes with the Gateway
+# implementation behind the cluster's Gateway (Cluster spec.ingress), which serving routes attach to.
+CLUSTER_PREREQUISITE_GROUPS = frozenset({"gateway.networking.k8s.io"})
 
 ENGINE_GROUPS: dict[str, Callable[[str], bool]] = {
     "argocd": lambda group: group == ARGO_GROUP,
@@ -89,7 +91,7 @@ def _stamped_groups(entry: Entry, annotation: str = "") -> frozenset[str]:
     value = _dict(_dict(entry.obj.get("metadata")).get("annotations")).get(
         annotation or CRD_GROUPS_ANNOTATION
     )
-    return frozenset(g for g in value.split(",") if g) if isinstance(value, str) else frozenset()
+    return split_groups(value)
 
 
 class Providers:
@@ -103,30 +105,31 @@ class Providers:
         self.by_crd: dict[str, list[tuple[Entry, SyncUnit | None, str]]] = {}
         for unit in tree.units:
             for name in sorted(_stamped_groups(unit.entry, CRDS_ANNOTATION)):
+                charts = f" (chart {', '.join(unit.charts)})" if unit.charts else ""
                 self.by_crd.setdefault(name, []).append(
-                    (unit.entry, unit, f"{unit.entry.kind} {unit.entry.name}")
+                    (unit.entry, unit, f"{unit.entry.kind} {unit.entry.name}{charts}")
                 )
             stamped = _stamped_groups(unit.entry)
             for chart in unit.charts:
                 for group in chart_groups.get(chart, frozenset()) | stamped:
                     self.by_group.setdefault(group, []).append((unit, f"chart {chart}"))
         for release in cluster.of_kind(HELM_GROUP, "HelmRelease"):
-            chart = _flux_chart_name(cluster, release)
+            released = _flux_chart_name(cluster, release)
             for name in sorted(_stamped_groups(release, CRDS_ANNOTATION)):
                 self.by_crd.setdefault(name, []).append(
-                    (release, tree.unit_of(release), f"HelmRelease {release.name} (chart {chart})")
+                    (release, tree.unit_of(release), f"HelmRelease {release.name} (chart {released})")
                 )
-            for group in chart_groups.get(chart or "", frozenset()) | _stamped_groups(release):
+            for group in chart_groups.get(released or "", frozenset()) | _stamped_groups(release):
                 self.by_group.setdefault(group, []).append(
-                    (tree.unit_of(release), f"chart {chart} (HelmRelease {release.name})")
+                    (tree.unit_of(release), f"chart {released} (HelmRelease {release.name})")
                 )
         for crd in cluster.of_kind(CRD_GROUP, "CustomResourceDefinition"):
-            group = _dict(crd.obj.get("spec")).get("group")
+            crd_group = _dict(crd.obj.get("spec")).get("group")
             self.by_crd.setdefault(crd.name, []).append(
                 (crd, tree.unit_of(crd), f"CustomResourceDefinition in {crd.file}")
             )
-            if isinstance(group, str):
-                self.by_group.setdefault(group, []).append(
+            if isinstance(crd_group, str):
+                self.by_group.setdefault(crd_group, []).append(
                     (tree.unit_of(crd), f"CustomResourceDefinition {crd.name}")
                 )
 
@@ -162,7 +165,12 @@ def _check_cluster(cluster: ClusterObjects, chart_groups: Mapping[str, frozenset
     late: dict[tuple[int, str], tuple[SyncUnit, list[Entry], list[tuple[SyncUnit | None, str]]]] = {}
     for entry in cluster.entries:
         group = entry.group
-        if group in builtin or not entry.kind or any(pre(group) for pre in preinstalled):
+        if (
+            group in builtin
+            or group in CLUSTER_PREREQUISITE_GROUPS
+            or not entry.kind
+            or any(pre(group) for pre in preinstalled)
+        ):
             continue
         offers = providers.by_group.get(group)
         if not offers:
@@ -174,14 +182,14 @@ def _check_cluster(cluster: ClusterObjects, chart_groups: Mapping[str, frozenset
                 f"(charts known to install them: {', '.join(known) or 'none'})",
             )
             continue
-        unit = tree.unit_of(entry)
-        if unit is None:
+        syncing = tree.unit_of(entry)
+        if syncing is None:
             yield entry.finding(CHECK, "$", "no Application or Kustomization in this tree syncs this file")
             continue
-        if not any(_before(tree, provider, unit) for provider, _ in offers):
-            late.setdefault((id(unit.entry), group), (unit, [], offers))[1].append(entry)
-    for (_, group), (unit, entries, offers) in late.items():
-        yield _late_finding(unit, group, entries, offers)
+        if not any(_before(tree, provider, syncing) for provider, _ in offers):
+            late.setdefault((id(syncing.entry), group), (syncing, [], offers))[1].append(entry)
+    for (_, late_group), (late_unit, entries, late_offers) in late.items():
+        yield _late_finding(late_unit, late_group, entries, late_offers)
     yield from _check_chart_needs(cluster, tree, providers)
     yield from _check_crd_owners(providers)
 
@@ -194,14 +202,14 @@ def _check_crd_owners(providers: Providers) -> Iterator[Finding]:
         if len(units) < 2:
             continue
         first, *others = installers
-        for entry, _, _ in others:
+        for entry, _, what in others:
             yield entry.finding(
                 CHECK,
                 f'$.metadata.annotations["{CRDS_ANNOTATION}"]'
                 if entry.kind != "CustomResourceDefinition"
                 else "$",
-                f"installs CustomResourceDefinition {name}, which {first[2]} installs too "
-                "(expected exactly one unit to own each CRD: turn it off in one of the charts)",
+                f"CustomResourceDefinition {name} is installed by {first[2]} and by {what} "
+                "(expected one unit to own each CRD: leave it out of one of the charts, e.g. with skipCrds)",
             )
 
 
@@ -210,7 +218,7 @@ def _check_chart_needs(
 ) -> Iterator[Finding]:
     """A chart whose own templates create custom resources (platformc.dev/uses-crd-groups on its
     Application or HelmRelease) must sync after the chart that installs those CRDs."""
-    installers = [(unit.entry, unit) for unit in tree.units]
+    installers: list[tuple[Entry, SyncUnit | None]] = [(unit.entry, unit) for unit in tree.units]
     installers += [(release, tree.unit_of(release)) for release in cluster.of_kind(HELM_GROUP, "HelmRelease")]
     for carrier, unit in installers:
         for group in sorted(_stamped_groups(carrier, USES_CRD_GROUPS_ANNOTATION)):

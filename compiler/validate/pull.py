@@ -17,30 +17,23 @@ import urllib.request
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import jsonschema_rs
 
 from compiler.errors import PlatformcError
+from compiler.registry_facts import RegistryFacts, SchemaTarget
+from compiler.registry_table import TABLE
 
 DEFAULT_URL_TEMPLATE = (
     "https://raw.githubusercontent.com/datreeio/CRDs-catalog/main/{group}/{kind}_{version}.json"
 )
 MAX_SCHEMA_BYTES = 32 * 1024 * 1024  # the largest catalog schemas are a few MB
 
-Target = tuple[str, str, str]  # (group, kind, version)
+Target = SchemaTarget  # (group, kind, version)
 
-# The CRD kinds platformc's components emit today. The compiler passes its own list;
-# this default keeps `pull_schemas` useful on its own.
-DEFAULT_TARGETS: tuple[Target, ...] = (
-    ("kueue.x-k8s.io", "ClusterQueue", "v1beta2"),
-    ("kueue.x-k8s.io", "LocalQueue", "v1beta2"),
-    ("kueue.x-k8s.io", "ResourceFlavor", "v1beta2"),
-    ("kueue.x-k8s.io", "WorkloadPriorityClass", "v1beta2"),
-    ("kueue.x-k8s.io", "Cohort", "v1beta2"),
-    ("serving.kserve.io", "InferenceService", "v1beta1"),
-    ("serving.kserve.io", "ClusterServingRuntime", "v1alpha1"),
-    ("nvidia.com", "ClusterPolicy", "v1"),
+# The GitOps engines' kinds packaging writes.
+ENGINE_TARGETS: tuple[Target, ...] = (
     ("argoproj.io", "Application", "v1alpha1"),
     ("argoproj.io", "AppProject", "v1alpha1"),
     ("source.toolkit.fluxcd.io", "GitRepository", "v1"),
@@ -48,22 +41,27 @@ DEFAULT_TARGETS: tuple[Target, ...] = (
     ("source.toolkit.fluxcd.io", "OCIRepository", "v1"),
     ("kustomize.toolkit.fluxcd.io", "Kustomization", "v1"),
     ("helm.toolkit.fluxcd.io", "HelmRelease", "v2"),
-    ("monitoring.coreos.com", "PrometheusRule", "v1"),
-    ("monitoring.coreos.com", "PodMonitor", "v1"),
-    ("monitoring.coreos.com", "ServiceMonitor", "v1"),
-    ("grafana.integreatly.org", "GrafanaDashboard", "v1beta1"),
-    ("grafana.integreatly.org", "GrafanaFolder", "v1beta1"),
 )
 
-FETCHED = "fetched"
-CACHED = "cached"
-FAILED = "failed"
+
+def targets_for(facts: RegistryFacts = TABLE) -> tuple[Target, ...]:
+    """What `schemas pull` fetches: the kinds the components declare they emit, and the engines'."""
+    return (*facts.schema_targets, *ENGINE_TARGETS)
+
+
+# The generated copy of the registry's; the CLI passes the live registry's.
+DEFAULT_TARGETS: tuple[Target, ...] = targets_for(TABLE)
+
+PullStatus = Literal["fetched", "cached", "failed"]
+FETCHED: PullStatus = "fetched"
+CACHED: PullStatus = "cached"
+FAILED: PullStatus = "failed"
 
 
 @dataclass(frozen=True)
 class PullOutcome:
     target: Target
-    status: str  # "fetched" | "cached" | "failed"
+    status: PullStatus
     path: Path | None  # cache file (None when failed and nothing usable is cached)
     url: str
     reason: str = ""  # why it failed
@@ -86,7 +84,7 @@ class PullResult:
     def failed(self) -> list[PullOutcome]:
         return [o for o in self.outcomes if o.status == FAILED]
 
-    def count(self, status: str) -> int:
+    def count(self, status: PullStatus) -> int:
         return sum(1 for o in self.outcomes if o.status == status)
 
 

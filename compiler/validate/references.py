@@ -142,7 +142,7 @@ def check_serving_references(objects: ObjectSet) -> Iterator[Finding]:
 
 def _device_requests(entry: Entry) -> Iterator[tuple[list[str | int], str]]:
     """(path, deviceClassName) of every device request of a ResourceClaim(Template)."""
-    base: list[str | int] = ["spec", "spec"] if entry.kind == "ResourceClaimTemplate" else ["spec"]
+    base = ["spec", "spec"] if entry.kind == "ResourceClaimTemplate" else ["spec"]
     spec = entry.obj
     for part in base:
         spec = _dict(_dict(spec).get(part))
@@ -258,7 +258,7 @@ def check_gitops_references(objects: ObjectSet) -> Iterator[Finding]:
             yield from _depends_on(cluster, hr, HELM_GROUP, "HelmRelease")
 
 
-def _flux_ref(cluster: ClusterObjects, entry: Entry, path: list[str | int]) -> Iterator[Finding]:
+def _flux_ref(cluster: ClusterObjects, entry: Entry, path: list[str]) -> Iterator[Finding]:
     ref: Any = entry.obj
     for part in path:
         ref = _dict(ref).get(part)

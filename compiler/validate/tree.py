@@ -8,7 +8,6 @@ saying which Kubernetes version the cluster runs.
 from __future__ import annotations
 
 import gc
-import json
 import os
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -18,14 +17,15 @@ from typing import Any
 
 import yaml
 
+from compiler.tree_contract import CLUSTER_INFO_FILE, KUSTOMIZATION_FILES, ClusterInfo
+
 from .checks import Check, ObjectSet
 from .core import UnsupportedKubernetesVersion
 from .defaults import DEFAULT_CHECKS
-from .findings import ERROR, WARNING, Finding, Report
+from .findings import ERROR, WARNING, Finding, Report, Severity
 from .schemas import SchemaRegistry
 
-CLUSTER_FILE = "platformc-cluster.json"
-KUSTOMIZATION_FILES = frozenset({"kustomization.yaml", "kustomization.yml", "Kustomization"})
+CLUSTER_FILE = CLUSTER_INFO_FILE
 DEFAULT_KUBERNETES_VERSION = "1.34"
 
 # (cluster, Kubernetes version, file relative to the tree root, object)
@@ -33,14 +33,13 @@ LoadedObject = tuple[str, str, str, dict[str, Any]]
 
 
 @dataclass(frozen=True)
-class ClusterInfo:
-    name: str
-    kubernetes_version: str
-    engine: str | None
+class ClusterFolder(ClusterInfo):
+    """A cluster of a tree on disk: what its info file says, and where it is."""
+
     directory: Path
 
 
-def _file_finding(severity: str, check: str, file: str, message: str, **where: Any) -> Finding:
+def _file_finding(severity: Severity, check: str, file: str, message: str, **where: Any) -> Finding:
     return Finding(severity, check, file, "", None, "", "", message, **where)
 
 
@@ -49,20 +48,17 @@ def discover_clusters(
     problems: list[Finding],
     default_kubernetes_version: str = DEFAULT_KUBERNETES_VERSION,
     clusters: Sequence[str] | None = None,
-) -> list[ClusterInfo]:
+) -> list[ClusterFolder]:
     """Cluster folders of `out_dir` (sorted), reading each one's platformc-cluster.json."""
-    found: list[ClusterInfo] = []
+    found: list[ClusterFolder] = []
     folders = sorted(p for p in out_dir.iterdir() if p.is_dir() and not p.name.startswith("."))
     for folder in folders:
         rel = f"{folder.name}/{CLUSTER_FILE}"
-        info: dict[str, Any] = {}
+        info = ClusterInfo.lenient({}, folder.name, default_kubernetes_version)
         meta_path = folder / CLUSTER_FILE
         if meta_path.is_file():
             try:
-                loaded = json.loads(meta_path.read_text(encoding="utf-8"))
-                if not isinstance(loaded, dict):
-                    raise ValueError("expected a JSON object")
-                info = loaded
+                info = ClusterInfo.from_json(meta_path.read_bytes(), folder.name, default_kubernetes_version)
             except ValueError as exc:
                 problems.append(_file_finding(ERROR, "cluster", rel, f"invalid {CLUSTER_FILE}: {exc}"))
         else:
@@ -74,12 +70,7 @@ def discover_clusters(
                     f"missing; validating against Kubernetes {default_kubernetes_version}",
                 )
             )
-        name = info.get("cluster") if isinstance(info.get("cluster"), str) else folder.name
-        version = info.get("kubernetesVersion")
-        if not isinstance(version, str) or not version:
-            version = default_kubernetes_version
-        engine = info.get("engine") if isinstance(info.get("engine"), str) else None
-        found.append(ClusterInfo(name, version, engine, folder))
+        found.append(ClusterFolder(info.name, info.kubernetes_version, info.engine, folder))
     if clusters is not None:
         wanted = set(clusters)
         for missing in sorted(wanted - {c.name for c in found}):
@@ -145,7 +136,7 @@ def iter_tree(
 
 
 def _iter_clusters(
-    out_dir: Path, clusters: Iterable[ClusterInfo], problems: list[Finding]
+    out_dir: Path, clusters: Iterable[ClusterFolder], problems: list[Finding]
 ) -> Iterator[LoadedObject]:
     for cluster in clusters:
         for path in _yaml_files(cluster.directory):

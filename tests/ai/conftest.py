@@ -83,7 +83,21 @@ def mini_docs(allocation: str = "dra", *, quota: int = 16, borrowing: int | None
         "ingress": {"domain": "c1.example.com"},
     }
     return [
-        _doc("Platform", "p", {"gitops": {"engine": "flux", "repoURL": "https://git.example.com/p.git"}}),
+        _doc(
+            "Platform",
+            "p",
+            {
+                "gitops": {"engine": "flux", "repoURL": "https://git.example.com/p.git"},
+                "modelStores": [
+                    {
+                        "name": "m",
+                        "uriPrefix": "s3://m/",
+                        "endpoint": {"host": "minio.store.example.com", "port": 9000, "cidr": "10.9.0.0/24"},
+                        "teams": ["research", "web"],
+                    }
+                ],
+            },
+        ),
         *(_doc("GPUFlavor", n, s) for n, s in flavors.items()),
         _doc("Cluster", "c1", cluster),
         _doc(
@@ -117,6 +131,7 @@ def mini_docs(allocation: str = "dra", *, quota: int = 16, borrowing: int | None
                     "runtime": "kserve-huggingfaceserver",
                 },
                 "gpu": {"flavor": "h100", "count": 2},
+                "resources": {"cpu": "8", "memory": "32Gi", "sharedMemory": "8Gi"},
                 "replicas": {"min": 1, "max": 3},
                 "canary": {"storageUri": "s3://m/chat-v2", "trafficPercent": 20},
                 "allowFrom": ["web"],

@@ -25,7 +25,7 @@ def test_scale_to_zero_is_rejected_at_replicas_min(write_spec) -> None:
     serving(docs)["replicas"] = {"min": 0, "max": 2}
     (error,) = errors_for(write_spec, docs)
     assert "-servingpath.yaml:" in error and "replicas.min 0 (scale to zero)" in error
-    assert "expected replicas.min >= 1" in error
+    assert "expected autoscaling.metric requestRate or prometheus, or replicas.min >= 1" in error
     path, line = error.split(":")[0], int(error.split(":")[1])
     with open(path) as source:
         assert "min: 0" in source.read().splitlines()[line - 1]

@@ -71,6 +71,8 @@ CRD_CHARTS = {
     "monitoring.coreos.com": "kube-prometheus-stack",
     "cert-manager.io": "cert-manager",
     "acme.cert-manager.io": "cert-manager",
+    "keda.sh": "keda",
+    "eventing.keda.sh": "keda",
 }
 
 

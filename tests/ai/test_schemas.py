@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from bench.synthetic import write_synthetic_spec
-from compiler.components import dra, gpu_operator, kserve, kueue
+from compiler.components import dra, gpu_operator, kserve, kueue, serving
 from compiler.pipeline import ClusterBuild
 from tests.ai.conftest import build_all, mini_docs, objects
 from tests.conftest import schema_errors
@@ -18,7 +18,7 @@ AI_COMPONENTS = (
     kueue.COMPONENT,
     kserve.CRD_COMPONENT,
     kserve.COMPONENT,
-    kserve.SERVING_COMPONENT,
+    serving.SERVING_COMPONENT,
 )
 
 

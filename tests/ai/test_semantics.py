@@ -32,9 +32,13 @@ def test_quota_and_borrowing_land_in_the_team_cluster_queue(write_spec) -> None:
         assert [c["metadata"]["name"] for c in objects(build, "Cohort")] == ["pool-a"]
 
 
-def test_no_borrowing_limit_means_unlimited_borrowing_in_the_cohort(write_spec) -> None:
+def test_no_borrowing_limit_means_no_borrowing_written_explicitly(write_spec) -> None:
+    """Kueue reads an absent borrowingLimit as unlimited borrowing from the cohort
+    (kueue apis/kueue/v1beta2 clusterqueue_types.go ResourceQuota.BorrowingLimit: "If null, it
+    means that there is no borrowing limit"); platformc's meaning is no borrowing, so it writes 0."""
     build = build_all(write_spec(mini_docs("dra", quota=16, borrowing=None)))["c1"]
-    assert "borrowingLimit" not in gpu_entries(one(objects(build, "ClusterQueue"), "research"))["h100"]
+    entry = gpu_entries(one(objects(build, "ClusterQueue"), "research"))["h100"]
+    assert entry == {"name": dra_quota_key("h100"), "nominalQuota": 16, "borrowingLimit": 0}
 
 
 def test_a_flavor_sits_in_exactly_one_resource_group(write_spec) -> None:
@@ -95,7 +99,8 @@ def test_dra_cluster_serves_with_claims_and_no_gpu_limits(write_spec, example_bu
         }
         for isvc in isvcs:
             for predictor in predictors(isvc):
-                assert "limits" not in predictor["model"]["resources"]
+                limits = predictor["model"]["resources"]["limits"]
+                assert sorted(limits) == ["cpu", "memory"]  # the GPU comes from the claim alone
                 assert predictor["model"]["resources"]["claims"] == [{"name": "gpu"}]
                 (claim,) = predictor["resourceClaims"]
                 assert (isvc["metadata"]["namespace"], claim["resourceClaimTemplateName"]) in templates
@@ -116,7 +121,8 @@ def test_device_plugin_cluster_serves_with_limits_and_no_claims(write_spec, exam
             for predictor in predictors(isvc):
                 assert "resourceClaims" not in predictor
                 assert "claims" not in predictor["model"]["resources"]
-                assert list(predictor["model"]["resources"]["limits"]) == ["nvidia.com/gpu"]
+                limits = predictor["model"]["resources"]["limits"]
+                assert sorted(limits) == ["cpu", "memory", "nvidia.com/gpu"]
 
 
 def test_dra_claim_templates_and_device_classes(write_spec) -> None:
@@ -150,6 +156,7 @@ def test_canary_host_and_network(write_spec) -> None:
     assert controller["gateway"] == {
         "domain": "c1.example.com",
         "domainTemplate": "{{ .Name }}.{{ .Namespace }}.{{ .IngressDomain }}",
+        "disableIngressCreation": True,
     }
     policies = {
         (o["metadata"]["namespace"], o["metadata"]["name"]): o for o in objects(build, "NetworkPolicy")

@@ -148,6 +148,7 @@ def test_cli_pulls_every_pinned_chart_of_the_example(tmp_path: Path, shared_char
         "kserve-crd",
         "kserve-resources",
         "kserve-runtime-configs",
+        "keda",
         "kube-prometheus-stack",
         "kueue",
         "volcano",

@@ -46,6 +46,9 @@ def test_team_appproject_name_too_long(ws: Workspace) -> None:
     team = "ml-platform-" + "x" * 50  # 62 characters: valid alone, 75 as '<cluster>-<team>'
     for rel in ("platform-spec/teams/ml-platform.yaml",):
         ws.edit(rel, "name: ml-platform", f"name: {team}")
+    # The team's serving path and model-store entry follow the rename.
+    ws.edit("platform-spec/serving/summarizer.yaml", "team: ml-platform", f"team: {team}")
+    ws.edit("platform-spec/platform.yaml", "app-frontend, ml-platform]", f"app-frontend, {team}]")
     assert errors(ws) == [
         f"platform-spec/teams/ml-platform.yaml:11:16: the Argo CD AppProject 'prod-us-east-{team}' of team "
         f"'{team}' on cluster 'prod-us-east' has 75 characters (expected '<cluster>-<team>' of at most 63: "
@@ -58,7 +61,10 @@ def test_serving_path_name_too_long_for_kserve(ws: Workspace) -> None:
     ws.edit("platform-spec/serving/chat-llm.yaml", "name: chat-llm", f"name: {name}")
     assert errors(ws) == [
         f"platform-spec/serving/chat-llm.yaml:4:9: serving path name '{name}' has 54 characters, too long for "
-        f"KServe, which names its Service '{name}-predictor' (expected at most 53 characters)"
+        f"KServe, which names its Service '{name}-predictor' (expected at most 53 characters)",
+        f"platform-spec/serving/chat-llm.yaml:14:3: serving path name '{name}' is too long for a canary: "
+        f"KServe names the canary Service '{name}-canary-predictor' (71 characters; expected a name of at "
+        "most 46 characters with a canary)",
     ]
 
 
@@ -88,7 +94,7 @@ def test_team_naming_itself(ws: Workspace) -> None:
     )
     ws.edit("platform-spec/serving/chat-llm.yaml", "allowFrom: [app-frontend]", "allowFrom: [ai-research]")
     assert errors(ws) == [
-        "platform-spec/serving/chat-llm.yaml:12:15: allowFrom names team 'ai-research', which owns serving path "
+        "platform-spec/serving/chat-llm.yaml:15:15: allowFrom names team 'ai-research', which owns serving path "
         "'chat-llm' (expected other teams: the owning team's namespace may always call it)",
         "platform-spec/teams/ai-research.yaml:10:36: team 'ai-research' lists itself in allowIngressFrom "
         "(expected other teams: traffic inside a team's own namespace is always allowed)",

@@ -115,20 +115,20 @@ def test_cluster_removed(repo: git.Repo, tmp_path: Path) -> None:
 
 def test_serving_path_with_canary_added(repo: git.Repo, tmp_path: Path) -> None:
     root = Path(repo.working_tree_dir)
-    (root / "platform-spec/serving/summarizer.yaml").write_text(
-        "apiVersion: platformc.dev/v1alpha1\nkind: ServingPath\nmetadata: {name: summarizer}\nspec:\n"
+    (root / "platform-spec/serving/translator.yaml").write_text(
+        "apiVersion: platformc.dev/v1alpha1\nkind: ServingPath\nmetadata: {name: translator}\nspec:\n"
         "  team: ml-platform\n  clusters: [prod-us-east]\n"
         "  model: {format: huggingface, storageUri: 's3://models/sum-v1'}\n"
         "  gpu: {flavor: h100, count: 1}\n  replicas: {min: 1, max: 2}\n"
         "  canary: {storageUri: 's3://models/sum-v2', trafficPercent: 20}\n  allowFrom: [app-frontend]\n"
     )
-    commit_all(repo, "summarizer with a canary")
+    commit_all(repo, "translator with a canary")
     lines, objects = reviewed(repo, "HEAD~1")
     assert (
-        "serving path summarizer added (team ml-platform; on prod-us-east; h100 x 1 per replica; "
+        "serving path translator added (team ml-platform; on prod-us-east; h100 x 1 per replica; "
         "replicas 1-2; canary 20% → s3://models/sum-v2)" in lines
     )
-    assert "summarizer: callable from app-frontend" in lines
+    assert "translator: callable from app-frontend" in lines
     assert objects == expected_objects(repo, "HEAD~1", tmp_path)
 
 
@@ -140,7 +140,11 @@ def test_canary_share_and_security_changes(repo: git.Repo) -> None:
         "priority: normal",
         "priority: normal\n  podSecurity: baseline",
     )
-    edit(root / "platform-spec/teams/ai-research.yaml", "[10.20.0.0/16]", "[10.20.0.0/16, 0.0.0.0/0]")
+    edit(
+        root / "platform-spec/teams/ai-research.yaml",
+        "priority: high",
+        "priority: high\n  allowEgressTo: [0.0.0.0/0]",
+    )
     result = review(root / "platform-spec", root / "overlays", "HEAD")  # uncommitted: the working tree
     lines = list(result.impact.lines())
     assert "chat-llm: canary 10% → 50%" in lines

@@ -14,6 +14,12 @@ spec:
     engine: argocd
     repoURL: https://git.example.com/platform.git
   kubernetesVersion: "1.34"
+  modelStores:
+    - name: models
+      uriPrefix: s3://models/
+      endpoint: {host: s3.example.com, port: 443, cidr: 10.20.0.0/16}
+      credentialsSecret: models-s3
+      teams: [research]
 """
 
 FLAVORS = """\

@@ -222,6 +222,7 @@ CASES = [
         "reserved-namespace",
         {"teams/research.yaml": edit(TEAM, "name: research", "name: kube-system"), "serving/chat.yaml": None},
         [
+            "spec/platform.yaml:15:15: model store 'models' names unknown team 'research' (expected one of: kube-system)",
             "spec/teams/research.yaml:4:9: team name 'kube-system' is a reserved namespace (expected a name other than Kubernetes' and the platform's own namespaces)",
         ],
     ),
@@ -258,6 +259,7 @@ CASES = [
         [
             "spec/serving/chat.yaml:9:30: one replica needs 16 'h100' GPUs but team 'research' may use at most 12 on cluster 'east' (expected count <= quota + borrowingLimit)",
             "spec/serving/chat.yaml:9:30: one replica needs 16 'h100' GPUs, but a node of cluster 'east' has at most 8, so the pod can never be scheduled (expected count <= 8, the largest node pool's gpusPerNode)",
+            "spec/serving/chat.yaml:10:27: serving paths of team 'research' on cluster 'east' need cpu 256 > 64, memory 2880Gi > 256Gi at replicas.max (with 'chat': 2 pods of cpu 128, memory 1440Gi incl. /dev/shm), over the namespace ResourceQuota (expected fewer replicas, smaller spec.resources, or a larger team quota)",
         ],
     ),
     Case(

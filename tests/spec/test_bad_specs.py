@@ -8,11 +8,12 @@ import pytest
 from click.testing import CliRunner
 
 from compiler.cli import main
+from tests.serving.cases import SERVING_CASES
 from tests.spec.base_spec import write_spec
 from tests.spec.cases import CASES, Case
 
 
-@pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
+@pytest.mark.parametrize("case", CASES + SERVING_CASES, ids=lambda c: c.id)
 def test_bad_spec_reports_exact_errors_and_writes_nothing(
     case: Case, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -11,7 +11,13 @@ from compiler.components.base import HelmChart
 from compiler.validate import ObjectSet, iter_tree
 from compiler.validate.core import builtin_groups
 from compiler.validate.gitops import layout
-from compiler.validate.ordering import CHART_CRD_GROUPS, ENGINE_GROUPS, Providers, check_ordering
+from compiler.validate.ordering import (
+    CHART_CRD_GROUPS,
+    CLUSTER_PREREQUISITE_GROUPS,
+    ENGINE_GROUPS,
+    Providers,
+    check_ordering,
+)
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -40,6 +46,8 @@ def custom_resources_in_order(objects: ObjectSet) -> dict[str, int]:
         for entry in cluster.entries:
             if entry.group in builtin or any(ENGINE_GROUPS[e](entry.group) for e in tree.engines):
                 continue
+            if entry.group in CLUSTER_PREREQUISITE_GROUPS:
+                continue  # Gateway API: the cluster's Gateway implementation brings it
             unit = tree.unit_of(entry)
             assert unit is not None, f"{entry.file} is synced by no unit"
             offers = [p for p, _ in providers.by_group.get(entry.group, []) if p is not None]
