@@ -109,7 +109,7 @@ def test_pod_level_seccomp_makes_every_container_restricted(kserve: KServeConfig
         assert evaluate(pod.pod["metadata"], pod.pod["spec"], "restricted") == []
     # The canary predictor carries its own pod securityContext too (components/serving.py).
     for predictor in [isvc["spec"]["predictor"]] + [c["predictor"] for c in isvc["spec"]["canary"]]:
-        predictor["securityContext"].pop("seccompProfile", None)
+        (predictor.get("securityContext") or {}).pop("seccompProfile", None)
     for pod in inference_service_pods(isvc, kserve):
         failures = evaluate(pod.pod["metadata"], pod.pod["spec"], "restricted")
         assert [f.rule for f in failures] == ["seccompProfile_restricted"]

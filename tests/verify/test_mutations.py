@@ -86,7 +86,7 @@ def deviceclass_any_gpu(p: Pairs) -> None:
 
 
 def claim_larger_than_node(p: Pairs) -> None:
-    one(p, "ResourceClaimTemplate", "h100-1", "ml-platform")["spec"]["spec"]["devices"]["requests"][0][
+    one(p, "ResourceClaimTemplate", "h100-1", "ai-research")["spec"]["spec"]["devices"]["requests"][0][
         "exactly"
     ]["count"] = 9
 
@@ -369,7 +369,7 @@ MUTATIONS = [
         PROD,
         claim_larger_than_node,
         "dra.claim-unsatisfiable",
-        "Job/ml-platform/verify-batch-h100",
+        "Job/ai-research/verify-batch-h100",
     ),
     Mutation("remove-dns-allow", PROD, remove_dns_allow, "network.intended-flow-denied", "Job/ml-platform/"),
     Mutation(
