@@ -613,6 +613,45 @@ def publish(
 
 
 @main.command()
+@_OUT_OPTION
+@CHARTS_OPTION
+@_SPEC_OPTION
+@click.option("--cluster", "clusters", multiple=True, help="Verify only this cluster (repeatable).")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json", "markdown"]),
+    default="text",
+    show_default=True,
+    help="json: one record per finding, one per line.",
+)
+def verify(
+    out_dir: Path, charts_dir: Path | None, spec_dir: Path, clusters: tuple[str, ...], output_format: str
+) -> None:
+    """Simulate each cluster of a generated tree: admission, scheduling, network, RBAC, GitOps order."""
+    from compiler.charts.cache import DEFAULT_CHARTS_DIR
+    from compiler.verify.run import RENDER_CACHE_DIR, format_json, format_text, verify_tree
+
+    _progress("verifying " + (", ".join(clusters) if clusters else str(out_dir)))
+    try:
+        charts = charts_dir or DEFAULT_CHARTS_DIR
+        result = verify_tree(out_dir, charts, clusters, spec_dir, render_cache=RENDER_CACHE_DIR)
+    except SpecErrors as exc:
+        _fail(f"{exc}\nplatformc: {len(exc.errors)} error(s) in the spec; nothing was verified")
+        return
+    except PlatformcError as exc:
+        _fail(f"platformc: {exc}", 2)
+        return
+    if output_format == "json":
+        text = format_json(result)
+        if text:
+            click.echo(text)
+    else:
+        click.echo(format_text(result, markdown=output_format == "markdown"))
+    sys.exit(0 if result.ok else 1)
+
+
+@main.command()
 @click.argument("directory", type=click.Path(path_type=Path))
 @click.option("--name", default=None, help="Platform name (default: the folder name as a DNS label).")
 @click.option(
