@@ -6,9 +6,13 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+import yaml
 
 from compiler.errors import PlatformcError
 from compiler.parallel import map_in_order
+from compiler.tree_contract import KUSTOMIZATION_FILES, NODE_POOLS_FILE, ClusterInfo, Tree
 from compiler.validate.findings import Finding as TreeFinding
 from compiler.validate.tree import ClusterFolder, discover_clusters, iter_tree
 from compiler.verify.admission import check_admission, check_dra_quota_bypass
@@ -115,14 +119,7 @@ def verify_tree(
         raise VerifyInputError("\n".join(p.format() for p in errors))
     if not infos:
         raise VerifyInputError(f"no cluster folders in {out_dir}: run `platformc compile` first")
-    if spec_dir is not None and not spec_dir.is_dir():
-        raise VerifyInputError(
-            f"spec folder {spec_dir} not found: verify reads the intended flows (allowFrom, "
-            "allowIngressFrom, ingress gateway, model stores) and, without a node-pool contract, the node "
-            "pools from the spec; pass --spec DIR"
-        )
-    if spec_dir is not None:
-        load_spec(spec_dir)  # parsed (or refused) once, before the workers fork
+    _load_spec_once(spec_dir)
 
     def one(info: ClusterFolder) -> ClusterResult:
         found: list[TreeFinding] = []
@@ -130,11 +127,13 @@ def verify_tree(
         bad = [p for p in found if p.severity == "error"]
         if bad:
             raise VerifyInputError("\n".join(p.format() for p in bad))
+        contract_file = info.directory / NODE_POOLS_FILE
+        contract = json.loads(contract_file.read_bytes()) if contract_file.is_file() else None
         sim = load_cluster(
             info.name,
             info.kubernetes_version,
             info.engine or "argocd",
-            info.directory,
+            contract,
             pairs,
             charts_dir,
             spec_dir,
@@ -143,6 +142,55 @@ def verify_tree(
         return verify_cluster(sim, spec_dir)
 
     return VerifyResult(map_in_order(one, infos, jobs))
+
+
+def verify_compiled(
+    tree: Tree,
+    infos: Sequence[ClusterInfo],
+    charts_dir: Path,
+    spec_dir: Path | None = None,
+    render_cache: Path | None = None,
+    jobs: int | None = None,
+) -> VerifyResult:
+    """Verify a tree compile holds in memory (path -> bytes, as it will be written), before it is
+    written: the same simulation as verify_tree on the folder."""
+    _load_spec_once(spec_dir)
+
+    def one(info: ClusterInfo) -> ClusterResult:
+        prefix = info.name + "/"
+        pairs: list[tuple[str, dict[str, Any]]] = [
+            (path, obj)
+            for path in sorted(p for p in tree if p.startswith(prefix) and p.endswith((".yaml", ".yml")))
+            if path.rsplit("/", 1)[-1] not in KUSTOMIZATION_FILES
+            for obj in yaml.load_all(tree[path], Loader=yaml.CSafeLoader)
+            if isinstance(obj, dict)
+        ]
+        contract_bytes = tree.get(prefix + NODE_POOLS_FILE)
+        sim = load_cluster(
+            info.name,
+            info.kubernetes_version,
+            info.engine or "argocd",
+            json.loads(contract_bytes) if contract_bytes is not None else None,
+            pairs,
+            charts_dir,
+            spec_dir,
+            render_cache,
+        )
+        return verify_cluster(sim, spec_dir)
+
+    return VerifyResult(map_in_order(one, list(infos), jobs))
+
+
+def _load_spec_once(spec_dir: Path | None) -> None:
+    if spec_dir is None:
+        return
+    if not spec_dir.is_dir():
+        raise VerifyInputError(
+            f"spec folder {spec_dir} not found: verify reads the intended flows (allowFrom, "
+            "allowIngressFrom, ingress gateway, model stores) and, without a node-pool contract, the node "
+            "pools from the spec; pass --spec DIR"
+        )
+    load_spec(spec_dir)  # parsed (or refused) once, before the workers fork
 
 
 def _mark(value: bool | None) -> str:
@@ -196,11 +244,6 @@ def format_text(result: VerifyResult, markdown: bool = False) -> str:
         else f"verify: {total} findings in {sum(1 for c in result.clusters if c.findings)} clusters"
     )
     return "\n".join(lines)
-
-
-def format_json(result: VerifyResult) -> str:
-    """One JSON record per finding, one per line."""
-    return "\n".join(json.dumps(f.record(), sort_keys=True) for f in result.findings)
 
 
 def rule_table() -> list[dict[str, str]]:
