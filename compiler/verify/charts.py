@@ -4,19 +4,22 @@ served API versions), with each namespaced object placed in its release namespac
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Generator, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
+
+import orjson
 
 from compiler.charts.releases import (
     Release,
     builtin_api_versions,
     crd_api_versions,
     releases_in_objects,
-    render_releases,
 )
 from compiler.charts.render import RenderRequest, chart_archive, render
 
@@ -30,107 +33,196 @@ def _cluster_scoped_custom_kinds(objects: Iterable[dict[str, Any]]) -> set[str]:
     }
 
 
+Rendered = list[tuple[Release, list[dict[str, Any]]]]
+
+
 def render_tree_charts(
     placed: Iterable[tuple[str, dict[str, Any]]],
     kubernetes_version: str,
     charts_dir: Path,
     cache_dir: Path | None = None,
-) -> list[tuple[Release, list[dict[str, Any]]]]:
-    """Each release of the tree with its rendered objects, namespaces filled in. A release whose
-    Application sets `helm.skipCrds` (or HelmRelease `install.crds: Skip`) is rendered without
-    its crds/ folder, as Argo CD and Flux install it. With `cache_dir`, renders are kept on disk keyed
-    by the releases, the chart archives' contents and the Kubernetes version, so a second run of
-    verify on an unchanged tree runs no Helm."""
-    placed = list(placed)
-    skipped = skip_crds(placed)
-    releases = releases_in_objects(placed)
-    key = json.dumps(
-        [[r.comparable() for r in releases], sorted(skipped), kubernetes_version, str(charts_dir)],
+) -> Rendered:
+    """Each release of the tree with its rendered objects, namespaces filled in (one cluster's
+    `render_clusters`)."""
+    return render_clusters([(list(placed), kubernetes_version)], charts_dir, cache_dir)[0]
+
+
+def render_clusters(
+    trees: Sequence[tuple[list[tuple[str, dict[str, Any]]], str]],
+    charts_dir: Path,
+    cache_dir: Path | None = None,
+    jobs: int = 1,
+) -> list[Rendered]:
+    """For each (placed objects, Kubernetes version) of a cluster, its releases with their rendered
+    objects, namespaces filled in. A release whose Application sets `helm.skipCrds` (or HelmRelease
+    `install.crds: Skip`) is rendered without its crds/ folder, as Argo CD and Flux install it.
+
+    Clusters render together, pass by pass (compiler/charts/releases.py `render_releases`: the
+    served API versions come from a first render): a pass runs each distinct `helm template` once
+    for all clusters, `jobs` at a time. With `cache_dir`, a cluster's renders are kept on disk keyed
+    by its releases, the chart archives' contents and the Kubernetes version, so a second verify
+    of an unchanged cluster runs no Helm."""
+    keys: list[tuple[str, str, list[Release]]] = []
+    staged: dict[str, Generator[list[RenderRequest], list[list[dict[str, Any]]], Rendered]] = {}
+    for placed, kubernetes_version in trees:
+        skipped = skip_crds(placed)
+        releases = releases_in_objects(placed)
+        key = json.dumps(
+            [[r.comparable() for r in releases], sorted(skipped), kubernetes_version], default=str
+        )
+        memo_key = f"{key}{charts_dir}"
+        keys.append((memo_key, key, releases))
+        if memo_key in _MEMO or memo_key in staged:
+            continue
+        cached = _cached(cache_dir, key, releases, charts_dir)
+        if cached is not None:
+            _MEMO[memo_key] = cached
+        else:
+            staged[memo_key] = _staged_render(releases, skipped, kubernetes_version, charts_dir)
+    _MEMO.update(_run_stages(staged, jobs))
+    if cache_dir is not None:
+        for memo_key, key, releases in keys:
+            _store(cache_dir, key, releases, charts_dir, _MEMO[memo_key])
+    return [_MEMO[memo_key] for memo_key, _, _ in keys]
+
+
+def _run_stages(
+    staged: Mapping[str, Generator[list[RenderRequest], list[list[dict[str, Any]]], Rendered]], jobs: int
+) -> dict[str, Rendered]:
+    """Drive every cluster's staged render in step: each round renders the distinct requests of all
+    clusters at once and sends each cluster its results."""
+    done: dict[str, Rendered] = {}
+    asked: dict[str, list[RenderRequest]] = {}
+    for memo_key, stages in staged.items():
+        asked[memo_key] = next(stages)
+    while asked:
+        results = render_requests([r for requests in asked.values() for r in requests], jobs)
+        following: dict[str, list[RenderRequest]] = {}
+        for memo_key, requests in asked.items():
+            try:
+                following[memo_key] = staged[memo_key].send([results[_identity(r)] for r in requests])
+            except StopIteration as finished:
+                done[memo_key] = finished.value
+        asked = following
+    return done
+
+
+def _identity(request: RenderRequest) -> str:
+    """What makes two requests the same `helm template` run (the archive by path: one run)."""
+    return json.dumps(
+        [
+            str(request.archive),
+            request.release,
+            request.namespace,
+            request.values,
+            request.kube_version,
+            request.api_versions,
+            request.include_crds,
+        ],
+        sort_keys=True,
         default=str,
     )
-    if key not in _MEMO:
-        _MEMO[key] = _cached(cache_dir, key, releases, charts_dir) or _render(
-            releases, skipped, kubernetes_version, charts_dir
+
+
+def render_requests(requests: Iterable[RenderRequest], jobs: int) -> dict[str, list[dict[str, Any]]]:
+    """Each distinct request rendered once, `jobs` Helm processes at a time (threads wait on them),
+    kept slim (verify reads no CRD schema)."""
+    distinct = {_identity(r): r for r in requests}
+    if jobs <= 1 or len(distinct) <= 1:
+        return {k: _render_slim(r) for k, r in distinct.items()}
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        return dict(zip(distinct, pool.map(_render_slim, distinct.values()), strict=True))
+
+
+def _render_slim(request: RenderRequest) -> list[dict[str, Any]]:
+    return [_slim(o) for o in render(request, keep=False)]
+
+
+def _staged_render(
+    releases: list[Release], skipped: set[tuple[str, str]], kubernetes_version: str, charts_dir: Path
+) -> Generator[list[RenderRequest], list[list[dict[str, Any]]], Rendered]:
+    """One cluster's renders as `render_releases` does them (a first pass with the built-in API
+    versions finds the CRDs the cluster will serve; the second pass is the one kept), then the
+    releases that skip their CRDs again without them: yields each pass's requests, receives their
+    objects."""
+    builtin = builtin_api_versions(kubernetes_version)
+
+    def request(r: Release, served: frozenset[str], include_crds: bool = True) -> RenderRequest:
+        archive = chart_archive(charts_dir, r.chart, r.version)
+        apis = tuple(sorted(served))
+        return RenderRequest(
+            archive, r.release, r.namespace, r.values, kubernetes_version, apis, include_crds
         )
-    if cache_dir is not None:
-        _store(cache_dir, key, releases, charts_dir, _MEMO[key])
-    return _MEMO[key]
+
+    first = yield [request(r, builtin) for r in releases]
+    served = builtin | crd_api_versions(o for objects in first for o in objects)
+    second = yield [request(r, served) for r in releases]
+    served = builtin | crd_api_versions(o for objects in second for o in objects)
+    skipping = [i for i, r in enumerate(releases) if (r.unit, r.chart) in skipped]
+    without_crds = yield [request(releases[i], served, include_crds=False) for i in skipping]
+    rendered_objects = list(second)
+    for i, objects in zip(skipping, without_crds, strict=True):
+        rendered_objects[i] = objects
+    return _placed(releases, rendered_objects)
+
+
+def _placed(releases: list[Release], rendered_objects: list[list[dict[str, Any]]]) -> Rendered:
+    """Slim copies, each namespaced object in its release's namespace when it names none (as Helm)."""
+    all_objects = [o for objects in rendered_objects for o in objects]
+    cluster_scoped = _cluster_scoped_custom_kinds(all_objects) | CLUSTER_SCOPED_BUILTIN
+    out = []
+    for release, rendered in zip(releases, rendered_objects, strict=True):
+        objects = [_slim(o) for o in rendered]
+        for obj in objects:
+            meta = obj.setdefault("metadata", {})
+            if obj.get("kind") not in cluster_scoped and not meta.get("namespace"):
+                obj["metadata"] = {**meta, "namespace": release.namespace}
+        out.append((release, objects))
+    return out
+
+
+@functools.cache
+def _archive_digest(path: Path, mtime_ns: int, size: int) -> bytes:
+    return hashlib.sha256(path.read_bytes()).digest()
 
 
 def _cache_file(cache_dir: Path, key: str, releases: list[Release], charts_dir: Path) -> Path:
     digest = hashlib.sha256(key.encode())
     for r in releases:
-        digest.update(chart_archive(charts_dir, r.chart, r.version).read_bytes())
+        archive = chart_archive(charts_dir, r.chart, r.version)
+        stat = archive.stat()
+        digest.update(_archive_digest(archive, stat.st_mtime_ns, stat.st_size))
     return cache_dir / f"{digest.hexdigest()}.json"
 
 
-def _cached(
-    cache_dir: Path | None, key: str, releases: list[Release], charts_dir: Path
-) -> list[tuple[Release, list[dict[str, Any]]]] | None:
+def _cached(cache_dir: Path | None, key: str, releases: list[Release], charts_dir: Path) -> Rendered | None:
     if cache_dir is None:
         return None
     path = _cache_file(cache_dir, key, releases, charts_dir)
     try:
-        stored = json.loads(path.read_bytes())
+        stored = orjson.loads(path.read_bytes())
     except (OSError, ValueError):
         return None
-    if len(stored) != len(releases):
+    if not isinstance(stored, list) or len(stored) != len(releases):
         return None
     return [(r, objects) for r, objects in zip(releases, stored, strict=True)]
 
 
-def _store(
-    cache_dir: Path, key: str, releases: list[Release], charts_dir: Path, rendered: list[tuple[Release, Any]]
-) -> None:
+def _store(cache_dir: Path, key: str, releases: list[Release], charts_dir: Path, rendered: Rendered) -> None:
     path = _cache_file(cache_dir, key, releases, charts_dir)
     if path.exists():
         return
     try:
         cache_dir.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps([objects for _, objects in rendered], sort_keys=True), encoding="utf-8")
+        tmp.write_bytes(orjson.dumps([objects for _, objects in rendered], option=orjson.OPT_SORT_KEYS))
         tmp.replace(path)
     except OSError:
         pass  # a cache that cannot be written only costs the next run a render
 
 
 # Renders of one process, shared: verify reads chart objects and never changes them.
-_MEMO: dict[str, list[tuple[Release, list[dict[str, Any]]]]] = {}
-
-
-def _render(
-    releases: list[Release], skipped: set[tuple[str, str]], kubernetes_version: str, charts_dir: Path
-) -> list[tuple[Release, list[dict[str, Any]]]]:
-    rendered = render_releases(releases, kubernetes_version, charts_dir)
-    all_objects = [o for r in rendered for o in r.objects]
-    served = builtin_api_versions(kubernetes_version) | crd_api_versions(all_objects)
-    rendered_objects = {}
-    for r in rendered:
-        objects = list(r.objects)
-        if (r.release.unit, r.release.chart) in skipped:
-            rel = r.release
-            request = RenderRequest(
-                chart_archive(charts_dir, rel.chart, rel.version),
-                rel.release,
-                rel.namespace,
-                rel.values,
-                kubernetes_version,
-                tuple(sorted(served)),
-                include_crds=False,
-            )
-            objects = render(request)
-        rendered_objects[id(r)] = objects
-    all_objects = [o for objs in rendered_objects.values() for o in objs]
-    cluster_scoped = _cluster_scoped_custom_kinds(all_objects) | CLUSTER_SCOPED_BUILTIN
-    out = []
-    for r in rendered:
-        objects = [_slim(o) for o in rendered_objects[id(r)]]
-        for obj in objects:
-            meta = obj.setdefault("metadata", {})
-            if obj.get("kind") not in cluster_scoped and not meta.get("namespace"):
-                obj["metadata"] = {**meta, "namespace": r.release.namespace}
-        out.append((r.release, objects))
-    return out
+_MEMO: dict[str, Rendered] = {}
 
 
 def _slim(obj: dict[str, Any]) -> dict[str, Any]:

@@ -5,20 +5,24 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 from compiler.errors import PlatformcError
-from compiler.parallel import map_in_order
+from compiler.parallel import default_jobs, in_background, map_in_order
 from compiler.validate.findings import Finding as TreeFinding
-from compiler.validate.tree import ClusterInfo, discover_clusters, iter_tree
+from compiler.validate.tree import discover_clusters, iter_tree
 from compiler.verify.admission import check_admission, check_dra_quota_bypass
-from compiler.verify.cluster import SimCluster, load_cluster
+from compiler.verify.charts import Rendered, render_clusters
+from compiler.verify.cluster import SimCluster, load_cluster, placed_objects
 from compiler.verify.context import VerifyContext
 from compiler.verify.findings import RULES, Finding
 from compiler.verify.gitops import check_crd_owners, check_health_gate, check_webhook_order
-from compiler.verify.intents import load_intents, load_spec
+from compiler.verify.intents import Intents, load_intents
 from compiler.verify.kueue import KueueConfig
 from compiler.verify.network import check_network
+from compiler.verify.nodes import NodePoolContract, spec_pools
 from compiler.verify.rbac import check_rbac
 from compiler.verify.scheduling import check_device_classes, check_gpu_nodes, check_scheduling
 from compiler.verify.serving import check_canaries
@@ -66,12 +70,14 @@ class VerifyResult:
         return not self.findings
 
 
-def verify_cluster(cluster: SimCluster, spec_dir: Path | None) -> ClusterResult:
+def verify_cluster(
+    cluster: SimCluster, spec_dir: Path | None, intents: Intents | None = None
+) -> ClusterResult:
     problems: list[tuple[str, str]] = []
     ctx = VerifyContext(
         cluster,
         build_workloads(cluster, problems),
-        load_intents(spec_dir, cluster.name),
+        load_intents(spec_dir, cluster.name) if intents is None else intents,
         KueueConfig.from_cluster(cluster),
     )
     for owner, message in problems:
@@ -97,6 +103,20 @@ def verify_cluster(cluster: SimCluster, spec_dir: Path | None) -> ClusterResult:
     return ClusterResult(cluster.name, len(cluster.nodes), cluster.pools_source, rows, findings, len(matrix))
 
 
+@dataclass(frozen=True)
+class SpecFacts:
+    """What verify reads of the spec for one cluster: the intended flows and the spec's node pools."""
+
+    intents: Intents
+    pools: list[NodePoolContract]
+
+
+def spec_facts(spec_dir: Path | None, clusters: Sequence[str]) -> dict[str, SpecFacts]:
+    if spec_dir is None:
+        return {name: SpecFacts(Intents(), []) for name in clusters}
+    return {name: SpecFacts(load_intents(spec_dir, name), spec_pools(spec_dir, name)) for name in clusters}
+
+
 def verify_tree(
     out_dir: Path,
     charts_dir: Path,
@@ -105,8 +125,11 @@ def verify_tree(
     render_cache: Path | None = None,
     jobs: int | None = None,
 ) -> VerifyResult:
-    """Verify every (or each named) cluster folder of `out_dir`. Clusters are independent, so each
-    forked worker reads, renders and simulates whole clusters (compiler/parallel.py)."""
+    """Verify every (or each named) cluster folder of `out_dir`.
+
+    The spec is parsed in a forked process while this one reads the tree and renders the charts
+    (each distinct render once for all clusters, `jobs` Helm processes at a time); then forked
+    workers simulate whole clusters (compiler/parallel.py)."""
     problems: list[TreeFinding] = []
     infos = discover_clusters(out_dir, problems, clusters=list(clusters) or None)
     errors = [p for p in problems if p.severity == "error"]
@@ -120,28 +143,50 @@ def verify_tree(
             "allowIngressFrom, ingress gateway, model stores) and, without a node-pool contract, the node "
             "pools from the spec; pass --spec DIR"
         )
-    if spec_dir is not None:
-        load_spec(spec_dir)  # parsed (or refused) once, before the workers fork
-
-    def one(info: ClusterInfo) -> ClusterResult:
+    jobs = jobs or default_jobs()
+    names = [info.name for info in infos]
+    facts_later = in_background(partial(spec_facts, spec_dir, names)) if jobs > 1 and spec_dir else None
+    trees: list[list[tuple[str, dict[str, Any]]]] = []
+    bad: list[TreeFinding] = []
+    for info in infos:
         found: list[TreeFinding] = []
-        pairs = [(rel, obj) for _, _, rel, obj in iter_tree(out_dir, found, clusters=[info.name])]
-        bad = [p for p in found if p.severity == "error"]
-        if bad:
-            raise VerifyInputError("\n".join(p.format() for p in bad))
+        trees.append([(rel, obj) for _, _, rel, obj in iter_tree(out_dir, found, clusters=[info.name])])
+        bad = bad or [p for p in found if p.severity == "error"]
+    renders: list[Rendered] = []
+    render_error: PlatformcError | None = None
+    if not bad:
+        try:
+            renders = render_clusters(
+                [(placed_objects(t), i.kubernetes_version) for t, i in zip(trees, infos, strict=True)],
+                charts_dir,
+                render_cache,
+                jobs,
+            )
+        except PlatformcError as exc:
+            render_error = exc
+    # A spec the background process could not read is read again here, to raise its errors.
+    facts = (facts_later() if facts_later else None) or spec_facts(spec_dir, names)
+    if bad:
+        raise VerifyInputError("\n".join(p.format() for p in bad))
+    if render_error is not None:
+        raise render_error
+
+    def one(index: int) -> ClusterResult:
+        info = infos[index]
         sim = load_cluster(
             info.name,
             info.kubernetes_version,
             info.engine or "argocd",
             info.directory,
-            pairs,
+            trees[index],
             charts_dir,
             spec_dir,
-            render_cache,
+            rendered_charts=renders[index],
+            pools_from_spec=facts[info.name].pools,
         )
-        return verify_cluster(sim, spec_dir)
+        return verify_cluster(sim, spec_dir, facts[info.name].intents)
 
-    return VerifyResult(map_in_order(one, infos, jobs))
+    return VerifyResult(map_in_order(one, range(len(infos)), jobs))
 
 
 def _mark(value: bool | None) -> str:
