@@ -9,7 +9,7 @@ import hashlib
 import json
 import os
 from collections.abc import Generator, Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +34,8 @@ def _cluster_scoped_custom_kinds(objects: Iterable[dict[str, Any]]) -> set[str]:
 
 
 Rendered = list[tuple[Release, list[dict[str, Any]]]]
+# A cluster's renders, pass by pass: yields a pass's requests, receives their objects.
+Stages = Generator[list[RenderRequest], list[list[dict[str, Any]]], Rendered]
 
 
 def render_tree_charts(
@@ -63,7 +65,7 @@ def render_clusters(
     by its releases, the chart archives' contents and the Kubernetes version, so a second verify
     of an unchanged cluster runs no Helm."""
     keys: list[tuple[str, str, list[Release]]] = []
-    staged: dict[str, Generator[list[RenderRequest], list[list[dict[str, Any]]], Rendered]] = {}
+    staged: dict[str, Stages] = {}
     for placed, kubernetes_version in trees:
         skipped = skip_crds(placed)
         releases = releases_in_objects(placed)
@@ -86,24 +88,35 @@ def render_clusters(
     return [_MEMO[memo_key] for memo_key, _, _ in keys]
 
 
-def _run_stages(
-    staged: Mapping[str, Generator[list[RenderRequest], list[list[dict[str, Any]]], Rendered]], jobs: int
-) -> dict[str, Rendered]:
-    """Drive every cluster's staged render in step: each round renders the distinct requests of all
-    clusters at once and sends each cluster its results."""
+def _run_stages(staged: Mapping[str, Stages], jobs: int) -> dict[str, Rendered]:
+    """Drive every cluster's staged render: each distinct request runs once (`jobs` Helm processes
+    at a time, largest chart first; threads only wait on them), and a cluster moves to its next
+    pass as soon as its own requests are done."""
     done: dict[str, Rendered] = {}
-    asked: dict[str, list[RenderRequest]] = {}
-    for memo_key, stages in staged.items():
-        asked[memo_key] = next(stages)
-    while asked:
-        results = render_requests([r for requests in asked.values() for r in requests], jobs)
-        following: dict[str, list[RenderRequest]] = {}
-        for memo_key, requests in asked.items():
-            try:
-                following[memo_key] = staged[memo_key].send([results[_identity(r)] for r in requests])
-            except StopIteration as finished:
-                done[memo_key] = finished.value
-        asked = following
+    runs: dict[str, Future[list[dict[str, Any]]]] = {}
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+
+        def ask(memo_key: str, requests: list[RenderRequest]) -> None:
+            for request in sorted(requests, key=lambda r: -r.archive.stat().st_size):
+                if _identity(request) not in runs:
+                    runs[_identity(request)] = pool.submit(_render_slim, request)
+            waiting[memo_key] = [runs[_identity(r)] for r in requests]
+
+        waiting: dict[str, list[Future[list[dict[str, Any]]]]] = {}
+        for memo_key, stages in staged.items():
+            ask(memo_key, next(stages))
+        while waiting:
+            pending = {f for futures in waiting.values() for f in futures if not f.done()}
+            if pending:
+                wait(pending, return_when=FIRST_COMPLETED)
+            for memo_key, futures in list(waiting.items()):
+                if not all(f.done() for f in futures):
+                    continue
+                del waiting[memo_key]
+                try:
+                    ask(memo_key, staged[memo_key].send([f.result() for f in futures]))
+                except StopIteration as finished:
+                    done[memo_key] = finished.value
     return done
 
 
@@ -124,23 +137,13 @@ def _identity(request: RenderRequest) -> str:
     )
 
 
-def render_requests(requests: Iterable[RenderRequest], jobs: int) -> dict[str, list[dict[str, Any]]]:
-    """Each distinct request rendered once, `jobs` Helm processes at a time (threads wait on them),
-    kept slim (verify reads no CRD schema)."""
-    distinct = {_identity(r): r for r in requests}
-    if jobs <= 1 or len(distinct) <= 1:
-        return {k: _render_slim(r) for k, r in distinct.items()}
-    with ThreadPoolExecutor(max_workers=jobs) as pool:
-        return dict(zip(distinct, pool.map(_render_slim, distinct.values()), strict=True))
-
-
 def _render_slim(request: RenderRequest) -> list[dict[str, Any]]:
     return [_slim(o) for o in render(request, keep=False)]
 
 
 def _staged_render(
     releases: list[Release], skipped: set[tuple[str, str]], kubernetes_version: str, charts_dir: Path
-) -> Generator[list[RenderRequest], list[list[dict[str, Any]]], Rendered]:
+) -> Stages:
     """One cluster's renders as `render_releases` does them (a first pass with the built-in API
     versions finds the CRDs the cluster will serve; the second pass is the one kept), then the
     releases that skip their CRDs again without them: yields each pass's requests, receives their
