@@ -1,6 +1,6 @@
 """Compile a synthetic platform and print objects, seconds, objects/s and peak memory.
 
-    python3 bench/compile.py --clusters 20 --teams 100 --serving-paths 200
+    python3 -m bench.compile --clusters 20 --teams 100 --serving-paths 200
 
 Every team is on every cluster unless --clusters-per-team is given. The spec is written to a
 temp folder; the compile goes through the same function as `platformc compile` (spec load,
@@ -18,18 +18,14 @@ from __future__ import annotations
 
 import argparse
 import resource
-import sys
 import tempfile
 import time
 from pathlib import Path
 
+from compiler.pipeline import compile_platform
+from compiler.synthetic import write_synthetic_spec
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
-
-from synthetic import write_synthetic_spec  # noqa: E402
-
-from compiler.pipeline import compile_platform  # noqa: E402
 
 
 def peak_rss_mib() -> float:

@@ -1,6 +1,6 @@
 """Seconds for `platformc diff` of a big platform where one team's quota changes on every cluster.
 
-    python3 bench/diff.py --clusters 20 --teams 100
+    python3 -m bench.diff --clusters 20 --teams 100
 
 Builds a real Git repository in a temp folder: commit the spec, change one team's quota, then
 time the review (compile at the base revision from Git objects + compile of the working tree +
@@ -11,19 +11,13 @@ from __future__ import annotations
 
 import argparse
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
-
-from synthetic import write_synthetic_spec  # noqa: E402
-
-from compiler.review.render import render_json, render_markdown, render_text  # noqa: E402
-from compiler.review.run import review  # noqa: E402
+from compiler.review.render import render_json, render_markdown, render_text
+from compiler.review.run import review
+from compiler.synthetic import write_synthetic_spec
 
 
 def git(cwd: Path, *args: str) -> None:

@@ -1,6 +1,6 @@
-"""Benchmark of `platformc verify` on the synthetic platform (bench/synthetic.py).
+"""Benchmark of `platformc verify` on the synthetic platform (compiler/synthetic.py).
 
-    python bench/verify.py [--clusters 20] [--teams 100] [--serving-paths 200] [--charts ../shared/charts]
+    python3 -m bench.verify [--clusters 20] [--teams 100] [--serving-paths 200] [--charts ../shared/charts]
 
 Compiles the synthetic spec (not timed), then verifies the whole tree twice: cold (every chart
 rendered with real Helm) and warm (the renders read back from the render cache the cold run
@@ -12,21 +12,17 @@ Prints seconds, findings and peak RSS (the largest of this process and its worke
 from __future__ import annotations
 
 import argparse
-import sys
 import tempfile
 import time
 from collections import Counter
 from pathlib import Path
 
+from bench.compile import peak_rss_mib
+from compiler.pipeline import compile_platform
+from compiler.synthetic import write_synthetic_spec
+from compiler.verify.run import verify_tree
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
-
-from compile import peak_rss_mib  # noqa: E402
-from synthetic import write_synthetic_spec  # noqa: E402
-
-from compiler.pipeline import compile_platform  # noqa: E402
-from compiler.verify.run import verify_tree  # noqa: E402
 
 
 def main() -> None:

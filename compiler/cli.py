@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
 import click
 
-from compiler.errors import PlatformcError, SpecErrors
+from compiler.errors import PlatformcError, SpecErrors, UsageError
 
 
 def _progress(message: str) -> None:
@@ -20,6 +21,54 @@ def _progress(message: str) -> None:
 def _fail(message: str, code: int = 1) -> None:
     click.echo(message, err=True)
     sys.exit(code)
+
+
+DEFAULT_SPEC = Path("platform-spec")
+
+
+def _find_repository(spec_dir: Path) -> None:
+    """Run from a sub-folder, platformc looks upward for the platform repository as git does,
+    moves there and says so. Only for the default --spec: an explicit path means what it says."""
+    if spec_dir != DEFAULT_SPEC or spec_dir.exists():
+        return
+    for parent in Path.cwd().parents:
+        if (parent / DEFAULT_SPEC).is_dir():
+            click.echo(
+                f"platformc: no {DEFAULT_SPEC}/ here; using the platform repository at {parent}", err=True
+            )
+            os.chdir(parent)
+            return
+    raise UsageError(
+        f"no {DEFAULT_SPEC}/ folder in {Path.cwd()} or any folder above it (expected to run in a platform "
+        "repository, or --spec DIR naming the spec folder)"
+    )
+
+
+def _exit_code(exc: PlatformcError) -> int:
+    """The same failure exits the same in every command: 2 for a wrong call, 1 for the rest."""
+    return 2 if isinstance(exc, UsageError) else 1
+
+
+FORMAT_OPTION = click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json", "github"]),
+    default="text",
+    show_default=True,
+    help="Findings as text, JSON, or GitHub Actions annotations (::error file=…,line=…,col=…::).",
+)
+
+
+def _fail_spec(exc: SpecErrors, output_format: str, summary: str) -> None:
+    from compiler.report_format import spec_errors_github, spec_errors_json
+
+    if output_format == "json":
+        click.echo(spec_errors_json(exc.errors), nl=False)
+    elif output_format == "github":
+        click.echo("\n".join(spec_errors_github(exc.errors)))
+    else:
+        click.echo(str(exc), err=True)
+    _fail(summary)
 
 
 _SPEC_OPTION = click.option(
@@ -88,6 +137,7 @@ def main() -> None:
 @click.option("--cluster", "clusters", multiple=True, help="Compile only this cluster (repeatable).")
 @SCHEMAS_OPTION
 @CHARTS_OPTION
+@FORMAT_OPTION
 def compile(
     spec_dir: Path,
     overlays_dir: Path,
@@ -96,11 +146,13 @@ def compile(
     clusters: tuple[str, ...],
     schema_dirs: tuple[Path, ...],
     charts_dir: Path | None,
+    output_format: str,
 ) -> None:
     """Compile platform-spec/ into generated/<cluster>/ trees (validated before anything is written)."""
     from compiler.pipeline import ValidationFailed, compile_platform
 
     try:
+        _find_repository(spec_dir)
         result = compile_platform(
             spec_dir,
             out_dir,
@@ -112,45 +164,75 @@ def compile(
             charts_dir=charts_dir,
         )
     except SpecErrors as exc:
-        _fail(f"{exc}\nplatformc: {len(exc.errors)} error(s) in the spec or overlays; nothing was written")
+        _fail_spec(
+            exc,
+            output_format,
+            f"platformc: {len(exc.errors)} error(s) in the spec or overlays; nothing was written",
+        )
         return
     except ValidationFailed as exc:
-        lines = "\n".join(f.format() for f in exc.report.errors)
-        _fail(f"{lines}\nplatformc: {exc}; nothing was written")
-        return
-    except PlatformcError as exc:
+        _report_findings(exc.report, out_dir, output_format, errors_only=True)
         _fail(f"platformc: {exc}; nothing was written")
         return
+    except PlatformcError as exc:
+        _fail(f"platformc: {exc}; nothing was written", _exit_code(exc))
+        return
+    if output_format != "text":
+        _report_findings(result.validation, out_dir, output_format, errors_only=False)
     _report_missing_schemas(result.validation.warnings)
-    if result.drift is not None:
-        if not result.drift.clean:
-            lines = "\n".join(result.drift.lines())
-            _fail(f"{lines}\nplatformc: {out_dir} is not current; run `platformc compile`")
-        click.echo(f"{out_dir} is current ({result.files} files, {len(result.clusters)} clusters)")
-    else:
-        click.echo(
-            f"compiled {len(result.clusters)} cluster(s): {result.objects} objects in {result.files} "
-            f"files → {out_dir}"
-        )
+    # A status note; under --format json/github it goes to stderr, so stdout stays machine-readable.
+    note_to_stderr = output_format != "text"
     if result.charts_dir is None:
         click.echo(
             "charts not rendered (no chart cache): values keys and what the charts install are unchecked; "
-            "run `platformc charts pull` or pass --charts DIR"
+            "run `platformc charts pull` or pass --charts DIR",
+            err=note_to_stderr,
         )
     else:
-        click.echo(f"charts rendered from {result.charts_dir}: values keys and installed CRDs checked")
+        click.echo(
+            f"charts rendered from {result.charts_dir}: values keys and installed CRDs checked",
+            err=note_to_stderr,
+        )
+    if result.drift is not None:
+        if not result.drift.clean:
+            if output_format == "github":
+                from compiler.report_format import drift_github
+
+                click.echo("\n".join(drift_github(result.drift, out_dir)))
+            lines = "\n".join(result.drift.lines())
+            _fail(f"{lines}\nplatformc: {out_dir} is not current; run `platformc compile`")
+        click.echo(f"{out_dir} is current ({result.files} files, {len(result.clusters)} clusters)")
+        return
+    click.echo(
+        f"compiled {len(result.clusters)} cluster(s): {result.objects} objects in {result.files} "
+        f"files → {out_dir}: {result.change_summary()}"
+    )
+
+
+def _report_findings(report: object, out_dir: Path, output_format: str, errors_only: bool) -> None:
+    from compiler.report_format import findings_github
+
+    findings = report.errors if errors_only else report.sorted()  # type: ignore[attr-defined]
+    if output_format == "json":
+        click.echo(report.to_json(), nl=False)  # type: ignore[attr-defined]
+    elif output_format == "github":
+        for line in findings_github(findings, out_dir):
+            click.echo(line)
+    else:
+        for finding in findings:
+            click.echo(finding.format(), err=True)
 
 
 @main.command()
 @_OUT_OPTION
+@_SPEC_OPTION
+@_OVERLAYS_OPTION
 @SCHEMAS_OPTION
 @click.option(
     "--allow-missing-schemas", is_flag=True, help="A kind with no schema is a warning, not an error."
 )
 @click.option("--cluster", "clusters", multiple=True, help="Validate only this cluster (repeatable).")
-@click.option(
-    "--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True
-)
+@FORMAT_OPTION
 @click.option(
     "--skip-check",
     "skip_checks",
@@ -160,6 +242,8 @@ def compile(
 )
 def validate(
     out_dir: Path,
+    spec_dir: Path,
+    overlays_dir: Path,
     schema_dirs: tuple[Path, ...],
     allow_missing_schemas: bool,
     clusters: tuple[str, ...],
@@ -177,16 +261,17 @@ def validate(
             param_hint="--skip-check",
         )
     try:
-        report = validate_existing_tree(out_dir, schema_dirs, allow_missing_schemas, clusters, skip_checks)
+        if not out_dir.exists():
+            _find_repository(spec_dir)
+        report = validate_existing_tree(
+            out_dir, schema_dirs, allow_missing_schemas, clusters, skip_checks, spec_dir, overlays_dir
+        )
     except PlatformcError as exc:
-        _fail(f"platformc: {exc}", 2)
+        _fail(f"platformc: {exc}", _exit_code(exc))
         return
-    if output_format == "json":
-        click.echo(report.to_json())
-    else:
-        for finding in report.sorted():
-            click.echo(finding.format(), err=True)
-        click.echo(report.summary(), err=not report.ok)
+    _report_findings(report, out_dir, output_format, errors_only=False)
+    if output_format != "json":
+        click.echo(report.summary(), err=not report.ok or output_format == "github")
     sys.exit(0 if report.ok else 1)
 
 
@@ -196,45 +281,106 @@ def schemas() -> None:
 
 
 @schemas.command("pull")
+@_SPEC_OPTION
+@_OVERLAYS_OPTION
 @click.option(
-    "--cache",
-    "cache_dir",
+    "--cache-root",
     type=click.Path(path_type=Path),
-    default=Path(".platformc-cache/schemas"),
+    default=Path(".platformc-cache"),
     show_default=True,
+    help="Cache folder: pinned/<component>/<version>/, components/<name>/, schemas/ (catalog).",
 )
 @click.option(
-    "--url-template", default=None, help="URL with {group}, {kind} and {version}; default: the CRDs-catalog."
+    "--mirror",
+    default=None,
+    help="Base URL laid out like https://raw.githubusercontent.com (<repo>/<tag>/<path>) to fetch "
+    "release-tag CRDs from.",
+)
+@click.option(
+    "--catalog",
+    is_flag=True,
+    help="Also fill <cache-root>/schemas from the datreeio/CRDs-catalog main branch (a fallback: not "
+    "pinned to any release).",
+)
+@click.option(
+    "--url-template",
+    default=None,
+    help="Catalog URL with {group}, {kind} and {version} (implies --catalog).",
 )
 @click.option("--refresh", is_flag=True, help="Download again even when cached.")
-def schemas_pull(cache_dir: Path, url_template: str | None, refresh: bool) -> None:
-    """Download the CRD schemas of the pinned component versions into the cache."""
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=1),
+    default=120.0,
+    show_default=True,
+    help="Seconds for the whole pull.",
+)
+def schemas_pull(
+    spec_dir: Path,
+    overlays_dir: Path,
+    cache_root: Path,
+    mirror: str | None,
+    catalog: bool,
+    url_template: str | None,
+    refresh: bool,
+    timeout: float,
+) -> None:
+    """Fetch the CRD schemas of component pins the spec overrides and of custom components' CRDs.
+
+    Pins at the releases platformc embeds need nothing: their schemas ship with platformc.
+    """
     from compiler.components import facts_of
+    from compiler.crdschemas.catalog import (
+        DEFAULT_URL_TEMPLATE,
+        check_url_template,
+        pull_schemas,
+        targets_for,
+    )
+    from compiler.crdschemas.fetch import FetchError
+    from compiler.crdschemas.pull import pull_for_spec
     from compiler.pipeline import registered
-    from compiler.validate import pull_schemas
-    from compiler.validate.pull import DEFAULT_URL_TEMPLATE, targets_for
 
     def progress(done: int, total: int, outcome: object) -> None:
         _progress(f"[{done}/{total}] {outcome.format()}")  # type: ignore[attr-defined]
 
     try:
-        result = pull_schemas(
-            targets_for(facts_of(registered())),
-            cache_dir=cache_dir,
-            url_template=url_template or DEFAULT_URL_TEMPLATE,
-            progress=progress,
+        if url_template is not None:
+            check_url_template(url_template)
+        _find_repository(spec_dir)
+        result = pull_for_spec(
+            spec_dir,
+            overlays_dir,
+            cache_root=cache_root,
+            mirror=mirror,
             refresh=refresh,
+            timeout=timeout,
+            progress=progress,
         )
-    except PlatformcError as exc:
+        catalog_result = None
+        if catalog or url_template is not None:
+            catalog_result = pull_schemas(
+                targets_for(facts_of(registered())),
+                cache_dir=cache_root / "schemas",
+                url_template=url_template or DEFAULT_URL_TEMPLATE,
+                progress=progress,
+                refresh=refresh,
+                timeout=timeout,
+            )
+    except SpecErrors as exc:
+        _fail(f"{exc}\nplatformc: {len(exc.errors)} error(s) in the spec; nothing was pulled")
+        return
+    except (PlatformcError, FetchError) as exc:
         _fail(f"platformc: {exc}", 2)
         return
-    for outcome in result.outcomes:
-        click.echo(outcome.format(), err=outcome.status == "failed")
-    if not result.ok:
-        _fail(
-            f"platformc: {len(result.failed)} schema(s) could not be fetched; the cache keeps only "
-            "verified files"
-        )
+    lines = [o.format() for o in result.outcomes]
+    lines += [o.format() for o in (catalog_result.outcomes if catalog_result else [])]
+    for outcome_line in lines:
+        click.echo(outcome_line, err=": failed" in outcome_line)
+    failed = [o for o in result.outcomes if not o.ok] + (catalog_result.failed if catalog_result else [])
+    if failed:
+        _fail(f"platformc: {len(failed)} target(s) could not be fetched; the cache keeps only verified files")
+    if not lines:
+        click.echo("every component pin is a release platformc embeds; nothing to pull")
 
 
 @main.group()
@@ -312,16 +458,41 @@ def components(
         click.echo("\n".join(status.lines()))
 
 
-@main.command()
-def schema() -> None:
+@main.command("spec-schema")
+def spec_schema() -> None:
     """Print the spec's JSON Schema (for yaml-language-server and editors)."""
     from compiler.spec.json_schema import spec_json_schema
 
     click.echo(json.dumps(spec_json_schema(), indent=2, sort_keys=True))
 
 
+# `schema` was one letter from `schemas` (the CRD schema cache): kept as a hidden alias.
+main.add_command(click.Command("schema", callback=spec_schema.callback, hidden=True, help=spec_schema.help))
+
+
+def _color(choice: str) -> bool:
+    """--color always|never wins; auto colours a terminal unless NO_COLOR is set (no-color.org)."""
+    if choice != "auto":
+        return choice == "always"
+    return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+
+
 @main.command()
-@click.option("--base", default=None, help="Revision to compare with (default: merge base with main).")
+@click.option(
+    "--color",
+    "color_choice",
+    type=click.Choice(["auto", "always", "never"]),
+    default="auto",
+    show_default=True,
+    help="Colour the text output; auto: on a terminal, unless NO_COLOR is set.",
+)
+@click.option(
+    "--base",
+    default=None,
+    help="Revision to compare with (default: the merge base with the default branch: origin/HEAD, "
+    "main or master).",
+)
+@click.option("--cluster", "clusters", multiple=True, help="Show only this cluster's objects (repeatable).")
 @click.option(
     "--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text", show_default=True
 )
@@ -337,7 +508,9 @@ def schema() -> None:
 @click.option("--exit-code", is_flag=True, help="Exit 1 when something changed.")
 @CHARTS_OPTION
 def diff(
+    color_choice: str,
     base: str | None,
+    clusters: tuple[str, ...],
     fmt: str,
     spec_dir: Path,
     overlays_dir: Path,
@@ -351,7 +524,8 @@ def diff(
     from compiler.review.run import review
 
     try:
-        result = review(spec_dir, overlays_dir, base, charts_dir=charts_dir)
+        _find_repository(spec_dir)
+        result = review(spec_dir, overlays_dir, base, clusters=clusters, charts_dir=charts_dir)
     except RevisionSpecErrors as exc:
         _fail(f"{exc}\nplatformc: cannot diff: the spec at {exc.rev} is invalid")
         return
@@ -359,14 +533,14 @@ def diff(
         _fail(f"{exc}\nplatformc: cannot diff: {len(exc.errors)} error(s) in the spec of the working tree")
         return
     except PlatformcError as exc:
-        _fail(f"platformc: {exc}")
+        _fail(f"platformc: {exc}", _exit_code(exc))
         return
     if fmt == "json":
         click.echo(render_json(result), nl=False)
     elif fmt == "markdown":
         click.echo(render_markdown(result, max_bytes), nl=False)
     else:
-        click.echo(render_text(result, color=sys.stdout.isatty()), nl=False)
+        click.echo(render_text(result, color=_color(color_choice)), nl=False, color=_color(color_choice))
     if exit_code and result.changed:
         sys.exit(1)
 
@@ -377,6 +551,14 @@ def diff(
 @click.option("--push", "do_push", is_flag=True, help="Push the branch to --remote (never forces).")
 @click.option("--remote", default="origin", show_default=True)
 @click.option("--allow-dirty-spec", is_flag=True, help="Publish even if the spec has uncommitted changes.")
+@click.option(
+    "--allow-unvalidated",
+    is_flag=True,
+    help="Publish even if some kinds have no schema (the commit message lists them).",
+)
+@click.option(
+    "--cluster", "clusters", multiple=True, help="Compile and publish only this cluster (repeatable)."
+)
 @_SPEC_OPTION
 @_OVERLAYS_OPTION
 @_OUT_OPTION
@@ -388,6 +570,8 @@ def publish(
     do_push: bool,
     remote: str,
     allow_dirty_spec: bool,
+    allow_unvalidated: bool,
+    clusters: tuple[str, ...],
     spec_dir: Path,
     overlays_dir: Path,
     out_dir: Path,
@@ -398,6 +582,7 @@ def publish(
     from compiler.publish import publish as run_publish
 
     try:
+        _find_repository(spec_dir)
         result = run_publish(
             spec_dir,
             overlays_dir,
@@ -407,14 +592,16 @@ def publish(
             push_to=remote if do_push else None,
             allow_dirty_spec=allow_dirty_spec,
             schema_dirs=schema_dirs,
+            allow_unvalidated=allow_unvalidated,
             progress=_progress,
+            clusters=clusters,
             charts_dir=charts_dir,
         )
     except SpecErrors as exc:
         _fail(f"{exc}\nplatformc: {len(exc.errors)} error(s) in the spec or overlays; nothing was committed")
         return
     except PlatformcError as exc:
-        _fail(f"platformc: {exc}")
+        _fail(f"platformc: {exc}", _exit_code(exc))
         return
     where = result.ref.removeprefix("refs/heads/")
     for note in result.notes:
@@ -473,14 +660,22 @@ def verify(
     show_default=True,
     help="Git URL the GitOps engines read (gitops.repoURL).",
 )
-def init(directory: Path, name: str | None, repo_url: str) -> None:
+@click.option(
+    "--platformc-requirement",
+    "requirement",
+    default=None,
+    envvar="PLATFORMC_REQUIREMENT",
+    help="The requirements.txt line that installs platformc in CI (default: the git repository and "
+    "commit this platformc was installed from).",
+)
+def init(directory: Path, name: str | None, repo_url: str, requirement: str | None) -> None:
     """Create a new platform repository in DIRECTORY (which must be new or empty)."""
     from compiler.init_repo import init_repository
 
     try:
-        result = init_repository(directory, name=name, repo_url=repo_url)
+        result = init_repository(directory, name=name, repo_url=repo_url, requirement=requirement)
     except PlatformcError as exc:
-        _fail(f"platformc: {exc}")
+        _fail(f"platformc: {exc}", _exit_code(exc))
         return
     click.echo(f"created platform repository {result.path} (first commit {result.commit[:12]})")
     click.echo("next: set gitops.repoURL in platform-spec/platform.yaml, push, and open a pull request")

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from compiler.gpu_allocation import Allocation
+from compiler.gpu_allocation import Allocation, uses_dra
+from compiler.spec.budgets import cluster_budgets
 from compiler.spec.cluster_facts import cluster_capacity, cluster_engine, cluster_kubernetes_version
 from compiler.spec.gpus import resource_name
 from compiler.spec.model import PlatformModel
@@ -32,6 +33,7 @@ class TeamOnCluster:
 
     team: Team
     entry: TeamCluster
+    budget: float | None = None  # monthly USD on this cluster (spec/budgets.py), None without one
 
     @property
     def name(self) -> str:
@@ -70,7 +72,7 @@ class ClusterModel:
 
     @property
     def dra(self) -> bool:
-        return self.allocation == "dra"
+        return uses_dra(self.allocation)
 
     @property
     def monitoring_namespace(self) -> str:
@@ -89,7 +91,7 @@ def cluster_models(model: PlatformModel) -> list[ClusterModel]:
     for name, cluster in model.clusters.items():
         present = {pool.flavor for pool in cluster.spec.nodePools}
         teams = tuple(
-            TeamOnCluster(team, entry)
+            TeamOnCluster(team, entry, cluster_budgets(model, team).get(name))
             for team in model.teams.values()
             for entry in team.spec.clusters
             if entry.cluster == name

@@ -1,34 +1,25 @@
-"""Emitter: objects → canonical YAML files, written as one atomic swap of the output tree.
+"""Emitter, the pure half: objects → the files of a cluster tree, as bytes keyed by path.
 
 - One object per file, `<kind>-<name>.yaml`, keys in Kubernetes order.
-- A kustomization.yaml in every folder.
-- The new tree is built beside the old one and exchanged with it in one rename
-  (renameat2 RENAME_EXCHANGE), so a failure or a kill leaves the previous tree intact.
+- A kustomization.yaml in every folder, and the cluster info file.
+
+Nothing here touches the disk; compiler/write.py puts a rendered tree in place.
 """
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
-import ctypes.util
-import fcntl
-import os
-import shutil
-from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
-from pathlib import Path
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from compiler import yaml_out
 from compiler.errors import PlatformcError
-from compiler.tree_contract import CLUSTER_INFO_FILE, KUSTOMIZATION_FILE, ClusterInfo
+from compiler.pathsafety import kind_problem, name_problem, object_name_problem, safe_relative
+from compiler.tree_contract import CLUSTER_INFO_FILE, KUSTOMIZATION_FILE, ClusterInfo, Tree
 
-__all__ = ["CLUSTER_INFO_FILE", "KUSTOMIZATION_FILE", "ClusterInfo", "Drift", "Tree"]
+__all__ = ["CLUSTER_INFO_FILE", "KUSTOMIZATION_FILE", "ClusterInfo", "Tree"]
 
 TOP_KEYS = ("apiVersion", "kind", "metadata", "spec")
 METADATA_KEYS = ("name", "namespace")
-
-Tree = dict[str, bytes]  # path relative to the output folder → file content
 
 
 def _sorted(value: Any) -> Any:
@@ -62,6 +53,23 @@ def file_name(obj: Mapping[str, Any]) -> str:
     return f"{obj['kind']}-{obj['metadata']['name']}.yaml".lower()
 
 
+def _checked_path(info: ClusterInfo, folder: str, obj: Mapping[str, Any]) -> str:
+    """The object's path in the cluster folder, built from checked parts only (see pathsafety).
+    Overlay input is checked at its source line before this; here nothing unchecked passes."""
+    meta = obj.get("metadata") or {}
+    problems = [
+        kind_problem(obj.get("kind")),
+        object_name_problem(obj.get("kind"), meta.get("name")),
+        name_problem(info.name, "cluster name"),
+        *(name_problem(part, "folder") for part in folder.split("/") if folder),
+    ]
+    problem = next((p for p in problems if p is not None), None)
+    if problem is not None:
+        raise PlatformcError(f"cluster '{info.name}': {obj.get('kind')} cannot be written: {problem}")
+    rel = f"{folder}/{file_name(obj)}" if folder else file_name(obj)
+    return safe_relative(rel)
+
+
 def kustomization(entries: Iterable[str]) -> bytes:
     return dump_yaml(
         {
@@ -72,13 +80,21 @@ def kustomization(entries: Iterable[str]) -> bytes:
     )
 
 
-def render_cluster(info: ClusterInfo, placed: Iterable[tuple[str, Mapping[str, Any]]]) -> Tree:
-    """The files of one cluster folder, keyed by path relative to the output folder."""
+def render_cluster(
+    info: ClusterInfo,
+    placed: Iterable[tuple[str, Mapping[str, Any]]],
+    files: Mapping[str, bytes] | None = None,
+    header: str = "",
+) -> Tree:
+    """The files of one cluster folder, keyed by path relative to the output folder; `files` are
+    non-object files at the cluster folder's top (the node-pool contract), not in kustomizations.
+    `header` (one comment line) starts every YAML file; JSON files cannot carry one."""
+    first = header.encode()
     tree: Tree = {}
     owners: dict[str, Mapping[str, Any]] = {}
     children: dict[str, set[str]] = {"": set()}
     for folder, obj in placed:
-        rel = f"{folder}/{file_name(obj)}" if folder else file_name(obj)
+        rel = _checked_path(info, folder, obj)
         if rel in owners:
             first = owners[rel]["metadata"]
             raise PlatformcError(
@@ -86,7 +102,7 @@ def render_cluster(info: ClusterInfo, placed: Iterable[tuple[str, Mapping[str, A
                 f"({obj['kind']} {first.get('namespace') or ''}/{first['name']} twice)"
             )
         owners[rel] = obj
-        tree[f"{info.name}/{rel}"] = dump_yaml(canonical(obj))
+        tree[f"{info.name}/{rel}"] = first + dump_yaml(canonical(obj))
         # Register the file and every folder on its way up with their parents.
         parts = rel.split("/")
         for depth in range(len(parts)):
@@ -94,192 +110,8 @@ def render_cluster(info: ClusterInfo, placed: Iterable[tuple[str, Mapping[str, A
             children.setdefault(parent, set()).add(parts[depth])
     for folder, entries in children.items():
         path = f"{info.name}/{folder}/{KUSTOMIZATION_FILE}" if folder else f"{info.name}/{KUSTOMIZATION_FILE}"
-        tree[path] = kustomization(entries)
+        tree[path] = first + kustomization(entries)
     tree[f"{info.name}/{CLUSTER_INFO_FILE}"] = info.to_json()
+    for name, content in sorted((files or {}).items()):
+        tree[f"{info.name}/{name}"] = first + content if name.endswith((".yaml", ".yml")) else content
     return tree
-
-
-# --- reading and comparing an existing tree ---------------------------------------------------
-
-
-def read_cluster_files(out_dir: Path, clusters: Iterable[str]) -> Tree:
-    existing: Tree = {}
-    for cluster in clusters:
-        root = out_dir / cluster
-        if not root.is_dir():
-            continue
-        for path in root.rglob("*"):
-            if path.is_file():
-                existing[path.relative_to(out_dir).as_posix()] = path.read_bytes()
-    return existing
-
-
-def existing_clusters(out_dir: Path) -> list[str]:
-    if not out_dir.is_dir():
-        return []
-    return sorted(p.name for p in out_dir.iterdir() if (p / CLUSTER_INFO_FILE).is_file())
-
-
-@dataclass(frozen=True)
-class Drift:
-    changed: tuple[str, ...]
-    missing: tuple[str, ...]  # compile would create these
-    extra: tuple[str, ...]  # compile would delete these
-
-    @property
-    def clean(self) -> bool:
-        return not (self.changed or self.missing or self.extra)
-
-    def lines(self) -> Iterator[str]:
-        yield from (f"changed: {p}" for p in self.changed)
-        yield from (f"missing: {p}" for p in self.missing)
-        yield from (f"extra:   {p}" for p in self.extra)
-
-
-def check_out_dir(out_dir: Path) -> None:
-    """The output path must be a folder or not exist yet, below folders only.
-
-    Checked before anything is written: the atomic swap below would otherwise exchange a
-    user's file with the new tree."""
-    for path in (out_dir, *out_dir.parents):
-        if path.exists() and not path.is_dir():
-            what = (
-                f"output folder {path} is a file"
-                if path == out_dir
-                else f"{path} is a file, so the output folder {out_dir} cannot be made inside it"
-            )
-            raise PlatformcError(f"{what} (expected a folder, or a path that does not exist yet)")
-
-
-def compare(out_dir: Path, tree: Tree, clusters: Iterable[str], prune_others: bool) -> Drift:
-    """How the tree on disk differs from what compile would write."""
-    check_out_dir(out_dir)
-    compiled = set(clusters)
-    on_disk_clusters = set(existing_clusters(out_dir))
-    considered = compiled | (on_disk_clusters if prune_others else set())
-    existing = read_cluster_files(out_dir, sorted(considered))
-    prefix = out_dir.name + "/"
-    return Drift(
-        changed=tuple(
-            prefix + p for p in sorted(p for p in tree if p in existing and existing[p] != tree[p])
-        ),
-        missing=tuple(prefix + p for p in sorted(p for p in tree if p not in existing)),
-        extra=tuple(prefix + p for p in sorted(p for p in existing if p not in tree)),
-    )
-
-
-# --- atomic replace ---------------------------------------------------------------------------
-
-_RENAME_EXCHANGE = 2
-_AT_FDCWD = -100
-
-
-def _exchange(a: Path, b: Path) -> bool:
-    """Atomically swap two paths (Linux renameat2). False where the system cannot."""
-    libc_name = ctypes.util.find_library("c")
-    if not libc_name:
-        return False
-    libc = ctypes.CDLL(libc_name, use_errno=True)
-    renameat2 = getattr(libc, "renameat2", None)
-    if renameat2 is None:
-        return False
-    result = renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE)
-    if result != 0:
-        errno = ctypes.get_errno()
-        if errno in (22, 38, 95):  # EINVAL / ENOSYS / EOPNOTSUPP: filesystem or kernel cannot
-            return False
-        raise OSError(errno, os.strerror(errno), str(a))
-    return True
-
-
-@contextlib.contextmanager
-def _locked(out_dir: Path) -> Iterator[None]:
-    lock_path = out_dir.parent / f".{out_dir.name}.lock"
-    with open(lock_path, "w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-            lock_path.unlink(missing_ok=True)
-
-
-def _clean_leftovers(out_dir: Path) -> None:
-    """Remove staging folders of compiles that were killed; restore a tree a kill left aside."""
-    parent = out_dir.parent
-    for leftover in parent.glob(f".{out_dir.name}.old-*"):
-        if not out_dir.exists():
-            leftover.rename(out_dir)  # a non-atomic swap was cut between its two renames
-        else:
-            shutil.rmtree(leftover, ignore_errors=True)
-    for leftover in parent.glob(f".{out_dir.name}.staging-*"):
-        shutil.rmtree(leftover, ignore_errors=True)
-
-
-def write_tree(out_dir: Path, tree: Tree, clusters: Iterable[str], prune_others: bool) -> None:
-    """Replace the cluster folders of `clusters` in out_dir with `tree`, atomically as a whole.
-
-    Cluster folders not compiled now are kept, unless prune_others (a full compile), in which
-    case folders of clusters that left the spec are removed. Other files in out_dir are kept.
-    """
-    check_out_dir(out_dir)
-    try:
-        _write_tree(out_dir.absolute(), tree, set(clusters), prune_others)
-    except OSError as exc:
-        # Permissions, a full disk, a read-only mount: a message, not a traceback. Staging is removed;
-        # the old tree stands unless the failure came after the one-step swap.
-        where = exc.filename or out_dir
-        raise PlatformcError(f"cannot write {where}: {exc.strerror or exc}") from exc
-
-
-def _write_tree(out_dir: Path, tree: Tree, compiled: set[str], prune_others: bool) -> None:
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    with _locked(out_dir):
-        _clean_leftovers(out_dir)
-        staging = out_dir.parent / f".{out_dir.name}.staging-{os.getpid()}"
-        staging.mkdir()
-        try:
-            _fill_staging(staging, out_dir, tree, compiled, prune_others)
-            if not out_dir.exists():
-                staging.rename(out_dir)
-                return
-            if _exchange(staging, out_dir):
-                shutil.rmtree(staging)
-                return
-            old = out_dir.parent / f".{out_dir.name}.old-{os.getpid()}"
-            out_dir.rename(old)
-            staging.rename(out_dir)
-            shutil.rmtree(old)
-        except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
-            raise
-
-
-def _fill_staging(staging: Path, out_dir: Path, tree: Tree, compiled: set[str], prune_others: bool) -> None:
-    if out_dir.is_dir():
-        managed = set(existing_clusters(out_dir))
-        for entry in sorted(out_dir.iterdir()):
-            if entry.name in compiled or (prune_others and entry.name in managed):
-                continue
-            target = staging / entry.name
-            if entry.is_dir() and not entry.is_symlink():
-                # Hard links: unchanged clusters cost no copying, and files are never modified in place.
-                shutil.copytree(entry, target, copy_function=os.link, symlinks=True)
-            else:
-                shutil.copy2(entry, target, follow_symlinks=False)
-    made: set[Path] = set()
-    for rel, content in tree.items():
-        path = staging / rel
-        if path.parent not in made:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            made.add(path.parent)
-        # An unchanged file is hard-linked from the old tree: on some disks creating a file with
-        # data costs ~25x a link, and most compiles change a handful of files out of thousands.
-        old = out_dir / rel
-        try:
-            if old.read_bytes() == content:
-                os.link(old, path)
-                continue
-        except OSError:
-            pass  # missing (new file) or unreadable: write it
-        path.write_bytes(content)

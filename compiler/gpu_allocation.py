@@ -45,6 +45,11 @@ def device_plugin_on(allocation: Allocation) -> bool:
     return allocation == "device-plugin"
 
 
+def uses_dra(allocation: Allocation) -> bool:
+    """GPUs come from the DRA driver through ResourceClaims (resource.k8s.io/v1, Kubernetes >= 1.34)."""
+    return not device_plugin_on(allocation)
+
+
 def quota_key(allocation: Allocation, name: str, resource: str) -> str:
     """Key of a flavor in a namespace ResourceQuota's `hard`.
 

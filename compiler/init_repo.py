@@ -8,8 +8,11 @@ clusters, so they always match it.
 
 from __future__ import annotations
 
+import json
 import re
+import shutil
 import subprocess
+import urllib.parse
 from dataclasses import dataclass
 from importlib import metadata, resources
 from importlib.abc import Traversable
@@ -17,10 +20,12 @@ from pathlib import Path
 
 import git
 import jinja2
+from pydantic import TypeAdapter, ValidationError
 
 from compiler.errors import PlatformcError
 from compiler.pipeline import compile_platform
 from compiler.spec.build import load_platform
+from compiler.spec.types import GitURL
 
 TEMPLATE_PACKAGE = "compiler.templates"
 DEFAULT_REPO_URL = "https://github.com/example/ai-platform.git"
@@ -48,11 +53,55 @@ class InitResult:
     files: int
 
 
-def _platformc_version() -> str:
+def _pip_git_url(remote: str) -> str | None:
+    """A git remote as pip's `git+` URL; None for a local path (nobody else can install from it)."""
+    if remote.startswith(("https://", "ssh://")):
+        return f"git+{remote}"
+    scp = re.fullmatch(r"([\w.-]+@[\w.-]+):(.+)", remote)  # git@github.com:acme/platformc.git
+    if scp:
+        return f"git+ssh://{scp[1]}/{scp[2]}"
+    return None
+
+
+def platformc_requirement() -> str:
+    """The requirements.txt line that installs this very platformc: platformc is not published on
+    PyPI, so it is the git repository and commit it was installed from (PEP 610 direct_url.json),
+    or the origin and HEAD of the checkout it was installed from. Raises PlatformcError when
+    neither is known: a pin nobody can install is worse than none."""
     try:
-        return metadata.version("platformc")
-    except metadata.PackageNotFoundError:
-        return "0.1.0"
+        dist = metadata.distribution("platformc")
+        direct = json.loads(dist.read_text("direct_url.json") or "{}")
+    except (metadata.PackageNotFoundError, ValueError):
+        direct = {}
+    vcs = direct.get("vcs_info") or {}
+    if vcs.get("vcs") == "git" and vcs.get("commit_id") and direct.get("url"):
+        return f"platformc @ git+{direct['url']}@{vcs['commit_id']}"
+    url = str(direct.get("url") or "")
+    folder = Path(urllib.parse.urlsplit(url).path) if url.startswith("file://") else Path(__file__).parent
+    where = url or str(folder)
+    try:
+        checkout = git.Repo(folder, search_parent_directories=True)
+        remote = checkout.remotes.origin.url if "origin" in [r.name for r in checkout.remotes] else ""
+        pip_url = _pip_git_url(remote)
+        if pip_url:
+            return f"platformc @ {pip_url}@{checkout.head.commit.hexsha}"
+    except (git.InvalidGitRepositoryError, git.NoSuchPathError, ValueError):
+        pass
+    raise PlatformcError(
+        f"cannot tell where pip can install this platformc from (installed from {where}, which has no "
+        "git remote 'origin'): pass --platformc-requirement, e.g. 'platformc @ "
+        "git+https://github.com/<org>/platformc.git@<commit>'; nothing was created"
+    )
+
+
+def _check_requirement(requirement: str) -> str:
+    if "\n" in requirement or not re.match(r"platformc(\s|@|=|<|>|~|\[|$)", requirement.strip()):
+        raise PlatformcError(
+            f"--platformc-requirement {requirement!r} is not a requirement for platformc (expected one "
+            "line such as 'platformc @ git+https://github.com/<org>/platformc.git@<commit>'); nothing was "
+            "created"
+        )
+    return requirement.strip()
 
 
 def _dns_label(name: str) -> str:
@@ -90,7 +139,9 @@ def _check_identity(cwd: Path) -> None:
         )
 
 
-def init_repository(path: Path, *, name: str | None = None, repo_url: str = DEFAULT_REPO_URL) -> InitResult:
+def init_repository(
+    path: Path, *, name: str | None = None, repo_url: str = DEFAULT_REPO_URL, requirement: str | None = None
+) -> InitResult:
     if path.exists() and not path.is_dir():
         raise PlatformcError(f"{path} is a file (expected a new or empty folder); nothing was created")
     if path.exists() and any(path.iterdir()):
@@ -105,17 +156,34 @@ def init_repository(path: Path, *, name: str | None = None, repo_url: str = DEFA
             f"--name {name!r} is not a DNS-1123 label (expected lowercase letters, digits and '-', "
             f"at most 63, e.g. {_dns_label(name)!r}); nothing was created"
         )
+    try:
+        TypeAdapter(GitURL).validate_python(repo_url)
+    except ValidationError:
+        raise PlatformcError(
+            f"--repo-url {repo_url!r} is not a Git URL (expected https://host/org/repo.git or "
+            "ssh://git@host/org/repo.git); nothing was created"
+        ) from None
     _check_identity(parent)
     context = {
         "name": name or _dns_label(path.absolute().name),
         "repo_url": repo_url,
-        "version": _platformc_version(),
+        "requirement": _check_requirement(requirement) if requirement else platformc_requirement(),
     }
     env = jinja2.Environment(keep_trailing_newline=True, undefined=jinja2.StrictUndefined, autoescape=False)
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as exc:  # a read-only or special file system, permissions
         raise PlatformcError(f"cannot create {path}: {exc.strerror or exc}; nothing was created") from exc
+    try:
+        return _fill(path, env, context)
+    except BaseException:
+        # Nothing half-written: a second init would refuse the non-empty folder.
+        for child in path.iterdir():
+            shutil.rmtree(child) if child.is_dir() and not child.is_symlink() else child.unlink()
+        raise
+
+
+def _fill(path: Path, env: jinja2.Environment, context: dict[str, str]) -> InitResult:
     written = 0
     root = resources.files(TEMPLATE_PACKAGE).joinpath("init")
     for parts, source in _walk(root):

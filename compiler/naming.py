@@ -8,9 +8,14 @@ def device_class_name(flavor: str) -> str:
     return f"gpu-{flavor}"
 
 
-def dra_quota_key(flavor: str) -> str:
+def device_class_quota_key(device_class: str) -> str:
     """ResourceQuota key that counts devices claimed through a DeviceClass (Kubernetes >= 1.34)."""
-    return f"{device_class_name(flavor)}.deviceclass.resource.k8s.io/devices"
+    return f"{device_class}.deviceclass.resource.k8s.io/devices"
+
+
+def dra_quota_key(flavor: str) -> str:
+    """ResourceQuota key of a flavor's DeviceClass."""
+    return device_class_quota_key(device_class_name(flavor))
 
 
 def cluster_queue_name(team: str) -> str:

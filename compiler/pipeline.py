@@ -1,9 +1,10 @@
-"""The compile pipeline, one direction of flow:
+"""The compile commands around the pure core (compiler/core.py), one direction of flow:
 
 load spec → typed model → semantic checks → components → overlays → GitOps packaging
-→ validate → emit.
+→ validate → emit → write.
 
-Everything up to emit happens in memory; nothing is written unless every stage passed.
+Here: reading the spec, overlays and schemas, fanning clusters out to workers, and writing or
+comparing the tree. Nothing is written unless every stage passed.
 """
 
 from __future__ import annotations
@@ -12,9 +13,8 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
-from compiler import components as registry
 from compiler.charts.cache import (
     DEFAULT_CHARTS_DIR,
     LOCK_FILE,
@@ -23,44 +23,52 @@ from compiler.charts.cache import (
     pinned_charts,
     pull_charts,
 )
-from compiler.charts.facts import learn_from_charts
-from compiler.charts.hydrate import hydrate, refuse_render_time_values, render_time_values
+from compiler.charts.stage import charts_stage
 from compiler.charts.status import ComponentStatus, component_status
-from compiler.charts.values_check import check_component_values
-from compiler.cluster_model import ClusterModel, cluster_models
+from compiler.cluster_model import ClusterModel
 from compiler.components import facts_of
-from compiler.components.base import Component, ComponentOutput
-from compiler.emit import ClusterInfo, Drift, Tree, compare, file_name, render_cluster, write_tree
-from compiler.errors import PlatformcError
-from compiler.overlays import OverlayErrors, Overlays, Problems, Provenance, apply_overlays, load_overlays
-from compiler.overlays.apply import object_key
-from compiler.packaging import argocd, flux
-from compiler.packaging.common import PlacedObject, object_folder
-from compiler.packaging.units import Unit, order_units
+from compiler.core import (
+    PACKAGERS,
+    ClusterBuild,
+    CompiledCluster,
+    build_cluster,
+    cluster_files,
+    compile_cluster,
+    generated_header,
+    merged_report,
+    merged_tree,
+    registered,
+    render,
+    run_components,
+    select_clusters,
+    validate_builds,
+    with_provenance,
+)
+from compiler.errors import PlatformcError, SpecErrors, UsageError
+from compiler.overlays import OverlayErrors, Problems, load_overlays
 from compiler.parallel import map_in_order
 from compiler.spec.build import PlatformModel, load_platform
-from compiler.validate import Report, SchemaRegistry, default_checks, validate_objects
+from compiler.validate import Report, SchemaRegistry
+from compiler.write import Drift, compare, write_tree
 
-DEFAULT_SCHEMA_CACHE = Path(".platformc-cache/schemas")  # where `platformc schemas pull` writes
+__all__ = [
+    "PACKAGERS",
+    "ClusterBuild",
+    "CompiledCluster",
+    "build_cluster",
+    "cluster_files",
+    "generated_header",
+    "merged_report",
+    "merged_tree",
+    "registered",
+    "render",
+    "run_components",
+    "select_clusters",
+    "validate_builds",
+    "with_provenance",
+]
 
 Progress = Callable[[str], None]
-
-PACKAGERS = {"argocd": argocd.package, "flux": flux.package}
-
-
-@dataclass(frozen=True)
-class ClusterBuild:
-    """Everything compile knows about one cluster before it is written."""
-
-    model: ClusterModel
-    units: tuple[Unit, ...]
-    placed: tuple[PlacedObject, ...]
-    # Overlay file:line of every object an overlay added or patched or a custom component rendered.
-    provenance: Provenance = field(default_factory=dict)
-
-    @property
-    def info(self) -> ClusterInfo:
-        return ClusterInfo(self.model.name, self.model.kubernetes_version, self.model.engine)
 
 
 class ValidationFailed(PlatformcError):
@@ -76,69 +84,20 @@ class CompileResult:
     clusters: list[str]
     objects: int = 0
     files: int = 0
-    drift: Drift | None = None
+    drift: Drift | None = None  # with --check: how the tree on disk differs
+    written: Drift | None = None  # without --check: what the write changed
     validation: Report = field(default_factory=Report)
     seconds: dict[str, float] = field(default_factory=dict)  # per stage: spec, clusters, write
     charts_dir: Path | None = None  # the chart cache rendered from; None: charts were not rendered
 
-
-def registered() -> tuple[Component, ...]:
-    """The registry as it is now (read at call time, so a test may register a component)."""
-    return registry.COMPONENTS
-
-
-def run_components(
-    cluster: ClusterModel, components: Sequence[Component] | None = None
-) -> list[tuple[str, ComponentOutput]]:
-    return [(component.name, component.build(cluster)) for component in components or registered()]
-
-
-def build_cluster(
-    cluster: ClusterModel,
-    components: Sequence[Component] | None = None,
-    overlays: Overlays | None = None,
-    charts_dir: Path | None = None,
-) -> ClusterBuild:
-    """Raises OverlayErrors (SpecErrors) when the overlays do not apply to this cluster.
-
-    With a chart cache, every chart is rendered first: its values are checked against the chart and
-    what it installs (CRDs, the custom resources it creates) replaces what the components declared."""
-    outputs = run_components(cluster, components)
-    provenance: Provenance = {}
-    if overlays is not None:
-        problems = Problems()
-        applied = apply_overlays(cluster, outputs, overlays, problems)
-        problems.raise_if_any()
-        outputs, provenance = applied.outputs, applied.provenance
-    hydrated = cluster.platform.spec.gitops.render == "hydrated"
-    if charts_dir is not None:
-        dead = check_component_values(outputs, charts_dir)
-        if dead:
-            raise PlatformcError("values the charts do not read:\n  " + "\n  ".join(dead))
-        learned = learn_from_charts(cluster.engine, cluster.kubernetes_version, outputs, charts_dir)
-        outputs = learned.outputs
-        if hydrated:
-            refuse_render_time_values(render_time_values(learned, cluster.kubernetes_version, charts_dir))
-            outputs = hydrate(outputs, learned)
-    elif hydrated:
-        raise PlatformcError(
-            "gitops.render: hydrated writes the charts' rendered objects, so it needs the pinned charts: "
-            "run `platformc charts pull` or pass --charts DIR"
+    def change_summary(self) -> str:
+        """'3 added, 1 changed, 0 removed, 283 unchanged files' for what compile wrote."""
+        d = self.written or Drift((), (), ())
+        unchanged = self.files - len(d.changed) - len(d.missing)
+        return (
+            f"{len(d.missing)} added, {len(d.changed)} changed, {len(d.extra)} removed, "
+            f"{unchanged} unchanged files"
         )
-    units = order_units(outputs)
-    placed = PACKAGERS[cluster.engine](cluster, units)
-    return ClusterBuild(cluster, tuple(units), tuple((object_folder(f, o), o) for f, o in placed), provenance)
-
-
-def select_clusters(model: PlatformModel, names: Sequence[str]) -> list[ClusterModel]:
-    clusters = cluster_models(model)
-    unknown = sorted(set(names) - {c.name for c in clusters})
-    if unknown:
-        raise PlatformcError(
-            f"unknown cluster(s): {', '.join(unknown)} (expected one of: "
-            f"{', '.join(c.name for c in clusters)})"
-        )
-    return [c for c in clusters if not names or c.name in names]
 
 
 def build_platform(
@@ -166,16 +125,6 @@ def build_model(
     )
 
 
-@dataclass(frozen=True)
-class CompiledCluster:
-    """One cluster compiled to files: what emit, diff and publish need, and nothing heavier."""
-
-    info: ClusterInfo
-    tree: Tree
-    objects: int
-    report: Report  # validation of this cluster's objects (empty when not validated)
-
-
 def compile_model(
     model: PlatformModel,
     cluster_names: Sequence[str] = (),
@@ -190,11 +139,7 @@ def compile_model(
     is given) and rendering, clusters in parallel. Raises OverlayErrors / PlatformcError."""
 
     def finish(build: ClusterBuild) -> CompiledCluster:
-        report = validate_builds([build], registry) if registry is not None else Report()
-        report = with_provenance(report, build)
-        return CompiledCluster(
-            build.info, render_cluster(build.info, build.placed), len(build.placed), report
-        )
+        return compile_cluster(build, registry)
 
     return per_cluster(model, cluster_names, finish, overlays_dir, progress, jobs, charts_dir)
 
@@ -220,7 +165,9 @@ def per_cluster(
     charts_dir: Path | None = None,
 ) -> list[Done]:
     """build_cluster then `finish` for each selected cluster (in forked workers when jobs allow),
-    results in cluster order. Overlay problems of every cluster are reported together."""
+    results in cluster order. Overlay problems of every cluster are reported together. With a chart
+    cache, every chart is rendered from it (compiler/charts/stage.py)."""
+    charts = charts_stage(charts_dir) if charts_dir is not None else None
     overlays = load_overlays(overlays_dir, model, [c.name for c in registered()]) if overlays_dir else None
     clusters = select_clusters(model, cluster_names)
     if progress:
@@ -228,7 +175,10 @@ def per_cluster(
 
     def one(cluster: ClusterModel) -> Done | _ClusterFailure:
         try:
-            build = build_cluster(cluster, overlays=overlays, charts_dir=charts_dir)
+            build = replace(
+                build_cluster(cluster, overlays=overlays, charts=charts),
+                header=generated_header(model, cluster.name),
+            )
         except OverlayErrors as exc:
             return _ClusterFailure(overlay_problems=exc.problems)
         except PlatformcError as exc:
@@ -237,7 +187,11 @@ def per_cluster(
 
     problems = overlays.problems if overlays else Problems()
     done: list[Done] = []
-    for result in map_in_order(one, clusters, jobs):
+    for count, (cluster, result) in enumerate(
+        zip(clusters, map_in_order(one, clusters, jobs), strict=True), 1
+    ):
+        if progress:
+            progress(f"[{count}/{len(clusters)}] {cluster.name}")
         if isinstance(result, _ClusterFailure):
             if result.message:
                 raise PlatformcError(result.message)
@@ -249,24 +203,18 @@ def per_cluster(
     return done
 
 
-def merged_report(clusters: Sequence[CompiledCluster]) -> Report:
-    report = Report()
-    for cluster in clusters:
-        report.add(cluster.report.findings)
-        report.objects += cluster.report.objects
-        report.clusters += cluster.report.clusters
-    return report
+def schema_registry(
+    schema_dirs: Sequence[Path], model: PlatformModel | None = None, overlays_dir: Path | None = None
+) -> SchemaRegistry:
+    """CRD schemas: the given folders, then the `schemas pull` cache and custom components'
+    declared CRDs, then the embedded schemas of the pinned releases."""
+    from compiler.crdschemas.select import custom_crd_dirs, schema_sources
 
-
-def merged_tree(clusters: Sequence[CompiledCluster]) -> Tree:
-    return {path: content for cluster in clusters for path, content in cluster.tree.items()}
-
-
-def render(builds: Sequence[ClusterBuild]) -> Tree:
-    tree: Tree = {}
-    for build in builds:
-        tree.update(render_cluster(build.info, build.placed))
-    return tree
+    dirs, fallbacks = schema_sources(schema_dirs, model, custom_crd_dirs(overlays_dir))
+    try:
+        return SchemaRegistry(dirs, fallbacks)
+    except FileNotFoundError as exc:
+        raise UsageError(f"schema folder not found: {exc.filename or exc}") from exc
 
 
 def chart_cache(charts_dir: Path | None) -> Path | None:
@@ -282,48 +230,30 @@ def chart_cache(charts_dir: Path | None) -> Path | None:
     return DEFAULT_CHARTS_DIR if DEFAULT_CHARTS_DIR.is_dir() else None
 
 
-def schema_registry(schema_dirs: Sequence[Path]) -> SchemaRegistry:
-    """CRD schemas from the given folders, or from the `schemas pull` cache when none are given."""
-    dirs = list(schema_dirs) or ([DEFAULT_SCHEMA_CACHE] if DEFAULT_SCHEMA_CACHE.is_dir() else [])
+def with_overlay_problems(spec_dir: Path, overlays_dir: Path | None) -> PlatformModel:
+    """The checked model; when cross-document checks fail, the overlay folders' own problems
+    (a folder of a removed cluster, a bad component.yaml) are reported with them, not after."""
     try:
-        return SchemaRegistry(dirs)
-    except FileNotFoundError as exc:
-        raise PlatformcError(f"schema folder not found: {exc.filename or exc}") from exc
+        return load_platform(spec_dir, facts_of(registered()))
+    except SpecErrors as exc:
+        model = exc.partial_model
+        if not isinstance(model, PlatformModel) or overlays_dir is None:
+            raise
+        try:
+            found = load_overlays(overlays_dir, model, [c.name for c in registered()]).problems.errors()
+        except PlatformcError:
+            raise exc from None
+        raise SpecErrors([*exc.errors, *found]) from None
 
 
-def validate_builds(builds: Sequence[ClusterBuild], registry: SchemaRegistry) -> Report:
-    """Validate every object where it will be written. Compile tolerates missing CRD schemas
-    (warnings); `platformc validate` is the strict gate."""
-    objects = (
-        (b.model.name, b.model.kubernetes_version, _object_file(b, folder, o), o)
-        for b in builds
-        for folder, o in b.placed
-    )
-    # Packaging stamps each chart's CRD groups on its Application / HelmRelease, so the ordering
-    # check sees here exactly what `platformc validate` sees on disk.
-    checks = default_checks(facts_of(registered()).chart_crd_groups)
-    return validate_objects(objects, registry, allow_missing=True, checks=checks)
+def checked_pins(model: PlatformModel) -> PlatformModel:
+    """The model, once every component pin has schemas (embedded or pulled); else SpecErrors."""
+    from compiler.crdschemas.select import check_pins
 
-
-def _object_file(build: ClusterBuild, folder: str, obj: dict[str, Any]) -> str:
-    return f"{build.model.name}/{folder}/{file_name(obj)}"
-
-
-def with_provenance(report: Report, build: ClusterBuild) -> Report:
-    """The report with each finding about an overlay-made or overlay-patched object naming the
-    overlay lines it came from: the generated file a finding names is not what the user edits."""
-    if not build.provenance or not report.findings:
-        return report
-    sources: dict[str, str] = {}
-    for folder, obj in build.placed:
-        where = build.provenance.get(object_key(obj))
-        if where:
-            sources[_object_file(build, folder, obj)] = ", ".join(str(w) for w in where)
-    findings = [
-        replace(f, message=f"{f.message} (from {sources[f.file]})") if f.file in sources else f
-        for f in report.findings
-    ]
-    return Report(findings, report.objects, list(report.clusters))
+    errors = list(check_pins(model))
+    if errors:
+        raise SpecErrors(errors)
+    return model
 
 
 def pull_platform_charts(
@@ -348,12 +278,13 @@ def components_status(
     """`platformc components`: what every component pins and whether its charts and schemas are here."""
     builds = build_platform(spec_dir, overlays_dir=overlays_dir)
     emits = {c.name: c.emits for c in registered()}
+    model = load_platform(spec_dir, facts_of(registered()))
     return component_status(
         (u for b in builds for u in b.units),
         emits,
         charts_dir or DEFAULT_CHARTS_DIR,
         lock_path,
-        schema_registry(schema_dirs),
+        schema_registry(schema_dirs, model, overlays_dir),
     )
 
 
@@ -389,9 +320,9 @@ def compile_platform(
     """
     started = time.perf_counter()
     check_folders_apart(spec_dir, out_dir, overlays_dir)
-    registry = schema_registry(schema_dirs)
+    model = checked_pins(with_overlay_problems(spec_dir, overlays_dir))
+    registry = schema_registry(schema_dirs, model, overlays_dir)
     charts = chart_cache(charts_dir)
-    model = load_platform(spec_dir, facts_of(registered()))
     loaded = time.perf_counter()
     clusters = compile_model(
         model,
@@ -419,6 +350,7 @@ def compile_platform(
     if check:
         result.drift = compare(out_dir, tree, names, prune_others=full)
     else:
+        result.written = compare(out_dir, tree, names, prune_others=full)
         if progress:
             progress(f"writing {len(tree)} files to {out_dir}")
         write_tree(out_dir, tree, names, prune_others=full)
@@ -432,14 +364,25 @@ def validate_existing_tree(
     allow_missing: bool,
     clusters: Sequence[str] = (),
     skip_checks: Sequence[str] = (),
+    spec_dir: Path | None = None,
+    overlays_dir: Path | None = None,
 ) -> Report:
-    """`platformc validate`: the same checks compile runs, on a tree as it is on disk."""
+    """`platformc validate`: the same checks compile runs, on a tree as it is on disk.
+
+    When the spec is readable, its component pins choose the schemas (as in compile);
+    a tree checked without its spec uses the embedded releases."""
     from compiler.validate import validate_tree
 
     if not out_dir.is_dir():
         problem = "is a file" if out_dir.exists() else "does not exist"
-        raise PlatformcError(f"{out_dir} {problem} (expected a generated tree; run `platformc compile`)")
-    registry = schema_registry(schema_dirs)
+        raise UsageError(f"{out_dir} {problem} (expected a generated tree; run `platformc compile`)")
+    model = None
+    if spec_dir is not None and spec_dir.is_dir():
+        try:
+            model = load_platform(spec_dir, facts_of(registered()))
+        except (SpecErrors, PlatformcError):
+            model = None  # the tree is what is validated here; compile reports the spec
+    registry = schema_registry(schema_dirs, model, overlays_dir)
     report = validate_tree(
         out_dir, allow_missing_schemas=allow_missing, clusters=list(clusters) or None, registry=registry
     )

@@ -28,12 +28,15 @@ import git
 from gitdb.base import IStream
 
 from compiler import pipeline
-from compiler.emit import Tree, write_tree
-from compiler.errors import PlatformcError
+from compiler.errors import PlatformcError, UsageError
 from compiler.review.gitrev import RevisionSpecErrors, open_repo, repo_relative, repo_root
 from compiler.review.impact import Impact, compute_impact, money
 from compiler.review.objects import compile_spec
 from compiler.review.run import model_at
+from compiler.secrets_scan import redact
+from compiler.tree_contract import Tree
+from compiler.validate import Report
+from compiler.write import write_tree
 
 TRAILER = "Source-Commit"
 _TRAILER_RE = re.compile(rf"^{TRAILER}: ([0-9a-f]{{40}})\s*$", re.MULTILINE)
@@ -74,12 +77,14 @@ def _ref_commit(repo: git.Repo, ref: str) -> git.Commit | None:
         return None
 
 
-def last_published_source(repo: git.Repo, ref: str, limit: int = 200) -> str | None:
-    """Source-Commit of the newest publish commit on ref, when the repository still has it."""
+def last_published_source(repo: git.Repo, ref: str) -> str | None:
+    """Source-Commit of the newest publish commit on ref, when the repository still has it.
+    All of history is searched (git log --grep), however many commits came since."""
     if _ref_commit(repo, ref) is None:
         return None
-    for commit in repo.iter_commits(ref, max_count=limit):
-        found = _TRAILER_RE.search(str(commit.message))
+    messages = repo.git.log(ref, "-E", f"--grep=^{TRAILER}: [0-9a-f]{{40}}", "--format=%B%x00")
+    for message in messages.split("\0"):
+        found = _TRAILER_RE.search(message)
         if found and _ref_commit(repo, found[1]) is not None:
             return found[1]
     return None
@@ -128,17 +133,29 @@ def _changed_clusters(
 
 
 def commit_message(
-    subject: str | None, files: int, clusters: list[str], impact: Impact | None, base: str, source: str
+    subject: str | None,
+    files: int,
+    clusters: list[str],
+    impact: Impact | None,
+    base: str | None,
+    source: str,
+    unvalidated: Sequence[str] = (),
 ) -> str:
+    """`base` is the Source-Commit of the previous publish; None on the first publish."""
     shown = ", ".join(clusters[:5]) + (f" and {len(clusters) - 5} more" if len(clusters) > 5 else "")
     first = subject or f"platformc publish: {files} file(s) on {shown or 'no cluster'}"
+    since = f"since {base[:12]}" if base else "(first publish: the whole spec is new)"
     body: list[str] = []
+    if unvalidated:
+        body.append(f"Not schema-validated (published with --allow-unvalidated): {', '.join(unvalidated)}.\n")
     if impact is None:
-        body.append(f"Impact: the spec at {base[:12]} could not be compiled; run `platformc diff` to review.")
+        body.append(
+            f"Impact: the spec at {(base or source)[:12]} could not be compiled; run `platformc diff`."
+        )
     elif not impact.items:
-        body.append(f"No spec change since {base[:12]} (the compiler output changed).")
+        body.append(f"No spec change {since} (the compiler output changed).")
     else:
-        body.append(f"Impact since {base[:12]}:")
+        body.append(f"Impact {since}:")
         lines = list(impact.lines())
         body.extend(f"- {line}" for line in lines[:MAX_BODY_LINES])
         if len(lines) > MAX_BODY_LINES:
@@ -149,7 +166,13 @@ def commit_message(
                 f"Monthly GPU cost: {money(total.before)} → {money(total.after)} "
                 f"({money(total.delta, signed=True)})"
             )
-    return f"{first}\n\n" + "\n".join(body) + f"\n\n{TRAILER}: {source}\n"
+    # Commit messages are pushed and shown in PR timelines: no secret, even from an older spec.
+    return redact(f"{first}\n\n" + "\n".join(body) + f"\n\n{TRAILER}: {source}\n")
+
+
+def unvalidated_kinds(report: Report) -> list[str]:
+    """apiVersion kind of every object no schema checked (compile tolerates them as warnings)."""
+    return sorted({f"{f.kind}" for f in report.warnings if f.check == "missing-schema"})
 
 
 def _commit(repo: git.Repo, tree_sha: str, parent: git.Commit | None, message: str) -> str:
@@ -191,8 +214,10 @@ def publish(
     push_to: str | None = None,
     allow_dirty_spec: bool = False,
     schema_dirs: Sequence[Path] = (),
+    allow_unvalidated: bool = False,
     progress: Progress | None = None,
     charts_dir: Path | None = None,
+    clusters: Sequence[str] = (),
 ) -> PublishResult:
     """Compile, validate and commit generated/. Raises SpecErrors / PublishError; see the module doc."""
     repo = open_repo(spec_dir)
@@ -224,20 +249,42 @@ def publish(
             raise PublishError(f"invalid branch name '{branch}'") from None
     else:
         ref = "HEAD" if repo.head.is_detached else repo.head.ref.path
+    if push_to is not None and ref == "HEAD":  # refused before committing, not after
+        raise PublishError("cannot push a detached HEAD (expected a checked-out branch, or --branch NAME)")
     source = repo.head.commit.hexsha
     result = PublishResult(ref=ref, source=source)
 
     if progress:
         progress("compiling")
     # The same validation compile runs, so publish commits nothing compile would refuse.
-    compiled = compile_spec(spec_dir, overlays_dir, pipeline.schema_registry(schema_dirs), charts_dir)
-    problems = [f.format() for f in pipeline.merged_report(compiled.clusters).errors]
+    if clusters and branch is not None:
+        raise UsageError("--cluster publishes into the checked-out branch only (expected no --branch)")
+    # Component pins choose the schemas as in compile: an unknown pin is refused at its line.
+    pinned = pipeline.checked_pins(pipeline.with_overlay_problems(spec_dir, overlays_dir))
+    compiled = compile_spec(
+        spec_dir,
+        overlays_dir,
+        pipeline.schema_registry(schema_dirs, pinned, overlays_dir),
+        clusters,
+        charts_dir=charts_dir,
+    )
+    report = pipeline.merged_report(compiled.clusters)
+    problems = [f.format() for f in report.errors]
     if problems:
         raise PublishError("validation failed; nothing was committed:\n" + "\n".join(problems))
+    unvalidated = unvalidated_kinds(report)
+    if unvalidated and not allow_unvalidated:
+        raise PublishError(
+            f"no schema for {', '.join(unvalidated)}, so those objects were not validated; nothing was "
+            "committed (expected schemas for every kind: run `platformc schemas pull` or pass --schemas; "
+            "or pass --allow-unvalidated, which the commit message records)"
+        )
 
-    base = last_published_source(repo, ref) or source
+    # The first publish has nothing to compare with: everything in the spec is new, which is
+    # what its message says (comparing HEAD with itself would claim "no spec change").
+    base = last_published_source(repo, ref)
     try:
-        before = model_at(spec_dir, overlays_dir, base)
+        before = model_at(spec_dir, overlays_dir, base) if base else None
         impact: Impact | None = compute_impact(before, compiled.model)
     except (RevisionSpecErrors, PlatformcError):
         impact = None
@@ -245,7 +292,7 @@ def publish(
     parent = _ref_commit(repo, ref)
     if branch is None:
         names = [c.info.name for c in compiled.clusters]
-        write_tree(out_dir, compiled.tree, names, prune_others=True)
+        write_tree(out_dir, compiled.tree, names, prune_others=not clusters)
         tree_sha = _tree_from_disk(repo, out_rel)
     else:
         tree_sha = _tree_from_memory(repo, out_rel, compiled.tree)
@@ -255,7 +302,7 @@ def publish(
         )
     else:
         files, clusters = _changed_clusters(repo, parent, tree_sha, out_rel)
-        result.message = commit_message(message, files, clusters, impact, base, source)
+        result.message = commit_message(message, files, clusters, impact, base, source, unvalidated)
         new = _commit(repo, tree_sha, parent, result.message)
         repo.git.update_ref("-m", "platformc publish", ref, new, parent.hexsha if parent else ZERO_SHA)
         result.commit = new
@@ -263,10 +310,6 @@ def publish(
             # The real index still holds the previous generated/; align those entries (and only those).
             repo.git.reset("-q", "HEAD", "--", out_rel)
     if push_to is not None:
-        if ref == "HEAD":
-            raise PublishError(
-                "cannot push a detached HEAD (expected a checked-out branch, or --branch NAME)"
-            )
         push(repo, push_to, ref)
         result.pushed = True
     return result

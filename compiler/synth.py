@@ -11,14 +11,22 @@ a folder), minus the write.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 import yaml
 
 from compiler.components import facts_of
 from compiler.components.base import Component
+from compiler.core import (
+    ClusterBuild,
+    build_cluster,
+    generated_header,
+    registered,
+    render,
+    select_clusters,
+)
 from compiler.emit import Tree
-from compiler.pipeline import ClusterBuild, build_cluster, registered, render, select_clusters
 from compiler.spec.build import PlatformModel, load_platform_texts
 
 SpecSource = Mapping[str, str] | Iterable[Mapping[str, Any]] | PlatformModel
@@ -38,9 +46,13 @@ def load(spec: SpecSource, components: Sequence[Component] | None = None) -> Pla
 def synth(
     spec: SpecSource, clusters: Sequence[str] = (), components: Sequence[Component] | None = None
 ) -> dict[str, ClusterBuild]:
-    """Each selected cluster built (components, ordering, packaging), by cluster name."""
+    """Each selected cluster built (components, ordering, packaging), by cluster name, with the
+    header compile starts every YAML file with."""
     model = load(spec, components)
-    return {c.name: build_cluster(c, components) for c in select_clusters(model, clusters)}
+    return {
+        c.name: replace(build_cluster(c, components), header=generated_header(model, c.name))
+        for c in select_clusters(model, clusters)
+    }
 
 
 def synth_tree(

@@ -11,6 +11,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, Literal
 
+Tree = dict[str, bytes]  # a rendered tree: path relative to the output folder → file content
 Engine = Literal["argocd", "flux"]
 ENGINES: tuple[Engine, ...] = ("argocd", "flux")
 
@@ -23,12 +24,16 @@ KUSTOMIZATION_FILES = frozenset({KUSTOMIZATION_FILE, "kustomization.yml", "Kusto
 BOOTSTRAP_DIR = "bootstrap"  # applied once by hand; then the engine takes over
 APPS_DIR = "apps"  # one Application / Kustomization per unit
 COMPONENTS_DIR = "components"  # the plain objects each unit syncs
+# The node-pool contract beside them (compiler/node_pools.py): for the provisioning tool, not synced.
+NODE_POOLS_FILE = "node-pools.json"
+NODE_POOLS_TABLE = "node-pools.md"
 
 # --- sync units --------------------------------------------------------------------------------
 
 CONFIG_SUFFIX = "-config"  # a component's second unit, for custom resources of its own charts' CRDs
 OVERLAYS_UNIT = "overlays"  # the unit that carries plain objects of overlays/
-ARGOCD_FIXED_SUFFIXES = ("root", "platform")  # <cluster>-root Application, <cluster>-platform AppProject
+# <cluster>-root Application, <cluster>-platform and <cluster>-bootstrap AppProjects
+ARGOCD_FIXED_SUFFIXES = ("root", "platform", "bootstrap")
 
 
 def config_unit(component: str) -> str:
@@ -38,6 +43,8 @@ def config_unit(component: str) -> str:
 # --- labels and annotations --------------------------------------------------------------------
 
 MANAGED_BY = {"app.kubernetes.io/managed-by": "platformc"}
+CLUSTER_LABEL = "platformc.dev/cluster"  # on the GitOps engine's objects (Applications, Kustomizations…)
+UNIT_LABEL = "platformc.dev/unit"  # on a unit's Argo CD Application
 TEAM_LABEL = "platformc.dev/team"
 UNIT_LABEL = "platformc.dev/unit"  # on each Argo CD Application: the sync unit it syncs
 COST_CENTER_LABEL = "platformc.dev/cost-center"
@@ -49,6 +56,13 @@ USES_CRD_GROUPS_ANNOTATION = "platformc.dev/uses-crd-groups"
 # …and, when compile rendered the charts, the names of the CRDs they install (a CRD that two units
 # install is an error the ordering check reports).
 CRDS_ANNOTATION = "platformc.dev/crds"
+# …and the API groups whose objects the chart's admission webhooks (failurePolicy Fail) admit:
+# whatever creates those syncs after it, or the API server refuses them on a first install.
+WEBHOOK_GROUPS_ANNOTATION = "platformc.dev/webhook-groups"
+# Argo CD assesses a child Application's health (so waves between Applications gate) only with
+# this argocd-cm entry, which the bootstrap carries.
+ARGOCD_CM = "argocd-cm"
+APPLICATION_HEALTH_KEY = "resource.customizations.health.argoproj.io_Application"
 
 
 def join_groups(groups: frozenset[str] | set[str]) -> str:

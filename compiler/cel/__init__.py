@@ -3,7 +3,7 @@
 from .admission import AdmissionRequest, Decision, Violation, admit, label_selector_matches
 from .checker import TypeCheckError, check_expression
 from .dra import DEVICE_TYPE, check_selector, device_class_matches, selector_matches
-from .engine import CelError, CelSyntaxError, compile_expression, evaluate
+from .engine import CelError, CelSyntaxError, UnsupportedSyntax, compile_expression, evaluate
 from .policy_check import check_policy, kind_type, plural
 
 __all__ = [
@@ -13,6 +13,7 @@ __all__ = [
     "CelSyntaxError",
     "Decision",
     "TypeCheckError",
+    "UnsupportedSyntax",
     "Violation",
     "admit",
     "check_expression",

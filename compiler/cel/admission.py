@@ -261,7 +261,11 @@ def _variables_used(expression: Expression) -> set[str]:
 def _matches(resources: Mapping[str, Any], request: AdmissionRequest, binding: bool = False) -> bool:
     """A binding's matchResources without resourceRules keeps everything the policy matched."""
     if request.namespace:
-        labels = ((request.namespace_object or {}).get("metadata") or {}).get("labels") or {}
+        # The API server stamps every Namespace with its name label (namespace strategy.go).
+        labels = {
+            **(((request.namespace_object or {}).get("metadata") or {}).get("labels") or {}),
+            "kubernetes.io/metadata.name": request.namespace,
+        }
         if not label_selector_matches(resources.get("namespaceSelector") or {}, labels):
             return False
     selector = resources.get("objectSelector") or {}

@@ -431,7 +431,7 @@ class _Checker:
             "BYTES_LIT": BYTES,
             "BOOL_LIT": BOOL,
             "NULL_LIT": NULL,
-        }.get(token.type, DYN)
+        }.get(token.type if isinstance(token, Token) else "", DYN)
 
 
 def _only_member(node: Any) -> Tree | None:

@@ -5,6 +5,7 @@ One parse serves both the type checker (which walks the lark tree) and evaluatio
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -20,6 +21,7 @@ __all__ = [
     "CelError",
     "CelSyntaxError",
     "Expression",
+    "UnsupportedSyntax",
     "compile_expression",
     "evaluate",
     "to_cel",
@@ -31,6 +33,15 @@ _ENV = celpy.Environment()
 
 class CelSyntaxError(ValueError):
     """An expression that does not parse; the message points at the column."""
+
+
+class UnsupportedSyntax(CelSyntaxError):
+    """Valid Kubernetes CEL that cel-python cannot parse: optional field and index selection
+    (`obj.?field`, `map[?key]`, cel-go's optional types, enabled by kube-apiserver since 1.29)."""
+
+
+# cel-go parser/parser.go: `.?` (optional field selection) and `[?` (optional index).
+_OPTIONAL_SYNTAX = re.compile(r"\.\s*\?|\[\s*\?")
 
 
 class CelError(RuntimeError):
@@ -50,6 +61,11 @@ def compile_expression(source: str) -> Expression:
         tree = _ENV.compile(source)
     except celpy.CELParseError as exc:
         where = str(exc).strip()
+        if _OPTIONAL_SYNTAX.search(source):
+            raise UnsupportedSyntax(
+                f"CEL optional syntax (`.?field` / `[?key]`) in {source!r} cannot be parsed by the CEL "
+                "engine (cel-python), so it is not checked"
+            ) from None
         raise CelSyntaxError(f"CEL syntax error in {source!r}:\n{where}") from None
     return Expression(source, tree, _ENV.program(tree, functions=FUNCTIONS))
 

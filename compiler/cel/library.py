@@ -70,19 +70,19 @@ def _guarded(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _string(value: Any) -> str:
-    if not isinstance(value, celtypes.StringType):
+    if not isinstance(value, str):  # cel-python's + may hand back a plain str
         raise TypeError(f"expected string, got {type(value).__name__}")
     return str(value)
 
 
 def _list(value: Any) -> list[Any]:
-    if not isinstance(value, celtypes.ListType):
+    if not isinstance(value, list):
         raise TypeError(f"expected list, got {type(value).__name__}")
     return list(value)
 
 
 def _int(value: Any) -> int:
-    if not isinstance(value, celtypes.IntType | celtypes.UintType):
+    if not isinstance(value, int) or isinstance(value, bool | celtypes.BoolType):
         raise TypeError(f"expected int, got {type(value).__name__}")
     return int(value)
 
@@ -156,7 +156,7 @@ def _charAt(text: Any, index: Any) -> celtypes.StringType:
 
 @_guarded
 def _indexOf(receiver: Any, needle: Any, start: Any = None) -> celtypes.IntType:
-    if isinstance(receiver, celtypes.ListType):  # lists.go indexOf
+    if isinstance(receiver, list):  # lists.go indexOf
         items = list(receiver)
         return celtypes.IntType(items.index(needle) if needle in items else -1)
     s = _string(receiver)
@@ -165,7 +165,7 @@ def _indexOf(receiver: Any, needle: Any, start: Any = None) -> celtypes.IntType:
 
 @_guarded
 def _lastIndexOf(receiver: Any, needle: Any) -> celtypes.IntType:
-    if isinstance(receiver, celtypes.ListType):
+    if isinstance(receiver, list):
         items = list(receiver)
         return celtypes.IntType(len(items) - 1 - items[::-1].index(needle) if needle in items else -1)
     return celtypes.IntType(_string(receiver).rfind(_string(needle)))

@@ -10,11 +10,10 @@ as an AdmissionRequest. platformc makes any finding a compile error.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
-
-from compiler.validate.schemas import SchemaRegistry
+from typing import Any, Protocol
 
 from .checker import TypeCheckError, check_expression
+from .engine import UnsupportedSyntax
 from .types import BOOL, NULL, STRING, CelType, ListType, MapType, declared_object, from_schema
 
 __all__ = ["REQUEST_TYPE", "check_policy", "kind_type", "plural"]
@@ -48,6 +47,13 @@ REQUEST_TYPE = declared_object(
         "dryRun": BOOL,
     },
 )
+
+
+class SchemaRegistry(Protocol):
+    """Where kind schemas come from (compiler.validate.schemas.SchemaRegistry): the CEL engine
+    sits below the validate stage, which calls it, so it names only the one method it uses."""
+
+    def schema(self, api_version: str, kind: str, kubernetes_version: str) -> dict[str, Any]: ...
 
 
 def plural(kind: str) -> str:
@@ -90,8 +96,12 @@ def check_policy(
     registry: SchemaRegistry,
     kubernetes_version: str,
     kinds: Sequence[tuple[str, str]],
+    unsupported: list[str] | None = None,
 ) -> list[str]:
-    """Every problem with the policy's expressions, one message each, [] when it checks."""
+    """Every problem with the policy's expressions, one message each, [] when it checks.
+
+    With `unsupported`, expressions in syntax the engine cannot parse (UnsupportedSyntax) are
+    listed there instead of among the problems; without it they are problems."""
     name = policy["metadata"]["name"]
     spec = policy["spec"]
     problems = [f"ValidatingAdmissionPolicy {name}: {p}" for p in _covered(policy, kinds)]
@@ -115,6 +125,11 @@ def check_policy(
             env["variables"] = declared_object("variables", declared)
             try:
                 declared[variable["name"]] = check_expression(variable["expression"], env)
+            except UnsupportedSyntax as exc:
+                (problems if unsupported is None else unsupported).append(
+                    f"{where}: spec.variables[{i}] {exc}"
+                )
+                declared[variable["name"]] = from_schema({}, {}, variable["name"])
             except (TypeCheckError, ValueError) as exc:
                 problems.append(f"{where}: spec.variables[{i}] {exc}")
                 declared[variable["name"]] = from_schema({}, {}, variable["name"])
@@ -135,6 +150,8 @@ def check_policy(
         for path, source, expect in checks:
             try:
                 check_expression(source, env, expect)
+            except UnsupportedSyntax as exc:
+                (problems if unsupported is None else unsupported).append(f"{where}: {path} {exc}")
             except (TypeCheckError, ValueError) as exc:
                 problems.append(f"{where}: {path} {exc}")
     return problems

@@ -232,7 +232,13 @@ def crd_api_versions(objects: Iterable[KubeObject]) -> frozenset[str]:
 def _request(release: Release, charts_dir: Path, kube: str, apis: frozenset[str]) -> RenderRequest:
     archive = chart_archive(charts_dir, release.chart, release.version)
     return RenderRequest(
-        archive, release.release, release.namespace, release.values, kube, tuple(sorted(apis))
+        archive,
+        release.release,
+        release.namespace,
+        release.values,
+        kube,
+        tuple(sorted(apis)),
+        include_crds=not release.skip_crds,
     )
 
 

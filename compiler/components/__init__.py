@@ -16,11 +16,13 @@ from compiler.components import (
     cert_manager,
     dra,
     gpu_operator,
+    guardrails,
     keda,
     kserve,
     kueue,
     monitoring,
     network,
+    policy_controller,
     serving,
     tenancy,
 )
@@ -36,9 +38,13 @@ COMPONENTS: tuple[Component, ...] = (
     cert_manager.COMPONENT,
     kserve.CRD_COMPONENT,
     kserve.COMPONENT,
+    kserve.RUNTIMES_COMPONENT,
     keda.COMPONENT,
     serving.SERVING_COMPONENT,
     monitoring.COMPONENT,
+    guardrails.PARAMS_COMPONENT,
+    guardrails.COMPONENT,
+    policy_controller.COMPONENT,
 )
 
 

@@ -43,6 +43,12 @@ class HelmChart:
     # API groups of custom resources the chart's own templates create (e.g. a ServiceMonitor):
     # its unit must sync after the unit whose chart installs those CRDs.
     uses_crd_groups: frozenset[str] = frozenset()
+    # API groups whose objects the chart's admission webhooks (failurePolicy Fail) must admit:
+    # whatever creates such objects, another chart included, syncs after this chart's unit.
+    webhook_groups: frozenset[str] = frozenset()
+    # Leave the chart's crds/ folder out (Argo CD helm.skipCrds, Flux crds: Skip), because
+    # another unit installs the same CRDs and two self-healing owners would fight over them.
+    skip_crds: bool = False
     # Names of the CRDs the chart installs: known only from its render (compiler/charts/facts.py).
     crds: frozenset[str] = frozenset()
 
@@ -55,6 +61,8 @@ class Chart:
     chart: str
     crd_groups: frozenset[str] = frozenset()  # API groups whose CRDs the chart installs
     uses_crd_groups: frozenset[str] = frozenset()  # groups of custom resources its templates create
+    webhook_groups: frozenset[str] = frozenset()  # groups its admission webhooks admit (HelmChart)
+    skip_crds: bool = False  # its crds/ are left out: another unit installs them (HelmChart)
 
     def release(
         self, version: str, namespace: str, values: Mapping[str, Any] | None = None, release: str = ""
@@ -69,6 +77,8 @@ class Chart:
             dict(values or {}),
             self.crd_groups,
             self.uses_crd_groups,
+            self.webhook_groups,
+            self.skip_crds,
         )
 
 
@@ -78,6 +88,28 @@ class VersionPin:
 
     field: str
     default: str
+
+
+@dataclass(frozen=True)
+class CrdRelease:
+    """Where the CRDs a component installs come from, at a release.
+
+    The embedded schemas are generated from `chart_archive` (the chart at the pinned version,
+    rendered with `helm template --include-crds` and `helm_set`); `schemas pull` fetches
+    `crd_files` from `url_template` (`{version}`, `{file}`; raw files at the release tag) when
+    the spec pins another version. `version` defaults to the component's pin default, and a
+    release of a pinned component follows the spec's pin."""
+
+    project: str  # upstream GitHub repository
+    commit: str  # commit of the embedded release's tag ("" when not recorded)
+    url_template: str
+    crd_files: tuple[str, ...]
+    chart_archive: str = ""  # file name of the chart archive at the embedded version
+    chart_path: str = ""  # the chart's folder in the upstream repository
+    helm_set: tuple[str, ...] = ()  # `--set` values that make the chart render its CRDs
+    groups: frozenset[str] = frozenset()  # keep only these API groups (empty: all)
+    name: str = ""  # default: the component's version pin field
+    version: str = ""  # default: the component's pinned default version
 
 
 @dataclass(frozen=True)
@@ -100,6 +132,7 @@ class Component:
     version: VersionPin | None = None
     charts: tuple[Chart, ...] = ()  # every chart it may install
     emits: tuple[SchemaTarget, ...] = ()  # custom resource kinds it emits: `schemas pull` fetches them
+    crds: tuple[CrdRelease, ...] = ()  # the CRDs its charts install: embedded, and pulled for other pins
 
     @property
     def units(self) -> tuple[str, str]:

@@ -5,7 +5,7 @@ cannot install on a cluster without it. Installed wherever KServe is, which is e
 from __future__ import annotations
 
 from compiler.cluster_model import ClusterModel
-from compiler.components.base import Chart, Component, ComponentOutput, VersionPin, obj
+from compiler.components.base import Chart, Component, ComponentOutput, CrdRelease, VersionPin, obj
 
 NAMESPACE = "cert-manager"
 CHART = Chart(
@@ -40,4 +40,25 @@ COMPONENT = Component(
     namespaces=(NAMESPACE,),
     version=VersionPin("certManager", "v1.19.1"),
     charts=(CHART,),
+    crds=(
+        CrdRelease(
+            "cert-manager/cert-manager",
+            "a22e21ea",
+            "https://raw.githubusercontent.com/cert-manager/cert-manager/{version}/deploy/crds/{file}",
+            tuple(
+                f"{group}_{plural}.yaml"
+                for group, plural in (
+                    ("acme.cert-manager.io", "challenges"),
+                    ("acme.cert-manager.io", "orders"),
+                    ("cert-manager.io", "certificaterequests"),
+                    ("cert-manager.io", "certificates"),
+                    ("cert-manager.io", "clusterissuers"),
+                    ("cert-manager.io", "issuers"),
+                )
+            ),
+            chart_archive="cert-manager-v1.19.1.tgz",
+            chart_path="deploy/charts/cert-manager",
+            helm_set=("crds.enabled=true",),
+        ),
+    ),
 )

@@ -2,8 +2,8 @@
 driver, one DeviceClass per GPU flavor and, in every team namespace, ResourceClaimTemplates
 for the device counts the team's quota allows.
 
-Claim template sizes: powers of two up to min(quota + borrowingLimit, 8), plus any per-replica
-count a serving path of the team uses (see gpu_common.claim_counts).
+Claim template sizes: powers of two up to min(reach, 8) (compiler.gpu_allocation.reach), plus
+any per-replica count a serving path of the team uses (see gpu_common.claim_counts).
 """
 
 from __future__ import annotations
@@ -11,7 +11,16 @@ from __future__ import annotations
 from typing import Any
 
 from compiler.cluster_model import ClusterModel
-from compiler.components.base import Chart, Component, ComponentOutput, HelmChart, KubeObject, VersionPin, obj
+from compiler.components.base import (
+    Chart,
+    Component,
+    ComponentOutput,
+    CrdRelease,
+    HelmChart,
+    KubeObject,
+    VersionPin,
+    obj,
+)
 from compiler.components.gpu_common import all_pool_tolerations, chart_version, claim_counts
 from compiler.components.gpu_operator import privileged_namespace
 from compiler.naming import (
@@ -24,11 +33,10 @@ from compiler.naming import (
 from compiler.spec.models import GPUFlavor, MigSharing
 
 API = "resource.k8s.io/v1"
-CHART = Chart(
-    "oci://registry.k8s.io/dra-driver-nvidia/charts",
-    "dra-driver-nvidia-gpu",
-    crd_groups=frozenset({"resource.nvidia.com"}),
-)
+# Its crds/ (the ComputeDomain CRDs, resource.nvidia.com) are skipped: the gpu-operator chart
+# installs the same CRDs and always syncs first; compute domains stay off here, so the
+# operator's copy is the one.
+CHART = Chart("oci://registry.k8s.io/dra-driver-nvidia/charts", "dra-driver-nvidia-gpu", skip_crds=True)
 # Where the GPU Operator's driver container puts the driver; the DRA driver must look there.
 OPERATOR_DRIVER_ROOT = "/run/nvidia/driver"
 
@@ -113,4 +121,15 @@ COMPONENT = Component(
     namespaces=(DRA_DRIVER_NAMESPACE,),
     version=VersionPin("draDriver", "v0.4.1"),
     charts=(CHART,),
+    crds=(
+        CrdRelease(
+            "kubernetes-sigs/dra-driver-nvidia-gpu",
+            "764900e7833798a1528bd52a2af3e1b2d5f7a616",
+            "https://raw.githubusercontent.com/kubernetes-sigs/dra-driver-nvidia-gpu/{version}/deployments/helm/dra-driver-nvidia-gpu/crds/{file}",
+            ("resource.nvidia.com_computedomains.yaml", "resource.nvidia.com_computedomaincliques.yaml"),
+            chart_archive="dra-driver-nvidia-gpu-0.4.1.tgz",
+            chart_path="deployments/helm/dra-driver-nvidia-gpu",
+            helm_set=("resources.gpus.enabled=false",),
+        ),
+    ),
 )

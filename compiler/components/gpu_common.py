@@ -11,15 +11,9 @@ from typing import Any
 
 from compiler import gpu_allocation
 from compiler.cluster_model import ClusterModel, TeamOnCluster
-from compiler.gpu_allocation import device_plugin_on
-from compiler.naming import (
-    DEVICE_PLUGIN_CONFIG_LABEL,
-    GPU_PRODUCT_LABEL,
-    MIG_CONFIG_LABEL,
-    device_plugin_config_name,
-    mig_config_name,
-)
-from compiler.spec.models import GPUFlavor, MigSharing, NodePool, Taint, TimeSlicingSharing
+from compiler.naming import GPU_PRODUCT_LABEL
+from compiler.spec.models import NodePool, Taint
+from compiler.spec.node_pools import discovered_product, is_mig, platform_labels
 
 # Largest claim template offered per flavor: one 8-GPU node is the common upper bound for a
 # single pod; larger shapes are multi-node jobs, which do not use a single claim.
@@ -35,23 +29,17 @@ def pools_of(cluster: ClusterModel, flavor: str) -> list[NodePool]:
     return [p for p in cluster.cluster.spec.nodePools if p.flavor == flavor]
 
 
-def is_mig(flavor: GPUFlavor) -> bool:
-    return isinstance(flavor.spec.sharing, MigSharing)
-
-
-def is_time_sliced(flavor: GPUFlavor) -> bool:
-    return isinstance(flavor.spec.sharing, TimeSlicingSharing)
+def product_label(cluster: ClusterModel, name: str) -> str:
+    """nvidia.com/gpu.product as GFD writes it on this flavor's nodes (node_pools.discovered_product)."""
+    return discovered_product(cluster.flavors[name], cluster.allocation)
 
 
 def node_labels(cluster: ClusterModel, name: str) -> dict[str, str]:
-    """Labels every node of this flavor carries: the GFD product label, the sharing config
-    selector (mig-manager / device plugin read it) and the labels all its pools share."""
-    flavor = cluster.flavors[name]
-    labels = {GPU_PRODUCT_LABEL: flavor.spec.product}
-    if is_mig(flavor):
-        labels[MIG_CONFIG_LABEL] = mig_config_name(name)
-    elif is_time_sliced(flavor) and device_plugin_on(cluster.allocation):
-        labels[DEVICE_PLUGIN_CONFIG_LABEL] = device_plugin_config_name(name)
+    """Labels every node of this flavor carries: the GFD product label, the labels the node-pool
+    contract has the provisioning tool apply (mig-parted / device-plugin config selectors) and
+    the labels all its pools share."""
+    labels = {GPU_PRODUCT_LABEL: product_label(cluster, name)}
+    labels.update(platform_labels(cluster.cluster, name, cluster.flavors))
     pools = pools_of(cluster, name)
     common = set(pools[0].labels.items()) if pools else set()
     for pool in pools[1:]:
@@ -85,11 +73,15 @@ def queue_resource(cluster: ClusterModel, flavor: str) -> str:
 
 def claim_counts(cluster: ClusterModel, team: TeamOnCluster, flavor: str) -> list[int]:
     """Claim template sizes a team gets for a flavor: powers of two up to min(reach, 8), plus
-    every per-replica count its serving paths on this cluster use."""
+    every per-replica count its serving paths on this cluster use; 1 only for MIG flavors."""
     quota = next((q for q in team.entry.gpus if q.flavor == flavor), None)
     if quota is None:
         return []
     most = gpu_allocation.reach(quota, cluster.capacity.get(flavor, 0))
+    if is_mig(cluster.flavors[flavor]):
+        # A CUDA process uses one MIG instance: a claim of several would hand a pod devices it
+        # cannot use together (the spec refuses gpu.count > 1 on MIG flavors).
+        return [1] if most >= 1 else []
     counts = {c for c in (1, 2, 4, 8) if c <= min(most, MAX_CLAIM_COUNT)}
     counts |= {
         p.spec.gpu.count

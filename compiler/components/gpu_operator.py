@@ -11,8 +11,16 @@ from typing import Any
 import yaml
 
 from compiler.cluster_model import ClusterModel
-from compiler.components.base import Chart, Component, ComponentOutput, KubeObject, VersionPin, obj
-from compiler.components.gpu_common import all_pool_tolerations, is_mig
+from compiler.components.base import (
+    Chart,
+    Component,
+    ComponentOutput,
+    CrdRelease,
+    KubeObject,
+    VersionPin,
+    obj,
+)
+from compiler.components.gpu_common import all_pool_tolerations
 from compiler.gpu_allocation import device_plugin_on
 from compiler.naming import (
     DEVICE_PLUGIN_CONFIG_MAP,
@@ -24,16 +32,20 @@ from compiler.naming import (
 )
 from compiler.spec.gpus import mig_profiles
 from compiler.spec.models import MigSharing, TimeSlicingSharing
+from compiler.spec.node_pools import MIG_DISABLED_CONFIG, is_mig
 
 CHART = Chart(
     "https://helm.ngc.nvidia.com/nvidia",
     "gpu-operator",
-    # crds/ of the chart: nvidia.com (ClusterPolicy, NVIDIADriver, GPUCluster), resource.nvidia.com
-    # (ComputeDomain, ComputeDomainClique) and the node-feature-discovery sub-chart's nfd.k8s-sigs.io.
+    # Everything the chart's crds/ folders install: ClusterPolicy/NVIDIADriver/GPUCluster, the
+    # ComputeDomain CRDs (the DRA driver's release skips its own copy) and node-feature-discovery's.
     crd_groups=frozenset({"nvidia.com", "resource.nvidia.com", "nfd.k8s-sigs.io"}),
     uses_crd_groups=frozenset({"monitoring.coreos.com"}),  # the DCGM exporter's ServiceMonitor
 )
-MIG_DISABLED_CONFIG = "all-disabled"  # what nodes without a MIG flavor label get
+# The ClusterPolicy's DCGM exporter runs as this service account (NVIDIA/gpu-operator v26.7.0
+# assets/state-dcgm-exporter/0100_service_account.yaml).
+DCGM_EXPORTER_SERVICE_ACCOUNT = "nvidia-dcgm-exporter"
+DCGM_DRA_ROLE = "platformc-dcgm-exporter-dra"
 
 
 def privileged_namespace(name: str) -> KubeObject:
@@ -84,7 +96,14 @@ def device_plugin_config(cluster: ClusterModel) -> KubeObject | None:
                 "version": "v1",
                 "flags": {"migStrategy": strategy},
                 "sharing": {
-                    "timeSlicing": {"resources": [{"name": "nvidia.com/gpu", "replicas": sharing.replicas}]}
+                    "timeSlicing": {
+                        # The resource keeps its name, so GFD labels the product <product>-SHARED
+                        # (gpu_common.product_label); one pod gets one slice, never several
+                        # slices of one GPU that it would take for several GPUs.
+                        "renameByDefault": False,
+                        "failRequestsGreaterThanOne": True,
+                        "resources": [{"name": "nvidia.com/gpu", "replicas": sharing.replicas}],
+                    }
                 },
             }
             data[device_plugin_config_name(name)] = _dump(config)
@@ -96,10 +115,13 @@ def device_plugin_config(cluster: ClusterModel) -> KubeObject | None:
 def values(
     cluster: ClusterModel, mig_config: KubeObject | None, plugin_config: KubeObject | None
 ) -> dict[str, Any]:
-    result: dict[str, Any] = {
-        "mig": {"strategy": mig_strategy(cluster)},
-        "dcgmExporter": {"serviceMonitor": {"enabled": True}},
-    }
+    dcgm: dict[str, Any] = {"serviceMonitor": {"enabled": True}}
+    if cluster.dra:
+        # The kubelet reports DRA devices as (pool, device), not GPU UUIDs: without the
+        # ResourceSlice lookup no metric carries a pod or namespace (gpu-operator v26.7.0
+        # manifests/state-dcgm-exporter/0700_daemonset.yaml sets the same variable).
+        dcgm["env"] = [{"name": "KUBERNETES_ENABLE_DRA", "value": "true"}]
+    result: dict[str, Any] = {"mig": {"strategy": mig_strategy(cluster)}, "dcgmExporter": dcgm}
     if all_pool_tolerations(cluster):
         result["daemonsets"] = {"tolerations": all_pool_tolerations(cluster)}
     if not device_plugin_on(cluster.allocation):
@@ -121,6 +143,36 @@ def values(
     return result
 
 
+def dcgm_dra_access() -> list[KubeObject]:
+    """What the DRA exporter needs to map devices to pods: read pods and ResourceSlices
+    (gpu-operator v26.7.0 manifests/state-dcgm-exporter/0210_clusterrole.yaml). The
+    ClusterPolicy's exporter has at most pod reading, so platformc grants the rest."""
+    read = ["get", "list", "watch"]
+    role = obj(
+        "rbac.authorization.k8s.io/v1",
+        "ClusterRole",
+        DCGM_DRA_ROLE,
+        rules=[
+            {"apiGroups": [""], "resources": ["pods"], "verbs": read},
+            {"apiGroups": ["resource.k8s.io"], "resources": ["resourceslices"], "verbs": read},
+        ],
+    )
+    binding = obj(
+        "rbac.authorization.k8s.io/v1",
+        "ClusterRoleBinding",
+        DCGM_DRA_ROLE,
+        roleRef={"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": DCGM_DRA_ROLE},
+        subjects=[
+            {
+                "kind": "ServiceAccount",
+                "name": DCGM_EXPORTER_SERVICE_ACCOUNT,
+                "namespace": GPU_OPERATOR_NAMESPACE,
+            }
+        ],
+    )
+    return [role, binding]
+
+
 def build(cluster: ClusterModel) -> ComponentOutput:
     if not cluster.flavors:
         return ComponentOutput()
@@ -133,6 +185,8 @@ def build(cluster: ClusterModel) -> ComponentOutput:
     )
     objects = [privileged_namespace(GPU_OPERATOR_NAMESPACE)]
     objects += [o for o in (mig_config, plugin_config) if o is not None]
+    if cluster.dra:
+        objects += dcgm_dra_access()
     return ComponentOutput(charts=(chart,), objects=tuple(objects))
 
 
@@ -143,4 +197,20 @@ COMPONENT = Component(
     version=VersionPin("gpuOperator", "v26.7.0"),
     charts=(CHART,),
     emits=(("nvidia.com", "ClusterPolicy", "v1"),),
+    crds=(
+        CrdRelease(
+            "NVIDIA/gpu-operator",
+            "10ee5b3638b89e11e949412aafa5ba99279c3721",
+            "https://raw.githubusercontent.com/NVIDIA/gpu-operator/{version}/deployments/gpu-operator/crds/{file}",
+            (
+                "nvidia.com_clusterpolicies.yaml",
+                "nvidia.com_nvidiadrivers.yaml",
+                "nvidia.com_gpuclusters.yaml",
+            ),
+            chart_archive="gpu-operator-v26.7.0.tgz",
+            chart_path="deployments/gpu-operator",
+            # The chart also carries resource.nvidia.com: that is the DRA driver's API, from its own chart.
+            groups=frozenset({"nvidia.com", "nfd.k8s-sigs.io"}),
+        ),
+    ),
 )

@@ -7,7 +7,7 @@ before the KServe controller (kserve.py says why) and so before the serving unit
 from __future__ import annotations
 
 from compiler.cluster_model import ClusterModel
-from compiler.components.base import Chart, Component, ComponentOutput, VersionPin, obj
+from compiler.components.base import Chart, Component, ComponentOutput, CrdRelease, VersionPin, obj
 from compiler.spec.serving import uses_keda
 
 NAMESPACE = "keda"
@@ -39,4 +39,33 @@ def build(cluster: ClusterModel) -> ComponentOutput:
 
 
 # No `emits`: the ScaledObjects are KServe's (keda_reconciler.go), not in the tree.
-COMPONENT = Component("keda", build, namespaces=(NAMESPACE,), version=VERSION, charts=(CHART,))
+COMPONENT = Component(
+    "keda",
+    build,
+    namespaces=(NAMESPACE,),
+    version=VERSION,
+    charts=(CHART,),
+    # The chart's CRD templates (kedacore/charts) are what the cluster gets; they add bounds that
+    # kedacore/keda's config/crd/bases lacks, so pulls of another pin read the chart's folder too.
+    crds=(
+        CrdRelease(
+            "kedacore/charts",
+            "cbb9bb8c",
+            "https://raw.githubusercontent.com/kedacore/charts/v{version}/keda/templates/crds/{file}",
+            tuple(
+                f"crd-{plural}.yaml"
+                for plural in (
+                    "cloudeventsources",
+                    "clustercloudeventsources",
+                    "clustertriggerauthentications",
+                    "scaledjobs",
+                    "scaledobjects",
+                    "triggerauthentications",
+                )
+            ),
+            chart_archive="keda-2.20.2.tgz",
+            chart_path="keda",
+            helm_set=("crds.install=true",),
+        ),
+    ),
+)

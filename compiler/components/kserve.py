@@ -1,9 +1,11 @@
 """KServe v0.20 in Standard (RawDeployment) mode.
 
-Three components, because three things must happen in order and each is one sync unit:
+Four components, because four things must happen in order and each is one sync unit:
 - kserve-crds: the kserve-crd chart (provides serving.kserve.io);
-- kserve: the controller (kserve-resources) and the ClusterServingRuntimes
-  (kserve-runtime-configs), after the CRDs (and after KEDA where a serving path scales with it);
+- kserve: the controller (kserve-resources), after the CRDs (and after KEDA where a serving
+  path scales with it);
+- runtimes: the ClusterServingRuntimes (kserve-runtime-configs), after the controller, whose
+  validating webhook must admit them;
 - serving (components/serving.py): InferenceServices, HTTPRoutes and their NetworkPolicies,
   after the controller, whose validating webhook must answer before an InferenceService exists.
 """
@@ -13,21 +15,25 @@ from __future__ import annotations
 from typing import Any
 
 from compiler.cluster_model import ClusterModel
-from compiler.components.base import Chart, Component, ComponentOutput, HelmChart, VersionPin, obj
+from compiler.components.base import Chart, Component, ComponentOutput, CrdRelease, HelmChart, VersionPin, obj
 from compiler.components.model_stores import cluster_s3_defaults
 from compiler.naming import KSERVE_NAMESPACE
 from compiler.spec.serving import uses_keda
 
 REPOSITORY = "oci://ghcr.io/kserve/charts"
-CRD_CHART = Chart(REPOSITORY, "kserve-crd", crd_groups=frozenset({"serving.kserve.io"}))
-# Its webhook certificate is a cert-manager Certificate.
-# Its webhook certificate is a cert-manager Certificate; it also creates a ClusterStorageContainer.
+SERVING_GROUP = frozenset({"serving.kserve.io"})
+CRD_CHART = Chart(REPOSITORY, "kserve-crd", crd_groups=SERVING_GROUP)
+# Its webhook certificate is a cert-manager Certificate and it creates a ClusterStorageContainer;
+# its admission webhooks (failurePolicy Fail) admit every serving.kserve.io object, so whatever
+# creates those syncs after it.
 CONTROLLER_CHART = Chart(
-    REPOSITORY, "kserve-resources", uses_crd_groups=frozenset({"cert-manager.io", "serving.kserve.io"})
+    REPOSITORY,
+    "kserve-resources",
+    uses_crd_groups=frozenset({"cert-manager.io"}) | SERVING_GROUP,
+    webhook_groups=SERVING_GROUP,
 )
-# Its ClusterServingRuntimes.
+RUNTIMES_CHART = Chart(REPOSITORY, "kserve-runtime-configs", uses_crd_groups=SERVING_GROUP)
 VLLM_RUNTIME = "kserve-vllmserver"
-RUNTIMES_CHART = Chart(REPOSITORY, "kserve-runtime-configs", uses_crd_groups=frozenset({"serving.kserve.io"}))
 VERSION = VersionPin("kserve", "v0.20.0")  # one pin for the three KServe charts
 DEPLOYMENT_MODE = "Standard"
 # Host <path>.<team>.<domain>: the InferenceService name is the path, its namespace the team.
@@ -92,23 +98,51 @@ def runtime_values(cluster: ClusterModel) -> dict[str, Any]:
 
 
 def build_controller(cluster: ClusterModel) -> ComponentOutput:
-    charts = (
-        _release(cluster, CONTROLLER_CHART, controller_values(cluster)),
-        _release(cluster, RUNTIMES_CHART, runtime_values(cluster)),
-    )
+    charts = (_release(cluster, CONTROLLER_CHART, controller_values(cluster)),)
     # KServe watches ScaledObjects only if their CRD exists when it starts (inferenceservice/
     # controller.go IsCrdAvailable), so KEDA comes first where a serving path scales with it.
     keda = ("keda",) if any(uses_keda(p) for p in cluster.serving_paths) else ()
     return ComponentOutput(charts=charts, after=("kserve-crds", *keda))
 
 
+def build_runtimes(cluster: ClusterModel) -> ComponentOutput:
+    """The ClusterServingRuntimes, in their own unit: kserve-resources' validating webhook must
+    answer before the API server accepts them, or the first sync fails."""
+    return ComponentOutput(charts=(_release(cluster, RUNTIMES_CHART, runtime_values(cluster)),))
+
+
 CRD_COMPONENT = Component(
-    "kserve-crds", build_crds, namespaces=(KSERVE_NAMESPACE,), version=VERSION, charts=(CRD_CHART,)
-)
-COMPONENT = Component(
-    "kserve",
-    build_controller,
+    "kserve-crds",
+    build_crds,
+    namespaces=(KSERVE_NAMESPACE,),
     version=VERSION,
-    charts=(CONTROLLER_CHART, RUNTIMES_CHART),
+    charts=(CRD_CHART,),
+    crds=(
+        CrdRelease(
+            "kserve/kserve",
+            "1fb781055dd1567164358233e1125142ca6ef1fe",
+            "https://raw.githubusercontent.com/kserve/kserve/{version}/config/crd/full/{file}",
+            tuple(
+                f"serving.kserve.io_{plural}.yaml"
+                for plural in (
+                    "clusterservingruntimes",
+                    "clusterstoragecontainers",
+                    "inferencegraphs",
+                    "inferenceservices",
+                    "servingruntimes",
+                    "trainedmodels",
+                )
+            ),
+            chart_archive="kserve-crd-v0.20.0.tgz",
+            chart_path="charts/kserve-crd",
+        ),
+    ),
+)
+COMPONENT = Component("kserve", build_controller, version=VERSION, charts=(CONTROLLER_CHART,))
+RUNTIMES_COMPONENT = Component(
+    "runtimes",
+    build_runtimes,
+    version=VERSION,
+    charts=(RUNTIMES_CHART,),
     emits=(("serving.kserve.io", "ClusterServingRuntime", "v1alpha1"),),
 )

@@ -13,7 +13,15 @@ from typing import Any
 import yaml
 
 from compiler.cluster_model import ClusterModel, TeamOnCluster
-from compiler.components.base import Chart, Component, ComponentOutput, KubeObject, VersionPin, obj
+from compiler.components.base import (
+    Chart,
+    Component,
+    ComponentOutput,
+    CrdRelease,
+    KubeObject,
+    VersionPin,
+    obj,
+)
 from compiler.components.gpu_common import chart_version, node_labels, queue_resource, tolerations
 from compiler.gpu_allocation import kueue_flavor_quota
 from compiler.naming import (
@@ -27,8 +35,22 @@ from compiler.naming import (
 )
 
 API = "kueue.x-k8s.io/v1beta2"
-CHART = Chart("oci://registry.k8s.io/kueue/charts", "kueue", crd_groups=frozenset({"kueue.x-k8s.io"}))
+CHART = Chart(
+    "oci://registry.k8s.io/kueue/charts",
+    "kueue",
+    crd_groups=frozenset({"kueue.x-k8s.io"}),
+    uses_crd_groups=frozenset({"monitoring.coreos.com"}),  # the chart's metrics ServiceMonitor
+)
 FAIR_SHARING_WEIGHT = {"low": "1", "normal": "2", "high": "4"}
+# controllerManagerConfigYaml defaults of the kueue 0.19.2 chart (charts/kueue/values.yaml).
+GROUP_KIND_CONCURRENCY = {
+    "ClusterQueue.kueue.x-k8s.io": 5,
+    "Job.batch": 5,
+    "LocalQueue.kueue.x-k8s.io": 5,
+    "Pod": 5,
+    "ResourceFlavor.kueue.x-k8s.io": 1,
+    "Workload.kueue.x-k8s.io": 10,
+}
 # Batch frameworks only. Serving stays outside Kueue: with `deployment`, `pod`, `statefulset` or
 # `leaderworkerset` enabled, Kueue v0.19.2's webhooks label every such object in a namespace with a
 # LocalQueue `default` (LocalQueueDefaulting) and queue it, so KServe's predictor Deployments would
@@ -53,9 +75,14 @@ def manager_config(cluster: ClusterModel) -> str:
         "apiVersion": "config.kueue.x-k8s.io/v1beta2",
         "kind": "Configuration",
         "health": {"healthProbeBindAddress": ":8081"},
-        "metrics": {"bindAddress": ":8443"},
+        # Gates kueue_cluster_queue_resource_usage and kueue_cluster_queue_nominal_quota, which
+        # the queue and cost panels read.
+        "metrics": {"bindAddress": ":8443", "enableClusterQueueResources": True},
         "webhook": {"port": 9443},
         "leaderElection": {"leaderElect": True, "resourceName": "c1f6bfd2.kueue.x-k8s.io"},
+        # The chart's defaults: a config without them runs every controller with concurrency 1.
+        "controller": {"groupKindConcurrency": dict(GROUP_KIND_CONCURRENCY)},
+        "clientConnection": {"qps": 300, "burst": 500},
         "integrations": {"frameworks": INTEGRATIONS},
         # Only objects that name a queue are Kueue's (the default; explicit so it cannot drift).
         "manageJobsWithoutQueueName": False,
@@ -73,6 +100,16 @@ def manager_config(cluster: ClusterModel) -> str:
             ]
         }
     return yaml.safe_dump(config, sort_keys=True, default_flow_style=False)
+
+
+def chart_values(cluster: ClusterModel) -> dict[str, Any]:
+    """enablePrometheus: the chart's ServiceMonitor (off by default) is what feeds every queue
+    panel and the pending-too-long alert."""
+    return {
+        "enablePrometheus": True,
+        "metrics": {"prometheusNamespace": cluster.monitoring_namespace},
+        "managerConfig": {"controllerManagerConfigYaml": manager_config(cluster)},
+    }
 
 
 def resource_flavors(cluster: ClusterModel) -> list[KubeObject]:
@@ -126,7 +163,7 @@ def build(cluster: ClusterModel) -> ComponentOutput:
     chart = CHART.release(
         chart_version(COMPONENT.version_of(cluster)),
         KUEUE_NAMESPACE,
-        {"managerConfig": {"controllerManagerConfigYaml": manager_config(cluster)}},
+        chart_values(cluster),
     )
     namespace = obj(
         "v1",
@@ -167,5 +204,30 @@ COMPONENT = Component(
     emits=tuple(
         ("kueue.x-k8s.io", kind, "v1beta2")
         for kind in ("ClusterQueue", "LocalQueue", "ResourceFlavor", "WorkloadPriorityClass", "Cohort")
+    ),
+    crds=(
+        CrdRelease(
+            "kubernetes-sigs/kueue",
+            "8eab68778fc1b52affe165fdf5af29d1e9b4f3cb",
+            "https://raw.githubusercontent.com/kubernetes-sigs/kueue/{version}/config/components/crd/bases/{file}",
+            tuple(
+                f"kueue.x-k8s.io_{plural}.yaml"
+                for plural in (
+                    "admissionchecks",
+                    "clusterqueues",
+                    "cohorts",
+                    "localqueues",
+                    "multikueueclusters",
+                    "multikueueconfigs",
+                    "provisioningrequestconfigs",
+                    "resourceflavors",
+                    "topologies",
+                    "workloadpriorityclasses",
+                    "workloads",
+                )
+            ),
+            chart_archive="kueue-0.19.2.tgz",
+            chart_path="charts/kueue",
+        ),
     ),
 )

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from compiler.cluster_model import ClusterModel
-from compiler.components.base import Chart, Component, ComponentOutput, HelmChart, KubeObject, obj
+from compiler.components.base import Chart, Component, ComponentOutput, CrdRelease, HelmChart, KubeObject, obj
 from compiler.observability import dashboards, rules
 from compiler.observability.dashboards import DashboardSpec, build_dashboard, to_json
 from compiler.observability.queries import serving_targets
@@ -25,13 +25,15 @@ PROMETHEUS_STACK = Chart(
     crd_groups=frozenset({"monitoring.coreos.com"}),
 )
 PROMETHEUS_STACK_VERSION = "88.0.0"
-# grafana-operator v5.24.0: its CRDs are the grafana.integreatly.org schemas in SOURCES.md.
+# grafana-operator v5.24.0: its CRDs are the grafana.integreatly.org schemas in SOURCES.md. Its
+# release workflow publishes the OCI chart as 5.24.0 (the tag's v stripped), the tag Flux resolves.
 GRAFANA_OPERATOR = Chart(
     "oci://ghcr.io/grafana/helm-charts", "grafana-operator", crd_groups=frozenset({"grafana.integreatly.org"})
 )
-GRAFANA_OPERATOR_VERSION = "v5.24.0"
+GRAFANA_OPERATOR_VERSION = "5.24.0"
 STACK_RELEASE = "kube-prometheus-stack"
 GRAFANA_ADMIN_SECRET = f"{STACK_RELEASE}-grafana"  # the Secret with admin-user / admin-password
+MIG_NODE_LABELS = ("nvidia.com/mig.config", "nvidia.com/mig.config.state")
 DASHBOARD_LABEL = {"grafana_dashboard": "1"}
 GRAFANA_INSTANCE_LABEL = {"platformc.dev/grafana": "platform"}
 DASHBOARD_FOLDER = "platformc"
@@ -70,6 +72,9 @@ def stack_values(cluster: ClusterModel) -> dict[str, Any]:
             }
         },
         "prometheus": {"prometheusSpec": select_all},
+        # kube_node_labels carries no node label unless allowed: the MIG reconfiguration alert
+        # reads mig-manager's nvidia.com/mig.config.state through it.
+        "kube-state-metrics": {"metricLabelsAllowlist": [f"nodes=[{','.join(MIG_NODE_LABELS)}]"]},
     }
     if cluster.platform.spec.gitops.render == "hydrated":
         # Rendered objects are committed: no Secret may carry values. Grafana's admin password is
@@ -229,5 +234,58 @@ COMPONENT = Component(
         ("monitoring.coreos.com", "ServiceMonitor", "v1"),
         ("grafana.integreatly.org", "GrafanaDashboard", "v1beta1"),
         ("grafana.integreatly.org", "GrafanaFolder", "v1beta1"),
+    ),
+    crds=(
+        CrdRelease(
+            "prometheus-community/helm-charts",
+            "b5a2d187",
+            "https://raw.githubusercontent.com/prometheus-community/helm-charts/{version}/charts/kube-prometheus-stack/charts/crds/crds/{file}",
+            tuple(
+                f"crd-{plural}.yaml"
+                for plural in (
+                    "alertmanagerconfigs",
+                    "alertmanagers",
+                    "podmonitors",
+                    "probes",
+                    "prometheusagents",
+                    "prometheuses",
+                    "prometheusrules",
+                    "scrapeconfigs",
+                    "servicemonitors",
+                    "thanosrulers",
+                )
+            ),
+            chart_archive="kube-prometheus-stack-88.0.0.tgz",
+            chart_path="charts/kube-prometheus-stack",
+            name="kube-prometheus-stack",
+            version="kube-prometheus-stack-88.0.0",
+        ),
+        CrdRelease(
+            "grafana/grafana-operator",
+            "065a718a1fe83728d08054c299de7f8577e88f79",
+            "https://raw.githubusercontent.com/grafana/grafana-operator/{version}/config/crd/bases/{file}",
+            tuple(
+                f"grafana.integreatly.org_{plural}.yaml"
+                for plural in (
+                    "grafanaalertrulegroups",
+                    "grafanacontactpoints",
+                    "grafanadashboards",
+                    "grafanadatasources",
+                    "grafanafolders",
+                    "grafanalibrarypanels",
+                    "grafanamanifests",
+                    "grafanamutetimings",
+                    "grafananotificationpolicies",
+                    "grafananotificationpolicyroutes",
+                    "grafananotificationtemplates",
+                    "grafanas",
+                    "grafanaserviceaccounts",
+                )
+            ),
+            chart_archive="grafana-operator-5.24.0.tgz",
+            chart_path="deploy/helm/grafana-operator",
+            name="grafana-operator",
+            version="v5.24.0",
+        ),
     ),
 )

@@ -183,7 +183,7 @@ def inference_service(cluster: ClusterModel, team: TeamOnCluster, path: ServingP
         # The canary's model is a full container in the CRD (name required); KServe names it so.
         canary["model"] = {"name": MODEL_CONTAINER, **canary["model"]}
         body["canary"] = [{"trafficPercent": spec.canary.trafficPercent, "predictor": canary}]
-    labels = {**team.labels, SERVING_PATH_LABEL: path.metadata.name}
+    labels = {**path.spec.labels, **team.labels, SERVING_PATH_LABEL: path.metadata.name}
     annotations = {
         DEPLOYMENT_MODE_ANNOTATION: DEPLOYMENT_MODE,
         AUTOSCALER_CLASS_ANNOTATION: "keda" if uses_keda(path) else "hpa",

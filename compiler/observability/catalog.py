@@ -54,9 +54,38 @@ _DCGM_LABELS = (
 
 METRICS: tuple[Metric, ...] = (
     Metric("DCGM_FI_DEV_GPU_UTIL", "gauge", DCGM, _DCGM_LABELS, "GPU utilisation in percent (0-100)"),
+    Metric(
+        "DCGM_FI_PROF_GR_ENGINE_ACTIVE",
+        "gauge",
+        DCGM,
+        _DCGM_LABELS,
+        "ratio (0-1) of time the graphics/compute engine was active; reported per MIG instance too "
+        "(the GPU Operator runs the exporter with dcp-metrics-included.csv)",
+    ),
     Metric("DCGM_FI_DEV_FB_USED", "gauge", DCGM, _DCGM_LABELS, "framebuffer memory used, MiB"),
     Metric("DCGM_FI_DEV_FB_FREE", "gauge", DCGM, _DCGM_LABELS, "framebuffer memory free, MiB"),
     Metric("DCGM_FI_DEV_XID_ERRORS", "gauge", DCGM, _DCGM_LABELS, "value of the last XID error (0 = none)"),
+    Metric(
+        "kube_node_labels",
+        "gauge",
+        "kube-state-metrics",
+        ("node", "label_nvidia_com_mig_config", "label_nvidia_com_mig_config_state"),
+        "node labels kube-state-metrics is allowed to export (metricLabelsAllowlist)",
+    ),
+    Metric(
+        "kube_daemonset_status_number_unavailable",
+        "gauge",
+        "kube-state-metrics",
+        ("namespace", "daemonset"),
+        "nodes that should run the DaemonSet's pod but have none available",
+    ),
+    Metric(
+        "gpu_operator_reconciliation_status",
+        "gauge",
+        "GPU Operator (state-operator-metrics ServiceMonitor)",
+        ("job", "namespace"),
+        "1 reconciled, 0 operands not ready, -1 ClusterPolicy unavailable, -2 operator error",
+    ),
     Metric(
         "up", "gauge", PROMETHEUS, ("job", "instance", "namespace", "pod"), "1 if the last scrape succeeded"
     ),

@@ -21,14 +21,14 @@ from grafana_foundation_sdk.models.dashboard import DataSourceRef, GridPos, Thre
 from compiler.cluster_model import ClusterModel, TeamOnCluster
 from compiler.naming import cluster_queue_name
 from compiler.observability import queries as q
-from compiler.observability.promql import by, one_of, selector
+from compiler.observability.promql import by, number, one_of, selector
 
 # kube-prometheus-stack provisions its Prometheus datasource with this uid
 # (grafana.sidecar.datasources.uid); the grafana-operator mode points at the same Grafana.
 DATASOURCE = DataSourceRef(type_val="prometheus", uid="prometheus")
 UID_MAX = 40  # Grafana rejects longer dashboard uids
 FULL_WIDTH = 24
-BOUND_GPU_UTIL = selector("DCGM_FI_DEV_GPU_UTIL", {"exported_pod": ("!=", "")})
+BOUND_GPU_ACTIVE = selector(q.ENGINE_ACTIVE, {"exported_pod": ("!=", "")})
 
 
 @dataclass(frozen=True)
@@ -240,13 +240,13 @@ def cluster_dashboard(cluster: ClusterModel) -> DashboardSpec:
                 "GPUs bound to pods but idle",
                 (
                     Query(
-                        f"count({BOUND_GPU_UTIL} < {idle}) or vector(0)",
+                        f"count({BOUND_GPU_ACTIVE} < {number(idle / 100)}) or vector(0)",
                         "idle",
                     ),
                 ),
                 kind="stat",
                 width=8,
-                description=f"utilisation under {idle} % right now",
+                description=f"engine active under {idle} % of the time right now (MIG instances included)",
             ),
             PanelSpec(
                 "Cluster GPU cost (USD/h)",
@@ -351,8 +351,27 @@ def team_dashboard(cluster: ClusterModel, team: TeamOnCluster) -> DashboardSpec:
         dashboard_uid(cluster.name, team.name),
         f"Team {team.name} / {cluster.name}",
         ("platformc", "team", team.name, cluster.name),
-        (gpus, *_serving_rows(cluster, team.name)),
+        (gpus, *_budget_rows(team), *_serving_rows(cluster, team.name)),
     )
+
+
+def _budget_rows(team: TeamOnCluster) -> list[RowSpec]:
+    if team.budget is None:
+        return []
+    panel = PanelSpec(
+        "GPU spend vs monthly budget (USD)",
+        (
+            Query(f"sum({q.team_spend(team)}) or vector(0)", "spent, last 730 h"),
+            Query(f"sum({q.team_projected_spend(team)}) or vector(0)", "a month at the last day's rate"),
+            Query(f"sum({q.team_budget(team)})", "budget"),
+        ),
+        "currencyUSD",
+        description="spend = average GPU cost rate over the last 730 h x 730 h; alerts at a projected "
+        "overrun, 80 % and 100 %",
+        threshold=team.budget,
+        width=24,
+    )
+    return [RowSpec("Budget", (panel,))]
 
 
 def dashboards(cluster: ClusterModel) -> list[DashboardSpec]:

@@ -16,6 +16,7 @@ from compiler.naming import (
     resource_flavor_name,
 )
 from compiler.observability.promql import by, number, one_of, selector
+from compiler.spec.budgets import HOURS_PER_MONTH
 from compiler.spec.models import ServingPath
 from compiler.spec.serving import DEFAULT_CPU_UTILIZATION, format_cpu, replica_resources
 
@@ -27,6 +28,11 @@ GPU_QUOTA = "platformc:gpu_nominal_quota:sum_by_queue_flavor"
 FLAVOR_CAPACITY = "platformc:flavor_gpu_capacity"
 FLAVOR_COST = "platformc:flavor_hourly_cost_usd"
 TEAM_COST = "platformc:gpu_cost_usd_per_hour:sum_by_queue"
+# Budgets: spend over the last 730 h (one average month, as `platformc diff` counts) and the
+# spend rate of the last day; the budget itself as a series for dashboards.
+TEAM_COST_1D = "platformc:gpu_cost_usd_per_hour:avg_by_queue_1d"
+TEAM_SPEND = "platformc:gpu_spend_usd:sum_by_queue_730h"
+TEAM_BUDGET = "platformc:gpu_budget_usd:monthly"
 SERVING_P95 = "platformc:serving_latency_seconds:p95_5m"
 BURN_WINDOWS = ("5m", "30m", "1h", "6h")
 
@@ -92,12 +98,15 @@ def team_gpu_memory(team: TeamOnCluster) -> str:
     return selector(GPU_MEM_BY_NS, {"exported_namespace": team.namespace})
 
 
+# Engine activity, not DCGM_FI_DEV_GPU_UTIL: NVML's utilisation is unsupported on MIG instances
+# (no series, or 0, for every MIG pod), while the profiling field is reported per instance.
+ENGINE_ACTIVE = "DCGM_FI_PROF_GR_ENGINE_ACTIVE"
+
+
 def idle_gpus(team: TeamOnCluster, util_percent: int) -> str:
-    """GPUs bound to one of the team's pods and below the idle threshold (per GPU)."""
-    util = selector(
-        "DCGM_FI_DEV_GPU_UTIL", {"exported_namespace": team.namespace, "exported_pod": ("!=", "")}
-    )
-    return f"{util} < {util_percent}"
+    """GPUs (or MIG instances) bound to one of the team's pods and below the idle threshold."""
+    active = selector(ENGINE_ACTIVE, {"exported_namespace": team.namespace, "exported_pod": ("!=", "")})
+    return f"{active} < {number(util_percent / 100)}"
 
 
 def allocated_by_flavor(cluster: ClusterModel) -> str:
@@ -120,6 +129,19 @@ def team_quota(team: TeamOnCluster) -> str:
 
 def team_cost(team: TeamOnCluster) -> str:
     return selector(TEAM_COST, {"cluster_queue": queue_of(team)})
+
+
+def team_spend(team: TeamOnCluster) -> str:
+    return selector(TEAM_SPEND, {"cluster_queue": queue_of(team)})
+
+
+def team_projected_spend(team: TeamOnCluster) -> str:
+    """What a whole month costs at the last day's spend rate."""
+    return f"{selector(TEAM_COST_1D, {'cluster_queue': queue_of(team)})} * {HOURS_PER_MONTH}"
+
+
+def team_budget(team: TeamOnCluster) -> str:
+    return selector(TEAM_BUDGET, {"cluster_queue": queue_of(team)})
 
 
 # --- Kueue --------------------------------------------------------------------------------------

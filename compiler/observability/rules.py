@@ -11,9 +11,11 @@ from typing import Any
 
 from compiler.cluster_model import ClusterModel, TeamOnCluster
 from compiler.kube import KubeObject, obj
-from compiler.naming import resource_flavor_name
+from compiler.naming import DRA_DRIVER_NAMESPACE, resource_flavor_name
 from compiler.observability import queries as q
 from compiler.observability.promql import Matchers, by, number, selector
+from compiler.spec.budgets import HOURS_PER_MONTH
+from compiler.spec.node_pools import is_mig
 
 Rule = dict[str, Any]
 Group = dict[str, Any]
@@ -26,6 +28,15 @@ BURN_ALERTS = (
     ("ServingErrorBudgetBurnSlow", 6.0, "6h", "30m", "15m", "warning"),
 )
 SERVING_KEYS = ["namespace", "inference_service"]
+# XIDs that mean the GPU or driver is at fault (NVIDIA "XID Errors" catalogue, docs.nvidia.com/deploy/
+# xid-errors): 48 DBE ECC, 61/62 internal micro-controller, 63/64 row remapping, 74 NVLink,
+# 79 fallen off the bus, 92 high SBE rate, 94/95 contained/uncontained ECC, 119/120 GSP,
+# 140 unrecovered ECC. 13, 31, 43, 45 are application faults and stay out.
+HARDWARE_XIDS = (48, 61, 62, 63, 64, 74, 79, 92, 94, 95, 119, 120, 140)
+XID_WINDOW = "10m"
+# kube-state-metrics exports nvidia.com/mig.config.state as this label (metricLabelsAllowlist).
+MIG_STATE_METRIC_LABEL = "label_nvidia_com_mig_config_state"
+DRA_KUBELET_PLUGIN = "dra-driver-nvidia-gpu-kubelet-plugin"  # the driver chart's DaemonSet
 
 
 def record(name: str, expr: str, labels: dict[str, str] | None = None) -> Rule:
@@ -82,6 +93,12 @@ def gpu_recordings(cluster: ClusterModel) -> Group:
             f"sum {by(['cluster_queue'])} ({q.GPU_ALLOCATED} * on (flavor) group_left {q.FLAVOR_COST})",
         )
     )
+    rules.append(record(q.TEAM_COST_1D, f"avg_over_time({q.TEAM_COST}[1d])"))
+    # Average cost rate over the window Prometheus holds (up to 730 h) × 730 h: the spend of one
+    # month, exact once retention covers 730 h, an extrapolation before.
+    rules.append(
+        record(q.TEAM_SPEND, f"avg_over_time({q.TEAM_COST}[{HOURS_PER_MONTH}h]) * {HOURS_PER_MONTH}")
+    )
     return {"name": "platformc.gpu.recording", "rules": rules}
 
 
@@ -123,18 +140,27 @@ def serving_recordings() -> Group:
     return {"name": "platformc.serving.recording", "rules": rules}
 
 
+def xid_alert() -> Rule:
+    """DCGM_FI_DEV_XID_ERRORS holds the last XID seen, forever: alert when it changes to an XID
+    that means hardware or driver trouble, and resolve once it stops changing."""
+    xid = selector("DCGM_FI_DEV_XID_ERRORS")
+    wanted = " or ".join(f"{xid} == {code}" for code in HARDWARE_XIDS)
+    return alert(
+        "GPUXidError",
+        f"({wanted}) and changes({xid}[{XID_WINDOW}]) > 0",
+        "0m",
+        {"severity": "critical"},
+        "GPU {{ $labels.gpu }} on {{ $labels.Hostname }} reported XID {{ $value }}",
+        "The driver reported a hardware or driver XID (ECC, row remapping, NVLink, fallen off the "
+        "bus, GSP): drain the node and reset or replace the GPU. Application XIDs (13, 31, 43, 45) "
+        "do not alert.",
+    )
+
+
 def gpu_health_alerts(cluster: ClusterModel) -> Group:
     up = selector("up", {"job": q.DCGM_JOB})
     rules = [
-        alert(
-            "GPUXidError",
-            f"{selector('DCGM_FI_DEV_XID_ERRORS')} > 0",
-            "0m",
-            {"severity": "critical"},
-            "GPU {{ $labels.gpu }} on {{ $labels.Hostname }} reported XID {{ $value }}",
-            "The driver reported an XID error (hardware, driver or application fault). XIDs 48, 63, 64, 74, "
-            "79, 94, 95 usually need the node drained and the GPU reset or replaced.",
-        ),
+        xid_alert(),
         alert(
             "DCGMExporterDown",
             f"{up} == 0",
@@ -154,6 +180,45 @@ def gpu_health_alerts(cluster: ClusterModel) -> Group:
             "scrapes no DCGM exporter (GPU Operator dcgmExporter.serviceMonitor).",
         ),
     ]
+    if any(is_mig(f) for f in cluster.flavors.values()):
+        failed = selector("kube_node_labels", {MIG_STATE_METRIC_LABEL: "failed"})
+        rules.append(
+            alert(
+                "MIGReconfigurationFailed",
+                failed,
+                "5m",
+                {"severity": "critical"},
+                "mig-manager could not apply {{ $labels.label_nvidia_com_mig_config }} on {{ $labels.node }}",
+                "nvidia.com/mig.config.state is 'failed': the node's GPUs are not partitioned as its "
+                "nvidia.com/mig.config label asks, so the MIG flavor's pods cannot schedule there. "
+                "Check the nvidia-mig-manager logs on that node.",
+            )
+        )
+    if cluster.dra:
+        plugin = {"namespace": DRA_DRIVER_NAMESPACE, "daemonset": DRA_KUBELET_PLUGIN}
+        rules.append(
+            alert(
+                "DRAKubeletPluginDown",
+                f"{selector('kube_daemonset_status_number_unavailable', plugin)} > 0",
+                "10m",
+                {"severity": "critical"},
+                "The NVIDIA DRA kubelet plugin is unavailable on {{ $value }} node(s)",
+                "Without the plugin a node publishes no ResourceSlice and prepares no claim: GPU pods "
+                "there stay Pending or fail to start.",
+            )
+        )
+    rules.append(
+        alert(
+            "GPUOperatorClusterPolicyNotReady",
+            f"{selector('gpu_operator_reconciliation_status')} != 1",
+            "30m",
+            {"severity": "warning"},
+            "The GPU Operator's ClusterPolicy has not been ready for 30 minutes",
+            "reconciliation_status {{ $value }} (0 operands not ready, -1 ClusterPolicy unavailable, "
+            "-2 operator error): driver, toolkit, device plugin, DCGM or mig-manager are not running "
+            "on every GPU node.",
+        )
+    )
     return {"name": "platformc.gpu.alerts", "rules": rules}
 
 
@@ -230,7 +295,47 @@ def team_alerts(cluster: ClusterModel, team: TeamOnCluster) -> Group:
                     f"({number(rate)} x the SLO's maxErrorRatio {number(slo.maxErrorRatio)}).",
                 )
             )
+    rules += budget_rules(team)
     return {"name": f"platformc.team.{team.name}", "rules": rules}
+
+
+def budget_rules(team: TeamOnCluster) -> list[Rule]:
+    """The team's budget as a series, and alerts at a projected overrun, 80 % and 100 %."""
+    if team.budget is None:
+        return []
+    budget = number(team.budget)
+    queue = q.queue_of(team)
+    labels = {"team": team.name, "cluster_queue": queue}
+    spend, projected = q.team_spend(team), q.team_projected_spend(team)
+    money = f"{team.budget:,.0f} USD"
+    return [
+        record(q.TEAM_BUDGET, f"vector({budget})", {"cluster_queue": queue}),
+        alert(
+            "TeamGPUBudgetOverrunProjected",
+            f"{projected} > {budget} and {spend} < {budget}",
+            "1h",
+            {**labels, "severity": "warning"},
+            f"Team {team.name} is on course to spend more than its GPU budget of {money} a month",
+            "At the last day's GPU spend rate a month costs {{ $value | humanize }} USD; "
+            "release idle GPUs or lower the quota.",
+        ),
+        alert(
+            "TeamGPUBudget80Percent",
+            f"{spend} >= {number(team.budget * 0.8)} and {spend} < {budget}",
+            "0m",
+            {**labels, "severity": "warning"},
+            f"Team {team.name} has spent 80 % of its GPU budget of {money}",
+            "GPU spend over the last 730 h is {{ $value | humanize }} USD.",
+        ),
+        alert(
+            "TeamGPUBudgetExceeded",
+            f"{spend} >= {budget}",
+            "0m",
+            {**labels, "severity": "critical"},
+            f"Team {team.name} has spent its whole GPU budget of {money}",
+            "GPU spend over the last 730 h is {{ $value | humanize }} USD.",
+        ),
+    ]
 
 
 # --- objects --------------------------------------------------------------------------------------

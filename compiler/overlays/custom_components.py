@@ -16,23 +16,22 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from jinja2 import StrictUndefined, Template, TemplateError, TemplateSyntaxError, UndefinedError, pass_context
-from jinja2.loaders import FileSystemLoader
-from jinja2.runtime import Context
-from jinja2.sandbox import ImmutableSandboxedEnvironment
-from pydantic import Field, ValidationError
+from jinja2 import Template, TemplateError, TemplateSyntaxError, UndefinedError
+from pydantic import Field, ValidationError, model_validator
 
-from compiler import naming
 from compiler.cluster_model import ClusterModel
 from compiler.components.base import ComponentOutput, HelmChart, KubeObject
 from compiler.errors import SourceLocation, SpecError
 from compiler.overlays.errors import CLUSTERS, Problems
 from compiler.overlays.objects import check_object
-from compiler.spec.build import PlatformModel, explain
+from compiler.overlays.template_env import environment, plain_context, render_bounded
+from compiler.pathsafety import regular_files, subfolders
+from compiler.spec.build import PlatformModel, allowed_secrets, explain, secret_errors
 from compiler.spec.cluster_facts import cluster_engine
 from compiler.spec.loader import SourceDocument, display_path, load_file, load_text, to_plain
 from compiler.spec.models import DNS_LABEL_PATTERN, DnsLabel, Strict
-from compiler.tree_contract import CONFIG_SUFFIX
+from compiler.spec.types import ChartVersion
+from compiler.tree_contract import CONFIG_SUFFIX, OVERLAYS_UNIT, config_unit
 
 CONFIG_FILE = "component.yaml"
 TEMPLATE_SUFFIX = ".yaml.j2"
@@ -42,11 +41,31 @@ NAME_MAX = 63 - len(CONFIG_SUFFIX)  # its second sync unit is <name>-config
 class ChartConfig(Strict):
     repository: str = Field(pattern=r"^(https|oci)://\S+$")
     chart: str = Field(min_length=1)
-    version: str = Field(min_length=1)
+    version: ChartVersion
     namespace: DnsLabel
     release: DnsLabel | None = None
     values: dict[str, Any] = Field(default_factory=dict)
     crdGroups: list[str] = Field(default_factory=list)
+
+
+class CrdRef(Strict):
+    """Where the CRDs of a custom component are: exactly one of a URL, a folder of the chart
+    archive, or a folder of CRD YAML inside the component folder (never emitted as objects)."""
+
+    # https, or http from a loopback host only (a local mirror), as `schemas pull` fetches.
+    url: str | None = Field(
+        default=None, pattern=r"^(https://|http://(127\.0\.0\.1|localhost|\[::1\])[:/])\S+$"
+    )
+    chart: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$")
+    folder: str | None = Field(
+        default=None, pattern=r"^[A-Za-z0-9_-][A-Za-z0-9_.-]*(/[A-Za-z0-9_-][A-Za-z0-9_.-]*)*$"
+    )
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> CrdRef:
+        if sum(v is not None for v in (self.url, self.chart, self.folder)) != 1:
+            raise ValueError("expected exactly one of url, chart or folder")
+        return self
 
 
 class ComponentConfig(Strict):
@@ -54,6 +73,10 @@ class ComponentConfig(Strict):
     clusters: list[str] | None = None
     environments: list[str] | None = None
     chart: ChartConfig | None = None
+    crds: list[CrdRef] = Field(default_factory=list)
+
+    def crd_folders(self, folder: Path) -> list[Path]:
+        return [folder / ref.folder for ref in self.crds if ref.folder is not None]
 
 
 @dataclass(frozen=True)
@@ -83,27 +106,6 @@ class CustomComponent:
         )
 
 
-@pass_context
-def _gpu_resource(ctx: Context, flavor: str) -> str:
-    """`{{ "h100" | gpu_resource }}`: the resource name pods request for a flavor on this cluster."""
-    return ctx["model"].gpu_resource(flavor)
-
-
-def _environment(root: Path) -> ImmutableSandboxedEnvironment:
-    # Sandboxed and immutable: a template reads the typed model, it can neither call into
-    # Python internals nor modify the model other components see.
-    env = ImmutableSandboxedEnvironment(
-        loader=FileSystemLoader(str(root)),
-        undefined=StrictUndefined,
-        keep_trailing_newline=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        autoescape=False,
-    )
-    env.filters["gpu_resource"] = _gpu_resource
-    return env
-
-
 def _load_config(folder: Path, problems: Problems) -> tuple[ComponentConfig, SourceDocument | None]:
     path = folder / CONFIG_FILE
     if not path.is_file():
@@ -118,7 +120,7 @@ def _load_config(folder: Path, problems: Problems) -> tuple[ComponentConfig, Sou
         problems.add(extra.start, f"{CONFIG_FILE} holds several documents (expected one mapping)")
     if not isinstance(doc.data, dict):
         problems.add(
-            doc.start, f"{CONFIG_FILE} is not a mapping (expected after, clusters, environments, chart)"
+            doc.start, f"{CONFIG_FILE} is not a mapping (expected after, clusters, environments, chart, crds)"
         )
         return ComponentConfig(), None
     try:
@@ -129,22 +131,31 @@ def _load_config(folder: Path, problems: Problems) -> tuple[ComponentConfig, Sou
 
 
 def load_component(root: Path, folder: Path, problems: Problems) -> CustomComponent:
-    env = _environment(root)
+    env = environment(folder, display_path(folder))
     config, config_doc = _load_config(folder, problems)
     templates: list[tuple[str, Template]] = []
     plain: list[tuple[SourceDocument, KubeObject]] = []
-    files = sorted(p for p in folder.rglob("*") if p.is_file())
+    link_errors: list[SpecError] = []
+    crd_folders = config.crd_folders(folder)
+    files = sorted(
+        p
+        for p in regular_files(folder, link_errors, display_path)
+        if not any(p.is_relative_to(crds) for crds in crd_folders)
+    )
+    problems.extend(link_errors)
     for path in files:
         shown = display_path(path)
         if path.name.endswith(TEMPLATE_SUFFIX):
             try:
-                templates.append((shown, env.get_template(path.relative_to(root).as_posix())))
+                templates.append((shown, env.get_template(path.relative_to(folder).as_posix())))
             except TemplateSyntaxError as exc:
                 problems.add(_jinja_location(exc, shown), f"template syntax error: {exc.message}")
             except UnicodeDecodeError as exc:
                 problems.add(SourceLocation(shown, 1, 1), f"file is not UTF-8 text ({exc.reason})")
             except OSError as exc:  # unreadable (permissions) or vanished since it was listed
                 problems.add(SourceLocation(shown, 0, 0), f"cannot read file: {exc.strerror or exc}")
+            except TemplateError as exc:  # too large
+                problems.add(SourceLocation(shown, 0, 0), f"template refused: {exc.message or exc}")
         elif path.suffix in (".yaml", ".yml") and path != folder / CONFIG_FILE:
             errors: list[SpecError] = []
             for doc in load_file(path, errors):
@@ -155,11 +166,26 @@ def load_component(root: Path, folder: Path, problems: Problems) -> CustomCompon
     return CustomComponent(folder.name, folder, config, config_doc, tuple(templates), tuple(plain))
 
 
-def load_components(root: Path, problems: Problems) -> list[CustomComponent]:
+def declared_crds(root: Path) -> list[tuple[str, Path, CrdRef, ChartConfig | None]]:
+    """(component, its folder, CRD reference, its chart) for every `crds` entry under `root`.
+    Problems in component.yaml are left to the overlay loader, which reports them with the rest."""
     if not root.is_dir():
         return []
+    found = []
+    for folder in sorted(p for p in root.iterdir() if p.is_dir() and not p.is_symlink()):
+        config, _ = _load_config(folder, Problems())
+        found += [(folder.name, folder, ref, config.chart) for ref in config.crds]
+    return found
+
+
+def load_components(root: Path, problems: Problems) -> list[CustomComponent]:
+    if not root.is_dir() or root.is_symlink():  # a linked folder is reported by load_overlays
+        return []
     components = []
-    for folder in sorted(p for p in root.iterdir() if p.is_dir()):
+    link_errors: list[SpecError] = []
+    found = subfolders(root, link_errors, display_path)
+    problems.extend(link_errors)
+    for folder in found:
         if not re.match(DNS_LABEL_PATTERN, folder.name) or len(folder.name) > NAME_MAX:
             problems.add(
                 SourceLocation(display_path(folder), 1, 1),
@@ -184,7 +210,7 @@ def check_application_names(components: list[CustomComponent], model: PlatformMo
                 continue
             if environments is not None and cluster.spec.environment not in environments:
                 continue
-            longest = f"{cluster_name}-{component.name}-config"
+            longest = f"{cluster_name}-{config_unit(component.name)}"
             if len(longest) > 63:
                 where = (
                     component.config_doc.start
@@ -204,7 +230,7 @@ def check_references(
     components: list[CustomComponent], builtin: list[str], clusters: list[str], environments: list[str]
 ) -> Iterator[SpecError]:
     """Names in component.yaml must exist: a typo would silently drop an ordering or a cluster."""
-    reserved = {"overlays", "overlays-config"} | {n for b in builtin for n in (b, f"{b}-config")}
+    reserved = {n for b in [OVERLAYS_UNIT, *builtin] for n in (b, config_unit(b))}
     known = sorted(set(builtin) | {c.name for c in components})
     for component in components:
         doc = component.config_doc
@@ -245,20 +271,6 @@ def _template_line(tb: TracebackType | None, root: Path) -> tuple[str | None, in
     return found
 
 
-def context(cluster: ClusterModel) -> dict[str, Any]:
-    """What a template sees: the typed spec models and the cluster model, read-only."""
-    return {
-        "platform": cluster.platform,
-        "cluster": cluster.cluster,
-        "model": cluster,
-        "environment": cluster.cluster.spec.environment,
-        "teams": cluster.teams,
-        "flavors": cluster.flavors,
-        "serving_paths": cluster.serving_paths,
-        "naming": naming,
-    }
-
-
 Rendered = tuple[ComponentOutput, tuple[SourceLocation, ...]]  # output and where each object came from
 
 
@@ -267,11 +279,20 @@ def render(component: CustomComponent, cluster: ClusterModel, problems: Problems
     if not component.applies_to(cluster):
         return None
     objects: list[tuple[SourceDocument, KubeObject]] = list(component.plain)
-    values = context(cluster)
+    values = plain_context(cluster)
     for shown, template in component.templates:
         try:
-            text = template.render(values)
-        except (TemplateError, TypeError, ValueError, ArithmeticError, LookupError, AttributeError) as exc:
+            text = render_bounded(template, values)
+        except (
+            TemplateError,
+            TypeError,
+            ValueError,
+            ArithmeticError,
+            LookupError,
+            AttributeError,
+            RecursionError,
+            MemoryError,
+        ) as exc:
             file, line = _template_line(sys.exc_info()[2], component.folder.parent)
             where = SourceLocation(display_path(Path(file)) if file else shown, line or 1, 1)
             if isinstance(exc, TemplateSyntaxError):  # in an {% include %}d template, found at render time
@@ -289,7 +310,9 @@ def render(component: CustomComponent, cluster: ClusterModel, problems: Problems
             )
             continue
         errors: list[SpecError] = []
-        for doc in load_text(text, shown, errors):
+        docs = list(load_text(text, shown, errors))
+        errors.extend(secret_errors(docs, allowed_secrets(cluster.platform)))
+        for doc in docs:
             checked = check_object(doc, errors)
             if checked is not None:
                 objects.append((doc, checked))

@@ -26,6 +26,8 @@ from compiler.overlays.custom_components import (
 from compiler.overlays.errors import Problems
 from compiler.overlays.objects import check_object, is_patch
 from compiler.overlays.patches import ParsedPatch, parse_patch
+from compiler.pathsafety import subfolders
+from compiler.spec.build import allowed_secrets, secret_errors
 from compiler.spec.loader import SourceDocument, display_path, load_file, spec_files
 from compiler.spec.model import PlatformModel
 
@@ -63,7 +65,7 @@ def load_layer(folder: Path, scope: str, key: str | None, problems: Problems) ->
     objects: list[tuple[SourceDocument, KubeObject]] = []
     patches: list[ParsedPatch] = []
     errors: list[SpecError] = []
-    for path in spec_files(folder):
+    for path in spec_files(folder, errors):
         for doc in load_file(path, errors):
             if is_patch(doc):
                 parsed, patch_errors = parse_patch(doc)
@@ -80,10 +82,13 @@ def load_layer(folder: Path, scope: str, key: str | None, problems: Problems) ->
 
 def _subfolders(folder: Path, what: str, known: list[str], problems: Problems) -> list[Path]:
     """Named sub-folders; an unknown name is an error, since its overlays would silently never apply."""
-    if not folder.is_dir():
+    if not folder.is_dir() or folder.is_symlink():  # a linked folder is reported by load_overlays
         return []
     result = []
-    for sub in sorted(p for p in folder.iterdir() if p.is_dir()):
+    errors: list[SpecError] = []
+    found = subfolders(folder, errors, display_path)
+    problems.extend(errors)
+    for sub in found:
         if sub.name not in known:
             problems.add(
                 SourceLocation(display_path(sub), 1, 1),
@@ -103,6 +108,11 @@ def load_overlays(overlays_dir: Path, model: PlatformModel, builtin_components: 
         raise PlatformcError(f"overlays path {overlays_dir} is not a folder")
     problems = overlays.problems
     for path in sorted(overlays_dir.iterdir()):
+        if path.is_symlink() and path.name in LAYER_DIRS:
+            errors: list[SpecError] = []
+            subfolders(overlays_dir, errors, display_path)
+            problems.extend([e for e in errors if e.location.file == display_path(path)])
+            continue
         if path.name not in LAYER_DIRS and (path.is_dir() or path.suffix in (".yaml", ".yml")):
             problems.add(
                 SourceLocation(display_path(path), 1, 1),
@@ -110,7 +120,7 @@ def load_overlays(overlays_dir: Path, model: PlatformModel, builtin_components: 
             )
     clusters = sorted(model.clusters)
     environments = sorted({c.spec.environment for c in model.clusters.values()})
-    if (overlays_dir / "all").is_dir():
+    if (overlays_dir / "all").is_dir() and not (overlays_dir / "all").is_symlink():
         overlays.layers.append(load_layer(overlays_dir / "all", "all", None, problems))
     for sub in _subfolders(overlays_dir / "environments", "environment", environments, problems):
         overlays.layers.append(load_layer(sub, "environment", sub.name, problems))
@@ -119,4 +129,15 @@ def load_overlays(overlays_dir: Path, model: PlatformModel, builtin_components: 
     overlays.components = load_components(overlays_dir / "components", problems)
     problems.extend(list(check_references(overlays.components, builtin_components, clusters, environments)))
     problems.extend(list(check_application_names(overlays.components, model)))
+    problems.extend(secret_errors(_source_documents(overlays), allowed_secrets(model.platform)))
     return overlays
+
+
+def _source_documents(overlays: Overlays) -> list[SourceDocument]:
+    """Every overlay document as written (rendered templates are scanned when rendered)."""
+    docs = [doc for layer in overlays.layers for doc, _ in layer.objects]
+    docs += [parsed.doc for layer in overlays.layers for parsed in layer.patches]
+    for component in overlays.components:
+        docs += [doc for doc, _ in component.plain]
+        docs += [component.config_doc] if component.config_doc else []
+    return docs

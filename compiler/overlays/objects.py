@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from compiler.components.base import KubeObject
 from compiler.errors import SpecError
+from compiler.pathsafety import kind_problem, name_problem, object_name_problem
 from compiler.spec.loader import SourceDocument, to_plain
 from compiler.spec.models import API_VERSION
 from compiler.tree_contract import MANAGED_BY
@@ -42,6 +43,8 @@ def check_object(doc: SourceDocument, errors: list[SpecError]) -> KubeObject | N
             )
         )
         return None
+    if not isinstance(metadata, dict) or not _names_are_safe(doc, data, metadata, errors):
+        return None
     obj = to_plain(data)
     # Same ownership label as generated objects, so selectors and prune treat them alike.
     labels = obj["metadata"].get("labels")
@@ -54,6 +57,32 @@ def check_object(doc: SourceDocument, errors: list[SpecError]) -> KubeObject | N
         return None
     obj["metadata"]["labels"] = {**MANAGED_BY, **(labels or {})}
     return obj
+
+
+def _names_are_safe(doc: SourceDocument, data: dict, metadata: dict, errors: list[SpecError]) -> bool:
+    """Kind, name and namespace become the file's path: each must be a plain name (see pathsafety).
+    A `*List` with items is refused: kustomize expands it into objects no check has seen."""
+    before = len(errors)
+    if (problem := kind_problem(data["kind"])) is not None:
+        errors.append(SpecError(doc.location(("kind",)), problem))
+    elif data["kind"].endswith("List") and "items" in data:
+        errors.append(
+            SpecError(
+                doc.location(("kind",)),
+                f"kind {data['kind']} is a list of objects, refused (kustomize inlines the items of any "
+                "*List, sigs.k8s.io/kustomize api/resource/factory.go inlineAnyEmbeddedLists, so they would "
+                "skip every check; expected one object per document, separated by ---)",
+            )
+        )
+    if (problem := object_name_problem(data["kind"], metadata["name"])) is not None:
+        errors.append(SpecError(doc.location(("metadata", "name")), problem))
+    if metadata.get("namespace") not in (None, ""):  # empty or absent: cluster-scoped or defaulted
+        problem = name_problem(metadata["namespace"], "metadata.namespace")
+        if problem is None and len(metadata["namespace"]) > 63:
+            problem = "metadata.namespace is longer than 63 characters (expected a DNS-1123 label)"
+        if problem is not None:
+            errors.append(SpecError(doc.location(("metadata", "namespace")), problem))
+    return len(errors) == before
 
 
 def is_patch(doc: SourceDocument) -> bool:

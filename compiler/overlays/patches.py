@@ -65,6 +65,11 @@ class LabelSelector(Strict):
         return True
 
 
+def _labels(meta: object) -> dict[str, str]:
+    labels = meta.get("labels") if isinstance(meta, dict) else None
+    return labels if isinstance(labels, dict) else {}
+
+
 class PatchTarget(Strict):
     kind: str = Field(min_length=1)
     name: str | None = None
@@ -79,7 +84,7 @@ class PatchTarget(Strict):
             and (self.apiVersion is None or obj.get("apiVersion") == self.apiVersion)
             and (self.name is None or meta.get("name") == self.name)
             and (self.namespace is None or meta.get("namespace") == self.namespace)
-            and (self.labelSelector is None or self.labelSelector.matches(meta.get("labels") or {}))
+            and (self.labelSelector is None or self.labelSelector.matches(_labels(meta)))
         )
 
     def describe(self) -> str:
@@ -210,7 +215,7 @@ def apply_patch(parsed: ParsedPatch, obj: KubeObject) -> tuple[KubeObject | None
     if parsed.patch.merge is not None:
         result = json_merge_patch.merge(copy.deepcopy(obj), copy.deepcopy(parsed.patch.merge))
         if isinstance(result, dict) and identity(result) == before:
-            return result, None
+            return _checked_metadata(parsed, None, obj, result)
         return None, _identity_error(parsed, None, obj)
     result = copy.deepcopy(obj)
     for index, op in enumerate(parsed.patch.jsonPatch or ()):
@@ -228,6 +233,28 @@ def apply_patch(parsed: ParsedPatch, obj: KubeObject) -> tuple[KubeObject | None
             return None, SpecError(parsed.doc.location(("jsonPatch", index)), message)
         if not isinstance(result, dict) or identity(result) != before:
             return None, _identity_error(parsed, index, obj)
+    return _checked_metadata(parsed, len(parsed.patch.jsonPatch or ()) - 1, obj, result)
+
+
+def _checked_metadata(
+    parsed: ParsedPatch, index: int | None, obj: KubeObject, result: KubeObject
+) -> tuple[KubeObject | None, SpecError | None]:
+    """Labels and annotations stay mappings of strings: later selectors and checks read them."""
+    meta = result.get("metadata")
+    for field in ("labels", "annotations"):
+        value = meta.get(field) if isinstance(meta, dict) else None
+        if value is None or (isinstance(value, dict) and all(isinstance(v, str) for v in value.values())):
+            continue
+        where = (
+            parsed.doc.location(("jsonPatch", index))
+            if index is not None
+            else parsed.doc.location(("merge", "metadata", field))
+        )
+        message = (
+            f"patch makes metadata.{field} of {_show_object(obj)} something other than a mapping on "
+            f"cluster(s) {CLUSTERS} (expected a mapping of string keys to string values)"
+        )
+        return None, SpecError(where, message)
     return result, None
 
 

@@ -16,6 +16,7 @@ from compiler.tree_contract import (
     CRD_GROUPS_ANNOTATION,
     CRDS_ANNOTATION,
     USES_CRD_GROUPS_ANNOTATION,
+    WEBHOOK_GROUPS_ANNOTATION,
     join_groups,
 )
 
@@ -25,6 +26,7 @@ __all__ = [
     "COMPONENTS_DIR",
     "CRD_GROUPS_ANNOTATION",
     "USES_CRD_GROUPS_ANNOTATION",
+    "WEBHOOK_GROUPS_ANNOTATION",
 ]
 
 PlacedObject = tuple[str, KubeObject]  # (folder inside the cluster tree, object)
@@ -39,6 +41,9 @@ def crd_groups_annotation(charts: Iterable[HelmChart]) -> dict[str, str]:
     uses = {g for chart in charts for g in chart.uses_crd_groups}
     if uses:
         annotations[USES_CRD_GROUPS_ANNOTATION] = join_groups(uses)
+    gated = {g for chart in charts for g in chart.webhook_groups}
+    if gated:
+        annotations[WEBHOOK_GROUPS_ANNOTATION] = join_groups(gated)
     crds = {name for chart in charts for name in chart.crds}
     if crds:
         annotations[CRDS_ANNOTATION] = join_groups(crds)

@@ -18,6 +18,7 @@ from compiler.packaging.common import (
     unit_folder,
 )
 from compiler.packaging.units import Unit
+from compiler.tree_contract import CLUSTER_LABEL
 
 SOURCE_API = "source.toolkit.fluxcd.io/v1"
 KUSTOMIZE_API = "kustomize.toolkit.fluxcd.io/v1"
@@ -25,6 +26,9 @@ HELM_API = "helm.toolkit.fluxcd.io/v2"
 GIT_SOURCE_NAME = "platform"
 HELM_LAYER = "application/vnd.cncf.helm.chart.content.v1.tar+gzip"
 REMEDIATION = {"retries": 3}
+# A HelmRelease whose chart installs CRDs is never pruned: pruning it uninstalls the chart, and
+# CRDs rendered from templates (kserve-crd, kueue) go with it, taking every custom resource.
+PRUNE_DISABLED = {"kustomize.toolkit.fluxcd.io/prune": "disabled"}
 
 
 def _source_name(chart: HelmChart) -> str:
@@ -64,7 +68,7 @@ def kustomization(
         "Kustomization",
         name,
         engine_namespace(cluster),
-        labels={"platformc.dev/cluster": cluster.name},
+        labels={CLUSTER_LABEL: cluster.name},
         spec=spec,
     )
 
@@ -72,12 +76,13 @@ def kustomization(
 def chart_objects(cluster: ClusterModel, chart: HelmChart) -> list[KubeObject]:
     namespace = engine_namespace(cluster)
     source = _source_name(chart)
+    crds = "Skip" if chart.skip_crds else "CreateReplace"
     release_spec: dict[str, Any] = {
         "interval": "10m",
         "releaseName": chart.release,
         "targetNamespace": chart.namespace,
-        "install": {"crds": "CreateReplace", "remediation": REMEDIATION},
-        "upgrade": {"crds": "CreateReplace", "remediation": REMEDIATION},
+        "install": {"crds": crds, "remediation": REMEDIATION},
+        "upgrade": {"crds": crds, "remediation": REMEDIATION},
     }
     if chart.repository.startswith("oci://"):
         repo = obj(
@@ -111,7 +116,10 @@ def chart_objects(cluster: ClusterModel, chart: HelmChart) -> list[KubeObject]:
         "HelmRelease",
         chart.release,
         namespace,
-        annotations=crd_groups_annotation([chart]),
+        annotations={
+            **crd_groups_annotation([chart]),
+            **(PRUNE_DISABLED if chart.crd_groups and not chart.skip_crds else {}),
+        },
         spec=release_spec,
     )
     return [repo, release]

@@ -5,8 +5,9 @@ becomes one unit, or two when it installs a chart and also ships custom resource
 that chart's CRDs: those go to `<component>-config`, which must sync after the chart.
 
 Unit U depends on unit V when
-- U has an object of an API group whose CRDs V's charts install, or U's chart creates such
-  objects itself (HelmChart.uses_crd_groups),
+- U has an object of an API group whose CRDs V's charts install or whose objects V's charts'
+  admission webhooks must admit, or U's chart creates such objects itself
+  (HelmChart.uses_crd_groups),
 - U has an object in a namespace that V creates, or
 - U's component declares `after` V's component.
 """
@@ -47,6 +48,10 @@ class Unit:
     def used_groups(self) -> frozenset[str]:
         from_objects = {group_of(o) for o in self.objects}
         return frozenset(from_objects.union(*(chart.uses_crd_groups for chart in self.charts)))
+
+    @property
+    def gated_groups(self) -> frozenset[str]:
+        return frozenset(g for chart in self.charts for g in chart.webhook_groups)
 
     @property
     def created_namespaces(self) -> frozenset[str]:
@@ -95,7 +100,7 @@ def order_units(outputs: Sequence[tuple[str, ComponentOutput]]) -> list[Unit]:
             if u is v:
                 continue
             if (
-                u.used_groups & v.provided_groups
+                u.used_groups & (v.provided_groups | v.gated_groups)
                 or u.used_namespaces & v.created_namespaces
                 or v.component in afters[u.component]
                 or (v.component == u.component and v.charts and not u.charts)

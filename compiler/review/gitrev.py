@@ -16,7 +16,7 @@ import git
 
 from compiler.errors import PlatformcError, SourceLocation, SpecError, SpecErrors
 
-MAIN_REFS = ("origin/main", "main")
+DEFAULT_BRANCHES = ("main", "master")
 
 
 def open_repo(path: Path) -> git.Repo:
@@ -51,20 +51,36 @@ def resolve(repo: git.Repo, rev: str) -> git.Commit:
         ) from None
 
 
-def default_base(repo: git.Repo) -> str:
-    """The merge base with the main branch (origin/main, else main); HEAD when on main itself."""
-    on_main = not repo.head.is_detached and repo.head.ref.name == "main"
-    if on_main:
-        return "HEAD"
-    for ref in MAIN_REFS:
+def default_branch(repo: git.Repo) -> str | None:
+    """The repository's default branch as git knows it: origin/HEAD's target, else main, else master."""
+    try:
+        target = repo.git.symbolic_ref("--quiet", "--short", "refs/remotes/origin/HEAD")
+        if target:
+            return str(target)
+    except git.GitCommandError:
+        pass
+    for ref in DEFAULT_BRANCHES:
         try:
-            main = repo.commit(ref)
-        except (git.BadName, ValueError):
+            repo.commit(ref)
+        except (git.BadName, ValueError, git.GitCommandError):
             continue
-        bases = repo.merge_base(main, repo.head.commit)
-        if bases:
-            return bases[0].hexsha
-    return "HEAD"
+        return ref
+    return None
+
+
+def default_base(repo: git.Repo) -> tuple[str, str]:
+    """(revision, how it was chosen): the merge base of HEAD with the default branch; HEAD when
+    HEAD is that branch, or when there is none. The second part is said to the user."""
+    branch = default_branch(repo)
+    if branch is None:
+        return "HEAD", "HEAD (no origin/HEAD, main or master branch to take a merge base with)"
+    head = repo.head.commit
+    if repo.commit(branch) == head:
+        return "HEAD", f"HEAD (on the default branch {branch} itself)"
+    bases = repo.merge_base(repo.commit(branch), head)
+    if not bases:
+        return "HEAD", f"HEAD ({branch} shares no history with HEAD)"
+    return bases[0].hexsha, f"merge base with {branch}"
 
 
 def export_folders(commit: git.Commit, folders: Sequence[str], dest: Path) -> list[str]:

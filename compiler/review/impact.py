@@ -10,16 +10,18 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from compiler.spec.budgets import HOURS_PER_MONTH, committed_cost
 from compiler.spec.cluster_facts import cluster_capacity, cluster_engine, cluster_kubernetes_version
 from compiler.spec.model import PlatformModel
 from compiler.spec.models import ServingPath, Team
+from compiler.spec.node_pools import contract_document
 
-HOURS_PER_MONTH = 730
 SECTIONS = (
     "Clusters",
     "Teams",
     "GPU quota",
     "GPU capacity",
+    "Node pools",
     "Cost",
     "Serving",
     "Network exposure",
@@ -253,6 +255,70 @@ def _cluster_items(old: PlatformModel | None, new: PlatformModel) -> Iterator[Im
                 f"cluster {name}: ingress domain {x_domain} → {y_domain}",
                 data={"cluster": name},
             )
+
+
+def _contracts(model: PlatformModel | None) -> dict[tuple[str, str], dict[str, Any]]:
+    """(cluster, pool) → the pool's node-pool contract entry."""
+    if model is None:
+        return {}
+    return {
+        (name, pool["name"]): pool
+        for name, cluster in model.clusters.items()
+        for pool in contract_document(cluster, model.flavors)["pools"]
+    }
+
+
+def _label_text(labels: Mapping[str, str]) -> str:
+    return ", ".join(f"{k}={v}" for k, v in sorted(labels.items())) or "none"
+
+
+def _taint_text(taints: list[dict[str, str]]) -> str:
+    return ", ".join(f"{t['key']}={t.get('value', '')}:{t['effect']}" for t in taints) or "none"
+
+
+def _node_pool_items(old: PlatformModel | None, new: PlatformModel) -> Iterator[ImpactItem]:
+    """Changes of the node-pool contract (node-pools.json): someone must relabel or retaint nodes,
+    since nothing in the GitOps tree can."""
+    if old is None:
+        return
+    before, after = _contracts(old), _contracts(new)
+    for key in sorted(before.keys() & after.keys()):
+        cluster, pool = key
+        a, b = before[key], after[key]
+        for field_name in ("labels", "taints"):
+            if a[field_name] == b[field_name]:
+                continue
+            if field_name == "labels":
+                was, now = _label_text(a["labels"]), _label_text(b["labels"])
+            else:
+                was, now = (
+                    ", ".join(f"{t['key']}={t.get('value', '')}:{t['effect']}" for t in x[field_name])
+                    or "none"
+                    for x in (a, b)
+                )
+            yield ImpactItem(
+                "Node pools",
+                cluster,
+                f"{cluster}: node pool {pool} {field_name} {was} → {now}: relabel the pool's nodes "
+                f"(node-pools.json), or its GPUs stay unscheduled",
+                "warning",
+                data={
+                    "cluster": cluster,
+                    "pool": pool,
+                    "field": field_name,
+                    "before": a[field_name],
+                    "after": b[field_name],
+                },
+            )
+    for key in sorted(after.keys() - before.keys()):
+        cluster, pool = key
+        yield ImpactItem(
+            "Node pools",
+            cluster,
+            f"{cluster}: node pool {pool} added: provision its nodes with labels "
+            f"{_label_text(after[key]['labels'])} (node-pools.json)",
+            data={"cluster": cluster, "pool": pool, "change": "added"},
+        )
 
 
 def _flavor_items(old: PlatformModel | None, new: PlatformModel) -> Iterator[ImpactItem]:
@@ -501,6 +567,42 @@ def default_deny_items(model: PlatformModel, tree_paths: Iterable[str]) -> Itera
                 )
 
 
+def _over_budget(model: PlatformModel | None) -> dict[tuple[str, str], tuple[float, float]]:
+    """(team, cluster or "all clusters") → (committed monthly cost, budget) where cost > budget."""
+    found: dict[tuple[str, str], tuple[float, float]] = {}
+    if model is None:
+        return found
+    for name, team in model.teams.items():
+        if team.spec.budget is None:
+            continue
+        costs = committed_cost(model, team)
+        # Explicit cluster amounts only: a split overall budget is over wherever the total is.
+        for cluster, budget in team.spec.budget.clusters.items():
+            if costs.get(cluster, 0.0) > budget:
+                found[(name, cluster)] = (costs[cluster], budget)
+        overall = team.spec.budget.monthlyUSD
+        if overall is not None and sum(costs.values()) > overall:
+            found[(name, "all clusters")] = (sum(costs.values()), overall)
+    return found
+
+
+def _budget_items(old: PlatformModel | None, new: PlatformModel) -> Iterator[ImpactItem]:
+    """A quota or budget change after which committed GPU capacity costs more than the budget."""
+    before, after = _over_budget(old), _over_budget(new)
+    for (team, where), (cost, budget) in sorted(after.items()):
+        if (team, where) in before:
+            continue  # already over before this change: not news
+        place = "across all clusters" if where == "all clusters" else f"on {where}"
+        yield ImpactItem(
+            "Cost",
+            team,
+            f"team {team}: committed GPU quota {place} now costs {money(cost)} a month, more than its "
+            f"budget of {money(budget)}",
+            "warning",
+            data={"team": team, "cluster": where, "monthlyCost": round(cost, 2), "budget": round(budget, 2)},
+        )
+
+
 def compute_impact(
     old: PlatformModel | None, new: PlatformModel, new_tree_paths: Iterable[str] | None = None
 ) -> Impact:
@@ -508,8 +610,10 @@ def compute_impact(
     old_quotas, new_quotas = _quotas(old), _quotas(new)
     items = [
         *_cluster_items(old, new),
+        *_node_pool_items(old, new),
         *_team_items(old, new),
         *_quota_items(old_quotas, new_quotas),
+        *_budget_items(old, new),
         *_flavor_items(old, new),
         *_serving_items(old, new),
         *_platform_items(old, new),

@@ -9,20 +9,21 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
 import yaml
 
-from compiler.emit import CLUSTER_INFO_FILE, KUSTOMIZATION_FILE, Tree
 from compiler.pipeline import CompiledCluster, chart_cache, compile_model, merged_tree
 from compiler.spec.build import PlatformModel, load_platform
+from compiler.spec.node_pools import CONTRACT_JSON, CONTRACT_TABLE
+from compiler.tree_contract import CLUSTER_INFO_FILE, KUSTOMIZATION_FILE, Tree
 from compiler.validate import SchemaRegistry
 
 Change = Literal["added", "removed", "changed"]
-SUPPORT_FILES = (KUSTOMIZATION_FILE, CLUSTER_INFO_FILE)
+SUPPORT_FILES = (KUSTOMIZATION_FILE, CLUSTER_INFO_FILE, CONTRACT_JSON, CONTRACT_TABLE)
 
 _HEAD = re.compile(
     rb"^kind: (?P<kind>[^\n]+)\nmetadata:\n  name: (?P<name>[^\n]+)\n"
@@ -42,14 +43,17 @@ def compile_spec(
     spec_dir: Path,
     overlays_dir: Path | None = None,
     registry: SchemaRegistry | None = None,
+    cluster_names: Sequence[str] = (),
     charts_dir: Path | None = None,
 ) -> Compiled:
-    """The spec's typed model and its rendered tree, in memory (validated when a registry is given).
-    Raises SpecErrors / PlatformcError."""
+    """The spec's typed model and its rendered tree (only `cluster_names` when given), in memory
+    (validated when a registry is given). Raises SpecErrors / PlatformcError."""
     model = load_platform(spec_dir)
     present = overlays_dir if overlays_dir is not None and overlays_dir.is_dir() else None
     charts = chart_cache(charts_dir)
-    clusters = tuple(compile_model(model, overlays_dir=present, registry=registry, charts_dir=charts))
+    clusters = tuple(
+        compile_model(model, cluster_names, overlays_dir=present, registry=registry, charts_dir=charts)
+    )
     return Compiled(model, merged_tree(clusters), clusters)
 
 

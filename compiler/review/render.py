@@ -11,6 +11,7 @@ import click
 from compiler.review.impact import SECTIONS, Impact, money
 from compiler.review.objects import ObjectChange
 from compiler.review.run import Review
+from compiler.secrets_scan import redact
 
 MARKER = "<!-- platformc-diff -->"
 DEFAULT_MAX_BYTES = 60_000  # GitHub rejects comments over 65,536 characters
@@ -83,7 +84,7 @@ def render_text(review: Review, color: bool = False) -> str:
         out.append(
             f"({len(review.objects.support_files)} kustomization/cluster-info file(s) changed as well)"
         )
-    return "\n".join(out) + "\n"
+    return redact("\n".join(out) + "\n")
 
 
 def _diff_line(line: str, style: Callable[..., str]) -> str:
@@ -127,7 +128,7 @@ def render_json(review: Review) -> str:
             for o in review.objects.objects
         ],
     }
-    return json.dumps(data, indent=2, sort_keys=False, ensure_ascii=False) + "\n"
+    return redact(json.dumps(data, indent=2, sort_keys=False, ensure_ascii=False) + "\n")
 
 
 # --- markdown ---------------------------------------------------------------------------------
@@ -243,4 +244,4 @@ def render_markdown(review: Review, max_bytes: int = DEFAULT_MAX_BYTES) -> str:
             f"\n> [!NOTE]\n> Cut to fit {max_bytes:,} bytes: left out {'; '.join(notes)}. "
             "Run `platformc diff` locally for the full output.\n"
         )
-    return "".join(budget.parts)
+    return redact("".join(budget.parts))  # a PR comment is public: no secret, even from the base

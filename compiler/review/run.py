@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -63,14 +64,18 @@ def review(
     base: str | None = None,
     *,
     with_diffs: bool = True,
+    clusters: Sequence[str] = (),
     charts_dir: Path | None = None,
 ) -> Review:
-    """Compare the spec at base (default: merge base with main) with the working tree."""
+    """Compare the spec at base (default: merge base with the default branch) with the working tree."""
     repo = open_repo(spec_dir)
-    rev = base or default_base(repo)
+    rev, label = (base, base) if base else default_base(repo)
     sha = resolve(repo, rev).hexsha
+    now = compile_spec(spec_dir, overlays_dir, cluster_names=clusters, charts_dir=charts_dir)
     before = compile_at(spec_dir, overlays_dir, rev, charts_dir=charts_dir)
-    now = compile_spec(spec_dir, overlays_dir, charts_dir=charts_dir)
     impact = compute_impact(before.model if before else None, now.model, now.tree.keys())
-    objects = diff_trees(before.tree if before else {}, now.tree, with_diffs=with_diffs)
-    return Review(rev, sha, before is not None, impact, objects)
+    before_tree = before.tree if before else {}
+    if clusters:  # objects of the named clusters only; the spec-level impact stays whole
+        before_tree = {p: t for p, t in before_tree.items() if p.split("/", 1)[0] in clusters}
+    objects = diff_trees(before_tree, now.tree, with_diffs=with_diffs)
+    return Review(label, sha, before is not None, impact, objects)

@@ -7,7 +7,8 @@ from collections.abc import Iterator
 
 from compiler.errors import SpecError
 from compiler.spec.model import PlatformModel
-from compiler.spec.models import TimeSlicingSharing
+from compiler.spec.models import MigSharing, TimeSlicingSharing
+from compiler.spec.node_pools import CONTRACT_TABLE, contradictions
 from compiler.spec.serving_runtimes import KSERVE_RUNTIMES, runtimes_for
 
 
@@ -25,6 +26,46 @@ def check_dra_sharing(model: PlatformModel) -> Iterator[SpecError]:
                     f"but cluster '{name}' allocates GPUs with dra (expected a flavor with sharing "
                     "exclusive or mig here, or gpuAllocation: device-plugin)",
                 )
+
+
+def check_node_pool_labels(model: PlatformModel) -> Iterator[SpecError]:
+    """A pool label on a key the node-pool contract decides must agree with it: a different
+    nvidia.com/mig.config names a mig-parted config platformc does not ship, and the flavor's
+    pods would never schedule there."""
+    for name, cluster in model.clusters.items():
+        for c in contradictions(cluster, model.flavors):
+            pool = cluster.spec.nodePools[c.pool_index]
+            expected = (
+                f"{c.key}={c.expected}, or no such label"
+                if c.expected is not None
+                else f"no {c.key} label on flavor '{pool.flavor}' nodes"
+            )
+            yield SpecError(
+                model.locate("Cluster", name, ("spec", "nodePools", c.pool_index, "labels", c.key)),
+                f"node pool '{pool.name}' label {c.key}={c.value} contradicts the node-pool contract "
+                f"of cluster '{name}' (expected {expected}; see {CONTRACT_TABLE} in the cluster's tree)",
+            )
+
+
+def check_shared_gpu_counts(model: PlatformModel) -> Iterator[SpecError]:
+    """A replica gets one unit of a shared flavor: the device plugin's time-slicing config sets
+    failRequestsGreaterThanOne, and a CUDA process uses one MIG instance only."""
+    for name, path in model.serving_paths.items():
+        flavor = model.flavors.get(path.spec.gpu.flavor)
+        if flavor is None or path.spec.gpu.count == 1:
+            continue
+        sharing = flavor.spec.sharing
+        why = {
+            TimeSlicingSharing: "time slices of one GPU are refused beyond one per container "
+            "(failRequestsGreaterThanOne)",
+            MigSharing: "one process uses one MIG instance",
+        }.get(type(sharing))
+        if why is not None:
+            yield SpecError(
+                model.locate("ServingPath", name, ("spec", "gpu", "count")),
+                f"gpu.count {path.spec.gpu.count} on GPUFlavor '{flavor.metadata.name}' ({sharing.mode}): "
+                f"{why} (expected count 1, or an exclusive flavor for multi-GPU replicas)",
+            )
 
 
 def check_serving_models(model: PlatformModel) -> Iterator[SpecError]:
@@ -52,4 +93,4 @@ def check_serving_models(model: PlatformModel) -> Iterator[SpecError]:
             )
 
 
-AI_CHECKS = (check_dra_sharing, check_serving_models)
+AI_CHECKS = (check_dra_sharing, check_node_pool_labels, check_shared_gpu_counts, check_serving_models)

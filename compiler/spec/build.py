@@ -6,7 +6,7 @@ from __future__ import annotations
 import difflib
 import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +16,7 @@ from pydantic_core import ErrorDetails
 from compiler.errors import SourceLocation, SpecError, SpecErrors
 from compiler.registry_facts import RegistryFacts
 from compiler.registry_table import TABLE
+from compiler.secrets_scan import scan, show_path
 from compiler.spec.checks import check_platform
 from compiler.spec.loader import SourceDocument, load_documents, load_text, to_plain
 from compiler.spec.model import PlatformModel
@@ -30,6 +31,7 @@ from compiler.spec.models import (
     STORAGE_URI_PATTERN,
     STORE_URI_PATTERN,
     Document,
+    Platform,
 )
 from compiler.spec.quantity import QUANTITY_PATTERN
 
@@ -180,6 +182,9 @@ def explain(error: ErrorDetails, model: type[BaseModel], doc: SourceDocument) ->
         message = (
             f"wrong type for '{name}': got the number {written} (expected a string; quote it: \"{written}\")"
         )
+    elif kind == "value_error":  # compiler/spec/types.py: the error says what was expected
+        reason = str(ctx.get("error") or error["msg"])
+        message = f"invalid value {_show(value)} for '{name}' ({reason})"
     elif kind in _TYPE_WORDS:
         message = f"wrong type for '{name}': got {_show(value)} (expected {_TYPE_WORDS[kind]})"
     elif kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
@@ -314,6 +319,19 @@ def assemble(
     return model, []
 
 
+def allowed_secrets(platform: Platform | None) -> frozenset[str]:
+    return frozenset(a.fingerprint for a in platform.spec.secretScan.allow) if platform else frozenset()
+
+
+def secret_errors(docs: Iterable[SourceDocument], allowed: frozenset[str]) -> list[SpecError]:
+    """Credentials and tokens in source documents, each at its line (see compiler/secrets_scan.py)."""
+    return [
+        SpecError(doc.location(found.path), found.message(show_path(found.path)))
+        for doc in docs
+        for found in scan(doc.data, allowed)
+    ]
+
+
 def load_platform(spec_dir: Path, facts: RegistryFacts = TABLE) -> PlatformModel:
     """Read, type and check the whole spec; raise SpecErrors with every problem found."""
     shown = str(spec_dir)
@@ -365,9 +383,14 @@ def _checked_model(
     )
     model, assemble_errors = assemble(typed, spec_dir, platform_seen)
     errors.extend(assemble_errors)
+    secrets = secret_errors(docs, allowed_secrets(model.platform if model else None))
     # Semantic checks on a partly parsed spec would only report echoes of the parse errors.
     if model is not None and not errors:
         errors.extend(check_platform(model, facts))
+        errors.extend(secrets)
+        if errors:
+            raise SpecErrors(errors, partial_model=model)
+    errors.extend(secrets)
     if errors:
         raise SpecErrors(errors)
     assert model is not None

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
-from compiler.errors import SpecError
-from compiler.gpu_allocation import reach
+from compiler.errors import SourceLocation, SpecError
+from compiler.gpu_allocation import reach, uses_dra
 from compiler.kube_versions import supported_versions
 from compiler.registry_facts import RegistryFacts
 from compiler.registry_table import TABLE
@@ -18,6 +18,7 @@ from compiler.spec.gpus import MIG_CAPABLE_FAMILIES, mig_profile_known, mig_prof
 from compiler.spec.limits import LIMIT_CHECKS, check_argocd_names
 from compiler.spec.model import PlatformModel
 from compiler.spec.models import MigSharing
+from compiler.spec.policy_checks import POLICY_CHECKS
 from compiler.spec.serving_checks import SERVING_CHECKS
 
 # Namespaces a team must not take: Kubernetes' own, the GitOps engines', the mesh's, and the
@@ -67,7 +68,7 @@ def check_versions(model: PlatformModel) -> Iterator[SpecError]:
             where = model.locate("Cluster", name, ("spec", "kubernetesVersion"))
             yield SpecError(where, f"Kubernetes version {own!r} has no bundled schemas (expected {expected})")
         effective = cluster_kubernetes_version(model, cluster)
-        if cluster.spec.gpuAllocation == "dra" and _version(effective) < DRA_MIN_VERSION:
+        if uses_dra(cluster.spec.gpuAllocation) and _version(effective) < DRA_MIN_VERSION:
             where = model.locate("Cluster", name, ("spec", "gpuAllocation"))
             yield SpecError(
                 where,
@@ -124,6 +125,13 @@ def check_flavors(model: PlatformModel) -> Iterator[SpecError]:
 def check_reserved_namespaces(model: PlatformModel, facts: RegistryFacts) -> Iterator[SpecError]:
     monitoring = model.platform.spec.monitoringNamespace
     reserved = reserved_namespaces(facts)
+    if monitoring in reserved or monitoring.startswith("kube-"):
+        # It becomes a GitOps-managed Namespace, pruned with the tree.
+        yield SpecError(
+            model.locate("Platform", model.platform.metadata.name, ("spec", "monitoringNamespace")),
+            f"monitoringNamespace '{monitoring}' is a reserved namespace (expected a namespace of its own, "
+            "such as monitoring: platformc creates and prunes it)",
+        )
     for name in model.teams:
         if name in reserved or name == monitoring or name.startswith("kube-"):
             yield SpecError(
@@ -192,8 +200,12 @@ def check_teams(model: PlatformModel) -> Iterator[SpecError]:
 
 
 def check_capacity(model: PlatformModel) -> Iterator[SpecError]:
-    """The nominal GPU quotas of all teams on a cluster fit into its node pools."""
-    totals: dict[tuple[str, str], int] = {}
+    """The nominal GPU quotas of all teams on a cluster fit into its node pools.
+
+    An excess is reported once, at the quota line that comes last in file order (the one a user
+    most likely just added), naming the whole total and every team line that contributes."""
+    lines: dict[tuple[str, str], list[tuple[SourceLocation, str, int]]] = {}
+    capacities: dict[tuple[str, str], int] = {}
     for name, team in model.teams.items():
         for c, entry in enumerate(team.spec.clusters):
             cluster = model.clusters.get(entry.cluster)
@@ -205,17 +217,21 @@ def check_capacity(model: PlatformModel) -> Iterator[SpecError]:
                 if quota.flavor not in capacity or not mig_profile_known(model.flavors[quota.flavor]):
                     continue
                 key = (entry.cluster, quota.flavor)
-                before = totals.get(key, 0)
-                totals[key] = before + quota.quota
-                if before <= capacity[quota.flavor] < totals[key]:
-                    yield SpecError(
-                        model.locate("Team", name, ("spec", "clusters", c, "gpus", g, "quota")),
-                        f"GPU quotas for '{quota.flavor}' on cluster '{entry.cluster}' add up to "
-                        f"{totals[key]} "
-                        f"with team '{name}', over the cluster's capacity of {capacity[quota.flavor]} "
-                        "(expected the sum of team quotas <= node pools' nodes × gpusPerNode × "
-                        "units per GPU)",
-                    )
+                capacities[key] = capacity[quota.flavor]
+                where = model.locate("Team", name, ("spec", "clusters", c, "gpus", g, "quota"))
+                lines.setdefault(key, []).append((where, name, quota.quota))
+    for (cluster_name, flavor), contributions in sorted(lines.items()):
+        total = sum(amount for _, _, amount in contributions)
+        if total <= capacities[(cluster_name, flavor)]:
+            continue
+        contributions.sort(key=lambda item: (item[0].file, item[0].line, item[0].column))
+        parts = ", ".join(f"{amount} from team '{team}' ({where})" for where, team, amount in contributions)
+        yield SpecError(
+            contributions[-1][0],
+            f"GPU quotas for '{flavor}' on cluster '{cluster_name}' add up to {total}, over the "
+            f"cluster's capacity of {capacities[(cluster_name, flavor)]}: {parts} (expected the sum "
+            "of team quotas <= node pools' nodes × gpusPerNode × units per GPU)",
+        )
 
 
 def check_serving_paths(model: PlatformModel) -> Iterator[SpecError]:
@@ -306,6 +322,7 @@ CHECKS: tuple[Check, ...] = (
     *AI_CHECKS,
     *SERVING_CHECKS,
     *LIMIT_CHECKS,
+    *POLICY_CHECKS,
 )
 
 

@@ -18,9 +18,13 @@ from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.error import MarkedYAMLError
+from ruamel.yaml.composer import Composer, MaxDepthExceededError
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.reader import ReaderError
 
 from compiler.errors import SourceLocation, SpecError
+from compiler.pathsafety import regular_files
+from compiler.yaml_limits import MAX_DEPTH, alias_problem, non_json_value, size_problem
 
 PathKey = tuple[str | int, ...]
 
@@ -69,7 +73,10 @@ class SourceDocument:
         for i, part in enumerate(path):
             last = i == len(path) - 1
             if isinstance(node, CommentedMap) and part in node:
-                line, col = node.lc.key(part) if (key and last) else node.lc.value(part)
+                try:
+                    line, col = node.lc.key(part) if (key and last) else node.lc.value(part)
+                except KeyError:  # brought in by a merge key (<<): the mapping's own line is nearest
+                    break
                 best = SourceLocation(self.file, line + 1, col + 1)
                 node = node[part]
             elif isinstance(node, CommentedSeq) and isinstance(part, int) and 0 <= part < len(node):
@@ -88,16 +95,35 @@ def display_path(path: Path) -> str:
         return str(path)
 
 
-def spec_files(spec_dir: Path) -> list[Path]:
-    """All *.yaml / *.yml files below spec_dir, in a stable order independent of the filesystem."""
-    files = [p for p in spec_dir.rglob("*") if p.is_file() and p.suffix in (".yaml", ".yml")]
+def spec_files(spec_dir: Path, errors: list[SpecError]) -> list[Path]:
+    """All *.yaml / *.yml files below spec_dir, in a stable order independent of the filesystem.
+    Symbolic links are errors, never followed (see pathsafety)."""
+    found = regular_files(spec_dir, errors, display_path)
+    files = [p for p in found if p.suffix in (".yaml", ".yml")]
     return sorted(files, key=lambda p: p.relative_to(spec_dir).as_posix())
+
+
+class _CountingComposer(Composer):
+    """Notes whether a document used an alias, so only those pay for the alias-bomb check."""
+
+    aliased = False
+
+    def return_alias(self, a: Any) -> Any:
+        _CountingComposer.aliased = True
+        return a
 
 
 def _yaml(typ: str) -> YAML:
     yaml = YAML(typ=typ, pure=True)
     yaml.allow_duplicate_keys = False
+    yaml.max_depth = MAX_DEPTH
+    yaml.Composer = _CountingComposer
     return yaml
+
+
+def _position(text: str, index: int) -> tuple[int, int]:
+    line = text.count("\n", 0, index) + 1
+    return line, index - (text.rfind("\n", 0, index) + 1) + 1
 
 
 def _round_trip(text: str) -> list[Any]:
@@ -107,9 +133,15 @@ def _round_trip(text: str) -> list[Any]:
 def load_file(path: Path, errors: list[SpecError]) -> Iterator[SourceDocument]:
     shown = display_path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        data = path.read_bytes()
+        if (too_big := size_problem(data)) is not None:
+            errors.append(SpecError(SourceLocation(shown, too_big[0], 1), too_big[1]))
+            return
+        text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        errors.append(SpecError(SourceLocation(shown, 1, 1), f"file is not UTF-8 text ({exc.reason})"))
+        line = data.count(b"\n", 0, exc.start) + 1
+        col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        errors.append(SpecError(SourceLocation(shown, line, col), f"file is not UTF-8 text ({exc.reason})"))
         return
     except OSError as exc:  # unreadable (permissions), vanished since it was listed, an I/O error
         errors.append(SpecError(SourceLocation(shown, 0, 0), f"cannot read file: {exc.strerror or exc}"))
@@ -121,7 +153,7 @@ def load_file(path: Path, errors: list[SpecError]) -> Iterator[SourceDocument]:
         # held (a team and its namespaces, an overlay patch) is worse than asking.
         errors.append(
             SpecError(
-                SourceLocation(shown, 0, 0),
+                SourceLocation(shown, 1, 1),
                 "file holds no YAML document (expected at least one document; delete the file if it is "
                 "not needed)",
             )
@@ -131,8 +163,18 @@ def load_file(path: Path, errors: list[SpecError]) -> Iterator[SourceDocument]:
 
 def load_text(text: str, shown: str, errors: list[SpecError]) -> Iterator[SourceDocument]:
     """The documents of one YAML text (a file, or a rendered template shown under its name)."""
+    if (too_big := size_problem(text.encode("utf-8", "surrogatepass"))) is not None:
+        errors.append(SpecError(SourceLocation(shown, too_big[0], 1), too_big[1]))
+        return
+    _CountingComposer.aliased = False
     try:
         documents = list(_yaml("safe").load_all(text))
+    except MaxDepthExceededError as exc:
+        mark = exc.problem_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        problem = f"nested deeper than {MAX_DEPTH} levels (expected flatter YAML)"
+        errors.append(SpecError(SourceLocation(shown, line, col), f"YAML syntax error: {problem}"))
+        return
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
@@ -141,16 +183,41 @@ def load_text(text: str, shown: str, errors: list[SpecError]) -> Iterator[Source
             problem += " (YAML indents with spaces, never tabs)"
         errors.append(SpecError(SourceLocation(shown, line, col), f"YAML syntax error: {problem}"))
         return
+    except ReaderError as exc:  # a control character (NUL, ESC…) or a non-printable code point
+        line, col = _position(text, exc.position)
+        code = ord(exc.character) if isinstance(exc.character, str) else exc.character
+        problem = f"character #x{code:04x} is not allowed in YAML (expected printable text)"
+        errors.append(SpecError(SourceLocation(shown, line, col), problem))
+        return
+    except (YAMLError, RecursionError) as exc:
+        errors.append(SpecError(SourceLocation(shown, 1, 1), f"YAML error: {exc}"))
+        return
+    aliased = _CountingComposer.aliased
     positions = functools.cache(functools.partial(_round_trip, text))
     for index, data in enumerate(documents):
         if data is None:  # an empty document, e.g. a trailing '---'
             continue
-        yield SourceDocument(shown, index, data, text, positions)
+        doc = SourceDocument(shown, index, data, text, positions)
+        if aliased and (bomb := alias_problem(data)) is not None:
+            errors.append(SpecError(doc.start, bomb))
+            continue
+        if (odd := non_json_value(data)) is not None:
+            path, what = odd
+            errors.append(
+                SpecError(
+                    doc.location(path),
+                    f"'{'.'.join(str(p) for p in path)}' is {what}, not plain data (expected a string, "
+                    "number, "
+                    "boolean, null, list or mapping: quote dates and drop tags such as !!binary, !!set)",
+                )
+            )
+            continue
+        yield doc
 
 
 def load_documents(spec_dir: Path, errors: list[SpecError]) -> list[SourceDocument]:
     docs: list[SourceDocument] = []
-    for path in spec_files(spec_dir):
+    for path in spec_files(spec_dir, errors):
         docs.extend(load_file(path, errors))
     return docs
 

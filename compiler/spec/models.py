@@ -11,7 +11,23 @@ from typing import TYPE_CHECKING, Annotated, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, create_model
 
 from compiler.registry_table import TABLE
+from compiler.spec.field_docs import document_models, reachable_models
+from compiler.spec.policies import Budget, LabelKey, Policies
 from compiler.spec.quantity import QUANTITY_PATTERN
+from compiler.spec.types import (
+    ChartVersion,
+    Cidr,
+    FiniteCost,
+    GitRevision,
+    GitURL,
+    GroupName,
+    HttpsURL,
+    LabelValue,
+    PlainText,
+    QualifiedName,
+    RepoPath,
+    Subdomain,
+)
 
 API_VERSION = "platformc.dev/v1alpha1"
 
@@ -30,7 +46,7 @@ def _number_to_str(value: object) -> object:
     return value
 
 
-Quantity = Annotated[str, BeforeValidator(_number_to_str), Field(pattern=QUANTITY_PATTERN)]
+Quantity = Annotated[str, BeforeValidator(_number_to_str), Field(pattern=QUANTITY_PATTERN, max_length=32)]
 KubernetesVersion = Annotated[str, Field(pattern=K8S_VERSION_PATTERN)]
 
 # Version pins and their defaults are declared by the components (VersionPin in their
@@ -44,7 +60,7 @@ class Strict(BaseModel):
 
 class Metadata(Strict):
     name: DnsLabel
-    labels: dict[str, str] = Field(default_factory=dict)
+    labels: dict[QualifiedName, LabelValue] = Field(default_factory=dict)
 
 
 # --- Platform ---------------------------------------------------------------------------------
@@ -52,10 +68,10 @@ class Metadata(Strict):
 
 class PlatformGitOps(Strict):
     engine: Literal["argocd", "flux"] = "argocd"
-    repoURL: str = Field(min_length=1)
-    revision: str = "main"
-    path: str = "generated"
-    namespace: str | None = Field(
+    repoURL: GitURL
+    revision: GitRevision = "main"
+    path: RepoPath = "generated"
+    namespace: DnsLabel | None = Field(
         default=None, description="namespace of the GitOps engine (argocd / flux-system by default)"
     )
     render: Literal["helm", "hydrated"] = Field(
@@ -76,7 +92,7 @@ else:
     ComponentVersions = create_model(
         "ComponentVersions",
         __base__=Strict,
-        **{name: (str, default) for name, default in DEFAULT_COMPONENT_VERSIONS.items()},
+        **{name: (ChartVersion, default) for name, default in DEFAULT_COMPONENT_VERSIONS.items()},
     )
 
 
@@ -88,9 +104,21 @@ class Alerts(Strict):
     queuePendingMinutes: int = Field(default=30, ge=5, description="minutes a queue may admit nothing")
 
 
+class AllowedSecret(Strict):
+    """A secret-scan finding that is not a secret, by the fingerprint its error message gives."""
+
+    fingerprint: str = Field(pattern=r"^[0-9a-f]{12}$")
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class SecretScan(Strict):
+    allow: list[AllowedSecret] = Field(default_factory=list)
+
+
 # --- Model stores -----------------------------------------------------------------------------
 
 STORAGE_URI_PATTERN = r"^(s3|gs|pvc|hf|https?|oci)://.+"
+StorageUri = Annotated[PlainText, Field(pattern=STORAGE_URI_PATTERN)]
 CIDR_PATTERN = r"^[0-9]{1,3}(\.[0-9]{1,3}){3}/[0-9]{1,2}$"
 STORE_URI_PATTERN = r"^(s3|gs|hf|https?)://.+"
 HOST_PATTERN = r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$"
@@ -123,7 +151,9 @@ class PlatformSpec(Strict):
     dashboards: Literal["configmap", "grafana-operator"] = "configmap"
     monitoringNamespace: DnsLabel = "monitoring"
     alerts: Alerts = Field(default_factory=Alerts)
+    secretScan: SecretScan = Field(default_factory=SecretScan)
     modelStores: list[ModelStore] = Field(default_factory=list)
+    policies: Policies = Field(default_factory=Policies)
 
 
 # --- GPUFlavor --------------------------------------------------------------------------------
@@ -149,7 +179,7 @@ Sharing = Annotated[ExclusiveSharing | MigSharing | TimeSlicingSharing, Field(di
 class GPUFlavorSpec(Strict):
     product: str = Field(min_length=1, pattern=r"^[A-Za-z0-9][-A-Za-z0-9_.]*$", max_length=63)
     memory: Quantity
-    hourlyCost: float = Field(ge=0)
+    hourlyCost: FiniteCost
     sharing: Sharing = ExclusiveSharing(mode="exclusive")
 
 
@@ -157,8 +187,8 @@ class GPUFlavorSpec(Strict):
 
 
 class Taint(Strict):
-    key: str
-    value: str | None = None
+    key: QualifiedName
+    value: LabelValue | None = None
     effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"] = "NoSchedule"
 
 
@@ -170,16 +200,16 @@ class NodePool(Strict):
     taints: list[Taint] = Field(
         default_factory=lambda: [Taint(key="nvidia.com/gpu", value="present", effect="NoSchedule")]
     )
-    labels: dict[str, str] = Field(default_factory=dict)
+    labels: dict[QualifiedName, LabelValue] = Field(default_factory=dict)
 
 
 class ClusterGitOps(Strict):
     engine: Literal["argocd", "flux"] | None = None
-    destination: str | None = Field(default=None, description="Argo CD destination server URL")
+    destination: HttpsURL | None = Field(default=None, description="Argo CD destination server URL")
 
 
 class Ingress(Strict):
-    domain: str = Field(pattern=r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")
+    domain: Subdomain
     gatewayNamespace: DnsLabel = "istio-ingress"
     gateway: DnsLabel = Field(
         default="ingress-gateway", description="Gateway API Gateway the serving HTTPRoutes attach to"
@@ -215,15 +245,17 @@ class TeamCluster(Strict):
 
 class TeamSpec(Strict):
     costCenter: str = Field(pattern=LABEL_VALUE_PATTERN, min_length=1, max_length=63)
-    owners: list[str] = Field(min_length=1)
-    members: list[str] = Field(default_factory=list)
+    owners: list[GroupName] = Field(min_length=1)
+    members: list[GroupName] = Field(default_factory=list)
     priority: Literal["low", "normal", "high"] = "normal"
     allowIngressFrom: list[DnsLabel] = Field(default_factory=list)
-    allowEgressTo: list[str] = Field(
+    allowEgressTo: list[Cidr] = Field(
         default_factory=list, description="CIDRs the team's pods may reach (model stores, APIs)"
     )
     podSecurity: Literal["restricted", "baseline"] = "restricted"
     clusters: list[TeamCluster] = Field(min_length=1)
+    policies: Policies | None = None
+    budget: Budget | None = None
 
 
 # --- ServingPath ------------------------------------------------------------------------------
@@ -231,7 +263,7 @@ class TeamSpec(Strict):
 
 class Model(Strict):
     format: str = Field(min_length=1)
-    storageUri: str = Field(pattern=STORAGE_URI_PATTERN)
+    storageUri: StorageUri
     runtime: str | None = None
 
 
@@ -246,7 +278,7 @@ class Replicas(Strict):
 
 
 class Canary(Strict):
-    storageUri: str = Field(pattern=STORAGE_URI_PATTERN)
+    storageUri: StorageUri
     trafficPercent: int
 
 
@@ -282,6 +314,9 @@ class ServingPathSpec(Strict):
     autoscaling: Autoscaling | None = None
     allowFrom: list[DnsLabel] = Field(default_factory=list)
     slo: SLO | None = None
+    labels: dict[LabelKey, Annotated[str, Field(pattern=LABEL_VALUE_PATTERN, max_length=63)]] = Field(
+        default_factory=dict, description="labels of the InferenceService (owner, model version, ...)"
+    )
 
 
 # --- Documents --------------------------------------------------------------------------------
@@ -324,3 +359,8 @@ DOCUMENT_KINDS: dict[str, type[Document]] = {
     "Team": Team,
     "ServingPath": ServingPath,
 }
+
+
+# Descriptions, units and examples of every field live in one table (field_docs.py), so the
+# JSON Schema for editors and the README reference come from the same words.
+document_models(reachable_models(DOCUMENT_KINDS.values()))

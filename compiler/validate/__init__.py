@@ -5,21 +5,18 @@ Public entry points (the CLI and the compile pipeline call these):
 * `SchemaRegistry(schema_dirs)` and `SchemaRegistry.validate(obj, kubernetes_version, file)`
 * `validate_objects(objects, registry, allow_missing)` for in-memory objects
 * `validate_tree(out_dir, schema_dirs, ...)` for a generated tree on disk
-* `pull_schemas(targets, cache_dir, ...)` to fill a CRD schema cache
 """
 
 from .checks import Check, ClusterObjects, Entry, ObjectSet, check_duplicates
 from .core import UnsupportedKubernetesVersion, supported_versions
 from .defaults import CHECK_IDS, DEFAULT_CHECKS, default_checks
 from .findings import ERROR, WARNING, Finding, Report
-from .pull import DEFAULT_TARGETS, PullOutcome, PullResult, pull_schemas
 from .schemas import SchemaRegistry
 from .tree import iter_tree, validate_objects, validate_tree
 
 __all__ = [
     "CHECK_IDS",
     "DEFAULT_CHECKS",
-    "DEFAULT_TARGETS",
     "ERROR",
     "WARNING",
     "Check",
@@ -27,15 +24,12 @@ __all__ = [
     "Entry",
     "Finding",
     "ObjectSet",
-    "PullOutcome",
-    "PullResult",
     "Report",
     "SchemaRegistry",
     "UnsupportedKubernetesVersion",
     "check_duplicates",
     "default_checks",
     "iter_tree",
-    "pull_schemas",
     "supported_versions",
     "validate_objects",
     "validate_tree",

@@ -8,15 +8,16 @@ one whose Namespace enforces the `privileged` Pod Security level and has no team
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
+
+from compiler.tree_contract import TEAM_LABEL
 
 from .checks import ClusterObjects, Entry, ObjectSet
 from .findings import Finding
 from .schemas import json_path
 from .workloads import containers, pod_specs, resources
 
-TEAM_LABEL = "platformc.dev/team"
 ENFORCE_LABEL = "pod-security.kubernetes.io/enforce"
 PSA_LEVELS = ("privileged", "baseline", "restricted")
 GPU_PREFIX = "nvidia.com/"
@@ -34,7 +35,7 @@ BASELINE: tuple[tuple[str, str, str], ...] = (
     ),
     (
         "PSB003",
-        "every team namespace has a ResourceQuota",
+        "every team namespace has a ResourceQuota bounding CPU and memory",
         "one team cannot take the cluster's CPU, memory or GPUs from the others",
     ),
     (
@@ -138,17 +139,30 @@ def check_pod_security_label(objects: ObjectSet) -> Iterator[Finding]:
                 )
 
 
-def _presence(objects: ObjectSet, rule: str, kind: str) -> Iterator[Finding]:
+def _presence(
+    objects: ObjectSet, rule: str, kind: str, counts: Callable[[Entry], bool] = lambda _: True, what: str = ""
+) -> Iterator[Finding]:
     for cluster in objects.clusters.values():
-        present = {e.namespace for e in cluster.of_kind("", kind)}
+        present = {e.namespace for e in cluster.of_kind("", kind) if counts(e)}
         for ns in _team_namespaces(cluster):
             if ns.name not in present:
-                yield ns.finding(rule, "$", f"team namespace has no {kind}")
+                yield ns.finding(rule, "$", f"team namespace has no {what or kind}")
+
+
+_COMPUTE = frozenset({"cpu", "memory", "requests.cpu", "requests.memory", "limits.cpu", "limits.memory"})
+
+
+def _bounds_compute(entry: Entry) -> bool:
+    """An unscoped quota with a CPU or memory limit (quotas holding GPUs or pods at 0 do not count)."""
+    spec = _dict(entry.obj.get("spec"))
+    hard = _dict(spec.get("hard"))
+    return not spec.get("scopes") and not spec.get("scopeSelector") and bool(_COMPUTE & hard.keys())
 
 
 def check_resource_quota(objects: ObjectSet) -> Iterator[Finding]:
     """PSB003."""
-    return _presence(objects, "PSB003", "ResourceQuota")
+    what = "ResourceQuota bounding CPU and memory"
+    return _presence(objects, "PSB003", "ResourceQuota", _bounds_compute, what)
 
 
 def check_limit_range(objects: ObjectSet) -> Iterator[Finding]:

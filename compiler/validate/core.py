@@ -72,6 +72,10 @@ class CoreSchemas:
         """Every (group, version, kind) this Kubernetes release serves, sorted."""
         return sorted(self._gvk)
 
+    def kinds_in(self, group: str, version: str) -> list[str]:
+        """Kinds this Kubernetes release serves in group/version."""
+        return sorted(k for g, v, k in self._gvk if g == group and v == version)
+
     def versions_of(self, group: str, kind: str) -> list[str]:
         """Versions this Kubernetes release serves for group/kind (for "did you mean" messages)."""
         return sorted(set(self._versions_of.get((group, kind), ())))

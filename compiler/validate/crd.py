@@ -231,6 +231,15 @@ class SchemaSource:
             return None, f"CRD in {crd.source} has no openAPIV3Schema for {group}/{version} {kind}"
         return convert_openapi_v3(crd.schema), None
 
+    def kinds_in(self, group: str, version: str) -> list[str]:
+        """Kinds (as the source spells them) this source has a schema for in group/version."""
+        self._scan()
+        if self._yaml_pending:
+            self._load_yaml_mentioning("")
+        found = {k for (g, k, v) in self._catalog if g == group and v == version}
+        found |= {crd.kind for (g, _, v), crd in self._crds.items() if g == group and v == version}
+        return sorted(found)
+
     def versions_of(self, group: str, kind: str) -> list[str]:
         """Served versions known for group/kind, after lookup() has run for it."""
         lower = kind.lower()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from .admission import ADMITTED_CHECK, CEL_CHECK, PARAMS_CHECK, check_admitted, check_params
 from .baseline import BASELINE_CHECKS, BASELINE_IDS
 from .checks import Check, check_duplicates
 from .ordering import CHART_CRD_GROUPS, ordering_check
@@ -19,10 +20,19 @@ def default_checks(chart_groups: Mapping[str, frozenset[str]] | None = None) -> 
     groups = dict(CHART_CRD_GROUPS)
     for chart, provided in (chart_groups or {}).items():
         groups[chart] = groups.get(chart, frozenset()) | frozenset(provided)
-    return (check_duplicates, *REFERENCE_CHECKS, ordering_check(groups), *BASELINE_CHECKS)
+    return (
+        check_duplicates,
+        *REFERENCE_CHECKS,
+        ordering_check(groups),
+        check_params,
+        check_admitted,
+        *BASELINE_CHECKS,
+    )
 
 
 DEFAULT_CHECKS: tuple[Check, ...] = default_checks()
 
 # Finding check ids a user may skip with `platformc validate --skip-check ID`.
-CHECK_IDS: frozenset[str] = frozenset({"duplicate", "reference", "ordering", *BASELINE_IDS})
+CHECK_IDS: frozenset[str] = frozenset(
+    {"duplicate", "reference", "ordering", CEL_CHECK, PARAMS_CHECK, ADMITTED_CHECK, *BASELINE_IDS}
+)

@@ -12,6 +12,8 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
+from compiler.secrets_scan import redact
+
 Severity = Literal["error", "warning"]
 ERROR: Severity = "error"
 WARNING: Severity = "warning"
@@ -73,7 +75,7 @@ class Finding:
             parts.append(self.path)
         prefix = "warning: " if self.severity == WARNING else ""
         parts.append(f"{prefix}{self.message} [{self.check}]")
-        return ": ".join(parts)
+        return redact(": ".join(parts))  # printed findings never carry a secret
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

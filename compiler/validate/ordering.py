@@ -13,6 +13,11 @@ and the unit syncing the custom resource must run after the unit providing the g
   Application with a providing chart source (or holding the CRD object);
 - Flux: the Kustomization whose path holds the file depends on (transitively) the
   Kustomization that holds the HelmRelease of the providing chart (or the CRD object).
+Admission webhooks. A chart whose admission webhooks (failurePolicy Fail) admit an API group
+(platformc.dev/webhook-groups on its Application or HelmRelease) gates that group: every
+object of it in the tree, and every other chart that creates such objects
+(platformc.dev/uses-crd-groups), must sync in a later unit, or a first install is refused
+while the webhook has no endpoint yet (KServe's ClusterServingRuntimes after kserve-resources).
 Findings use check id "ordering".
 """
 
@@ -23,9 +28,12 @@ from typing import Any
 
 from compiler.registry_table import TABLE
 from compiler.tree_contract import (
+    APPLICATION_HEALTH_KEY,
+    ARGOCD_CM,
     CRD_GROUPS_ANNOTATION,
     CRDS_ANNOTATION,
     USES_CRD_GROUPS_ANNOTATION,
+    WEBHOOK_GROUPS_ANNOTATION,
     split_groups,
 )
 
@@ -191,7 +199,72 @@ def _check_cluster(cluster: ClusterObjects, chart_groups: Mapping[str, frozenset
     for (_, late_group), (late_unit, entries, late_offers) in late.items():
         yield _late_finding(late_unit, late_group, entries, late_offers)
     yield from _check_chart_needs(cluster, tree, providers)
+    yield from _check_webhook_gates(cluster, tree)
+    yield from _check_application_health(cluster, tree)
     yield from _check_crd_owners(providers)
+
+
+def _check_application_health(cluster: ClusterObjects, tree: ClusterLayout) -> Iterator[Finding]:
+    """Waves between child Applications hold back later waves only when Argo CD assesses an
+    Application's health, which needs the health customization in argocd-cm."""
+    apps = sorted((u for u in tree.units if u.engine == "argocd"), key=lambda u: (u.wave, u.entry.name))
+    if len({u.wave for u in apps}) < 2:
+        return
+    namespaces = {u.entry.namespace for u in apps}
+    for config in cluster.of_kind("", "ConfigMap"):
+        data = _dict(config.obj.get("data"))
+        if config.name == ARGOCD_CM and config.namespace in namespaces and data.get(APPLICATION_HEALTH_KEY):
+            return
+    later = next(u for u in apps if u.wave > apps[0].wave)
+    yield later.entry.finding(
+        CHECK,
+        WAVE_PATH,
+        f"sync waves between Applications do not gate: no ConfigMap {ARGOCD_CM} in "
+        f"{', '.join(sorted(n for n in namespaces if n))} sets {APPLICATION_HEALTH_KEY}, so Argo CD "
+        "does not wait for an earlier wave's Applications to be healthy (platformc emits it in bootstrap/)",
+    )
+
+
+def _installers(cluster: ClusterObjects, tree: ClusterLayout) -> list[tuple[Entry, SyncUnit | None]]:
+    """What installs charts (Applications, HelmReleases) and the unit that syncs each."""
+    installers: list[tuple[Entry, SyncUnit | None]] = [(unit.entry, unit) for unit in tree.units]
+    installers += [(release, tree.unit_of(release)) for release in cluster.of_kind(HELM_GROUP, "HelmRelease")]
+    return installers
+
+
+GATES = "runs the admission webhooks for"
+
+
+def _check_webhook_gates(cluster: ClusterObjects, tree: ClusterLayout) -> Iterator[Finding]:
+    """Objects of a webhook-gated group, in the tree or created by another chart, sync after the
+    unit whose chart runs the webhook."""
+    gates: dict[str, list[tuple[SyncUnit | None, str]]] = {}
+    installers = _installers(cluster, tree)
+    for carrier, unit in installers:
+        for group in _stamped_groups(carrier, WEBHOOK_GROUPS_ANNOTATION):
+            gates.setdefault(group, []).append((unit, f"webhooks of {carrier.kind} {carrier.name}"))
+    if not gates:
+        return
+    late: dict[tuple[int, str], tuple[SyncUnit, list[Entry], list[tuple[SyncUnit | None, str]]]] = {}
+    for entry in cluster.entries:
+        offers = gates.get(entry.group)
+        unit = tree.unit_of(entry)
+        if offers and unit is not None and not any(_before(tree, gate, unit) for gate, _ in offers):
+            late.setdefault((id(unit.entry), entry.group), (unit, [], offers))[1].append(entry)
+    for (_, group), (unit, entries, offers) in late.items():
+        yield _late_finding(unit, group, entries, offers, installs=GATES)
+    for carrier, unit in installers:
+        if unit is None:
+            continue
+        own = _stamped_groups(carrier, WEBHOOK_GROUPS_ANNOTATION)
+        for group in sorted(_stamped_groups(carrier, USES_CRD_GROUPS_ANNOTATION)):
+            offers = gates.get(group, [])
+            if not offers or group in own or any(_before(tree, gate, unit) for gate, _ in offers):
+                continue
+            what = f"the chart in {carrier.kind} {carrier.name} (which creates {group} objects)"
+            yield _late_finding(
+                unit, group, [carrier], offers, what=what, installs="runs the admission webhooks for"
+            )
 
 
 def _check_crd_owners(providers: Providers) -> Iterator[Finding]:
@@ -218,9 +291,7 @@ def _check_chart_needs(
 ) -> Iterator[Finding]:
     """A chart whose own templates create custom resources (platformc.dev/uses-crd-groups on its
     Application or HelmRelease) must sync after the chart that installs those CRDs."""
-    installers: list[tuple[Entry, SyncUnit | None]] = [(unit.entry, unit) for unit in tree.units]
-    installers += [(release, tree.unit_of(release)) for release in cluster.of_kind(HELM_GROUP, "HelmRelease")]
-    for carrier, unit in installers:
+    for carrier, unit in _installers(cluster, tree):
         for group in sorted(_stamped_groups(carrier, USES_CRD_GROUPS_ANNOTATION)):
             offers = providers.by_group.get(group)
             if not offers:
@@ -251,6 +322,7 @@ def _late_finding(
     entries: list[Entry],
     offers: list[tuple[SyncUnit | None, str]],
     what: str | None = None,
+    installs: str = "installs the CRDs of",
 ) -> Finding:
     first = min(entries, key=lambda e: (e.file or "", e.kind, e.namespace or "", e.name))
     ident = f"{first.namespace}/{first.name}" if first.namespace else first.name
@@ -267,13 +339,12 @@ def _late_finding(
         return unit.entry.finding(
             CHECK,
             WAVE_PATH,
-            f"syncs {what} in wave {unit.wave}, not after {'; '.join(sources)}, "
-            f"which installs the CRDs of {group}",
+            f"syncs {what} in wave {unit.wave}, not after {'; '.join(sources)}, which {installs} {group}",
         )
     return unit.entry.finding(
         CHECK,
         "$.spec.dependsOn",
-        f"syncs {what} but does not depend on {'; '.join(sources)}, which installs the CRDs of {group}",
+        f"syncs {what} but does not depend on {'; '.join(sources)}, which {installs} {group}",
     )
 
 

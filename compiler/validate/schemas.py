@@ -61,13 +61,16 @@ class _Compiled:
 class SchemaRegistry:
     """Schemas for built-in kinds and custom resources, with compiled validators cached."""
 
-    def __init__(self, schema_dirs: Sequence[Path] = ()) -> None:
+    def __init__(self, schema_dirs: Sequence[Path] = (), fallbacks: Sequence[Any] = ()) -> None:
+        """`schema_dirs` are searched in order, then `fallbacks` (sources with the
+        SchemaSource interface, such as the embedded bundle)."""
         # Fail fast on a mistyped --schemas path: otherwise every custom resource would
         # only be "missing", which allow_missing_schemas would even turn into a pass.
         for path in schema_dirs:
             if not Path(path).exists():
                 raise FileNotFoundError(f"schema folder or CRD file {path} does not exist")
-        self.sources = [SchemaSource(Path(p)) for p in schema_dirs]
+        self.sources: list[Any] = [SchemaSource(Path(p)) for p in schema_dirs]
+        self.sources += list(fallbacks)
         self._core: dict[str, CoreSchemas] = {}
         self._versions: dict[str, str] = {}
         # (normalized k8s version, apiVersion, kind) -> compiled validator, or a str saying
@@ -98,6 +101,15 @@ class SchemaRegistry:
 
     def has_schema(self, api_version: str, kind: str, kubernetes_version: str) -> bool:
         return isinstance(self._get(api_version, kind, kubernetes_version), _Compiled)
+
+    def kind_for_resource(
+        self, group: str, version: str, resource: str, kubernetes_version: str
+    ) -> str | None:
+        """The kind whose resource name (lowercase kind + "s") is `resource`, or None."""
+        candidates = self.core(kubernetes_version).kinds_in(group, version)
+        for source in self.sources:
+            candidates += source.kinds_in(group, version)
+        return next((k for k in candidates if k.lower() + "s" == resource), None)
 
     def schema(self, api_version: str, kind: str, kubernetes_version: str) -> dict[str, Any]:
         """The strict JSON schema of a kind (its `$defs` inside); LookupError saying why not."""
@@ -218,14 +230,17 @@ def _strict_custom_root(
     """
     root = dict(schema)
     meta_name, meta_defs = core.object_meta()
-    props = dict(root.get("properties") or {})
+    # A custom component's CRD file is PR input: a malformed `properties` must not be a traceback.
+    found_props = root.get("properties")
+    props = dict(found_props) if isinstance(found_props, dict) else {}
     props["apiVersion"] = {"type": "string", "enum": [api_version]}
     props["kind"] = {"type": "string", "enum": [kind]}
     props["metadata"] = {"$ref": f"#/$defs/{meta_name}"}
     root["properties"] = props
     if "additionalProperties" not in root and not root.get("x-kubernetes-preserve-unknown-fields"):
         root["additionalProperties"] = False
-    root["$defs"] = {**(root.get("$defs") or {}), **meta_defs}
+    defs = root.get("$defs")
+    root["$defs"] = {**(defs if isinstance(defs, dict) else {}), **meta_defs}
     root["$schema"] = DRAFT_2020_12
     return root
 

@@ -18,7 +18,9 @@ from typing import Any
 import yaml
 
 from compiler.tree_contract import CLUSTER_INFO_FILE, KUSTOMIZATION_FILES, ClusterInfo
+from compiler.yaml_limits import MAX_DEPTH, depth, has_shared_nodes, size_problem
 
+from .admission import check_cel
 from .checks import Check, ObjectSet
 from .core import UnsupportedKubernetesVersion
 from .defaults import DEFAULT_CHECKS
@@ -91,10 +93,16 @@ def _yaml_files(folder: Path) -> Iterator[Path]:
 
 def load_file(path: Path, rel: str, problems: list[Finding]) -> list[dict[str, Any]]:
     """Objects in one YAML file; syntax errors and non-objects become findings."""
+    if path.is_symlink():  # a committed link could make validate read any file (see pathsafety)
+        problems.append(_file_finding(ERROR, "yaml", rel, "symbolic link refused (expected a regular file)"))
+        return []
     try:
         data = path.read_bytes()
     except OSError as exc:
         problems.append(_file_finding(ERROR, "yaml", rel, f"cannot read file: {exc}"))
+        return []
+    if (too_big := size_problem(data)) is not None:
+        problems.append(_file_finding(ERROR, "yaml", rel, too_big[1], line=too_big[0], column=1))
         return []
     try:
         docs = list(yaml.load_all(data, Loader=FastSafeLoader))
@@ -108,6 +116,9 @@ def load_file(path: Path, rel: str, problems: list[Finding]) -> list[dict[str, A
     for index, doc in enumerate(docs):
         if doc is None:
             continue
+        if (problem := _shape_problem(doc)) is not None:
+            problems.append(_file_finding(ERROR, "object", rel, f"document {index + 1}: {problem}"))
+            continue
         if not isinstance(doc, dict):
             problems.append(
                 _file_finding(
@@ -117,6 +128,23 @@ def load_file(path: Path, rel: str, problems: list[Finding]) -> list[dict[str, A
             continue
         objects.append(doc)
     return objects
+
+
+def _shape_problem(doc: Any) -> str | None:
+    """Bounds and the List rule on a document read from a tree (see compiler/yaml_limits.py)."""
+    if has_shared_nodes(doc):
+        return (
+            "uses YAML aliases (expected plain YAML, as platformc writes it; aliases can hide an alias bomb)"
+        )
+    if depth(doc) > MAX_DEPTH:
+        return f"nested deeper than {MAX_DEPTH} levels (expected flatter YAML)"
+    kind = doc.get("kind") if isinstance(doc, dict) else None
+    if isinstance(kind, str) and kind.endswith("List") and "items" in doc:
+        return (
+            f"kind {kind} is a list of objects, refused (kustomize inlines the items of any *List, "
+            "so they would skip every check; expected one object per document)"
+        )
+    return None
 
 
 def iter_tree(
@@ -199,6 +227,8 @@ def validate_objects(
                 findings.extend(found)
         for check in checks:
             findings.extend(check(object_set))
+        # CEL is type-checked against the schemas, so it runs here, where the registry is.
+        findings.extend(check_cel(object_set, registry))
     for file, message in registry.load_errors:
         findings.append(_file_finding(WARNING, "schema-source", file, message))
     report.objects = len(object_set)

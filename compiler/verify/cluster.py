@@ -73,7 +73,9 @@ class SimCluster:
     def namespaces(self) -> dict[str, dict[str, Any]]:
         if self._namespaces:
             return self._namespaces
-        found = {n: {"kind": "Namespace", "metadata": {"name": n, "labels": {}}} for n in BUILTIN_NAMESPACES}
+        found: dict[str, dict[str, Any]] = {
+            n: {"kind": "Namespace", "metadata": {"name": n, "labels": {}}} for n in BUILTIN_NAMESPACES
+        }
         for ns in self.of_kind("Namespace"):
             found[ns["metadata"]["name"]] = ns
         for name, ns in found.items():

@@ -22,6 +22,10 @@ class Intents:
     monitoring_namespace: str = "monitoring"
     egress_cidrs: dict[str, tuple[str, ...]] = field(default_factory=dict)  # team -> allowEgressTo
     model_stores: tuple[dict[str, str], ...] = ()  # uriPrefix, host, port, cidr (Platform.spec.modelStores)
+    # What the team's guardrails ask of every workload (policies requiredLabels, trustedRegistries),
+    # which a user's batch Job therefore carries: team -> label keys / an allowed image prefix.
+    required_labels: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    trusted_registry: dict[str, str] = field(default_factory=dict)
 
 
 def load_spec(spec_dir: Path) -> Any:
@@ -39,9 +43,12 @@ def _load_spec(spec_dir: Path, signature: tuple[tuple[str, int, int], ...]) -> A
 
 
 def load_intents(spec_dir: Path | None, cluster: str) -> Intents:
+    from compiler.spec.policies import RequiredLabels, TrustedRegistries, effective_rule
+
     if spec_dir is None or not spec_dir.is_dir():
         return Intents()
     model = load_spec(spec_dir)
+    policies = model.platform.spec.policies
     c = model.clusters.get(cluster)
     teams = {
         name: t for name, t in model.teams.items() if any(tc.cluster == cluster for tc in t.spec.clusters)
@@ -65,4 +72,17 @@ def load_intents(spec_dir: Path | None, cluster: str) -> Intents:
             }
             for s in getattr(model.platform.spec, "modelStores", ())
         ),
+        {
+            name: tuple(rule.labels)
+            for name, t in teams.items()
+            if isinstance(rule := effective_rule(policies, t.spec.policies, "requiredLabels"), RequiredLabels)
+        },
+        {
+            name: rule.registries[0]
+            for name, t in teams.items()
+            if isinstance(
+                rule := effective_rule(policies, t.spec.policies, "trustedRegistries"), TrustedRegistries
+            )
+            and rule.registries
+        },
     )

@@ -34,11 +34,11 @@ from typing import Any
 import yaml
 
 from compiler.spec.quantity import parse_quantity
+from compiler.tree_contract import NODE_POOLS_FILE
 
-CONTRACT_FILE = "node-pools.json"
 DRA_DRIVER = "gpu.nvidia.com"
 CPU_PER_GPU, MEMORY_PER_GPU = Decimal(16), parse_quantity("128Gi")
-SYSTEM_POOL = {"nodes": 3, "cpu": Decimal(16), "memory": parse_quantity("64Gi")}
+SYSTEM_NODES, SYSTEM_CPU, SYSTEM_MEMORY = 3, Decimal(16), parse_quantity("64Gi")
 # NVML device names for products whose GFD label is not the name with spaces turned into '-'.
 NVML_NAMES = {
     "NVIDIA-A100-SXM4-80GB": "NVIDIA A100-SXM4-80GB",
@@ -95,7 +95,7 @@ def contract_pools(cluster_dir: Path) -> list[NodePoolContract] | None:
     The sharing mode follows from the labels: `nvidia.com/mig.config` other than all-disabled is a
     MIG pool, `nvidia.com/device-plugin.config` a time-sliced one (`product`/`sharing` may also be
     given explicitly)."""
-    path = cluster_dir / CONTRACT_FILE
+    path = cluster_dir / NODE_POOLS_FILE
     if not path.is_file():
         return None
     data = json.loads(path.read_text(encoding="utf-8"))
@@ -233,9 +233,9 @@ def build_nodes(pools: Iterable[NodePoolContract], gpu: GpuStackConfig) -> list[
                 "kubernetes.io/arch": "amd64",
             },
             [],
-            {"cpu": SYSTEM_POOL["cpu"], "memory": SYSTEM_POOL["memory"], "pods": Decimal(110)},
+            {"cpu": SYSTEM_CPU, "memory": SYSTEM_MEMORY, "pods": Decimal(110)},
         )
-        for i in range(SYSTEM_POOL["nodes"])
+        for i in range(SYSTEM_NODES)
     ]
     for pool in pools:
         for i in range(pool.nodes):

@@ -154,7 +154,7 @@ def _scope_matches(scope: str, operator: str, values: list[str], pod_spec: Mappi
 def quota_applies(quota: Mapping[str, Any], pod_spec: Mapping[str, Any]) -> bool:
     """pkg/quota/v1/evaluator/core/pods.go podMatchesScopeFunc: every scope of the quota matches."""
     spec = quota.get("spec") or {}
-    scopes = [(s, "Exists", []) for s in spec.get("scopes") or ()]
+    scopes: list[tuple[str, str, list[Any]]] = [(s, "Exists", []) for s in spec.get("scopes") or ()]
     scopes += [
         (e.get("scopeName", ""), e.get("operator", "Exists"), list(e.get("values") or ()))
         for e in (spec.get("scopeSelector") or {}).get("matchExpressions") or ()

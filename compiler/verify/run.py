@@ -74,10 +74,12 @@ def verify_cluster(
     cluster: SimCluster, spec_dir: Path | None, intents: Intents | None = None
 ) -> ClusterResult:
     problems: list[tuple[str, str]] = []
+    if intents is None:
+        intents = load_intents(spec_dir, cluster.name)
     ctx = VerifyContext(
         cluster,
-        build_workloads(cluster, problems),
-        load_intents(spec_dir, cluster.name) if intents is None else intents,
+        build_workloads(cluster, intents, problems),
+        intents,
         KueueConfig.from_cluster(cluster),
     )
     for owner, message in problems:

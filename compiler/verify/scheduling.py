@@ -217,8 +217,8 @@ def schedule(ctx: VerifyContext, w: Workload) -> tuple[bool, str | None, str]:
     claims = [c for _, c in claim_requests(ctx, w)]
     if not claims:
         return True, None, ""
-    used_classes = {
-        (r.get("exactly") or {}).get("deviceClassName")
+    used_classes: set[str] = {
+        str((r.get("exactly") or {}).get("deviceClassName"))
         for c in claims
         for r in ((c.get("spec") or {}).get("devices") or {}).get("requests") or ()
     }

@@ -13,7 +13,7 @@ from typing import Any
 
 
 def _expression(expr: Mapping[str, Any], labels: Mapping[str, str]) -> bool:
-    key, op, values = expr.get("key"), expr.get("operator"), list(expr.get("values") or ())
+    key, op, values = str(expr.get("key", "")), expr.get("operator"), list(expr.get("values") or ())
     present = key in labels
     if op == "In":
         return present and labels[key] in values

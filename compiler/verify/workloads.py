@@ -5,7 +5,9 @@
 - per team and GPU flavor in its ClusterQueue, a representative batch Job that asks for one
   device the way the README tells users: the `kueue.x-k8s.io/queue-name: default` label, and the
   claim template `<flavor>-1` (dra) or a limit of the flavor's resource (device plugin). Its
-  container follows the restricted Pod Security profile, as the README's job example does.
+  container follows the restricted Pod Security profile, as the README's job example does, and it
+  meets the team's guardrails as a user must: the labels `requiredLabels` names, an image from the
+  first of `trustedRegistries`.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from compiler.verify.cluster import SimCluster
+from compiler.verify.intents import Intents
 from compiler.verify.kserve_pods import KServeConfig, KServeModelError, inference_service_pods
 
 QUEUE_LABEL = "kueue.x-k8s.io/queue-name"
@@ -122,7 +125,7 @@ def chart_workloads(cluster: SimCluster) -> list[Workload]:
     return out
 
 
-def batch_workloads(cluster: SimCluster) -> list[Workload]:
+def batch_workloads(cluster: SimCluster, intents: Intents) -> list[Workload]:
     """One representative one-device Job per team namespace and GPU flavor of its ClusterQueue."""
     namespaces = cluster.namespaces()
     teams = sorted(
@@ -132,9 +135,14 @@ def batch_workloads(cluster: SimCluster) -> list[Workload]:
     for team in teams:
         for flavor, resource in team_gpu_flavors(cluster, team):
             job_name = f"verify-batch-{flavor}"
+            registry = intents.trusted_registry.get(team, "registry.example/")
+            labels = {
+                QUEUE_LABEL: DEFAULT_QUEUE,
+                **dict.fromkeys(intents.required_labels.get(team, ()), team),
+            }
             container: dict[str, Any] = {
                 "name": "train",
-                "image": "registry.example/train:latest",
+                "image": registry.rstrip("/") + "/train:latest",
                 "securityContext": {
                     "allowPrivilegeEscalation": False,
                     "capabilities": {"drop": ["ALL"]},
@@ -148,11 +156,11 @@ def batch_workloads(cluster: SimCluster) -> list[Workload]:
                 spec["resourceClaims"] = [{"name": "gpu", "resourceClaimTemplateName": f"{flavor}-1"}]
             else:
                 container["resources"] = {"limits": {resource: "1"}}
-            template = {"metadata": {"labels": {QUEUE_LABEL: DEFAULT_QUEUE}}, "spec": spec}
+            template = {"metadata": {"labels": dict(labels)}, "spec": spec}
             job = {
                 "apiVersion": "batch/v1",
                 "kind": "Job",
-                "metadata": {"name": job_name, "namespace": team, "labels": {QUEUE_LABEL: DEFAULT_QUEUE}},
+                "metadata": {"name": job_name, "namespace": team, "labels": labels},
                 "spec": {"template": template},
             }
             pod = _pod_from_template(template, job_name, team)
@@ -192,5 +200,9 @@ def team_gpu_flavors(cluster: SimCluster, namespace: str) -> list[tuple[str, str
     return sorted(set(pairs))
 
 
-def build_workloads(cluster: SimCluster, problems: list[tuple[str, str]]) -> list[Workload]:
-    return [*serving_workloads(cluster, problems), *chart_workloads(cluster), *batch_workloads(cluster)]
+def build_workloads(cluster: SimCluster, intents: Intents, problems: list[tuple[str, str]]) -> list[Workload]:
+    return [
+        *serving_workloads(cluster, problems),
+        *chart_workloads(cluster),
+        *batch_workloads(cluster, intents),
+    ]

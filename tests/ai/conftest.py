@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,6 @@ from compiler.pipeline import ClusterBuild, build_cluster
 from compiler.spec.build import load_platform
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT))  # bench/ is not a package on the path by default
 EXAMPLE_SPEC = ROOT / "platform-spec"
 API = "platformc.dev/v1alpha1"
 

@@ -63,9 +63,8 @@ def chart_units(cluster_dir: Path, engine: str) -> dict[str, str]:
 
 CRD_CHARTS = {
     "nvidia.com": "gpu-operator",
-    "nfd.k8s-sigs.io": "gpu-operator",
-    # gpu-operator v26.7.0 ships the ComputeDomain CRDs too (crds/), and is on every GPU cluster.
-    "resource.nvidia.com": "gpu-operator",
+    "resource.nvidia.com": "gpu-operator",  # the DRA driver's release skips its copy
+    "nfd.k8s-sigs.io": "gpu-operator",  # node-feature-discovery sub-chart
     "kueue.x-k8s.io": "kueue",
     "serving.kserve.io": "kserve-crd",
     "monitoring.coreos.com": "kube-prometheus-stack",

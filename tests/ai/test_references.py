@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from bench.synthetic import write_synthetic_spec
 from compiler.pipeline import ClusterBuild
 from compiler.spec.serving_runtimes import KSERVE_RUNTIMES
+from compiler.synthetic import write_synthetic_spec
 from tests.ai.conftest import EXAMPLE_SPEC, build_all, objects
 
 

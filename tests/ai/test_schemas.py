@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from bench.synthetic import write_synthetic_spec
 from compiler.components import dra, gpu_operator, kserve, kueue, serving
 from compiler.pipeline import ClusterBuild
+from compiler.synthetic import write_synthetic_spec
 from tests.ai.conftest import build_all, mini_docs, objects
 from tests.conftest import schema_errors
 

@@ -17,6 +17,7 @@ from compiler.cel.engine import to_cel
     [
         ('"a,b,c".split(",")', ["a", "b", "c"]),
         ('"a,b,c".split(",", 2)', ["a", "b,c"]),
+        ('("a," + "b").split(",").join("-")', "a-b"),  # concatenation results are strings too
         ('["x", "y"].join("/")', "x/y"),
         ('"GPU-A100".lowerAscii()', "gpu-a100"),
         ('" v1 ".trim()', "v1"),

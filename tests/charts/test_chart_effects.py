@@ -119,7 +119,7 @@ def test_kserve_runtime_configs_install_the_serving_runtimes(example_rendered: d
     ClusterServingRuntimes the InferenceServices' model formats resolve to."""
     runtimes = {
         o["metadata"]["name"]
-        for o in of_kind(example_rendered["prod-us-east"]["kserve"], "ClusterServingRuntime")
+        for o in of_kind(example_rendered["prod-us-east"]["runtimes"], "ClusterServingRuntime")
     }
     assert "kserve-huggingfaceserver" in runtimes
 

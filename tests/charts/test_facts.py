@@ -59,9 +59,9 @@ def test_render_tells_webhooks_device_classes_and_serving_runtimes(
     prod = example_rendered["prod-us-east"]
     dra = chart_facts(prod["dra"], "1.34")
     assert {"gpu.nvidia.com", "mig.nvidia.com"} <= dra.device_classes
-    kserve = chart_facts(prod["kserve"], "1.34")
-    assert {"kserve-huggingfaceserver", "kserve-sklearnserver"} <= kserve.serving_runtimes
-    assert kserve.uses_groups == {"serving.kserve.io", "cert-manager.io"}
+    runtimes = chart_facts(prod["runtimes"], "1.34")
+    assert {"kserve-huggingfaceserver", "kserve-sklearnserver"} <= runtimes.serving_runtimes
+    assert chart_facts(prod["kserve"], "1.34").uses_groups == {"serving.kserve.io", "cert-manager.io"}
     kueue = chart_facts(prod["kueue"], "1.34")
     assert {kind for kind, _ in kueue.webhooks} == {
         "ValidatingWebhookConfiguration",
@@ -128,3 +128,29 @@ def test_release_render_is_cached_by_digest(shared_charts: Path) -> None:
     first = render_releases([release], "1.34", shared_charts)
     again = render_releases([release, release], "1.34", shared_charts)
     assert again[0].objects == again[1].objects == first[0].objects
+
+
+def test_the_example_compiles_with_every_chart_rendered(tmp_path: Path, shared_charts: Path) -> None:
+    """With the charts rendered, ordering runs on render-derived CRD ownership: each CRD has one
+    owner (the DRA release skips the ComputeDomain CRDs gpu-operator installs) and every custom
+    resource syncs after it."""
+    from tests.compile.helpers import compile_cli
+    from tests.conftest import EXAMPLE_OVERLAYS, EXAMPLE_SPEC
+
+    result = compile_cli(
+        "--spec",
+        str(EXAMPLE_SPEC),
+        "--overlays",
+        str(EXAMPLE_OVERLAYS),
+        "--out",
+        str(tmp_path / "out"),
+        "--charts",
+        str(shared_charts),
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "charts rendered from" in result.stdout
+    app = (
+        tmp_path / "out" / "prod-us-east" / "apps" / "application-prod-us-east-gpu-operator.yaml"
+    ).read_text()
+    assert "computedomains.resource.nvidia.com" in app  # platformc.dev/crds

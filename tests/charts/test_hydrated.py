@@ -1,9 +1,5 @@
-"""gitops.render: hydrated — the example platform with every chart's rendered objects in the tree.
-
-The example's prod-us-east is a DRA cluster, where gpu-operator v26.7.0 and dra-driver-nvidia-gpu
-0.4.1 both install the ComputeDomain CRDs (the duplicate the ordering check reports, see
-test_facts.py); until the DRA release skips its copy, these tests run prod-us-east on the device
-plugin, so that both engines (prod-us-east: Argo CD, staging-eu: Flux) compile hydrated."""
+"""gitops.render: hydrated — the example platform with every chart's rendered objects in the tree
+(prod-us-east: Argo CD, DRA; staging-eu: Flux, device plugin)."""
 
 from __future__ import annotations
 
@@ -30,8 +26,6 @@ def hydrated_spec(root: Path) -> Path:
     platform.write_text(
         platform.read_text().replace("    path: generated\n", "    path: generated\n    render: hydrated\n")
     )
-    prod = spec / "clusters" / "prod-us-east.yaml"
-    prod.write_text(prod.read_text().replace("gpuAllocation: dra", "gpuAllocation: device-plugin"))
     return spec
 
 
@@ -183,3 +177,15 @@ def test_hydrated_without_charts_is_refused(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "gitops.render: hydrated" in result.stderr and "platformc charts pull" in result.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_rbac_names_with_colons_are_written_inside_their_folder(hydrated: Path) -> None:
+    """cert-manager v1.19.1 deploy/charts/cert-manager/templates/rbac.yaml names a ClusterRole
+    `<fullname>-controller-approve:cert-manager-io`; hydrated output writes it as a file below the
+    cluster folder (RBAC names are path segments, so ':' is allowed for RBAC kinds only)."""
+    generated = (hydrated / "generated").resolve()
+    written = sorted(generated.rglob("clusterrole-cert-manager-controller-approve:cert-manager-io.yaml"))
+    assert written, "cert-manager's approve:cert-manager-io ClusterRole was not written"
+    for path in written:
+        assert path.resolve().is_relative_to(generated)
+        assert load(path)["metadata"]["name"] == "cert-manager-controller-approve:cert-manager-io"

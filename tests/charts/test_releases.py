@@ -118,3 +118,19 @@ def test_a_generated_tree_renders_like_the_model(
             target.write_bytes(content)
         assert rendered_tree(tmp_path / name, shared_charts) == example_rendered[name]
     shutil.rmtree(tmp_path)
+
+
+def test_a_release_that_skips_crds_renders_none(
+    example_builds: dict[str, ClusterBuild], example_rendered: dict[str, Rendered]
+) -> None:
+    """The DRA driver's release skips its crds/ (Argo CD helm.skipCrds; gpu-operator installs the
+    ComputeDomain CRDs): the render leaves them out, as `helm template` without --include-crds does."""
+    build = example_builds["prod-us-east"]
+    (dra,) = [r for r in releases_in_objects(build.placed) if r.chart == "dra-driver-nvidia-gpu"]
+    assert dra.skip_crds
+    assert not of_kind(example_rendered["prod-us-east"]["dra"], "CustomResourceDefinition")
+    crds = {
+        o["metadata"]["name"]
+        for o in of_kind(example_rendered["prod-us-east"]["gpu-operator"], "CustomResourceDefinition")
+    }
+    assert "computedomains.resource.nvidia.com" in crds

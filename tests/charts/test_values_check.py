@@ -60,7 +60,12 @@ def test_compile_refuses_a_custom_component_with_a_dead_key(tmp_path: Path, shar
     overlays = tmp_path / "overlays"
     shutil.copytree(EXAMPLE_OVERLAYS, overlays)
     config = overlays / "components" / "volcano" / "component.yaml"
-    config.write_text(config.read_text() + "  values:\n    basic:\n      image_tag_versoin: v1.15.1\n")
+    namespace = "  namespace: volcano-system\n"
+    config.write_text(
+        config.read_text().replace(
+            namespace, namespace + "  values:\n    basic:\n      image_tag_versoin: v1.15.1\n"
+        )
+    )
     result = compile_cli(
         "--spec",
         str(EXAMPLE_SPEC),

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.conftest import REPO_ROOT, SHARED_CRDS
+from tests.conftest import CRD_SCHEMAS, REPO_ROOT
 
 
 def run_cli(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -29,4 +29,4 @@ def snapshot(root: Path) -> dict[str, bytes]:
 
 def compile_cli(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """`platformc compile` validating against the upstream CRD schemas, as CI does."""
-    return run_cli("compile", "--schemas", str(SHARED_CRDS), *args, cwd=cwd, env=env)
+    return run_cli("compile", "--schemas", str(CRD_SCHEMAS), *args, cwd=cwd, env=env)

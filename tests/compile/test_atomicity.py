@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from compiler import emit
+from compiler import write
 from compiler.errors import PlatformcError
 from compiler.pipeline import compile_platform
 from tests.compile.helpers import compile_cli, snapshot
-from tests.conftest import REPO_ROOT, SHARED_CRDS
+from tests.conftest import CRD_SCHEMAS, REPO_ROOT
 from tests.spec.base_spec import TEAM, write_spec
 
 TEAM_WITHOUT_GPUS = TEAM.split("      gpus:")[0]
@@ -55,7 +55,7 @@ def test_failure_while_writing_leaves_previous_tree(
     monkeypatch.setattr(Path, "write_bytes", failing_write)
     # Reported as a PlatformcError (a message for the user, never a traceback).
     with pytest.raises(PlatformcError, match=r"cannot write .*out: No space left on device"):
-        compile_platform(work / "spec", work / "out", schema_dirs=[SHARED_CRDS])
+        compile_platform(work / "spec", work / "out", schema_dirs=[CRD_SCHEMAS])
     assert calls["n"] == 50, "the failure must happen after writing began"
     assert snapshot(work / "out") == before
     assert sorted(p.name for p in work.iterdir()) == ["out", "spec"]  # staging removed, lock released
@@ -78,7 +78,7 @@ def test_kill_while_writing_leaves_previous_tree_and_next_compile_recovers(
             "--out",
             "out",
             "--schemas",
-            str(SHARED_CRDS),
+            str(CRD_SCHEMAS),
         ],
         cwd=work,
         env=env,
@@ -111,8 +111,8 @@ def test_exchange_fallback_keeps_tree_when_renameat2_is_unavailable(
     compiled: tuple[Path, dict[str, bytes]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     work, _ = compiled
-    monkeypatch.setattr(emit, "_exchange", lambda a, b: False)
+    monkeypatch.setattr(write, "_exchange", lambda a, b: False)
     _many_teams(work / "spec", 3)
-    compile_platform(work / "spec", work / "out", schema_dirs=[SHARED_CRDS])
+    compile_platform(work / "spec", work / "out", schema_dirs=[CRD_SCHEMAS])
     assert (work / "out/east/components/tenancy/namespace-team-0002.yaml").is_file()
     assert sorted(p.name for p in work.iterdir()) == ["out", "spec"]

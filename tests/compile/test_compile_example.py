@@ -84,7 +84,7 @@ def test_compile_single_cluster_keeps_the_others(workdir: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert snapshot(workdir / "generated") == before
     unknown = compile_cli("--cluster", "nope", cwd=workdir)
-    assert unknown.returncode == 1
+    assert unknown.returncode == 2  # a wrong call, as in every command
     assert "unknown cluster(s): nope (expected one of: prod-us-east, staging-eu)" in unknown.stderr
 
 

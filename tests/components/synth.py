@@ -30,10 +30,16 @@ def documents(
     lending: int | None = None,
     serving_count: int | None = None,
     dashboards: str = "configmap",
+    team: dict[str, Any] | None = None,
+    serving: dict[str, Any] | None = None,
+    more_teams: dict[str, dict[str, Any]] | None = None,
+    policies: dict[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
     """One cluster with one GPU flavor `gpu` (nodes × gpus_per_node GPUs, `sharing` as in the
     GPUFlavor spec), one team with `quota` of it, and optionally a serving path whose replicas
-    need `serving_count` GPUs."""
+    need `serving_count` GPUs (`serving` adds ServingPath spec fields). `team` adds Team spec
+    fields to that team; `more_teams` adds CPU-only teams (name → extra Team spec fields);
+    `policies` is the Platform's spec.policies."""
 
     def doc(kind: str, name: str, spec: dict[str, Any]) -> dict[str, Any]:
         return {"apiVersion": API, "kind": kind, "metadata": {"name": name}, "spec": spec}
@@ -62,6 +68,7 @@ def documents(
                         "teams": [team_name],
                     }
                 ],
+                **({"policies": policies} if policies is not None else {}),
             },
         ),
         doc("GPUFlavor", "gpu", flavor),
@@ -84,9 +91,14 @@ def documents(
                 "costCenter": "CC-1",
                 "owners": ["team-owners"],
                 "clusters": [{"cluster": cluster_name, "cpu": "64", "memory": "256Gi", "gpus": [gpu]}],
+                **(team or {}),
             },
         ),
     ]
+    for name, extra in (more_teams or {}).items():
+        spec = {"costCenter": "CC-2", "owners": [f"{name}-owners"], **extra}
+        spec["clusters"] = [{"cluster": cluster_name, "cpu": "8", "memory": "32Gi"}]
+        docs.append(doc("Team", name, spec))
     if serving_count is not None:
         docs.append(
             doc(
@@ -98,6 +110,7 @@ def documents(
                     "model": {"format": "huggingface", "storageUri": "hf://acme/chat"},
                     "gpu": {"flavor": "gpu", "count": serving_count},
                     "resources": {"cpu": "1", "memory": "8Gi", "sharedMemory": "1Gi"},
+                    **(serving or {}),
                 },
             )
         )

@@ -74,7 +74,7 @@ def test_quota_queue_and_serving_check_agree(
     model = cluster(**knobs)
     capacity = model.capacity["gpu"]
 
-    (resource_quota,) = [o for o in tenancy.build(model).objects if o["kind"] == "ResourceQuota"]
+    (resource_quota,) = _main_quota(tenancy.build(model).objects)
     assert resource_quota["spec"]["hard"][_gpu_key(model)] == str(reach)
 
     entry = _queue_entry(model)
@@ -84,7 +84,8 @@ def test_quota_queue_and_serving_check_agree(
 
     # A replica of `reach` units is accepted; one more is refused, where the only reason is reach
     # (a replica also has to fit one node, and the spec allows at most 16 per replica).
-    largest = min(capacity // 2, 16)
+    # A replica of a MIG or time-sliced flavor takes one unit (spec.ai_checks.check_shared_gpu_counts).
+    largest = 1 if sharing else min(capacity // 2, 16)
     cluster(**knobs, serving_count=min(reach, largest))
     if reach + 1 <= largest:
         with pytest.raises(SpecErrors) as refused:
@@ -100,16 +101,26 @@ def test_quota_queue_and_serving_check_agree(
         assert max(counts) <= reach
 
 
+def _main_quota(objects: Any) -> list[dict[str, Any]]:
+    """The team's own ResourceQuota (named like its namespace), not the ones holding other GPU
+    paths and PriorityClasses at 0."""
+    return [
+        o
+        for o in objects
+        if o["kind"] == "ResourceQuota" and o["metadata"]["name"] == o["metadata"]["namespace"]
+    ]
+
+
 def test_quota_one_team_cannot_run_a_two_gpu_replica_and_its_quota_says_so() -> None:
     """The reported case: quota 1, no borrowingLimit, a 2-GPU serving replica. The check refuses
     it, and the namespace ResourceQuota (formerly the whole cluster) agrees: 1 GPU."""
     with pytest.raises(SpecErrors) as refused:
         cluster(quota=1, serving_count=2)
     assert "one replica needs 2 'gpu' GPUs but team 'research' may use at most 1" in str(refused.value)
-    (resource_quota,) = [o for o in tenancy.build(cluster(quota=1)).objects if o["kind"] == "ResourceQuota"]
+    (resource_quota,) = _main_quota(tenancy.build(cluster(quota=1)).objects)
     assert resource_quota["spec"]["hard"]["requests.nvidia.com/gpu"] == "1"
     assert _queue_entry(cluster(quota=1))["borrowingLimit"] == 0
     # With borrowingLimit 1 the replica fits, and all three say 2.
     model = cluster(quota=1, borrowing=1, serving_count=2)
-    (resource_quota,) = [o for o in tenancy.build(model).objects if o["kind"] == "ResourceQuota"]
+    (resource_quota,) = _main_quota(tenancy.build(model).objects)
     assert resource_quota["spec"]["hard"]["requests.nvidia.com/gpu"] == "2"

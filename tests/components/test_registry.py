@@ -15,6 +15,7 @@ from compiler.cli import main
 from compiler.cluster_model import ClusterModel
 from compiler.components import COMPONENTS, facts_of
 from compiler.components.base import Chart, Component, ComponentOutput, VersionPin, obj
+from compiler.crdschemas.catalog import DEFAULT_TARGETS
 from compiler.errors import SpecErrors
 from compiler.pipeline import build_model, registered, validate_builds
 from compiler.registry_table import TABLE
@@ -23,8 +24,8 @@ from compiler.spec.checks import RESERVED_NAMESPACES
 from compiler.spec.models import ComponentVersions
 from compiler.validate import SchemaRegistry
 from compiler.validate.ordering import CHART_CRD_GROUPS
-from compiler.validate.pull import DEFAULT_TARGETS
 from tests.components.synth import SPEC_TEXTS, spec_texts
+from tests.crdschemas.release_server import ReleaseServer
 
 # --- derived tables ------------------------------------------------------------------------------
 
@@ -110,23 +111,32 @@ def test_a_registered_component_is_compiled_and_ordered(with_thing: None, crd_sc
 
 
 def test_a_registered_component_is_schema_pulled(with_thing: None, tmp_path: Path) -> None:
-    mirror = tmp_path / "mirror"
+    """The catalog fallback (`schemas pull --url-template`) fetches what a registered component emits."""
     schema = {"type": "object", "properties": {"spec": {"type": "object"}}}
-    (mirror / THING_GROUP).mkdir(parents=True)
-    (mirror / THING_GROUP / "widget_v1.json").write_text(json.dumps(schema))
-    result = CliRunner().invoke(
-        main,
-        [
-            "schemas",
-            "pull",
-            "--cache",
-            str(tmp_path / "cache"),
-            "--url-template",
-            f"file://{mirror}/{{group}}/{{kind}}_{{version}}.json",
-        ],
-    )
+    server = ReleaseServer()
+    server.files[f"/{THING_GROUP}/widget_v1.json"] = json.dumps(schema).encode()
+    spec = tmp_path / "spec"  # pull reads the spec's pins and custom components
+    spec.mkdir()
+    for name, text in SPEC_TEXTS.items():
+        (spec / name).write_text(text)
+    try:
+        result = CliRunner().invoke(
+            main,
+            [
+                "schemas",
+                "pull",
+                "--spec",
+                str(spec),
+                "--cache-root",
+                str(tmp_path / "cache"),
+                "--url-template",
+                f"{server.base}/{{group}}/{{kind}}_{{version}}.json",
+            ],
+        )
+    finally:
+        server.stop()
     assert f"{THING_GROUP}/v1 Widget: fetched" in result.output
-    assert (tmp_path / "cache" / THING_GROUP / "widget_v1.json").is_file()
+    assert (tmp_path / "cache" / "schemas" / THING_GROUP / "widget_v1.json").is_file()
 
 
 def test_a_registered_component_is_name_checked(with_thing: None) -> None:

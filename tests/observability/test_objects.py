@@ -100,7 +100,7 @@ def test_grafana_operator_chart_comes_before_its_dashboards(operator_builds):
         board_unit = next(u for u in build.units if any(o["kind"] == "GrafanaDashboard" for o in u.objects))
         assert chart_unit.name in board_unit.depends_on
         assert units[board_unit.name].wave > units[chart_unit.name].wave
-        assert next(c for c in chart_unit.charts if c.chart == "grafana-operator").version == "v5.24.0"
+        assert next(c for c in chart_unit.charts if c.chart == "grafana-operator").version == "5.24.0"
 
 
 def test_rules_and_monitors_sync_after_the_prometheus_chart(generated_objects):

@@ -154,18 +154,135 @@ BURN_NOTES = {
 }
 
 
+XID = {k: v for k, v in GPU.items() if not k.startswith("exported_")}
+XID_ALERT = {**XID, "severity": "critical"}
+XID_NOTES = {
+    "summary": "GPU 0 on gpu-node-1 reported XID 79",
+    "description": "The driver reported a hardware or driver XID (ECC, row remapping, NVLink, fallen off "
+    "the bus, GSP): drain the node and reset or replace the GPU. Application XIDs (13, 31, 43, 45) do "
+    "not alert.",
+}
+MIG_NODE = {
+    "node": "mig-node-1",
+    "label_nvidia_com_mig_config": "a100-mig-1g10gb",
+    "job": "kube-state-metrics",
+}
+MIG_NOTES = {
+    "summary": "mig-manager could not apply a100-mig-1g10gb on mig-node-1",
+    "description": "nvidia.com/mig.config.state is 'failed': the node's GPUs are not partitioned as its "
+    "nvidia.com/mig.config label asks, so the MIG flavor's pods cannot schedule there. Check the "
+    "nvidia-mig-manager logs on that node.",
+}
+# The driver chart's DaemonSet (kubernetes-sigs/dra-driver-nvidia-gpu v0.4.1 templates/kubeletplugin.yaml).
+PLUGIN = {"namespace": "dra-driver-nvidia-gpu", "daemonset": "dra-driver-nvidia-gpu-kubelet-plugin"}
+PLUGIN_NOTES = {
+    "summary": "The NVIDIA DRA kubelet plugin is unavailable on 1 node(s)",
+    "description": "Without the plugin a node publishes no ResourceSlice and prepares no claim: GPU pods "
+    "there stay Pending or fail to start.",
+}
+OPERATOR = {"job": "gpu-operator", "namespace": "gpu-operator"}
+POLICY_NOTES = {
+    "summary": "The GPU Operator's ClusterPolicy has not been ready for 30 minutes",
+    "description": "reconciliation_status 0 (0 operands not ready, -1 ClusterPolicy unavailable, -2 "
+    "operator error): driver, toolkit, device plugin, DCGM or mig-manager are not running on every GPU node.",
+}
+MIG_GPU = {**GPU, "GPU_I_PROFILE": "1g.10gb", "GPU_I_ID": "3"}
+
 CASES = {
     "idle GPU fires after an hour": case(
-        [series(GPU, "DCGM_FI_DEV_GPU_UTIL", "1x90")],
+        [series(GPU, "DCGM_FI_PROF_GR_ENGINE_ACTIVE", "0.01x90")],
         [("30m", "GPUAllocatedButIdle", []), ("65m", "GPUAllocatedButIdle", [(IDLE_ALERT, IDLE_NOTES)])],
     ),
     "busy GPU stays quiet": case(
-        [series(GPU, "DCGM_FI_DEV_GPU_UTIL", "85x90")],
+        [series(GPU, "DCGM_FI_PROF_GR_ENGINE_ACTIVE", "0.85x90")],
         [("65m", "GPUAllocatedButIdle", [])],
     ),
     "GPU busy now and then does not count as idle": case(
-        [series(GPU, "DCGM_FI_DEV_GPU_UTIL", "1x40 90x5 1x40")],
+        [series(GPU, "DCGM_FI_PROF_GR_ENGINE_ACTIVE", "0.01x40 0.9x5 0.01x40")],
         [("70m", "GPUAllocatedButIdle", [])],
+    ),
+    # NVML's GPU_UTIL is unsupported on MIG instances (0 or absent); engine activity is per instance.
+    "busy MIG instance stays quiet although GPU_UTIL reads 0": case(
+        [
+            series(MIG_GPU, "DCGM_FI_DEV_GPU_UTIL", "0x90"),
+            series(MIG_GPU, "DCGM_FI_PROF_GR_ENGINE_ACTIVE", "0.7x90"),
+        ],
+        [("65m", "GPUAllocatedButIdle", [])],
+    ),
+    "idle MIG instance fires": case(
+        [series(MIG_GPU, "DCGM_FI_PROF_GR_ENGINE_ACTIVE", "0x90")],
+        [
+            (
+                "65m",
+                "GPUAllocatedButIdle",
+                [({**IDLE_ALERT, "GPU_I_PROFILE": "1g.10gb", "GPU_I_ID": "3"}, IDLE_NOTES)],
+            )
+        ],
+    ),
+    "hardware XID fires when it appears and resolves when it stays": case(
+        [series(XID, "DCGM_FI_DEV_XID_ERRORS", "0x10 79x60")],
+        [
+            ("5m", "GPUXidError", []),
+            ("15m", "GPUXidError", [(XID_ALERT, XID_NOTES)]),
+            ("40m", "GPUXidError", []),
+        ],
+    ),
+    "application XIDs never fire": case(
+        [series(XID, "DCGM_FI_DEV_XID_ERRORS", "0x10 13x10 31x10 43x10 45x10")],
+        [
+            ("15m", "GPUXidError", []),
+            ("25m", "GPUXidError", []),
+            ("35m", "GPUXidError", []),
+            ("45m", "GPUXidError", []),
+        ],
+    ),
+    "failed MIG reconfiguration fires": case(
+        [
+            series({**MIG_NODE, "label_nvidia_com_mig_config_state": "failed"}, "kube_node_labels", "1x30"),
+            series(
+                {**MIG_NODE, "node": "mig-node-2", "label_nvidia_com_mig_config_state": "success"},
+                "kube_node_labels",
+                "1x30",
+            ),
+        ],
+        [
+            (
+                "10m",
+                "MIGReconfigurationFailed",
+                [
+                    (
+                        {**MIG_NODE, "label_nvidia_com_mig_config_state": "failed", "severity": "critical"},
+                        MIG_NOTES,
+                    )
+                ],
+            )
+        ],
+    ),
+    "DRA kubelet plugin down fires": case(
+        [series(PLUGIN, "kube_daemonset_status_number_unavailable", "0x5 1x30")],
+        [
+            ("10m", "DRAKubeletPluginDown", []),
+            ("20m", "DRAKubeletPluginDown", [({**PLUGIN, "severity": "critical"}, PLUGIN_NOTES)]),
+        ],
+    ),
+    "DRA kubelet plugin running stays quiet": case(
+        [series(PLUGIN, "kube_daemonset_status_number_unavailable", "0x30")],
+        [("20m", "DRAKubeletPluginDown", [])],
+    ),
+    "ClusterPolicy not ready fires": case(
+        [series(OPERATOR, "gpu_operator_reconciliation_status", "1x5 0x60")],
+        [
+            ("20m", "GPUOperatorClusterPolicyNotReady", []),
+            (
+                "50m",
+                "GPUOperatorClusterPolicyNotReady",
+                [({**OPERATOR, "severity": "warning"}, POLICY_NOTES)],
+            ),
+        ],
+    ),
+    "ClusterPolicy ready stays quiet": case(
+        [series(OPERATOR, "gpu_operator_reconciliation_status", "1x60")],
+        [("50m", "GPUOperatorClusterPolicyNotReady", [])],
     ),
     "queue backlog fires when nothing is admitted": case(
         [
@@ -225,7 +342,9 @@ def test_promtool_alert_unit_tests(promtool, tmp_path, name):
 def test_promtool_unit_test_can_fail(promtool, tmp_path):
     # Expecting silence where the idle alert fires must fail, or the cases above prove nothing.
     (tmp_path / "rules.yaml").write_text(yaml.safe_dump({"groups": rule_groups(CLUSTER)}))
-    wrong = case([series(GPU, "DCGM_FI_DEV_GPU_UTIL", "1x90")], [("65m", "GPUAllocatedButIdle", [])])
+    wrong = case(
+        [series(GPU, "DCGM_FI_PROF_GR_ENGINE_ACTIVE", "0.01x90")], [("65m", "GPUAllocatedButIdle", [])]
+    )
     tests = {"rule_files": ["rules.yaml"], "evaluation_interval": "1m", "tests": [wrong]}
     (tmp_path / "tests.yaml").write_text(yaml.safe_dump(tests, sort_keys=False))
     assert run(promtool, "test", "rules", "tests.yaml", cwd=tmp_path).returncode != 0

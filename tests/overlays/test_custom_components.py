@@ -34,7 +34,7 @@ def test_template_renders_per_cluster_from_the_typed_model(ws):
         "kubernetes": "1.34",
         "flavors": "a100-mig-1g10gb,h100",
         "gpu-resources": "nvidia.com/gpu,nvidia.com/mig-1g.10gb",
-        "serving": "chat-llm,summarizer",
+        "serving": "chat-llm,reranker,summarizer",
         "repo": "https://github.com/acme/ai-platform.git",
     }
     staging = objects(builds["staging-eu"])[("ConfigMap", "ml-platform", "notebook-profile")]["data"]
@@ -192,7 +192,8 @@ def test_component_yaml_names_must_exist(ws):
     ws.write("components/n/a.yaml", "apiVersion: v1\nkind: Namespace\nmetadata: {name: n}\n")
     assert ws.errors() == [
         "overlays/components/n/component.yaml:1:18: 'after' names unknown component 'kueu' "
-        "(expected one of: cert-manager, dra, gpu-operator, keda, kserve, kserve-crds, kueue, monitoring, network, serving, tenancy)",
+        "(expected one of: cert-manager, dra, gpu-operator, guard-params, guardrails, keda, kserve, kserve-crds, "
+        "kueue, monitoring, network, runtimes, serving, sigstore, tenancy)",
         "overlays/components/n/component.yaml:2:26: 'clusters' names unknown cluster 'prod-eu' "
         "(expected one of: prod-us-east, staging-eu)",
     ]
@@ -227,7 +228,7 @@ def test_error_inside_an_included_template_names_the_included_file(ws):
           name: c
           namespace: {{ team.namespace }}
           labels:
-            {% include "n/_labels.j2" %}
+            {% include "_labels.j2" %}
         {% endfor %}
         """,
     )

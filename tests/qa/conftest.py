@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from compiler.cli import main
-from tests.conftest import EXAMPLE_OVERLAYS, EXAMPLE_SPEC, SHARED_CRDS
+from tests.conftest import CRD_SCHEMAS, EXAMPLE_OVERLAYS, EXAMPLE_SPEC
 
 
 @dataclass
@@ -27,7 +27,7 @@ class Workspace:
         return CliRunner().invoke(main, list(args))
 
     def compile(self, *args: str) -> Result:
-        return self.run("compile", "--schemas", str(SHARED_CRDS), *args)
+        return self.run("compile", "--schemas", str(CRD_SCHEMAS), *args)
 
 
 @pytest.fixture

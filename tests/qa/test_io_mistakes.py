@@ -13,6 +13,7 @@ from tests.qa.conftest import Workspace, no_traceback
 
 # API groups the Kubernetes OpenAPI schemas cover (no CRD to pull).
 BUILTIN_GROUPS = (
+    "admissionregistration.k8s.io",
     "networking.k8s.io",
     "rbac.authorization.k8s.io",
     "scheduling.k8s.io",
@@ -50,14 +51,14 @@ def test_unreadable_spec_file_is_an_error_with_its_name(
     ws: Workspace, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Tests run as root, where chmod 000 does not stop reading: make the read fail as it would for a user.
-    real = Path.read_text
+    real = Path.read_bytes
 
-    def read_text(self: Path, *args: object, **kwargs: object) -> str:
+    def read_bytes(self: Path) -> bytes:
         if self.name == "ml-platform.yaml":
             raise PermissionError(13, "Permission denied", str(self))
-        return real(self, *args, **kwargs)  # type: ignore[arg-type]
+        return real(self)
 
-    monkeypatch.setattr(Path, "read_text", read_text)
+    monkeypatch.setattr(Path, "read_bytes", read_bytes)
     result = ws.compile()
     no_traceback(result)
     assert result.exit_code == 1
@@ -144,7 +145,7 @@ def test_schemas_pull_with_a_misspelt_placeholder(ws: Workspace) -> None:
 
 def test_schemas_pull_covers_every_crd_kind_compile_emits(ws: Workspace) -> None:
     # `schemas pull` then `validate` must pass on the example without --schemas: PodMonitor was missing.
-    from compiler.validate.pull import DEFAULT_TARGETS
+    from compiler.crdschemas.catalog import DEFAULT_TARGETS
 
     generated = {
         (doc["apiVersion"].split("/")[0], doc["kind"], doc["apiVersion"].split("/")[1])
@@ -174,7 +175,7 @@ def test_empty_or_comment_only_spec_file_is_an_error(ws: Workspace, text: str) -
     no_traceback(result)
     assert result.exit_code == 1
     assert result.stderr.startswith(
-        "platform-spec/teams/ml-platform.yaml: file holds no YAML document (expected at least one document; "
+        "platform-spec/teams/ml-platform.yaml:1:1: file holds no YAML document (expected at least one document; "
         "delete the file if it is not needed)\n"
     )
     assert not (ws.root / "generated").exists()

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import io
 import shutil
 import subprocess
 import tarfile
 from pathlib import Path
-from types import ModuleType
 
 import git
 import pytest
@@ -63,14 +61,6 @@ def commit_all(repo: git.Repo, message: str) -> str:
 def cli(cwd: Path, *args: str) -> Result:
     with contextlib.chdir(cwd):
         return CliRunner().invoke(main, list(args), catch_exceptions=False)
-
-
-def load_bench_module(name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(name, ROOT / "bench" / f"{name}.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def compiled_files_at(repo: git.Repo, rev: str, dest: Path) -> dict[str, bytes]:

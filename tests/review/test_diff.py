@@ -11,12 +11,13 @@ import git
 import pytest
 import yaml
 
+from compiler import synthetic
 from compiler.review.gitrev import RevisionSpecErrors
 from compiler.review.render import MARKER, render_markdown
 from compiler.review.run import review
-from tests.review.conftest import cli, commit_all, compiled_files_at, load_bench_module, make_repo
+from tests.review.conftest import cli, commit_all, compiled_files_at, make_repo
 
-SUPPORT = ("kustomization.yaml", "platformc-cluster.json")
+SUPPORT = ("kustomization.yaml", "platformc-cluster.json", "node-pools.json", "node-pools.md")
 
 
 def edit(path: Path, old: str, new: str) -> None:
@@ -69,6 +70,31 @@ def test_quota_change(repo: git.Repo, tmp_path: Path) -> None:
     assert all(path.startswith("prod-us-east/") for _, path in objects)
 
 
+def test_node_pool_contract_change_is_an_impact_line(repo: git.Repo, tmp_path: Path) -> None:
+    """A pool label is part of the node-pool contract (node-pools.json): nothing in the GitOps
+    tree can relabel nodes, so the reviewer is told someone must."""
+    root = Path(repo.working_tree_dir)
+    edit(
+        root / "platform-spec/clusters/prod-us-east.yaml",
+        "{name: h100-pool, flavor: h100, nodes: 2, gpusPerNode: 8}",
+        "{name: h100-pool, flavor: h100, nodes: 2, gpusPerNode: 8, labels: {acme.com/rack: r7}}",
+    )
+    commit_all(repo, "h100 pool moves to rack r7")
+    result = review(root / "platform-spec", root / "overlays", "HEAD~1")
+    pools = result.impact.section("Node pools")
+    assert [i.text for i in pools] == [
+        "prod-us-east: node pool h100-pool labels nvidia.com/mig.config=all-disabled → "
+        "acme.com/rack=r7, nvidia.com/mig.config=all-disabled: relabel the pool's nodes "
+        "(node-pools.json), or its GPUs stay unscheduled"
+    ]
+    assert pools[0].severity == "warning"
+    old = compiled_files_at(repo, "HEAD~1", tmp_path / "old")
+    new = compiled_files_at(repo, "HEAD", tmp_path / "new")
+    assert old["prod-us-east/node-pools.json"] != new["prod-us-east/node-pools.json"]
+    pools_after = {p["name"]: p for p in json.loads(new["prod-us-east/node-pools.json"])["pools"]}
+    assert pools_after["h100-pool"]["labels"]["acme.com/rack"] == "r7"
+
+
 def test_team_added(repo: git.Repo, tmp_path: Path) -> None:
     root = Path(repo.working_tree_dir)
     (root / "platform-spec/teams/data-eng.yaml").write_text(
@@ -87,9 +113,10 @@ def test_team_added(repo: git.Repo, tmp_path: Path) -> None:
     assert result.impact.total_cost.delta == pytest.approx(4599.0)
     objects = {(o.change, o.path) for o in result.objects.objects}
     assert objects == expected_objects(repo, "HEAD~1", tmp_path)
-    # Existing objects change only where they aggregate over teams (cluster dashboards, alert rules).
+    # Existing objects change only where they aggregate over teams (cluster dashboards, alert
+    # rules, and the guardrail bindings, which list the team namespaces of each mode).
     changed = sorted(p for c, p in objects if c == "changed")
-    assert all("/monitoring" in p for p in changed), changed
+    assert all("/monitoring" in p or "/guardrails/" in p for p in changed), changed
     assert ("added", "staging-eu/components/tenancy/data-eng/namespace-data-eng.yaml") in objects or any(
         p.endswith("namespace-data-eng.yaml") for _, p in objects
     )
@@ -121,6 +148,8 @@ def test_serving_path_with_canary_added(repo: git.Repo, tmp_path: Path) -> None:
         "  model: {format: huggingface, storageUri: 's3://models/sum-v1'}\n"
         "  gpu: {flavor: h100, count: 1}\n  replicas: {min: 1, max: 2}\n"
         "  canary: {storageUri: 's3://models/sum-v2', trafficPercent: 20}\n  allowFrom: [app-frontend]\n"
+        # The example's requiredLabels policy.
+        "  labels: {owner: ml-platform-admins, platformc.dev/model-version: sum-v1}\n"
     )
     commit_all(repo, "translator with a canary")
     lines, objects = reviewed(repo, "HEAD~1")
@@ -230,7 +259,6 @@ def test_unknown_base_revision(repo: git.Repo) -> None:
 
 
 def test_markdown_of_a_20_cluster_change_respects_the_cap(tmp_path: Path) -> None:
-    synthetic = load_bench_module("synthetic")
     root = tmp_path / "big"
     synthetic.write_synthetic_spec(root / "platform-spec", 20, 12, 0, clusters_per_team=None)
     repo = make_repo(root, spec=None)
@@ -281,3 +309,28 @@ def test_text_output_groups_by_cluster_and_unit(repo: git.Repo) -> None:
     assert subprocess.run(
         ["git", "status", "--porcelain"], cwd=root, capture_output=True, text=True
     ).stdout.strip()
+
+
+def test_quota_change_over_the_budget(repo: git.Repo) -> None:
+    """ai-research's budget is 50,000 USD a month, 45,000 of it on prod-us-east; 8 more H100s
+    commit 66,284 USD there and 70,372 USD in all."""
+    root = Path(repo.working_tree_dir)
+    edit(
+        root / "platform-spec/teams/ai-research.yaml",
+        "{flavor: h100, quota: 8, borrowingLimit: 4}",
+        "{flavor: h100, quota: 16, borrowingLimit: 4}",
+    )
+    edit(
+        root / "platform-spec/clusters/prod-us-east.yaml", "flavor: h100, nodes: 2", "flavor: h100, nodes: 3"
+    )
+    edit(root / "platform-spec/teams/app-frontend.yaml", "prod-us-east: 15000", "prod-us-east: 9000")
+    commit_all(repo, "more h100 for ai-research, less budget for app-frontend")
+    lines, _ = reviewed(repo, "HEAD~1")
+    assert [line for line in lines if "budget" in line] == [
+        "team ai-research: committed GPU quota across all clusters now costs $70,372.00 a month, more than "
+        "its budget of $50,000.00",
+        "team ai-research: committed GPU quota on prod-us-east now costs $66,284.00 a month, more than its "
+        "budget of $45,000.00",
+        "team app-frontend: committed GPU quota on prod-us-east now costs $11,972.00 a month, more than its "
+        "budget of $9,000.00",
+    ]

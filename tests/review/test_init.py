@@ -8,7 +8,7 @@ import git
 import pytest
 import yaml
 
-from tests.conftest import SHARED_CRDS
+from tests.conftest import CRD_SCHEMAS, TEST_REQUIREMENT
 from tests.review.conftest import ROOT, cli
 
 MARKER = "<!-- platformc-diff -->"
@@ -40,8 +40,9 @@ def check_workflow(path: Path) -> dict:
     assert review["steps"][1]["uses"].startswith("actions/setup-python@")
     runs = [s.get("run", "") for s in review["steps"]]
     order = [
-        next(i for i, r in enumerate(runs) if r == "platformc compile --check"),
-        next(i for i, r in enumerate(runs) if r == "platformc validate"),
+        # --format github: findings show inline on the pull request's diff
+        next(i for i, r in enumerate(runs) if r == "platformc compile --check --format github"),
+        next(i for i, r in enumerate(runs) if r == "platformc validate --format github"),
         next(i for i, r in enumerate(runs) if "platformc diff" in r and "--format markdown > diff.md" in r),
     ]
     assert order == sorted(order)
@@ -75,7 +76,7 @@ def test_init_creates_a_working_repository(tmp_path: Path, identity: None) -> No
     compiled = cli(target, "compile")
     assert compiled.exit_code == 0, compiled.output
     assert not repo.is_dirty(untracked_files=True)
-    validated = cli(target, "validate", "--schemas", str(SHARED_CRDS))
+    validated = cli(target, "validate", "--schemas", str(CRD_SCHEMAS))
     assert validated.exit_code == 0, validated.output
     assert "0 error(s), 0 warning(s)" in validated.output
     assert cli(target, "diff", "--exit-code").exit_code == 0
@@ -84,7 +85,7 @@ def test_init_creates_a_working_repository(tmp_path: Path, identity: None) -> No
     hook = hooks["repos"][0]["hooks"][0]
     assert hooks["repos"][0]["repo"] == "local" and hook["entry"] == "platformc compile --check"
     assert hook["pass_filenames"] is False
-    assert "platformc==" in (target / "requirements.txt").read_text()
+    assert (target / "requirements.txt").read_text().splitlines()[-1] == TEST_REQUIREMENT
 
 
 def test_init_refuses_a_non_empty_folder(tmp_path: Path, identity: None) -> None:

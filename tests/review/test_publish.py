@@ -7,7 +7,11 @@ from pathlib import Path
 import git
 import pytest
 
+from tests.conftest import SHARED_CRDS
 from tests.review.conftest import cli, commit_all, configure, make_repo
+
+# publish refuses kinds without a schema; the upstream CRD schemas cover every kind platformc writes.
+PUBLISH = ("publish", "--schemas", str(SHARED_CRDS))
 
 
 @pytest.fixture
@@ -29,7 +33,7 @@ def test_publish_commits_exactly_generated_with_trailer(repo: git.Repo) -> None:
     (root / "notes.txt").write_text("staged, not for publish\n")
     repo.git.add("notes.txt")
     (root / "README.md").write_text("edited, unstaged\n")
-    result = cli(root, "publish")
+    result = cli(root, *PUBLISH)
     assert result.exit_code == 0, result.output
     head = repo.head.commit
     assert head.parents[0].hexsha == source
@@ -42,7 +46,7 @@ def test_publish_commits_exactly_generated_with_trailer(repo: git.Repo) -> None:
     assert repo.git.diff("--name-only").splitlines() == ["README.md"]  # still unstaged
     assert not repo.git.status("--porcelain", "--", "generated")  # index and tree agree with the commit
 
-    again = cli(root, "publish")
+    again = cli(root, *PUBLISH)
     assert again.exit_code == 0
     assert "nothing to publish" in again.stdout
     assert repo.head.commit == head
@@ -50,11 +54,11 @@ def test_publish_commits_exactly_generated_with_trailer(repo: git.Repo) -> None:
 
 def test_publish_message_carries_the_impact(repo: git.Repo) -> None:
     root = root_of(repo)
-    assert cli(root, "publish").exit_code == 0
+    assert cli(root, *PUBLISH).exit_code == 0
     path = root / "platform-spec/teams/ai-research.yaml"
     path.write_text(path.read_text().replace("{flavor: h100, quota: 8,", "{flavor: h100, quota: 6,"))
     source = commit_all(repo, "less h100")
-    result = cli(root, "publish", "--message", "Shrink ai-research")
+    result = cli(root, *PUBLISH, "--message", "Shrink ai-research")
     assert result.exit_code == 0, result.output
     message = repo.head.commit.message
     assert message.startswith("Shrink ai-research\n\n")
@@ -70,7 +74,7 @@ def test_invalid_spec_makes_no_commit(repo: git.Repo) -> None:
     path = root / "platform-spec/teams/ml-platform.yaml"
     path.write_text(path.read_text().replace("priority: low", "priority: urgent"))
     before = commit_all(repo, "invalid priority")
-    result = cli(root, "publish")
+    result = cli(root, *PUBLISH)
     assert result.exit_code == 1
     assert "ml-platform.yaml" in result.stderr and "nothing was committed" in result.stderr
     assert repo.head.commit.hexsha == before
@@ -81,11 +85,11 @@ def test_dirty_spec_is_refused_unless_allowed(repo: git.Repo) -> None:
     path = root / "platform-spec/serving/chat-llm.yaml"
     path.write_text(path.read_text().replace("trafficPercent: 10", "trafficPercent: 20"))
     before = repo.head.commit.hexsha
-    refused = cli(root, "publish")
+    refused = cli(root, *PUBLISH)
     assert refused.exit_code == 1
     assert "uncommitted changes" in refused.stderr and "platform-spec/serving/chat-llm.yaml" in refused.stderr
     assert repo.head.commit.hexsha == before and not (root / "generated").exists()
-    allowed = cli(root, "publish", "--allow-dirty-spec")
+    allowed = cli(root, *PUBLISH, "--allow-dirty-spec")
     assert allowed.exit_code == 0, allowed.output
     assert repo.head.commit.hexsha != before
     assert "platform-spec/serving/chat-llm.yaml" in repo.git.diff("--name-only")  # still uncommitted
@@ -95,7 +99,7 @@ def test_rendered_branch_leaves_head_index_and_tree_alone(repo: git.Repo) -> Non
     root = root_of(repo)
     (root / "scratch.txt").write_text("untracked\n")
     head, status = repo.head.commit.hexsha, repo.git.status("--porcelain")
-    result = cli(root, "publish", "--branch", "rendered")
+    result = cli(root, *PUBLISH, "--branch", "rendered")
     assert result.exit_code == 0, result.output
     assert repo.head.commit.hexsha == head and repo.active_branch.name == "main"
     assert repo.git.status("--porcelain") == status
@@ -109,7 +113,7 @@ def test_rendered_branch_leaves_head_index_and_tree_alone(repo: git.Repo) -> Non
     assert cli(root, "compile").exit_code == 0
     for name in names:
         assert (root / name).read_bytes() == (rendered.tree / name).data_stream.read(), name
-    assert cli(root, "publish", "--branch", "rendered").stdout.startswith("nothing to publish")
+    assert cli(root, *PUBLISH, "--branch", "rendered").stdout.startswith("nothing to publish")
     assert repo.commit("rendered") == rendered
 
 
@@ -118,7 +122,7 @@ def test_push_to_bare_remote_and_rejection(repo: git.Repo, tmp_path: Path) -> No
     bare = git.Repo.init(tmp_path / "remote.git", bare=True, initial_branch="main")
     repo.create_remote("origin", str(bare.git_dir))
     repo.git.push("-q", "origin", "main")
-    pushed = cli(root, "publish", "--push")
+    pushed = cli(root, *PUBLISH, "--push")
     assert pushed.exit_code == 0, pushed.output
     assert bare.commit("main") == repo.head.commit
 
@@ -131,7 +135,7 @@ def test_push_to_bare_remote_and_rejection(repo: git.Repo, tmp_path: Path) -> No
     path = root / "platform-spec/serving/chat-llm.yaml"
     path.write_text(path.read_text().replace("trafficPercent: 10", "trafficPercent: 20"))
     commit_all(repo, "canary 20%")
-    rejected = cli(root, "publish", "--push")
+    rejected = cli(root, *PUBLISH, "--push")
     assert rejected.exit_code == 1
     assert "rejected" in rejected.stderr and "non-fast-forward" in rejected.stderr
     assert "Nothing was forced" in rejected.stderr
@@ -142,6 +146,6 @@ def test_rendered_branch_push(repo: git.Repo, tmp_path: Path) -> None:
     root = root_of(repo)
     bare = git.Repo.init(tmp_path / "remote.git", bare=True, initial_branch="main")
     repo.create_remote("origin", str(bare.git_dir))
-    result = cli(root, "publish", "--branch", "rendered", "--push")
+    result = cli(root, *PUBLISH, "--branch", "rendered", "--push")
     assert result.exit_code == 0, result.output
     assert bare.commit("rendered") == repo.commit("rendered")

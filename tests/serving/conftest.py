@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
-from bench.synthetic import write_synthetic_spec
 from compiler.charts.render import RenderRequest, chart_archive, render
 from compiler.cluster_model import ClusterModel
 from compiler.components import COMPONENTS
 from compiler.pipeline import ClusterBuild
+from compiler.synthetic import write_synthetic_spec
 from compiler.verify.kserve_pods import KServeConfig
 from tests.ai.conftest import build_all, example_builds, objects, write_spec  # noqa: F401  (fixtures)
 

@@ -101,7 +101,11 @@ def test_the_rule_catches_the_old_configuration(example_builds: dict[str, Cluste
     build = example_builds["prod-us-east"]
     config = kueue_configuration(build)
     config["integrations"]["frameworks"] = [*INTEGRATIONS, "deployment"]
-    assert kueue_manages_predictors(config, build) == ["ai-research/chat-llm", "ml-platform/summarizer"]
+    assert kueue_manages_predictors(config, build) == [
+        "ai-research/chat-llm",
+        "ai-research/reranker",
+        "ml-platform/summarizer",
+    ]
 
 
 def test_serving_pods_carry_the_serving_priority_class(
@@ -122,17 +126,46 @@ def test_serving_pods_carry_the_serving_priority_class(
                 assert pod.pod["spec"]["priorityClassName"] == SERVING_PRIORITY_CLASS
 
 
+def _quota_applies(quota: dict[str, Any], pod: dict[str, Any]) -> bool:
+    """Whether a ResourceQuota counts the pod: a quota without scopes counts every pod; the only
+    scope platformc sets is PriorityClass (kubernetes pkg/quota/v1/evaluator/core/pods.go
+    podMatchesScopeFunc, PriorityClass with In / NotIn / Exists / DoesNotExist)."""
+    assert not quota["spec"].get("scopes"), quota
+    priority = pod["spec"].get("priorityClassName")
+    for expression in quota["spec"].get("scopeSelector", {}).get("matchExpressions", []):
+        assert expression["scopeName"] == "PriorityClass", expression
+        operator, values = expression["operator"], expression.get("values", [])
+        matches = {
+            "Exists": priority is not None,
+            "DoesNotExist": priority is None,
+            "In": priority in values,
+            "NotIn": priority is not None and priority not in values,
+        }[operator]
+        if not matches:
+            return False
+    return True
+
+
 def test_namespace_quota_still_bounds_serving(
     example_builds: dict[str, ClusterBuild], shared_charts: Path
 ) -> None:
     """ResourceQuota admits a pod only if its GPU, CPU and memory requests fit: serving pods request
-    all three (GPUs through a DRA claim on dra clusters, counted as <class>.deviceclass.resource.k8s.io/devices)."""
+    all three (GPUs through a DRA claim on dra clusters, counted as <class>.deviceclass.resource.k8s.io/devices),
+    and every quota of the namespace that counts the pod (the team's quota, and the guards
+    no-other-gpus / no-priority-class) must leave room for it: none holds one of its resources at 0."""
     for build in example_builds.values():
-        quotas = {o["metadata"]["namespace"]: o["spec"]["hard"] for o in objects(build, "ResourceQuota")}
+        quotas: dict[str, list[dict[str, Any]]] = {}
+        for quota in objects(build, "ResourceQuota"):
+            quotas.setdefault(quota["metadata"]["namespace"], []).append(quota)
         config = kserve_config(build.model, shared_charts)
         for isvc in objects(build, "InferenceService"):
-            hard = quotas[isvc["metadata"]["namespace"]]
             for pod in inference_service_pods(isvc, config):
+                applying = [
+                    q["spec"]["hard"]
+                    for q in quotas[isvc["metadata"]["namespace"]]
+                    if _quota_applies(q, pod.pod)
+                ]
+                hard = {k: v for h in applying for k, v in h.items()}
                 (main,) = pod.pod["spec"]["containers"]
                 assert {"cpu", "memory"} <= set(main["resources"]["requests"])
                 assert main["resources"]["requests"] == {
@@ -142,7 +175,11 @@ def test_namespace_quota_still_bounds_serving(
                 if build.model.dra:
                     template = pod.pod["spec"]["resourceClaims"][0]["resourceClaimTemplateName"]
                     flavor = template.rsplit("-", 1)[0]
-                    assert dra_quota_key(flavor) in hard
+                    counted = [dra_quota_key(flavor)]
                 else:
                     gpu = next(k for k in main["resources"]["limits"] if k.startswith("nvidia.com/"))
-                    assert f"requests.{gpu}" in hard
+                    counted = [f"requests.{gpu}"]
+                counted += ["pods", "requests.cpu", "requests.memory"]
+                assert counted[0] in hard
+                for h in applying:
+                    assert all(h.get(key) != "0" for key in counted), (pod.deployment, h)

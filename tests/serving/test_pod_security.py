@@ -60,7 +60,8 @@ def check_platform(builds: dict[str, ClusterBuild], charts: Path) -> int:
 
 def test_example_serving_pods_pass_restricted(example_builds, shared_charts: Path) -> None:
     """Predictor and canary pods of the example: the namespace enforces restricted and admits them."""
-    assert check_platform(example_builds, shared_charts) == 4  # chat-llm + canary, summarizer, embeddings
+    # chat-llm + canary, reranker, summarizer, embeddings
+    assert check_platform(example_builds, shared_charts) == 5
 
 
 def test_synthetic_serving_pods_pass_restricted(synthetic_builds, shared_charts: Path) -> None:

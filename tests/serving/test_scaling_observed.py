@@ -33,16 +33,29 @@ def rule(build: ClusterBuild, team: str, alert: str, path: str) -> dict[str, Any
     return next(r for r in rules if r.get("alert") == alert and r["labels"].get("serving_path") == path)
 
 
+def path_panel(build: ClusterBuild, dashboard: str, path: str) -> dict[str, Any]:
+    """The scaling panel of one serving path (a team dashboard has one per path)."""
+    (panel,) = (
+        p
+        for p in scaling_panels(build, dashboard)
+        if f'deployment="{path}-predictor"' in p["targets"][-1]["expr"]
+    )
+    return panel
+
+
 def test_keda_signal_on_the_team_dashboard_and_alert(example_builds: dict[str, ClusterBuild]) -> None:
     build = example_builds["prod-us-east"]
-    (panel,) = scaling_panels(build, "platformc-prod-us-east-ai-research")
+    # ai-research serves chat-llm (KEDA) and reranker (CPU HPA): one scaling panel each.
+    assert len(scaling_panels(build, "platformc-prod-us-east-ai-research")) == 2
+    panel = path_panel(build, "platformc-prod-us-east-ai-research", "chat-llm")
     wanted, running = (t["expr"] for t in panel["targets"])
     assert "vllm:num_requests_running" in wanted and wanted.endswith(" / 16")
+    assert 'pod=~"chat-llm-predictor-.*"' in wanted  # its own pods only, not the reranker's
     assert 'deployment="chat-llm-predictor"' in running
     steps = panel["fieldConfig"]["defaults"]["thresholds"]["steps"]
-    assert steps[-1]["value"] == 6  # replicas.max
+    assert steps[-1]["value"] == 4  # replicas.max of platform-spec/serving/chat-llm.yaml
     alert = rule(build, "ai-research", "ServingWantsMoreThanMaxReplicas", "chat-llm")
-    assert alert["expr"] == f"{wanted} > 6" and alert["for"] == "15m"
+    assert alert["expr"] == f"{wanted} > 4" and alert["for"] == "15m"
     # Scale to zero on request rate: the gateway's counter, which exists with no replica.
     (panel,) = scaling_panels(build, "platformc-prod-us-east-ml-platform")
     assert 'destination_service_name="summarizer-predictor"' in panel["targets"][0]["expr"]

@@ -50,7 +50,7 @@ CASES = [
         "unknown-field",
         {"teams/research.yaml": edit(TEAM, "  owners:", "  ownres: [x]\n  owners:")},
         [
-            "spec/teams/research.yaml:7:3: unknown field 'spec.ownres' (expected one of: allowEgressTo, allowIngressFrom, clusters, costCenter, members, owners, podSecurity, priority); did you mean 'owners'?",
+            "spec/teams/research.yaml:7:3: unknown field 'spec.ownres' (expected one of: allowEgressTo, allowIngressFrom, budget, clusters, costCenter, members, owners, podSecurity, policies, priority); did you mean 'owners'?",
         ],
     ),
     Case(
@@ -108,7 +108,21 @@ CASES = [
         "quota-over-capacity",
         {"teams/research.yaml": edit(TEAM, "quota: 8,", "quota: 20,")},
         [
-            "spec/teams/research.yaml:13:33: GPU quotas for 'h100' on cluster 'east' add up to 20 with team 'research', over the cluster's capacity of 16 (expected the sum of team quotas <= node pools' nodes × gpusPerNode × units per GPU)",
+            "spec/teams/research.yaml:13:33: GPU quotas for 'h100' on cluster 'east' add up to 20, over the cluster's capacity of 16: 20 from team 'research' (spec/teams/research.yaml:13:33) (expected the sum of team quotas <= node pools' nodes × gpusPerNode × units per GPU)",
+        ],
+    ),
+    Case(
+        # Reported once, at the line that comes last in file order, with the whole total and
+        # every contributing line, not a running sum at whichever team happened to cross it.
+        "quota-over-capacity-two-teams",
+        {
+            "teams/vision.yaml": edit(
+                edit(TEAM, "name: research", "name: vision"), "quota: 8,", "quota: 6,"
+            ).replace("        - {flavor: a100-mig, quota: 28}\n", ""),
+            "teams/research.yaml": edit(TEAM, "quota: 8,", "quota: 12,"),
+        },
+        [
+            "spec/teams/vision.yaml:13:33: GPU quotas for 'h100' on cluster 'east' add up to 18, over the cluster's capacity of 16: 12 from team 'research' (spec/teams/research.yaml:13:33), 6 from team 'vision' (spec/teams/vision.yaml:13:33) (expected the sum of team quotas <= node pools' nodes × gpusPerNode × units per GPU)",
         ],
     ),
     Case(
@@ -310,6 +324,34 @@ CASES = [
         {"teams/research.yaml": edit(TEAM, "memory: 256Gi", "memory: 256 GB")},
         [
             "spec/teams/research.yaml:11:15: invalid value '256 GB' for 'spec.clusters[0].memory' (expected a Kubernetes quantity such as 64, 500m, 256Gi or 2Ti)",
+        ],
+    ),
+    Case(
+        "mig-count-over-one",
+        {
+            "serving/chat.yaml": edit(
+                SERVING, "gpu: {flavor: h100, count: 1}", "gpu: {flavor: a100-mig, count: 2}"
+            )
+        },
+        [
+            "spec/serving/chat.yaml:9:34: gpu.count 2 on GPUFlavor 'a100-mig' (mig): one process uses one MIG "
+            "instance (expected count 1, or an exclusive flavor for multi-GPU replicas)",
+        ],
+    ),
+    Case(
+        "pool-label-contradicts-node-pool-contract",
+        {
+            "clusters/east.yaml": edit(
+                CLUSTER,
+                "{name: mig-pool, flavor: a100-mig, nodes: 1, gpusPerNode: 8}",
+                "{name: mig-pool, flavor: a100-mig, nodes: 1, gpusPerNode: 8,\n"
+                "       labels: {nvidia.com/mig.config: all-1g.18gb}}",
+            )
+        },
+        [
+            "spec/clusters/east.yaml:13:40: node pool 'mig-pool' label nvidia.com/mig.config=all-1g.18gb "
+            "contradicts the node-pool contract of cluster 'east' (expected nvidia.com/mig.config=a100-mig, "
+            "or no such label; see node-pools.md in the cluster's tree)",
         ],
     ),
 ]

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 import compiler.pipeline as pipeline
+from compiler.charts.stage import ChartsStage
 from compiler.cluster_model import ClusterModel
 from compiler.components import COMPONENTS
 from compiler.components.base import Component, ComponentOutput, HelmChart, KubeObject, obj
@@ -42,7 +43,7 @@ def _dra(cluster: ClusterModel) -> bool:
 def _worker(cluster: ClusterModel) -> KubeObject:
     container: dict[str, Any] = {
         "name": "trainer",
-        "image": "ghcr.io/acme/trainer:1.4.2",
+        "image": "ghcr.io/acme-ai/trainer:1.4.2",  # a registry the example trusts
         "securityContext": {"allowPrivilegeEscalation": False, "runAsNonRoot": True},
     }
     pod: dict[str, Any] = {"containers": [container]}
@@ -57,6 +58,7 @@ def _worker(cluster: ClusterModel) -> KubeObject:
         "Deployment",
         "fixture-worker",
         TEAM_NS,
+        labels={"owner": "ai-research-admins"},  # the example's requiredLabels
         spec={
             "replicas": 1,
             "selector": {"matchLabels": {"app": "fixture-worker"}},
@@ -84,6 +86,17 @@ def build(cluster: ClusterModel) -> ComponentOutput:
             crd_groups=frozenset({"serving.kserve.io"}),
         ),
     )
+    model: dict[str, Any] = {
+        "modelFormat": {"name": "huggingface"},
+        "runtime": "kserve-huggingfaceserver",
+        "storageUri": "s3://models/llama",
+    }
+    predictor: dict[str, Any] = {"minReplicas": 1, "maxReplicas": 2, "model": model}
+    if _dra(cluster):  # the example's gpuAccess policy: GPUs through the team's claim templates
+        model["resources"] = {"claims": [{"name": "gpu"}]}
+        predictor["resourceClaims"] = [{"name": "gpu", "resourceClaimTemplateName": "h100-1"}]
+    else:
+        model["resources"] = {"limits": {"nvidia.com/gpu": "1"}, "requests": {"nvidia.com/gpu": "1"}}
     objects: list[KubeObject] = [
         _operator_namespace("fixture-kueue"),
         _operator_namespace("fixture-kserve"),
@@ -123,18 +136,13 @@ def build(cluster: ClusterModel) -> ComponentOutput:
             "InferenceService",
             "fixture-chat",
             TEAM_NS,
-            spec={
-                "predictor": {
-                    "minReplicas": 1,
-                    "maxReplicas": 2,
-                    "model": {
-                        "modelFormat": {"name": "huggingface"},
-                        "runtime": "kserve-huggingfaceserver",
-                        "storageUri": "s3://models/llama",
-                        "resources": {"limits": {"nvidia.com/gpu": "1"}, "requests": {"nvidia.com/gpu": "1"}},
-                    },
-                }
+            # The example's requiredLabels and servingRollback policies.
+            labels={
+                "owner": "ai-research-admins",
+                "platformc.dev/model-version": "llama-3",
+                "platformc.dev/rollback-model-version": "llama-2",
             },
+            spec={"predictor": predictor},
         ),
         _worker(cluster),
     ]
@@ -153,9 +161,7 @@ def build(cluster: ClusterModel) -> ComponentOutput:
                 TEAM_NS,
                 spec={
                     "spec": {
-                        "devices": {
-                            "requests": [{"name": "gpu", "exactly": {"deviceClassName": "fixture-h100"}}]
-                        }
+                        "devices": {"requests": [{"name": "gpu", "exactly": {"deviceClassName": "gpu-h100"}}]}
                     }
                 },
             ),
@@ -174,9 +180,9 @@ def use_components(monkeypatch: pytest.MonkeyPatch, components: Sequence[Compone
         cluster: ClusterModel,
         _: Sequence[Component] = (),
         overlays: Overlays | None = None,
-        charts_dir: Path | None = None,
+        charts: ChartsStage | None = None,
     ) -> pipeline.ClusterBuild:
-        return original(cluster, tuple(components), overlays, charts_dir)
+        return original(cluster, tuple(components), overlays, charts)
 
     monkeypatch.setattr(pipeline, "build_cluster", build_cluster)
 

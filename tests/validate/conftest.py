@@ -1,7 +1,6 @@
 """Fixtures for the validation engine tests.
 
-The CRD schema catalog lives beside the repository (`../shared/schemas/crds` from the
-repository root), exactly where `platformc validate --schemas` is pointed in CI.
+The CRD schemas are the ones platformc embeds, unpacked as a catalog folder (tests/conftest.py).
 """
 
 from __future__ import annotations
@@ -11,15 +10,13 @@ from pathlib import Path
 import pytest
 
 from compiler.validate import SchemaRegistry
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
-CRDS_DIR = (REPO_ROOT / ".." / "shared" / "schemas" / "crds").resolve()
+from tests.conftest import CRD_SCHEMAS as CRDS_DIR
 
 
 @pytest.fixture(scope="session")
 def crds_dir() -> Path:
     assert (CRDS_DIR / "kueue.x-k8s.io" / "clusterqueue_v1beta2.json").is_file(), (
-        f"CRD schema catalog not found at {CRDS_DIR}; check out shared/ beside the repository"
+        f"embedded CRD schemas not unpacked at {CRDS_DIR}"
     )
     return CRDS_DIR
 

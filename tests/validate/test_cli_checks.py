@@ -38,15 +38,20 @@ def test_validate_passes_on_example(example_tree: Path, crds_dir: Path) -> None:
 def test_missing_schema_fails_and_allow_missing_makes_it_a_warning(
     example_tree: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.chdir(tmp_path)  # no .platformc-cache/schemas here: only built-in kinds have schemas
-    strict = CliRunner().invoke(main, ["validate", "--out", str(example_tree)])
+    """The embedded schemas cover the pinned Kueue release; a version it does not serve has none."""
+    tree = copy(example_tree, tmp_path)
+    queue = sorted(tree.rglob("clusterqueue-fixture-ai-research.yaml"))[0]
+    queue.write_text(queue.read_text().replace("kueue.x-k8s.io/v1beta2", "kueue.x-k8s.io/v1"))
+    monkeypatch.chdir(tmp_path)  # no .platformc-cache here: only built-in and embedded schemas
+    strict = CliRunner().invoke(main, ["validate", "--out", str(tree)])
     assert strict.exit_code == 1
     assert (
-        "ClusterQueue fixture-ai-research: no schema for kueue.x-k8s.io/v1beta2 ClusterQueue" in strict.output
+        "ClusterQueue fixture-ai-research: no schema for kueue.x-k8s.io/v1 ClusterQueue; "
+        "the schema folders have versions v1beta1, v1beta2" in strict.output
     )
-    allowed = CliRunner().invoke(main, ["validate", "--out", str(example_tree), "--allow-missing-schemas"])
+    allowed = CliRunner().invoke(main, ["validate", "--out", str(tree), "--allow-missing-schemas"])
     assert allowed.exit_code == 0, allowed.output
-    assert "warning: no schema for kueue.x-k8s.io/v1beta2 ClusterQueue" in allowed.output
+    assert "warning: no schema for kueue.x-k8s.io/v1 ClusterQueue" in allowed.output
 
 
 def test_json_report_names_baseline_findings(example_tree: Path, tmp_path: Path, crds_dir: Path) -> None:
@@ -147,6 +152,13 @@ def test_compile_refuses_a_dangling_reference(
 
 
 def test_compile_only_warns_about_missing_schemas(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A kind with no schema anywhere (here: the embedded bundle switched off) is a compile warning."""
+    from compiler.crdschemas import select
+    from compiler.crdschemas.embedded import EmbeddedSchemas, embedded_versions
+
+    monkeypatch.setattr(
+        select, "EmbeddedSchemas", lambda exclude: EmbeddedSchemas(exclude=embedded_versions())
+    )
     monkeypatch.chdir(tmp_path)
     use_components(monkeypatch, WITH_AI)
     result = CliRunner().invoke(main, ["compile", "--spec", str(SPEC_DIR), "--out", "generated"])

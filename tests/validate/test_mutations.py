@@ -121,6 +121,8 @@ F_CFG = f"{F}/components/fixture-ai-config"
 F_AI = f"{F}/components/fixture-ai"
 NET = f"{A}/components/network/ai-research"
 TEN = f"{A}/components/tenancy"
+GUARD = f"{A}/components/guardrails"
+PARAMS = f"{A}/components/guard-params"
 C0 = "$.spec.template.spec.containers[0]"
 
 SECRET = {
@@ -262,7 +264,7 @@ MUTATIONS = [
     ),
     Mutation(
         "DeviceClass deleted",
-        delete(f"{AI}/deviceclass-fixture-h100.yaml"),
+        delete(f"{A}/components/dra/deviceclass-gpu-h100.yaml"),
         (
             "reference",
             "ResourceClaimTemplate",
@@ -539,6 +541,60 @@ MUTATIONS = [
             container(image="registry:5000/acme/trainer"),
         ),
         ("PSB008", "Deployment", "ai-research", "fixture-worker", f"{C0}.image"),
+    ),
+    # Guardrails (compiler/validate/admission.py).
+    Mutation(
+        "admission policy field typo",
+        edit(
+            f"{GUARD}/validatingadmissionpolicy-platformc-host-access-pods.yaml",
+            lambda d: d["spec"]["variables"][1].update(
+                expression=d["spec"]["variables"][1]["expression"].replace(".volumes", ".volumez")
+            ),
+        ),
+        ("cel", "ValidatingAdmissionPolicy", None, "platformc-host-access-pods", "$.spec"),
+    ),
+    Mutation(
+        "DeviceClass selector typo",
+        edit(
+            f"{A}/components/dra/deviceclass-gpu-h100.yaml",
+            lambda d: d["spec"]["selectors"][0]["cel"].update(
+                expression=d["spec"]["selectors"][0]["cel"]["expression"].replace("attributes", "attribute")
+            ),
+        ),
+        ("cel", "DeviceClass", None, "gpu-h100", "$.spec.selectors[0].cel.expression"),
+    ),
+    Mutation(
+        "guardrail params deleted",
+        delete(f"{PARAMS}/ai-research/configmap-platformc-guardrails.yaml"),
+        (
+            "params",
+            "ValidatingAdmissionPolicyBinding",
+            None,
+            "platformc-host-access-pods-deny",
+            "$.spec.paramRef",
+        ),
+    ),
+    Mutation(
+        "guardrail params synced with the bindings",
+        move(
+            f"{PARAMS}/ai-research/configmap-platformc-guardrails.yaml",
+            f"{GUARD}/configmap-platformc-guardrails.yaml",
+        ),
+        (
+            "params",
+            "ValidatingAdmissionPolicyBinding",
+            None,
+            "platformc-host-access-pods-deny",
+            "$.spec.paramRef",
+        ),
+    ),
+    Mutation(
+        "workload the tree's own guardrails refuse",
+        edit(
+            f"{AI}/ai-research/deployment-fixture-worker.yaml",
+            lambda d: d["spec"]["template"]["spec"].update(hostNetwork=True),
+        ),
+        ("admission", "Deployment", "ai-research", "fixture-worker", "$"),
     ),
 ]
 

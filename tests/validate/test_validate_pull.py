@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from compiler.validate import SchemaRegistry, pull_schemas
+from compiler.crdschemas.catalog import pull_schemas
+from compiler.validate import SchemaRegistry
 from tests.validate.validate_samples import cluster_queue, local_queue
 
 CLUSTER_QUEUE = ("kueue.x-k8s.io", "ClusterQueue", "v1beta2")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from compiler.validate import SchemaRegistry, UnsupportedKubernetesVersion
@@ -153,8 +155,10 @@ def test_nonexistent_schema_dir_fails_fast(tmp_path) -> None:
         SchemaRegistry([tmp_path / "does-not-exist"])
 
 
-def test_catalog_nodes_that_preserve_unknown_fields_stay_open(registry: SchemaRegistry) -> None:
-    """Kyverno foreach preconditions keep unknown fields on the API server; so must we."""
+def test_catalog_nodes_that_preserve_unknown_fields_stay_open(shared_crd_schemas: Path) -> None:
+    """Kyverno foreach preconditions keep unknown fields on the API server; so must we.
+    (Kyverno is no platformc component: its schema comes from ../shared/schemas/crds.)"""
+    registry = SchemaRegistry([shared_crd_schemas])
     foreach = {
         "list": "request.object.spec.containers",
         "preconditions": {

@@ -1,15 +1,13 @@
 """`platformc verify` on the compiled example: the table, the findings and the exit status.
 
-Until the serving and GPU issues land, the example's findings are exactly the defects those issues
-list (issue 12: Pod Security, model download, canary traffic, Kueue capturing serving; issue 13:
-MIG never partitioned, time-sliced product renamed -SHARED, DRA quota bypass, ComputeDomain CRDs in
-two units, team roles that can delete their NetworkPolicies; plus the Argo CD wave gate); once they
-land the set shrinks and the example exits 0.
+The serving and GPU issues have landed, so the example verifies clean (exit 0); a tree with one
+defect exits 1 with one JSON record per finding.
 """
 
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -18,37 +16,39 @@ from compiler.cli import main
 from compiler.verify.findings import RULES
 from tests.conftest import EXAMPLE_GENERATED, EXAMPLE_SPEC
 
-ISSUE_DEFECT_RULES = {
-    "admission.pod-security",
-    "network.model-store-unreachable",
-    "serving.canary-traffic",
-    "kueue.manages-serving",
-    "gpu.mig-unpartitioned",
-    "scheduling.node-affinity",
-    "dra.quota-bypass",
-    "gitops.crd-two-units",
-    "rbac.team-writes-isolation",
-    "gitops.wave-not-gated",
-}
 
-
-def run(*args: str) -> tuple[int, str]:
+def run(*args: str, out: Path = EXAMPLE_GENERATED) -> tuple[int, str]:
     runner = CliRunner()
     with runner.isolated_filesystem():  # the render cache (.platformc-cache/) lands in a temp folder
-        result = runner.invoke(
-            main, ["verify", "--out", str(EXAMPLE_GENERATED), "--spec", str(EXAMPLE_SPEC), *args]
-        )
+        result = runner.invoke(main, ["verify", "--out", str(out), "--spec", str(EXAMPLE_SPEC), *args])
     return result.exit_code, result.output
 
 
-def test_json_is_one_record_per_finding_and_only_the_issue_defects(shared_charts: Path) -> None:
+def test_example_verifies_clean(shared_charts: Path) -> None:
+    """Acceptance of the verify issue: the compiled example platform has no finding."""
+    code, out = run("--charts", str(shared_charts))
+    assert code == 0, out
+    assert out.rstrip().endswith("verify: no findings")
     code, out = run("--charts", str(shared_charts), "--format", "json")
+    assert (code, out.strip()) == (0, "")
+
+
+def test_json_is_one_record_per_finding(shared_charts: Path, tmp_path: Path) -> None:
+    """A defect written into the tree (ml-platform's DNS egress allow deleted) exits 1, one record a line."""
+    tree = tmp_path / "generated"
+    shutil.copytree(EXAMPLE_GENERATED, tree)
+    dns = tree / "prod-us-east/components/network/ml-platform/networkpolicy-allow-dns.yaml"
+    dns.unlink()
+    kustomization = dns.parent / "kustomization.yaml"
+    kustomization.write_text(kustomization.read_text().replace(f"- {dns.name}\n", ""))
+    code, out = run("--charts", str(shared_charts), "--cluster", "prod-us-east", "--format", "json", out=tree)
     records = [json.loads(line) for line in out.splitlines() if line.strip()]
-    assert code == (1 if records else 0)
+    assert code == 1 and records
     for r in records:
         assert set(r) == {"cluster", "rule", "object", "message", "source", "fix"}
         assert r["rule"] in RULES and r["source"] == RULES[r["rule"]].source
-    assert {r["rule"] for r in records} <= ISSUE_DEFECT_RULES, sorted({r["rule"] for r in records})
+    assert {r["rule"] for r in records} == {"network.intended-flow-denied"}
+    assert all("/ml-platform/" in r["object"] for r in records), records
 
 
 def test_text_has_the_workload_table_per_cluster(shared_charts: Path) -> None:

@@ -23,7 +23,11 @@ from tests.verify.conftest import example_chart_objects, example_objects
 
 @pytest.fixture(scope="module")
 def kserve(shared_charts: Path) -> KServeConfig:
-    return KServeConfig.from_objects(example_chart_objects("prod-us-east", "kserve"))
+    # kserve-resources is in the `kserve` unit, the ClusterServingRuntimes of
+    # kserve-runtime-configs in their own `runtimes` unit (compiler/components/kserve.py).
+    return KServeConfig.from_objects(
+        example_chart_objects("prod-us-east", "kserve") + example_chart_objects("prod-us-east", "runtimes")
+    )
 
 
 def example_isvc() -> dict[str, Any]:
@@ -51,17 +55,18 @@ def test_predictor_pod_merges_the_rendered_runtime_with_the_model(kserve: KServe
     assert main["image"].startswith(runtime["image"])
     assert main["args"][0] == "--model_name=chat-llm"  # {{.Name}} replaced, model args appended
     assert main["securityContext"]["capabilities"] == {"drop": ["ALL"]}
-    # ...merged key by key with the model container (strategic merge: maps merge, claims replace):
-    for field in ("requests", "limits"):
-        want = {**runtime["resources"][field], **(model.get("resources", {}).get(field) or {})}
-        assert main["resources"][field] == want
-    assert main["resources"].get("claims") == model.get("resources", {}).get("claims")
-    # ...and the predictor's pod fields kept:
-    assert spec.get("resourceClaims") == predictor.get("resourceClaims")
-    assert spec["nodeSelector"] == predictor["nodeSelector"]
-    assert {"name": "devshm", "emptyDir": {"medium": "Memory"}} in spec["volumes"] or any(
-        v["name"] == "devshm" for v in spec["volumes"]
-    )
+    # The runtime's 1 CPU / 2Gi, replaced by the serving path's resources (memory includes /dev/shm):
+    assert main["resources"]["requests"] == {"cpu": "8", "memory": "80Gi"}
+    # ...with the model container's DRA claim merged in, and the predictor's pod fields kept:
+    assert main["resources"]["claims"] == [{"name": "gpu"}]
+    assert spec["resourceClaims"] == [{"name": "gpu", "resourceClaimTemplateName": "h100-1"}]
+    # Whole H100s on a cluster with MIG: the node-pool contract labels them mig.config=all-disabled
+    # (compiler/spec/node_pools.py), so the pod never lands on a MIG-partitioned H100.
+    assert spec["nodeSelector"] == {
+        "nvidia.com/gpu.product": "NVIDIA-H100-80GB-HBM3",
+        "nvidia.com/mig.config": "all-disabled",
+    }
+    assert {"name": "devshm", "emptyDir": {"medium": "Memory"}} in spec["volumes"]
     # Storage initializer from inferenceservice-config, merged with ClusterStorageContainer "default":
     (init,) = spec["initContainers"]
     assert init["name"] == "storage-initializer"

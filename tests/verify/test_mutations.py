@@ -1,11 +1,9 @@
 """Mutation suite: single realistic edits of the compiled example tree, each caught by exactly the
 intended verify rule, naming the object.
 
-The base is the example tree with the repairs of tree_edits.repair (what the serving and GPU issues
-generate: restricted securityContext, batch-only Kueue integrations, model-store egress, a weighted
-canary HTTPRoute, capped driver DeviceClasses, one owner per CRD, the Argo CD Application health
-check, team roles without write access to isolation objects) and a node-pool contract. The first
-test proves that base clean, so every finding of a mutation is the mutation's.
+The base is the compiled example tree (generated/) as it is, with the node-pool contract compile
+wrote for it. The first test proves that base clean, so every finding of a mutation is the
+mutation's.
 
 Upstream sources are named on each rule (compiler/verify/findings.py) and in the modules:
 Pod Security (kubernetes/pod-security-admission policy/), LimitRanger and ResourceQuota
@@ -33,7 +31,6 @@ from tests.verify.tree_edits import (
     objects,
     one,
     remove,
-    repair,
     verify_pairs,
 )
 
@@ -41,23 +38,21 @@ PROD, STAGING = "prod-us-east", "staging-eu"
 
 
 @functools.cache
-def repaired(cluster: str) -> tuple[tuple[str, dict], ...]:
-    pairs = example_pairs(cluster)
-    repair(cluster, pairs)
-    return tuple(pairs)
+def example(cluster: str) -> tuple[tuple[str, dict], ...]:
+    return tuple(example_pairs(cluster))
 
 
 def run(cluster: str, edit: Callable[[Pairs], None] | None, tmp: Path) -> list:
     import copy
 
-    pairs = copy.deepcopy(list(repaired(cluster)))
+    pairs = copy.deepcopy(list(example(cluster)))
     if edit is not None:
         edit(pairs)
     return verify_pairs(cluster, pairs, tmp, contract(cluster))
 
 
 @pytest.mark.parametrize("cluster", [PROD, STAGING])
-def test_repaired_example_is_clean(cluster: str, tmp_path: Path, shared_charts: Path) -> None:
+def test_example_is_clean(cluster: str, tmp_path: Path, shared_charts: Path) -> None:
     findings = run(cluster, None, tmp_path)
     assert [f.format() for f in findings] == []
 
@@ -301,9 +296,12 @@ def remove_health_customization(p: Pairs) -> None:
     remove(p, "ConfigMap", "argocd-cm", "argocd")
 
 
-def uncap_driver_class(p: Pairs) -> None:
+def uncap_team_device_class(p: Pairs) -> None:
+    """The gpuAccess policy lets the team claim through gpu-h100; only its quota line counts them.
+    (The driver's own classes are capped at 0 by ResourceQuota no-other-gpus and refused by the
+    policy, so dropping one of those two alone is no bypass.)"""
     del one(p, "ResourceQuota", "ai-research", "ai-research")["spec"]["hard"][
-        "gpu.nvidia.com.deviceclass.resource.k8s.io/devices"
+        "gpu-h100.deviceclass.resource.k8s.io/devices"
     ]
 
 
@@ -495,7 +493,9 @@ MUTATIONS = [
         "gitops.wave-not-gated",
         "ConfigMap/argocd/argocd-cm",
     ),
-    Mutation("uncap-driver-class", PROD, uncap_driver_class, "dra.quota-bypass", "Namespace/ai-research"),
+    Mutation(
+        "uncap-team-device-class", PROD, uncap_team_device_class, "dra.quota-bypass", "Namespace/ai-research"
+    ),
     Mutation(
         "unknown-runtime",
         PROD,

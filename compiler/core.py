@@ -1,0 +1,245 @@
+"""The pure core of compile: one cluster's model → components → overlays → packaging → validated,
+rendered files, all in memory. No file is read or written here (overlays arrive loaded, the
+schema registry arrives built); compiler/pipeline.py holds the commands around it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
+
+from compiler import components as registry
+from compiler.cluster_model import ClusterModel, cluster_models
+from compiler.components import facts_of
+from compiler.components.base import Component, ComponentOutput
+from compiler.emit import ClusterInfo, Tree, file_name, render_cluster
+from compiler.errors import PlatformcError, SourceLocation, UsageError
+from compiler.overlays import Overlays, Problems, Provenance, apply_overlays
+from compiler.overlays.apply import object_key
+from compiler.overlays.errors import CLUSTERS
+from compiler.packaging import argocd, flux
+from compiler.packaging.common import PlacedObject, object_folder
+from compiler.packaging.units import Unit, order_units
+from compiler.secrets_scan import scan, show_path
+from compiler.spec.build import allowed_secrets
+from compiler.spec.loader import display_path
+from compiler.spec.model import PlatformModel
+from compiler.spec.node_pools import contract_files
+from compiler.validate import Report, SchemaRegistry, default_checks, validate_objects
+from compiler.validate.findings import ERROR, Finding
+
+if TYPE_CHECKING:
+    from compiler.charts.stage import ChartsStage
+
+PACKAGERS = {"argocd": argocd.package, "flux": flux.package}
+
+
+@dataclass(frozen=True)
+class ClusterBuild:
+    """Everything compile knows about one cluster before it is written."""
+
+    model: ClusterModel
+    units: tuple[Unit, ...]
+    placed: tuple[PlacedObject, ...]
+    # Overlay file:line of every object an overlay added or patched or a custom component rendered.
+    provenance: Provenance = field(default_factory=dict)
+    header: str = ""  # the comment line every generated YAML file starts with (generated_header)
+
+    @property
+    def info(self) -> ClusterInfo:
+        return ClusterInfo(self.model.name, self.model.kubernetes_version, self.model.engine)
+
+
+def registered() -> tuple[Component, ...]:
+    """The registry as it is now (read at call time, so a test may register a component)."""
+    return registry.COMPONENTS
+
+
+def run_components(
+    cluster: ClusterModel, components: Sequence[Component] | None = None
+) -> list[tuple[str, ComponentOutput]]:
+    return [(component.name, component.build(cluster)) for component in components or registered()]
+
+
+def build_cluster(
+    cluster: ClusterModel,
+    components: Sequence[Component] | None = None,
+    overlays: Overlays | None = None,
+    charts: ChartsStage | None = None,
+) -> ClusterBuild:
+    """Raises OverlayErrors (SpecErrors) when the overlays do not apply to this cluster.
+
+    `charts` (compiler/charts/stage.py, given by the pipeline: it renders charts, which is I/O) sees
+    the outputs after the overlays and returns them checked against, and completed by, the charts."""
+    outputs = run_components(cluster, components)
+    provenance: Provenance = {}
+    if overlays is not None:
+        problems = Problems()
+        applied = apply_overlays(cluster, outputs, overlays, problems)
+        problems.raise_if_any()
+        outputs, provenance = applied.outputs, applied.provenance
+    if charts is not None:
+        outputs = charts(cluster, outputs)
+    elif cluster.platform.spec.gitops.render == "hydrated":
+        raise PlatformcError(
+            "gitops.render: hydrated writes the charts' rendered objects, so it needs the pinned charts: "
+            "run `platformc charts pull` or pass --charts DIR"
+        )
+    try:
+        units = order_units(outputs)
+    except PlatformcError as exc:
+        if overlays is not None:
+            _raise_at_components(exc, overlays, cluster)
+        raise
+    placed = PACKAGERS[cluster.engine](cluster, units)
+    return ClusterBuild(cluster, tuple(units), tuple((object_folder(f, o), o) for f, o in placed), provenance)
+
+
+def _raise_at_components(exc: PlatformcError, overlays: Overlays, cluster: ClusterModel) -> None:
+    """An ordering cycle that custom components take part in is their component.yaml's doing
+    (`after`, chart crdGroups): report it there, at a line, rather than as a bare message."""
+    problems = Problems()
+    for component in overlays.components:
+        if not re.search(rf"(^|[ ,\[']){re.escape(component.name)}(-config)?( →|[',\]])", str(exc)):
+            continue
+        doc = component.config_doc
+        if doc is not None:
+            where = (
+                doc.location(("after",)) if isinstance(doc.data, dict) and "after" in doc.data else doc.start
+            )
+        else:
+            where = SourceLocation(display_path(component.folder), 1, 1)
+        problems.add(
+            where,
+            f"{exc} on cluster(s) {CLUSTERS} (expected 'after' and chart crdGroups of custom components "
+            "that keep the sync order acyclic)",
+            cluster.name,
+        )
+    problems.raise_if_any()
+
+
+def cluster_files(build: ClusterBuild) -> dict[str, bytes]:
+    """Files of a cluster tree that are not Kubernetes objects: the node-pool contract."""
+    return contract_files(build.model.cluster, build.model.flavors)
+
+
+def generated_header(model: PlatformModel, cluster: str) -> str:
+    """`# Generated by platformc from the spec's Platform acme and Cluster prod; do not edit: …`
+
+    It names spec documents, not files: output stays byte-identical however the spec is split
+    into files and folders (tests/compile/test_determinism.py), and `Cluster prod` finds them."""
+    return (
+        f"# Generated by platformc from the spec's Platform {model.platform.metadata.name} and "
+        f"Cluster {cluster}; do not edit: change the spec and run `platformc compile`.\n"
+    )
+
+
+def select_clusters(model: PlatformModel, names: Sequence[str]) -> list[ClusterModel]:
+    clusters = cluster_models(model)
+    unknown = sorted(set(names) - {c.name for c in clusters})
+    if unknown:
+        raise UsageError(
+            f"unknown cluster(s): {', '.join(unknown)} (expected one of: "
+            f"{', '.join(c.name for c in clusters)})"
+        )
+    return [c for c in clusters if not names or c.name in names]
+
+
+@dataclass(frozen=True)
+class CompiledCluster:
+    """One cluster compiled to files: what emit, diff and publish need, and nothing heavier."""
+
+    info: ClusterInfo
+    tree: Tree
+    objects: int
+    report: Report  # validation of this cluster's objects (empty when not validated)
+
+
+def merged_report(clusters: Sequence[CompiledCluster]) -> Report:
+    report = Report()
+    for cluster in clusters:
+        report.add(cluster.report.findings)
+        report.objects += cluster.report.objects
+        report.clusters += cluster.report.clusters
+    return report
+
+
+def merged_tree(clusters: Sequence[CompiledCluster]) -> Tree:
+    return {path: content for cluster in clusters for path, content in cluster.tree.items()}
+
+
+def render(builds: Sequence[ClusterBuild]) -> Tree:
+    tree: Tree = {}
+    for build in builds:
+        tree.update(render_cluster(build.info, build.placed, cluster_files(build), build.header))
+    return tree
+
+
+def validate_builds(builds: Sequence[ClusterBuild], registry: SchemaRegistry) -> Report:
+    """Validate every object where it will be written. Compile tolerates missing CRD schemas
+    (warnings); `platformc validate` is the strict gate."""
+    objects = (
+        (b.model.name, b.model.kubernetes_version, _object_file(b, folder, o), o)
+        for b in builds
+        for folder, o in b.placed
+    )
+    # Packaging stamps each chart's CRD groups on its Application / HelmRelease, so the ordering
+    # check sees here exactly what `platformc validate` sees on disk.
+    checks = default_checks(facts_of(registered()).chart_crd_groups)
+    return validate_objects(objects, registry, allow_missing=True, checks=checks)
+
+
+def secret_findings(build: ClusterBuild) -> list[Finding]:
+    """The last secret scan, on every object as it will be written (sources were scanned at their
+    lines already; this catches what only appears once objects are combined)."""
+    allowed = allowed_secrets(build.model.platform)
+    findings = []
+    for folder, obj in build.placed:
+        meta = obj.get("metadata") or {}
+        for found in scan(obj, allowed):
+            field_path = show_path(found.path)
+            findings.append(
+                Finding(
+                    ERROR,
+                    "secret",
+                    _object_file(build, folder, obj),
+                    obj.get("kind", ""),
+                    meta.get("namespace"),
+                    meta.get("name", ""),
+                    "$." + field_path,
+                    found.message(field_path),
+                )
+            )
+    return findings
+
+
+def _object_file(build: ClusterBuild, folder: str, obj: dict[str, Any]) -> str:
+    return f"{build.model.name}/{folder}/{file_name(obj)}"
+
+
+def with_provenance(report: Report, build: ClusterBuild) -> Report:
+    """The report with each finding about an overlay-made or overlay-patched object naming the
+    overlay lines it came from: the generated file a finding names is not what the user edits."""
+    if not build.provenance or not report.findings:
+        return report
+    sources: dict[str, str] = {}
+    for folder, obj in build.placed:
+        where = build.provenance.get(object_key(obj))
+        if where:
+            sources[_object_file(build, folder, obj)] = ", ".join(str(w) for w in where)
+    findings = [
+        replace(f, message=f"{f.message} (from {sources[f.file]})") if f.file in sources else f
+        for f in report.findings
+    ]
+    return Report(findings, report.objects, list(report.clusters))
+
+
+def compile_cluster(build: ClusterBuild, registry: SchemaRegistry | None) -> CompiledCluster:
+    """A built cluster validated (when a registry is given) and rendered to files."""
+    report = validate_builds([build], registry) if registry is not None else Report()
+    report.add(secret_findings(build))
+    report = with_provenance(report, build)
+    files = render_cluster(build.info, build.placed, cluster_files(build), build.header)
+    return CompiledCluster(build.info, files, len(build.placed), report)

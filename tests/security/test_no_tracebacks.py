@@ -1,0 +1,155 @@
+"""Issue 16, Found 8 and 9: inputs that gave tracebacks or ran away now give file:line:col errors,
+and nothing is written."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+
+from tests.security.conftest import Workspace
+
+BOMB = 'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n' + "".join(
+    f"{chr(98 + i)}: &{chr(98 + i)} [" + ",".join([f"*{chr(97 + i)}"] * 9) + "]\n" for i in range(9)
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "apiVersion: platformc.dev/v1alpha1\nkind: Team\nmetadata: {name: x\x00}\n",
+            r":3:\d+: character #x0000",
+        ),
+        ("apiVersion: v1\nnote: \x1b[31m\n", r":2:\d+: character #x001b"),
+        ("a: " + "[" * 250 + "]" * 250 + "\n", r":1:\d+: YAML syntax error: nested deeper than 64 levels"),
+        (BOMB, r":1:1: aliases expand this document past 1000000 nodes"),
+        ("---\n" * 20_000, r":10001:1: file holds more than 10000 YAML documents"),
+        (
+            "!!python/object/apply:os.system ['id']\n",
+            r":1:1: YAML syntax error: could not determine a constructor",
+        ),
+    ],
+)
+def test_hostile_yaml_in_the_spec_is_a_located_error(ws: Workspace, text: str, expected: str) -> None:
+    ws.write("platform-spec/teams/evil.yaml", "")
+    (ws.root / "platform-spec/teams/evil.yaml").write_text(text)
+    started = time.monotonic()
+    result = ws.run("compile")
+    assert time.monotonic() - started < 30  # the bomb ran past 120 s, a million documents 106 s
+    assert result.exit_code == 1
+    assert re.search("platform-spec/teams/evil.yaml" + expected, result.output), result.output
+    assert not (ws.root / "generated").exists()
+
+
+def test_the_same_bounds_hold_for_overlays(ws: Workspace) -> None:
+    (ws.root / "overlays/all/evil.yaml").write_text(BOMB)
+    result = ws.run("compile")
+    assert result.exit_code == 1
+    assert "overlays/all/evil.yaml:1:1: aliases expand this document" in result.output
+
+
+def test_validate_refuses_an_alias_bomb_in_a_tree(ws: Workspace) -> None:
+    """validate read a bomb in a generated tree past 4 GiB."""
+    assert ws.run("compile").exit_code == 0
+    (ws.root / "generated/staging-eu/components/bomb.yaml").write_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: b, namespace: default}\ndata:\n"
+        + "".join("  " + line + "\n" for line in BOMB.splitlines())
+    )
+    started = time.monotonic()
+    result = ws.run("validate", "--allow-missing-schemas")
+    assert time.monotonic() - started < 30
+    assert result.exit_code == 1
+    assert "staging-eu/components/bomb.yaml" in result.output and "uses YAML aliases" in result.output
+
+
+def test_a_patch_making_labels_a_string_then_a_selector_patch(ws: Workspace) -> None:
+    ws.write(
+        "overlays/all/p.yaml",
+        """
+        apiVersion: platformc.dev/v1alpha1
+        kind: Patch
+        target: {kind: Namespace, name: ai-research}
+        merge: {metadata: {labels: "oops"}}
+        ---
+        apiVersion: platformc.dev/v1alpha1
+        kind: Patch
+        target:
+          kind: Namespace
+          labelSelector: {matchLabels: {platformc.dev/team: ai-research}}
+        merge: {metadata: {annotations: {x: y}}}
+        """,
+    )
+    result = ws.run("compile")
+    assert result.exit_code == 1
+    assert "overlays/all/p.yaml:4:28: patch makes metadata.labels of Namespace ai-research" in result.output
+
+
+def test_a_merge_key_bringing_in_an_unknown_field(ws: Workspace) -> None:
+    ws.write(
+        "platform-spec/extra.yaml",
+        """
+        apiVersion: platformc.dev/v1alpha1
+        kind: GPUFlavor
+        metadata: {name: zz}
+        spec:
+          <<: {bogus: 1}
+          product: X
+          memory: 1Gi
+          hourlyCost: 1
+        """,
+    )
+    result = ws.run("compile")
+    assert result.exit_code == 1
+    assert "platform-spec/extra.yaml:5:3: unknown field 'spec.bogus'" in result.output
+
+
+@pytest.mark.parametrize("url", [": ", ""])
+def test_init_refuses_a_bad_repo_url_and_writes_nothing(ws: Workspace, url: str) -> None:
+    result = ws.run("init", "--repo-url", url, "new")
+    assert result.exit_code == 1
+    assert f"--repo-url {url!r} is not a Git URL" in result.output
+    assert not (ws.root / "new").exists() or not any((ws.root / "new").iterdir())
+
+
+@pytest.mark.parametrize(
+    ("value", "what"),
+    [
+        ("2001-12-14", "a YAML date value"),
+        ("!!binary aGVsbG8=", "a YAML bytes value"),
+        (".inf", "non-finite"),
+    ],
+)
+def test_values_json_cannot_hold_are_errors_at_their_line(ws: Workspace, value: str, what: str) -> None:
+    """bench/fuzz.py found these: a timestamp in an overlay object reached the schema validator
+    (ValueError: Unsupported type: 'datetime'), a traceback."""
+    ws.write(
+        "overlays/all/cm.yaml",
+        f"apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: cm, namespace: default}}\ndata:\n  when: {value}\n",
+    )
+    result = ws.run("compile")
+    assert result.exit_code == 1
+    assert "overlays/all/cm.yaml:5:9: 'data.when' is " in result.output and what in result.output
+
+
+def test_an_ordering_cycle_made_by_a_custom_component_is_reported_at_its_component_yaml(
+    ws: Workspace,
+) -> None:
+    """bench/fuzz.py found this: a cycle was a bare message without file:line."""
+    ws.edit(
+        "overlays/components/volcano/component.yaml",
+        "environments: [staging]",
+        "environments: [staging]\nafter: [kserve]",
+    )
+    ws.edit(
+        "overlays/components/volcano/component.yaml",
+        "crdGroups: [batch.volcano.sh,",
+        "crdGroups: [cert-manager.io, batch.volcano.sh,",
+    )
+    result = ws.run("compile")
+    assert result.exit_code == 1
+    assert (
+        "overlays/components/volcano/component.yaml:3:8: sync units depend on each other in a cycle"
+        in result.output
+    )
