@@ -1,6 +1,10 @@
 """The charts a generated tree installs, rendered with real Helm as its GitOps engine would
-(compiler/charts/releases.py reads the Applications / HelmReleases and renders with the cluster's
-served API versions), with each namespaced object placed in its release namespace as Helm does."""
+(compiler/charts/releases.py reads the Applications / HelmReleases, honours `helm.skipCrds` /
+`install.crds: Skip`, and renders with the cluster's served API versions), with each namespaced
+object placed in its release namespace as the engine applies it (compiler/charts/hydrate.py).
+
+All clusters of a tree render together: each distinct `helm template` runs once, `jobs` at a time,
+and only a slim copy of its objects is kept."""
 
 from __future__ import annotations
 
@@ -15,26 +19,13 @@ from typing import Any
 
 import orjson
 
-from compiler.charts.releases import (
-    Release,
-    builtin_api_versions,
-    crd_api_versions,
-    releases_in_objects,
-)
+from compiler.charts.hydrate import cluster_scoped_kinds, with_namespace
+from compiler.charts.releases import Release, builtin_api_versions, crd_api_versions, releases_in_objects
+from compiler.charts.releases import _request as render_request  # the request render_releases makes
 from compiler.charts.render import RenderRequest, chart_archive, render
 
-
-def _cluster_scoped_custom_kinds(objects: Iterable[dict[str, Any]]) -> set[str]:
-    """Custom kinds whose CRD says `scope: Cluster`."""
-    return {
-        o["spec"]["names"]["kind"]
-        for o in objects
-        if o.get("kind") == "CustomResourceDefinition" and (o.get("spec") or {}).get("scope") == "Cluster"
-    }
-
-
 Rendered = list[tuple[Release, list[dict[str, Any]]]]
-# A cluster's renders, pass by pass: yields a pass's requests, receives their objects.
+# One cluster's renders, pass by pass: yields a pass's requests, receives their objects.
 Stages = Generator[list[RenderRequest], list[list[dict[str, Any]]], Rendered]
 
 
@@ -44,8 +35,8 @@ def render_tree_charts(
     charts_dir: Path,
     cache_dir: Path | None = None,
 ) -> Rendered:
-    """Each release of the tree with its rendered objects, namespaces filled in (one cluster's
-    `render_clusters`)."""
+    """Each release of the tree with its rendered objects, namespaces filled in (`render_clusters`
+    of one cluster)."""
     return render_clusters([(list(placed), kubernetes_version)], charts_dir, cache_dir)[0]
 
 
@@ -55,23 +46,15 @@ def render_clusters(
     cache_dir: Path | None = None,
     jobs: int = 1,
 ) -> list[Rendered]:
-    """For each (placed objects, Kubernetes version) of a cluster, its releases with their rendered
-    objects, namespaces filled in. A release whose Application sets `helm.skipCrds` (or HelmRelease
-    `install.crds: Skip`) is rendered without its crds/ folder, as Argo CD and Flux install it.
-
-    Clusters render together, pass by pass (compiler/charts/releases.py `render_releases`: the
-    served API versions come from a first render): a pass runs each distinct `helm template` once
-    for all clusters, `jobs` at a time. With `cache_dir`, a cluster's renders are kept on disk keyed
-    by its releases, the chart archives' contents and the Kubernetes version, so a second verify
-    of an unchanged cluster runs no Helm."""
+    """For each cluster's (placed objects, Kubernetes version), its releases with their rendered
+    objects, namespaces filled in. With `cache_dir`, a cluster's renders are kept on disk keyed by
+    its releases, the chart archives' contents and the Kubernetes version, so a second verify of an
+    unchanged cluster runs no Helm."""
     keys: list[tuple[str, str, list[Release]]] = []
     staged: dict[str, Stages] = {}
     for placed, kubernetes_version in trees:
-        skipped = skip_crds(placed)
         releases = releases_in_objects(placed)
-        key = json.dumps(
-            [[r.comparable() for r in releases], sorted(skipped), kubernetes_version], default=str
-        )
+        key = json.dumps([[r.comparable() for r in releases], kubernetes_version], default=str)
         memo_key = f"{key}{charts_dir}"
         keys.append((memo_key, key, releases))
         if memo_key in _MEMO or memo_key in staged:
@@ -80,12 +63,26 @@ def render_clusters(
         if cached is not None:
             _MEMO[memo_key] = cached
         else:
-            staged[memo_key] = _staged_render(releases, skipped, kubernetes_version, charts_dir)
+            staged[memo_key] = _staged_render(releases, kubernetes_version, charts_dir)
     _MEMO.update(_run_stages(staged, jobs))
     if cache_dir is not None:
         for memo_key, key, releases in keys:
             _store(cache_dir, key, releases, charts_dir, _MEMO[memo_key])
     return [_MEMO[memo_key] for memo_key, _, _ in keys]
+
+
+def _staged_render(releases: list[Release], kubernetes_version: str, charts_dir: Path) -> Stages:
+    """`render_releases` of one cluster, a pass at a time: a first render with the built-in API
+    versions finds the CRDs the cluster will serve; the second, with those, is the one kept."""
+    builtin = builtin_api_versions(kubernetes_version)
+    first = yield [render_request(r, charts_dir, kubernetes_version, builtin) for r in releases]
+    served = builtin | crd_api_versions(o for objects in first for o in objects)
+    second = yield [render_request(r, charts_dir, kubernetes_version, served) for r in releases]
+    cluster_scoped = cluster_scoped_kinds(o for objects in second for o in objects)
+    return [
+        (r, [_slim(with_namespace(o, r.namespace, cluster_scoped)) for o in objects])
+        for r, objects in zip(releases, second, strict=True)
+    ]
 
 
 def _run_stages(staged: Mapping[str, Stages], jobs: int) -> dict[str, Rendered]:
@@ -94,6 +91,7 @@ def _run_stages(staged: Mapping[str, Stages], jobs: int) -> dict[str, Rendered]:
     pass as soon as its own requests are done."""
     done: dict[str, Rendered] = {}
     runs: dict[str, Future[list[dict[str, Any]]]] = {}
+    waiting: dict[str, list[Future[list[dict[str, Any]]]]] = {}
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
 
         def ask(memo_key: str, requests: list[RenderRequest]) -> None:
@@ -102,7 +100,6 @@ def _run_stages(staged: Mapping[str, Stages], jobs: int) -> dict[str, Rendered]:
                     runs[_identity(request)] = pool.submit(_render_slim, request)
             waiting[memo_key] = [runs[_identity(r)] for r in requests]
 
-        waiting: dict[str, list[Future[list[dict[str, Any]]]]] = {}
         for memo_key, stages in staged.items():
             ask(memo_key, next(stages))
         while waiting:
@@ -121,7 +118,7 @@ def _run_stages(staged: Mapping[str, Stages], jobs: int) -> dict[str, Rendered]:
 
 
 def _identity(request: RenderRequest) -> str:
-    """What makes two requests the same `helm template` run (the archive by path: one run)."""
+    """What makes two requests one `helm template` run (the same archive path: the same chart)."""
     return json.dumps(
         [
             str(request.archive),
@@ -139,49 +136,6 @@ def _identity(request: RenderRequest) -> str:
 
 def _render_slim(request: RenderRequest) -> list[dict[str, Any]]:
     return [_slim(o) for o in render(request, keep=False)]
-
-
-def _staged_render(
-    releases: list[Release], skipped: set[tuple[str, str]], kubernetes_version: str, charts_dir: Path
-) -> Stages:
-    """One cluster's renders as `render_releases` does them (a first pass with the built-in API
-    versions finds the CRDs the cluster will serve; the second pass is the one kept), then the
-    releases that skip their CRDs again without them: yields each pass's requests, receives their
-    objects."""
-    builtin = builtin_api_versions(kubernetes_version)
-
-    def request(r: Release, served: frozenset[str], include_crds: bool = True) -> RenderRequest:
-        archive = chart_archive(charts_dir, r.chart, r.version)
-        apis = tuple(sorted(served))
-        return RenderRequest(
-            archive, r.release, r.namespace, r.values, kubernetes_version, apis, include_crds
-        )
-
-    first = yield [request(r, builtin) for r in releases]
-    served = builtin | crd_api_versions(o for objects in first for o in objects)
-    second = yield [request(r, served) for r in releases]
-    served = builtin | crd_api_versions(o for objects in second for o in objects)
-    skipping = [i for i, r in enumerate(releases) if (r.unit, r.chart) in skipped]
-    without_crds = yield [request(releases[i], served, include_crds=False) for i in skipping]
-    rendered_objects = list(second)
-    for i, objects in zip(skipping, without_crds, strict=True):
-        rendered_objects[i] = objects
-    return _placed(releases, rendered_objects)
-
-
-def _placed(releases: list[Release], rendered_objects: list[list[dict[str, Any]]]) -> Rendered:
-    """Slim copies, each namespaced object in its release's namespace when it names none (as Helm)."""
-    all_objects = [o for objects in rendered_objects for o in objects]
-    cluster_scoped = _cluster_scoped_custom_kinds(all_objects) | CLUSTER_SCOPED_BUILTIN
-    out = []
-    for release, rendered in zip(releases, rendered_objects, strict=True):
-        objects = [_slim(o) for o in rendered]
-        for obj in objects:
-            meta = obj.setdefault("metadata", {})
-            if obj.get("kind") not in cluster_scoped and not meta.get("namespace"):
-                obj["metadata"] = {**meta, "namespace": release.namespace}
-        out.append((release, objects))
-    return out
 
 
 @functools.cache
@@ -235,54 +189,3 @@ def _slim(obj: dict[str, Any]) -> dict[str, Any]:
     spec = dict(obj.get("spec") or {})
     spec["versions"] = [{k: v for k, v in ver.items() if k != "schema"} for ver in spec.get("versions") or ()]
     return {**obj, "spec": spec}
-
-
-# Built-in cluster-scoped kinds (k8s.io/api: no namespace in their ObjectMeta scope).
-CLUSTER_SCOPED_BUILTIN = frozenset(
-    {
-        "Namespace",
-        "Node",
-        "PersistentVolume",
-        "CustomResourceDefinition",
-        "ClusterRole",
-        "ClusterRoleBinding",
-        "MutatingWebhookConfiguration",
-        "ValidatingWebhookConfiguration",
-        "ValidatingAdmissionPolicy",
-        "ValidatingAdmissionPolicyBinding",
-        "MutatingAdmissionPolicy",
-        "MutatingAdmissionPolicyBinding",
-        "PriorityClass",
-        "StorageClass",
-        "RuntimeClass",
-        "DeviceClass",
-        "ResourceSlice",
-        "APIService",
-        "CSIDriver",
-        "CSINode",
-        "IngressClass",
-        "VolumeAttachment",
-        "CertificateSigningRequest",
-        "FlowSchema",
-        "PriorityLevelConfiguration",
-    }
-)
-
-
-def skip_crds(placed: Iterable[tuple[str, dict[str, Any]]]) -> set[tuple[str, str]]:
-    """(unit, chart) of releases installed without their crds/ folder."""
-    out = set()
-    for folder, o in placed:
-        spec = o.get("spec") or {}
-        if o.get("kind") == "Application":
-            unit = ((o.get("metadata") or {}).get("labels") or {}).get("platformc.dev/unit") or o["metadata"][
-                "name"
-            ]
-            for src in spec.get("sources") or [spec.get("source") or {}]:
-                if src.get("chart") and (src.get("helm") or {}).get("skipCrds"):
-                    out.add((unit, src["chart"]))
-        elif o.get("kind") == "HelmRelease" and (spec.get("install") or {}).get("crds") == "Skip":
-            chart = ((spec.get("chart") or {}).get("spec") or {}).get("chart")
-            unit = folder.split("/")[1] if folder.count("/") >= 1 else folder
-            out.add((unit, chart))
-    return out
