@@ -48,3 +48,38 @@ def map_in_order(
             return pool.map(_run, range(len(items)), chunksize=1)
     finally:
         _TASK, _ITEMS = None, ()
+
+
+def in_background(task: Callable[[], Result]) -> Callable[[], Result | None]:
+    """Start task() in a forked process; the returned function waits for its result, which is None
+    when the task failed (the caller runs it again itself to raise its error) or could not fork."""
+    if not sys.platform.startswith("linux"):
+        return lambda: None
+    context = multiprocessing.get_context("fork")
+    receiver, sender = context.Pipe(duplex=False)
+
+    def child() -> None:
+        try:
+            result = task()
+        except BaseException:
+            result = None
+        try:
+            sender.send(result)
+        except Exception:  # an unpicklable result: the parent computes it again
+            sender.send(None)
+
+    process = context.Process(target=child, daemon=True)
+    process.start()
+    sender.close()
+
+    def wait() -> Result | None:
+        try:
+            value: Result | None = receiver.recv()
+        except EOFError:  # the child died before sending
+            value = None
+        finally:
+            receiver.close()
+            process.join()
+        return value
+
+    return wait

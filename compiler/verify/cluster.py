@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from compiler.charts.releases import Release
-from compiler.verify.charts import render_tree_charts
+from compiler.verify.charts import Rendered, render_tree_charts
 from compiler.verify.nodes import (
     GpuStackConfig,
     NodePoolContract,
@@ -94,6 +94,11 @@ def _unit_of(rel: str) -> str:
     return "apps"
 
 
+def placed_objects(tree: Iterable[tuple[str, dict[str, Any]]]) -> list[tuple[str, dict[str, Any]]]:
+    """(folder below the cluster folder, object) of (tree file, object): how releases are read."""
+    return [(rel.split("/", 1)[-1].rsplit("/", 1)[0], obj) for rel, obj in tree]
+
+
 def load_cluster(
     name: str,
     version: str,
@@ -103,13 +108,18 @@ def load_cluster(
     charts_dir: Path,
     spec_dir: Path | None,
     render_cache: Path | None = None,
+    rendered_charts: Rendered | None = None,
+    pools_from_spec: list[NodePoolContract] | None = None,
 ) -> SimCluster:
-    """Render the cluster's charts and build nodes and slices. `tree` is (file, object) pairs,
-    `contract` the cluster's node-pool contract (None: the spec's pools)."""
+    """Render the cluster's charts (unless `rendered_charts` has them) and build nodes and slices.
+    `tree` is (file, object) pairs, `contract` the cluster's node-pool contract (None: the spec's
+    pools; `pools_from_spec`, when given, are `spec_pools` of the cluster)."""
     objects = [TreeObject(obj, _unit_of(rel), rel) for rel, obj in tree]
-    placed = [(t.file.split("/", 1)[-1].rsplit("/", 1)[0], t.obj) for t in objects]
+    if rendered_charts is None:
+        placed = placed_objects((t.file, t.obj) for t in objects)
+        rendered_charts = render_tree_charts(placed, version, charts_dir, render_cache)
     releases = []
-    for release, rendered in render_tree_charts(placed, version, charts_dir, render_cache):
+    for release, rendered in rendered_charts:
         releases.append(release)
         objects += [
             TreeObject(obj, release.unit, f"chart:{release.chart}@{release.version}") for obj in rendered
@@ -117,7 +127,9 @@ def load_cluster(
     if contract is not None:
         pools, source = pools_of_contract(contract), "contract"
     else:
-        pools, source = (spec_pools(spec_dir, name) if spec_dir else []), "spec"
+        if pools_from_spec is None:
+            pools_from_spec = spec_pools(spec_dir, name) if spec_dir else []
+        pools, source = pools_from_spec, "spec"
     cluster = SimCluster(name, version, engine, objects, releases, pools, source)
     gpu = GpuStackConfig.from_tree(
         cluster.release_values("gpu-operator"), cluster.of_kind("ConfigMap"), cluster.dra

@@ -3,26 +3,30 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from compiler.errors import PlatformcError
-from compiler.parallel import map_in_order
+from compiler.parallel import default_jobs, in_background, map_in_order
 from compiler.tree_contract import KUSTOMIZATION_FILES, NODE_POOLS_FILE, ClusterInfo, Tree
+from compiler.validate.fast_yaml import FastSafeLoader
 from compiler.validate.findings import Finding as TreeFinding
-from compiler.validate.tree import ClusterFolder, discover_clusters, iter_tree
+from compiler.validate.tree import discover_clusters, iter_tree
 from compiler.verify.admission import check_admission, check_dra_quota_bypass
-from compiler.verify.cluster import SimCluster, load_cluster
+from compiler.verify.charts import render_clusters
+from compiler.verify.cluster import SimCluster, load_cluster, placed_objects
 from compiler.verify.context import VerifyContext
 from compiler.verify.findings import RULES, Finding
 from compiler.verify.gitops import check_crd_owners, check_health_gate, check_webhook_order
-from compiler.verify.intents import load_intents, load_spec
+from compiler.verify.intents import Intents, load_intents
 from compiler.verify.kueue import KueueConfig
 from compiler.verify.network import check_network
+from compiler.verify.nodes import NodePoolContract, spec_pools
 from compiler.verify.rbac import check_rbac
 from compiler.verify.scheduling import check_device_classes, check_gpu_nodes, check_scheduling
 from compiler.verify.serving import check_canaries
@@ -70,9 +74,12 @@ class VerifyResult:
         return not self.findings
 
 
-def verify_cluster(cluster: SimCluster, spec_dir: Path | None) -> ClusterResult:
+def verify_cluster(
+    cluster: SimCluster, spec_dir: Path | None, intents: Intents | None = None
+) -> ClusterResult:
     problems: list[tuple[str, str]] = []
-    intents = load_intents(spec_dir, cluster.name)
+    if intents is None:
+        intents = load_intents(spec_dir, cluster.name)
     ctx = VerifyContext(
         cluster,
         build_workloads(cluster, intents, problems),
@@ -102,6 +109,20 @@ def verify_cluster(cluster: SimCluster, spec_dir: Path | None) -> ClusterResult:
     return ClusterResult(cluster.name, len(cluster.nodes), cluster.pools_source, rows, findings, len(matrix))
 
 
+@dataclass(frozen=True)
+class SpecFacts:
+    """What verify reads of the spec for one cluster: the intended flows and the spec's node pools."""
+
+    intents: Intents
+    pools: list[NodePoolContract]
+
+
+def spec_facts(spec_dir: Path | None, clusters: Sequence[str]) -> dict[str, SpecFacts]:
+    if spec_dir is None:
+        return {name: SpecFacts(Intents(), []) for name in clusters}
+    return {name: SpecFacts(load_intents(spec_dir, name), spec_pools(spec_dir, name)) for name in clusters}
+
+
 def verify_tree(
     out_dir: Path,
     charts_dir: Path,
@@ -110,8 +131,11 @@ def verify_tree(
     render_cache: Path | None = None,
     jobs: int | None = None,
 ) -> VerifyResult:
-    """Verify every (or each named) cluster folder of `out_dir`. Clusters are independent, so each
-    forked worker reads, renders and simulates whole clusters (compiler/parallel.py)."""
+    """Verify every (or each named) cluster folder of `out_dir`.
+
+    The spec is parsed in a forked process while this one reads the tree and renders the charts
+    (each distinct render once for all clusters, `jobs` Helm processes at a time); then forked
+    workers simulate whole clusters (compiler/parallel.py)."""
     problems: list[TreeFinding] = []
     infos = discover_clusters(out_dir, problems, clusters=list(clusters) or None)
     errors = [p for p in problems if p.severity == "error"]
@@ -119,29 +143,20 @@ def verify_tree(
         raise VerifyInputError("\n".join(p.format() for p in errors))
     if not infos:
         raise VerifyInputError(f"no cluster folders in {out_dir}: run `platformc compile` first")
-    _load_spec_once(spec_dir)
 
-    def one(info: ClusterFolder) -> ClusterResult:
-        found: list[TreeFinding] = []
-        pairs = [(rel, obj) for _, _, rel, obj in iter_tree(out_dir, found, clusters=[info.name])]
-        bad = [p for p in found if p.severity == "error"]
-        if bad:
-            raise VerifyInputError("\n".join(p.format() for p in bad))
-        contract_file = info.directory / NODE_POOLS_FILE
-        contract = json.loads(contract_file.read_bytes()) if contract_file.is_file() else None
-        sim = load_cluster(
-            info.name,
-            info.kubernetes_version,
-            info.engine or "argocd",
-            contract,
-            pairs,
-            charts_dir,
-            spec_dir,
-            render_cache,
-        )
-        return verify_cluster(sim, spec_dir)
+    def read() -> Loaded:
+        trees, contracts = [], []
+        for info in infos:
+            found: list[TreeFinding] = []
+            trees.append([(rel, obj) for _, _, rel, obj in iter_tree(out_dir, found, clusters=[info.name])])
+            bad = [p for p in found if p.severity == "error"]
+            if bad:
+                raise VerifyInputError("\n".join(p.format() for p in bad))
+            contract_file = info.directory / NODE_POOLS_FILE
+            contracts.append(json.loads(contract_file.read_bytes()) if contract_file.is_file() else None)
+        return trees, contracts
 
-    return VerifyResult(map_in_order(one, infos, jobs))
+    return _verify_loaded(infos, read, charts_dir, spec_dir, render_cache, jobs)
 
 
 def verify_compiled(
@@ -154,43 +169,84 @@ def verify_compiled(
 ) -> VerifyResult:
     """Verify a tree compile holds in memory (path -> bytes, as it will be written), before it is
     written: the same simulation as verify_tree on the folder."""
-    _load_spec_once(spec_dir)
 
-    def one(info: ClusterInfo) -> ClusterResult:
-        prefix = info.name + "/"
-        pairs: list[tuple[str, dict[str, Any]]] = [
-            (path, obj)
-            for path in sorted(p for p in tree if p.startswith(prefix) and p.endswith((".yaml", ".yml")))
-            if path.rsplit("/", 1)[-1] not in KUSTOMIZATION_FILES
-            for obj in yaml.load_all(tree[path], Loader=yaml.CSafeLoader)
-            if isinstance(obj, dict)
-        ]
-        contract_bytes = tree.get(prefix + NODE_POOLS_FILE)
-        sim = load_cluster(
-            info.name,
-            info.kubernetes_version,
-            info.engine or "argocd",
-            json.loads(contract_bytes) if contract_bytes is not None else None,
-            pairs,
-            charts_dir,
-            spec_dir,
-            render_cache,
-        )
-        return verify_cluster(sim, spec_dir)
+    def read() -> Loaded:
+        trees, contracts = [], []
+        for info in infos:
+            prefix = info.name + "/"
+            paths = sorted(p for p in tree if p.startswith(prefix) and p.endswith((".yaml", ".yml")))
+            trees.append(
+                [
+                    (path, obj)
+                    for path in paths
+                    if path.rsplit("/", 1)[-1] not in KUSTOMIZATION_FILES
+                    for obj in yaml.load_all(tree[path], Loader=FastSafeLoader)
+                    if isinstance(obj, dict)
+                ]
+            )
+            contract = tree.get(prefix + NODE_POOLS_FILE)
+            contracts.append(json.loads(contract) if contract is not None else None)
+        return trees, contracts
 
-    return VerifyResult(map_in_order(one, list(infos), jobs))
+    return _verify_loaded(infos, read, charts_dir, spec_dir, render_cache, jobs)
 
 
-def _load_spec_once(spec_dir: Path | None) -> None:
-    if spec_dir is None:
-        return
-    if not spec_dir.is_dir():
+# Each cluster's (tree file, object) pairs and its node-pool contract (None: the tree has none).
+Loaded = tuple[list[list[tuple[str, dict[str, Any]]]], list[dict[str, Any] | None]]
+
+
+def _verify_loaded(
+    infos: Sequence[ClusterInfo],
+    read: Callable[[], Loaded],
+    charts_dir: Path,
+    spec_dir: Path | None,
+    render_cache: Path | None,
+    jobs: int | None,
+) -> VerifyResult:
+    """The spec is parsed in a forked process while this one reads the clusters (`read`) and
+    renders the charts (each distinct render once for all clusters, `jobs` Helm processes at a
+    time); then forked workers simulate whole clusters (compiler/parallel.py)."""
+    if spec_dir is not None and not spec_dir.is_dir():
         raise VerifyInputError(
             f"spec folder {spec_dir} not found: verify reads the intended flows (allowFrom, "
             "allowIngressFrom, ingress gateway, model stores) and, without a node-pool contract, the node "
             "pools from the spec; pass --spec DIR"
         )
-    load_spec(spec_dir)  # parsed (or refused) once, before the workers fork
+    jobs = jobs or default_jobs()
+    names = [info.name for info in infos]
+    facts_later = in_background(partial(spec_facts, spec_dir, names)) if jobs > 1 and spec_dir else None
+    error: PlatformcError | None = None
+    try:
+        trees, contracts = read()
+        renders = render_clusters(
+            [(placed_objects(t), i.kubernetes_version) for t, i in zip(trees, infos, strict=True)],
+            charts_dir,
+            render_cache,
+            jobs,
+        )
+    except PlatformcError as exc:
+        error = exc
+    # A spec the background process could not read is read again here, to raise its errors.
+    facts = (facts_later() if facts_later else None) or spec_facts(spec_dir, names)
+    if error is not None:
+        raise error
+
+    def one(index: int) -> ClusterResult:
+        info = infos[index]
+        sim = load_cluster(
+            info.name,
+            info.kubernetes_version,
+            info.engine or "argocd",
+            contracts[index],
+            trees[index],
+            charts_dir,
+            spec_dir,
+            rendered_charts=renders[index],
+            pools_from_spec=facts[info.name].pools,
+        )
+        return verify_cluster(sim, spec_dir, facts[info.name].intents)
+
+    return VerifyResult(map_in_order(one, range(len(infos)), jobs))
 
 
 def _mark(value: bool | None) -> str:

@@ -83,11 +83,11 @@ def test_render_cache_makes_a_second_run_render_nothing(shared_charts: Path, tmp
     assert list(cache.glob("*.json"))
     charts._MEMO.clear()
     calls: list[object] = []
-    original = charts.render_releases
-    charts.render_releases = lambda *a, **k: calls.append(a) or original(*a, **k)  # type: ignore[assignment]
+    original = charts.render
+    charts.render = lambda *a, **k: calls.append(a) or original(*a, **k)  # type: ignore[assignment]
     try:
         second = verify_tree(EXAMPLE_GENERATED, shared_charts, ["staging-eu"], EXAMPLE_SPEC, cache, jobs=1)
     finally:
-        charts.render_releases = original  # type: ignore[assignment]
+        charts.render = original  # type: ignore[assignment]
     assert calls == []
     assert [f.record() for f in second.findings] == [f.record() for f in first.findings]
