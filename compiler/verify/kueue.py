@@ -59,7 +59,7 @@ class KueueConfig:
             None,
         )
         raw = (cm or {}).get("data", {}).get("controller_manager_config.yaml", "")
-        config = yaml.safe_load(raw) or {}
+        config = yaml.load(raw, Loader=yaml.CSafeLoader) or {}
         default_selector = {
             "matchExpressions": [
                 {
