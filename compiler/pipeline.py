@@ -1,7 +1,7 @@
 """The compile commands around the pure core (compiler/core.py), one direction of flow:
 
 load spec → typed model → semantic checks → components → overlays → GitOps packaging
-→ validate → emit → write.
+→ validate → verify (when the charts are available) → emit → write.
 
 Here: reading the spec, overlays and schemas, fanning clusters out to workers, and writing or
 comparing the tree. Nothing is written unless every stage passed.
@@ -48,7 +48,9 @@ from compiler.errors import PlatformcError, SpecErrors, UsageError
 from compiler.overlays import OverlayErrors, Problems, load_overlays
 from compiler.parallel import map_in_order
 from compiler.spec.build import PlatformModel, load_platform
+from compiler.tree_contract import Tree
 from compiler.validate import Report, SchemaRegistry
+from compiler.verify.run import RENDER_CACHE_DIR, VerifyResult, verify_compiled
 from compiler.write import Drift, compare, write_tree
 
 __all__ = [
@@ -79,6 +81,35 @@ class ValidationFailed(PlatformcError):
         super().__init__(f"validation failed: {report.summary()}")
 
 
+class VerifyFailed(PlatformcError):
+    """The simulated clusters show defects (compiler/verify); nothing was written."""
+
+    def __init__(self, result: VerifyResult):
+        self.result = result
+        super().__init__(
+            f"verify found {len(result.findings)} problem(s) the clusters would show after the sync"
+        )
+
+
+def verified(
+    tree: Tree,
+    clusters: Sequence[CompiledCluster],
+    charts_dir: Path | None,
+    spec_dir: Path,
+    progress: Progress | None = None,
+) -> VerifyResult | None:
+    """`platformc verify` on the compiled tree before it is written, when the charts are available
+    (None when not: the caller says so). Raises VerifyFailed on findings."""
+    if charts_dir is None:
+        return None
+    if progress:
+        progress(f"verifying {len(clusters)} cluster(s)")
+    result = verify_compiled(tree, [c.info for c in clusters], charts_dir, spec_dir, RENDER_CACHE_DIR)
+    if not result.ok:
+        raise VerifyFailed(result)
+    return result
+
+
 @dataclass
 class CompileResult:
     clusters: list[str]
@@ -87,8 +118,9 @@ class CompileResult:
     drift: Drift | None = None  # with --check: how the tree on disk differs
     written: Drift | None = None  # without --check: what the write changed
     validation: Report = field(default_factory=Report)
-    seconds: dict[str, float] = field(default_factory=dict)  # per stage: spec, clusters, write
+    seconds: dict[str, float] = field(default_factory=dict)  # per stage: spec, clusters, verify, write
     charts_dir: Path | None = None  # the chart cache rendered from; None: charts were not rendered
+    verification: VerifyResult | None = None  # None: not verified (no chart cache)
 
     def change_summary(self) -> str:
         """'3 added, 1 changed, 0 removed, 283 unchanged files' for what compile wrote."""
@@ -337,6 +369,8 @@ def compile_platform(
     if not report.ok:
         raise ValidationFailed(report)
     tree = merged_tree(clusters)
+    verification = verified(tree, clusters, charts, spec_dir, progress)
+    checked = time.perf_counter()
     names = [c.info.name for c in clusters]
     result = CompileResult(
         clusters=names,
@@ -344,8 +378,11 @@ def compile_platform(
         files=len(tree),
         validation=report,
         charts_dir=charts,
+        verification=verification,
     )
     result.seconds = {"spec": loaded - started, "clusters": compiled - loaded}
+    if verification is not None:
+        result.seconds["verify"] = checked - compiled
     full = not cluster_names
     if check:
         result.drift = compare(out_dir, tree, names, prune_others=full)
@@ -354,7 +391,7 @@ def compile_platform(
         if progress:
             progress(f"writing {len(tree)} files to {out_dir}")
         write_tree(out_dir, tree, names, prune_others=full)
-    result.seconds["write"] = time.perf_counter() - compiled
+    result.seconds["write"] = time.perf_counter() - checked
     return result
 
 

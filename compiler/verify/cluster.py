@@ -15,7 +15,7 @@ from compiler.verify.nodes import (
     NodePoolContract,
     SimNode,
     build_nodes,
-    contract_pools,
+    pools_of_contract,
     resource_slices,
     spec_pools,
 )
@@ -36,7 +36,6 @@ class SimCluster:
     name: str
     version: str
     engine: str
-    directory: Path
     objects: list[TreeObject]
     releases: list[Release]
     pools: list[NodePoolContract]
@@ -104,7 +103,7 @@ def load_cluster(
     name: str,
     version: str,
     engine: str,
-    directory: Path,
+    contract: Mapping[str, Any] | None,
     tree: Iterable[tuple[str, dict[str, Any]]],
     charts_dir: Path,
     spec_dir: Path | None,
@@ -113,7 +112,8 @@ def load_cluster(
     pools_from_spec: list[NodePoolContract] | None = None,
 ) -> SimCluster:
     """Render the cluster's charts (unless `rendered_charts` has them) and build nodes and slices.
-    `tree` is (file, object) pairs; `pools_from_spec`, when given, are `spec_pools` of the cluster."""
+    `tree` is (file, object) pairs, `contract` the cluster's node-pool contract (None: the spec's
+    pools; `pools_from_spec`, when given, are `spec_pools` of the cluster)."""
     objects = [TreeObject(obj, _unit_of(rel), rel) for rel, obj in tree]
     if rendered_charts is None:
         placed = placed_objects((t.file, t.obj) for t in objects)
@@ -124,13 +124,13 @@ def load_cluster(
         objects += [
             TreeObject(obj, release.unit, f"chart:{release.chart}@{release.version}") for obj in rendered
         ]
-    pools = contract_pools(directory)
-    source = "contract"
-    if pools is None:
+    if contract is not None:
+        pools, source = pools_of_contract(contract), "contract"
+    else:
         if pools_from_spec is None:
             pools_from_spec = spec_pools(spec_dir, name) if spec_dir else []
         pools, source = pools_from_spec, "spec"
-    cluster = SimCluster(name, version, engine, directory, objects, releases, pools, source)
+    cluster = SimCluster(name, version, engine, objects, releases, pools, source)
     gpu = GpuStackConfig.from_tree(
         cluster.release_values("gpu-operator"), cluster.of_kind("ConfigMap"), cluster.dra
     )

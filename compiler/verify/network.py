@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import functools
 import ipaddress
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlparse
@@ -53,21 +53,33 @@ class Flow:
 
 
 class Policies:
-    def __init__(self, ctx: VerifyContext) -> None:
-        self.by_ns: dict[str, list[dict[str, Any]]] = {}
-        for p in ctx.cluster.of_kind("NetworkPolicy"):
-            self.by_ns.setdefault(p["metadata"].get("namespace", "default"), []).append(p)
-        self.ns_labels = {n: ns["metadata"].get("labels") or {} for n, ns in ctx.cluster.namespaces().items()}
-        # (id(endpoint), direction) -> (endpoint, policies selecting it): an endpoint is in many flows.
-        self._selected: dict[tuple[int, str], tuple[Endpoint, list[dict[str, Any]]]] = {}
+    """The NetworkPolicies of a cluster, and what they allow between two endpoints."""
 
-    def _selecting(self, ep: Endpoint, direction: str) -> list[dict[str, Any]]:
+    def __init__(
+        self, policies: Iterable[Mapping[str, Any]], namespaces: Iterable[Mapping[str, Any]] = ()
+    ) -> None:
+        """`namespaces`: the cluster's Namespace objects (their labels, plus the
+        kubernetes.io/metadata.name label the API server sets on every namespace)."""
+        self.by_ns: dict[str, list[Mapping[str, Any]]] = {}
+        for p in policies:
+            self.by_ns.setdefault(p["metadata"].get("namespace", "default"), []).append(p)
+        self.ns_labels = {
+            ns["metadata"]["name"]: {
+                **(ns["metadata"].get("labels") or {}),
+                "kubernetes.io/metadata.name": ns["metadata"]["name"],
+            }
+            for ns in namespaces
+        }
+        # (id(endpoint), direction) -> (endpoint, policies selecting it): an endpoint is in many flows.
+        self._selected: dict[tuple[int, str], tuple[Endpoint, list[Mapping[str, Any]]]] = {}
+
+    def _selecting(self, ep: Endpoint, direction: str) -> list[Mapping[str, Any]]:
         key = (id(ep), direction)
         if key not in self._selected:
             self._selected[key] = (ep, self._select(ep, direction))  # ep kept: its id stays unique
         return self._selected[key][1]
 
-    def _select(self, ep: Endpoint, direction: str) -> list[dict[str, Any]]:
+    def _select(self, ep: Endpoint, direction: str) -> list[Mapping[str, Any]]:
         out = []
         for p in self.by_ns.get(ep.namespace or "", ()):
             spec = p.get("spec") or {}
@@ -241,7 +253,7 @@ def build_flows(ctx: VerifyContext) -> list[Flow]:
 
 def check_network(ctx: VerifyContext) -> list[tuple[Flow, bool, str]]:
     """Evaluate every flow; findings for intended-but-denied and unintended-but-allowed flows."""
-    policies = Policies(ctx)
+    policies = Policies(ctx.cluster.of_kind("NetworkPolicy"), ctx.cluster.namespaces().values())
     owners = {w.ref: w.owner for w in ctx.workloads}
     matrix = []
     for f in build_flows(ctx):

@@ -88,17 +88,21 @@ class SimNode:
 
 
 def contract_pools(cluster_dir: Path) -> list[NodePoolContract] | None:
-    """The tree's node-pool contract (`<cluster>/node-pools.json`, kind NodePoolContract), or None.
+    """The pools of the tree's node-pool contract (`<cluster>/node-pools.json`), or None."""
+    path = cluster_dir / NODE_POOLS_FILE
+    if not path.is_file():
+        return None
+    return pools_of_contract(json.loads(path.read_text(encoding="utf-8")))
+
+
+def pools_of_contract(data: Mapping[str, Any]) -> list[NodePoolContract]:
+    """The pools of a node-pool contract (kind NodePoolContract).
 
     A pool names its flavor, size, the labels and taints provisioning applies and the labels GPU
     feature discovery will write (`discoveredLabels`: the product, `-SHARED` under time-slicing).
     The sharing mode follows from the labels: `nvidia.com/mig.config` other than all-disabled is a
     MIG pool, `nvidia.com/device-plugin.config` a time-sliced one (`product`/`sharing` may also be
     given explicitly)."""
-    path = cluster_dir / NODE_POOLS_FILE
-    if not path.is_file():
-        return None
-    data = json.loads(path.read_text(encoding="utf-8"))
     pools = []
     for p in data.get("pools") or ():
         labels = dict(p.get("labels") or {})

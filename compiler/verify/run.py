@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import gc
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from compiler.errors import PlatformcError
 from compiler.parallel import default_jobs, in_background, map_in_order
+from compiler.tree_contract import KUSTOMIZATION_FILES, NODE_POOLS_FILE, ClusterInfo, Tree
+from compiler.validate.fast_yaml import FastSafeLoader
 from compiler.validate.findings import Finding as TreeFinding
 from compiler.validate.tree import discover_clusters, iter_tree
 from compiler.verify.admission import check_admission, check_dra_quota_bypass
-from compiler.verify.charts import Rendered, render_clusters
+from compiler.verify.charts import render_clusters
 from compiler.verify.cluster import SimCluster, load_cluster, placed_objects
 from compiler.verify.context import VerifyContext
 from compiler.verify.findings import RULES, Finding
@@ -140,6 +144,69 @@ def verify_tree(
         raise VerifyInputError("\n".join(p.format() for p in errors))
     if not infos:
         raise VerifyInputError(f"no cluster folders in {out_dir}: run `platformc compile` first")
+
+    def read() -> Loaded:
+        trees, contracts = [], []
+        for info in infos:
+            found: list[TreeFinding] = []
+            trees.append([(rel, obj) for _, _, rel, obj in iter_tree(out_dir, found, clusters=[info.name])])
+            bad = [p for p in found if p.severity == "error"]
+            if bad:
+                raise VerifyInputError("\n".join(p.format() for p in bad))
+            contract_file = info.directory / NODE_POOLS_FILE
+            contracts.append(json.loads(contract_file.read_bytes()) if contract_file.is_file() else None)
+        return trees, contracts
+
+    return _verify_loaded(infos, read, charts_dir, spec_dir, render_cache, jobs)
+
+
+def verify_compiled(
+    tree: Tree,
+    infos: Sequence[ClusterInfo],
+    charts_dir: Path,
+    spec_dir: Path | None = None,
+    render_cache: Path | None = None,
+    jobs: int | None = None,
+) -> VerifyResult:
+    """Verify a tree compile holds in memory (path -> bytes, as it will be written), before it is
+    written: the same simulation as verify_tree on the folder."""
+
+    def read() -> Loaded:
+        trees, contracts = [], []
+        for info in infos:
+            prefix = info.name + "/"
+            paths = sorted(p for p in tree if p.startswith(prefix) and p.endswith((".yaml", ".yml")))
+            trees.append(
+                [
+                    (path, obj)
+                    for path in paths
+                    if path.rsplit("/", 1)[-1] not in KUSTOMIZATION_FILES
+                    for obj in yaml.load_all(tree[path], Loader=FastSafeLoader)
+                    if isinstance(obj, dict)
+                ]
+            )
+            contract = tree.get(prefix + NODE_POOLS_FILE)
+            contracts.append(json.loads(contract) if contract is not None else None)
+        return trees, contracts
+
+    return _verify_loaded(infos, read, charts_dir, spec_dir, render_cache, jobs)
+
+
+# Each cluster's (tree file, object) pairs and its node-pool contract (None: the tree has none).
+Loaded = tuple[list[list[tuple[str, dict[str, Any]]]], list[dict[str, Any] | None]]
+
+
+def _verify_loaded(
+    infos: Sequence[ClusterInfo],
+    read: Callable[[], Loaded],
+    charts_dir: Path,
+    spec_dir: Path | None,
+    render_cache: Path | None,
+    jobs: int | None,
+) -> VerifyResult:
+    """The spec is parsed in a forked process while this one reads the clusters (`read`) and
+    renders the charts (each distinct render once for all clusters, `jobs` Helm processes at a
+    time); then forked workers simulate whole clusters (compiler/parallel.py)."""
     if spec_dir is not None and not spec_dir.is_dir():
         raise VerifyInputError(
             f"spec folder {spec_dir} not found: verify reads the intended flows (allowFrom, "
@@ -149,36 +216,26 @@ def verify_tree(
     jobs = jobs or default_jobs()
     names = [info.name for info in infos]
     facts_later = in_background(partial(spec_facts, spec_dir, names)) if jobs > 1 and spec_dir else None
-    trees: list[list[tuple[str, dict[str, Any]]]] = []
-    bad: list[TreeFinding] = []
+    error: PlatformcError | None = None
     collecting = gc.isenabled()
     gc.disable()  # reading makes ~10^6 containers and no cycles: collections would only slow it down
     try:
-        for info in infos:
-            found: list[TreeFinding] = []
-            trees.append([(rel, obj) for _, _, rel, obj in iter_tree(out_dir, found, clusters=[info.name])])
-            bad = bad or [p for p in found if p.severity == "error"]
+        trees, contracts = read()
+        renders = render_clusters(
+            [(placed_objects(t), i.kubernetes_version) for t, i in zip(trees, infos, strict=True)],
+            charts_dir,
+            render_cache,
+            jobs,
+        )
+    except PlatformcError as exc:
+        error = exc
     finally:
         if collecting:
             gc.enable()
-    renders: list[Rendered] = []
-    render_error: PlatformcError | None = None
-    if not bad:
-        try:
-            renders = render_clusters(
-                [(placed_objects(t), i.kubernetes_version) for t, i in zip(trees, infos, strict=True)],
-                charts_dir,
-                render_cache,
-                jobs,
-            )
-        except PlatformcError as exc:
-            render_error = exc
     # A spec the background process could not read is read again here, to raise its errors.
     facts = (facts_later() if facts_later else None) or spec_facts(spec_dir, names)
-    if bad:
-        raise VerifyInputError("\n".join(p.format() for p in bad))
-    if render_error is not None:
-        raise render_error
+    if error is not None:
+        raise error
 
     def one(index: int) -> ClusterResult:
         info = infos[index]
@@ -186,7 +243,7 @@ def verify_tree(
             info.name,
             info.kubernetes_version,
             info.engine or "argocd",
-            info.directory,
+            contracts[index],
             trees[index],
             charts_dir,
             spec_dir,
@@ -249,11 +306,6 @@ def format_text(result: VerifyResult, markdown: bool = False) -> str:
         else f"verify: {total} findings in {sum(1 for c in result.clusters if c.findings)} clusters"
     )
     return "\n".join(lines)
-
-
-def format_json(result: VerifyResult) -> str:
-    """One JSON record per finding, one per line."""
-    return "\n".join(json.dumps(f.record(), sort_keys=True) for f in result.findings)
 
 
 def rule_table() -> list[dict[str, str]]:

@@ -33,8 +33,9 @@ def test_example_verifies_clean(shared_charts: Path) -> None:
     assert (code, out.strip()) == (0, "")
 
 
-def test_json_is_one_record_per_finding(shared_charts: Path, tmp_path: Path) -> None:
-    """A defect written into the tree (ml-platform's DNS egress allow deleted) exits 1, one record a line."""
+def test_json_and_github_are_one_line_per_finding(shared_charts: Path, tmp_path: Path) -> None:
+    """A defect written into the tree (ml-platform's DNS egress allow deleted) exits 1: one JSON
+    record a line, or one GitHub Actions error annotation a line at the cluster's folder."""
     tree = tmp_path / "generated"
     shutil.copytree(EXAMPLE_GENERATED, tree)
     dns = tree / "prod-us-east/components/network/ml-platform/networkpolicy-allow-dns.yaml"
@@ -49,6 +50,13 @@ def test_json_is_one_record_per_finding(shared_charts: Path, tmp_path: Path) -> 
         assert r["rule"] in RULES and r["source"] == RULES[r["rule"]].source
     assert {r["rule"] for r in records} == {"network.intended-flow-denied"}
     assert all("/ml-platform/" in r["object"] for r in records), records
+    code, out = run(
+        "--charts", str(shared_charts), "--cluster", "prod-us-east", "--format", "github", out=tree
+    )
+    annotations = out.splitlines()
+    assert code == 1 and len(annotations) == len(records)
+    prefix = f"::error file={tree / 'prod-us-east'},title=platformc verify network.intended-flow-denied::"
+    assert all(a.startswith(prefix) and "fix: " in a for a in annotations), annotations
 
 
 def test_text_has_the_workload_table_per_cluster(shared_charts: Path) -> None:

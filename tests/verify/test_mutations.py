@@ -42,18 +42,18 @@ def example(cluster: str) -> tuple[tuple[str, dict], ...]:
     return tuple(example_pairs(cluster))
 
 
-def run(cluster: str, edit: Callable[[Pairs], None] | None, tmp: Path) -> list:
+def run(cluster: str, edit: Callable[[Pairs], None] | None) -> list:
     import copy
 
     pairs = copy.deepcopy(list(example(cluster)))
     if edit is not None:
         edit(pairs)
-    return verify_pairs(cluster, pairs, tmp, contract(cluster))
+    return verify_pairs(cluster, pairs, contract(cluster))
 
 
 @pytest.mark.parametrize("cluster", [PROD, STAGING])
-def test_example_is_clean(cluster: str, tmp_path: Path, shared_charts: Path) -> None:
-    findings = run(cluster, None, tmp_path)
+def test_example_is_clean(cluster: str, shared_charts: Path) -> None:
+    findings = run(cluster, None)
     assert [f.format() for f in findings] == []
 
 
@@ -540,8 +540,8 @@ def test_suite_is_large_enough() -> None:
 
 
 @pytest.mark.parametrize("mutation", MUTATIONS, ids=[m.id for m in MUTATIONS])
-def test_mutation_is_caught_by_its_rule(mutation: Mutation, tmp_path: Path, shared_charts: Path) -> None:
-    findings = run(mutation.cluster, mutation.edit, tmp_path)
+def test_mutation_is_caught_by_its_rule(mutation: Mutation, shared_charts: Path) -> None:
+    findings = run(mutation.cluster, mutation.edit)
     assert findings, f"{mutation.id}: not caught"
     assert {f.rule for f in findings} == {mutation.rule}, [f.format() for f in findings]
     assert any(f.object.startswith(mutation.object) for f in findings), [f.format() for f in findings]

@@ -6,7 +6,6 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import yaml
@@ -92,22 +91,13 @@ def contract(cluster: str) -> dict[str, Any]:
     return json.loads((EXAMPLE_GENERATED / cluster / NODE_POOLS_FILE).read_text(encoding="utf-8"))
 
 
-def verify_pairs(
-    cluster: str, pairs: Pairs, workdir: Path, node_contract: dict[str, Any] | None
-) -> list[Finding]:
+def verify_pairs(cluster: str, pairs: Pairs, node_contract: dict[str, Any] | None) -> list[Finding]:
     info = next(c for c in discover_clusters(EXAMPLE_GENERATED, []) if c.name == cluster)
-    directory = workdir / cluster
-    directory.mkdir(parents=True, exist_ok=True)
-    contract_path = directory / NODE_POOLS_FILE
-    if node_contract is not None:
-        contract_path.write_text(json.dumps(node_contract), encoding="utf-8")
-    elif contract_path.exists():
-        contract_path.unlink()
     sim = load_cluster(
         cluster,
         info.kubernetes_version,
         info.engine or "argocd",
-        directory,
+        node_contract,
         pairs,
         SHARED_CHARTS,
         EXAMPLE_SPEC,
