@@ -6,8 +6,9 @@ Each check yields SpecErrors anchored at the line a user has to change.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from functools import partial
 
-from compiler.errors import SourceLocation, SpecError
+from compiler.errors import SpecError
 from compiler.gpu_allocation import reach, uses_dra
 from compiler.kube_versions import supported_versions
 from compiler.registry_facts import RegistryFacts
@@ -204,7 +205,8 @@ def check_capacity(model: PlatformModel) -> Iterator[SpecError]:
 
     An excess is reported once, at the quota line that comes last in file order (the one a user
     most likely just added), naming the whole total and every team line that contributes."""
-    lines: dict[tuple[str, str], list[tuple[SourceLocation, str, int]]] = {}
+    # Positions need a round-trip parse of the team's file, so they are looked up for excesses only.
+    lines: dict[tuple[str, str], list[tuple[tuple[str | int, ...], str, int]]] = {}
     capacities: dict[tuple[str, str], int] = {}
     for name, team in model.teams.items():
         for c, entry in enumerate(team.spec.clusters):
@@ -218,12 +220,15 @@ def check_capacity(model: PlatformModel) -> Iterator[SpecError]:
                     continue
                 key = (entry.cluster, quota.flavor)
                 capacities[key] = capacity[quota.flavor]
-                where = model.locate("Team", name, ("spec", "clusters", c, "gpus", g, "quota"))
-                lines.setdefault(key, []).append((where, name, quota.quota))
-    for (cluster_name, flavor), contributions in sorted(lines.items()):
-        total = sum(amount for _, _, amount in contributions)
+                path = ("spec", "clusters", c, "gpus", g, "quota")
+                lines.setdefault(key, []).append((path, name, quota.quota))
+    for (cluster_name, flavor), team_lines in sorted(lines.items()):
+        total = sum(amount for _, _, amount in team_lines)
         if total <= capacities[(cluster_name, flavor)]:
             continue
+        contributions = [
+            (model.locate("Team", team, path), team, amount) for path, team, amount in team_lines
+        ]
         contributions.sort(key=lambda item: (item[0].file, item[0].line, item[0].column))
         parts = ", ".join(f"{amount} from team '{team}' ({where})" for where, team, amount in contributions)
         yield SpecError(
@@ -268,18 +273,19 @@ def check_serving_paths(model: PlatformModel) -> Iterator[SpecError]:
                     f"allowFrom names unknown team '{other}' (expected one of: {', '.join(model.teams)})",
                 )
         for i, cluster_name in enumerate(spec.clusters):
-            at = model.locate("ServingPath", name, ("spec", "clusters", i))
+            # A position needs a round-trip parse of the file: looked up only for an error.
+            at = partial(model.locate, "ServingPath", name, ("spec", "clusters", i))
             cluster = model.clusters.get(cluster_name)
             if cluster is None:
                 yield SpecError(
-                    at,
+                    at(),
                     f"serving path '{name}' lists unknown cluster '{cluster_name}' "
                     f"(expected one of: {', '.join(model.clusters)})",
                 )
                 continue
             if cluster.spec.ingress is None:
                 yield SpecError(
-                    at,
+                    at(),
                     f"cluster '{cluster_name}' has no spec.ingress, so serving path '{name}' has no host "
                     "(expected spec.ingress.domain on the cluster)",
                 )
@@ -288,7 +294,7 @@ def check_serving_paths(model: PlatformModel) -> Iterator[SpecError]:
             entry = next((e for e in team.spec.clusters if e.cluster == cluster_name), None)
             if entry is None:
                 yield SpecError(
-                    at,
+                    at(),
                     f"team '{spec.team}' has no namespace on cluster '{cluster_name}' "
                     "(expected a cluster the team lists: "
                     f"{', '.join(e.cluster for e in team.spec.clusters)})",
@@ -296,7 +302,7 @@ def check_serving_paths(model: PlatformModel) -> Iterator[SpecError]:
                 continue
             if spec.gpu.flavor not in cluster_capacity(model, cluster):
                 yield SpecError(
-                    at,
+                    at(),
                     f"GPUFlavor '{spec.gpu.flavor}' has no node pool on cluster '{cluster_name}' "
                     "(expected a cluster with a node pool of the serving path's flavor)",
                 )

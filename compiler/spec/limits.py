@@ -10,6 +10,7 @@ at the name a user has to shorten.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import partial
 
 from compiler.errors import SpecError
 from compiler.registry_facts import RegistryFacts
@@ -64,16 +65,17 @@ def check_argocd_names(model: PlatformModel, facts: RegistryFacts = TABLE) -> It
 
 def check_serving_names(model: PlatformModel) -> Iterator[SpecError]:
     for name in model.serving_paths:
-        where = model.locate("ServingPath", name, ("metadata", "name"))
+        # A position needs a round-trip parse of the file: looked up only for an error.
+        where = partial(model.locate, "ServingPath", name, ("metadata", "name"))
         if len(name) > SERVING_NAME_MAX:
             yield SpecError(
-                where,
+                where(),
                 f"serving path name '{name}' has {len(name)} characters, too long for KServe, which names "
                 f"its Service '{name}{PREDICTOR_SUFFIX}' (expected at most {SERVING_NAME_MAX} characters)",
             )
         if not name[0].isalpha():
             yield SpecError(
-                where,
+                where(),
                 f"serving path name '{name}' starts with a digit, which KServe rejects: its Service "
                 f"'{name}{PREDICTOR_SUFFIX}' must be a DNS-1035 label "
                 "(expected a name starting with a letter)",

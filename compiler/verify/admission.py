@@ -4,13 +4,13 @@ Kueue's own admission of batch jobs; and the DRA quota bypass through uncapped D
 
 from __future__ import annotations
 
-import copy
 from decimal import Decimal
 from typing import Any
 
 from compiler.cel import AdmissionRequest, CelError, admit
 from compiler.verify import kueue as kq
 from compiler.verify.context import VerifyContext
+from compiler.verify.copying import copy_tree
 from compiler.verify.pod_security import evaluate, namespace_level
 from compiler.verify.resources import apply_limit_ranges, limit_range_violations, pod_totals, quota_violations
 from compiler.verify.workloads import Workload
@@ -34,7 +34,7 @@ def claim_requests(ctx: VerifyContext, workload: Workload) -> list[tuple[str, di
                     "apiVersion": "resource.k8s.io/v1",
                     "kind": "ResourceClaim",
                     "metadata": {"name": f"{workload.name}-{claim['name']}", "namespace": workload.namespace},
-                    "spec": copy.deepcopy((tmpl.get("spec") or {}).get("spec") or {}),
+                    "spec": copy_tree((tmpl.get("spec") or {}).get("spec") or {}),
                 },
             )
         )

@@ -115,11 +115,16 @@ def check_webhook_order(ctx: VerifyContext) -> None:
             if not svc or hook.get("failurePolicy", "Fail") != "Fail":
                 continue
             svc_unit = services.get((svc.get("namespace"), svc.get("name")), t.unit)
+            rules = hook.get("rules") or ()
+            matched: dict[tuple[Any, Any], bool] = {}  # the rules read an object's apiVersion and kind
             for other in custom:
                 unit = units[id(other.obj)]
-                if unit in (svc_unit, "apps") or not any(
-                    _rule_matches(r, other.obj) for r in hook.get("rules") or ()
-                ):
+                if unit in (svc_unit, "apps"):
+                    continue
+                gvk = (other.obj.get("apiVersion"), other.obj.get("kind"))
+                if gvk not in matched:
+                    matched[gvk] = any(_rule_matches(r, other.obj) for r in rules)
+                if not matched[gvk]:
                     continue
                 meta = other.obj.get("metadata") or {}
                 ns = meta.get("namespace")

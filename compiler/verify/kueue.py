@@ -56,7 +56,7 @@ class KueueConfig:
             return cls(False, "", frozenset(), False, {}, {})
         namespace = cm["metadata"].get("namespace") or "default"
         raw = (cm.get("data") or {}).get("controller_manager_config.yaml", "")
-        config = yaml.safe_load(raw) or {}
+        config = yaml.load(raw, Loader=yaml.CSafeLoader) or {}
         default_selector = {
             "matchExpressions": [
                 {

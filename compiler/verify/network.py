@@ -14,6 +14,7 @@ platform controllers); every other cross-namespace flow in the matrix is expecte
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -69,8 +70,16 @@ class Policies:
             }
             for ns in namespaces
         }
+        # (id(endpoint), direction) -> (endpoint, policies selecting it): an endpoint is in many flows.
+        self._selected: dict[tuple[int, str], tuple[Endpoint, list[Mapping[str, Any]]]] = {}
 
     def _selecting(self, ep: Endpoint, direction: str) -> list[Mapping[str, Any]]:
+        key = (id(ep), direction)
+        if key not in self._selected:
+            self._selected[key] = (ep, self._select(ep, direction))  # ep kept: its id stays unique
+        return self._selected[key][1]
+
+    def _select(self, ep: Endpoint, direction: str) -> list[Mapping[str, Any]]:
         out = []
         for p in self.by_ns.get(ep.namespace or "", ()):
             spec = p.get("spec") or {}
@@ -82,10 +91,10 @@ class Policies:
     def _peer(self, peer: Mapping[str, Any], other: Endpoint, policy_ns: str) -> bool:
         if "ipBlock" in peer:
             block = peer["ipBlock"]
-            ip = ipaddress.ip_address(other.ip)
-            return ip in ipaddress.ip_network(block["cidr"], strict=False) and not any(
-                ip in ipaddress.ip_network(e, strict=False) for e in block.get("except") or ()
-            )
+            ip = _address(other.ip)
+            if ip not in _network(block["cidr"]):
+                return False
+            return not any(ip in _network(e) for e in block.get("except") or ())
         if other.namespace is None:
             return False
         if "namespaceSelector" in peer:
@@ -138,6 +147,16 @@ class Policies:
         if not self.allows("Ingress", f.dst, f.src, f.dst, f.port, f.protocol):
             return False, f"ingress of {f.dst.namespace} denies it"
         return True, "allowed"
+
+
+@functools.lru_cache(maxsize=4096)
+def _address(ip: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
+    return ipaddress.ip_address(ip)
+
+
+@functools.lru_cache(maxsize=4096)
+def _network(cidr: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
+    return ipaddress.ip_network(cidr, strict=False)
 
 
 def _ports(pod: Mapping[str, Any]) -> dict[str, int]:

@@ -185,9 +185,9 @@ class GpuStackConfig:
             for o in objects
             if o.get("kind") == "ConfigMap"
         }
-        dp_configs = {k: yaml.safe_load(v) or {} for k, v in (maps.get(dp_cfg.get("name")) or {}).items()}
+        dp_configs = {k: _yaml(v) or {} for k, v in (maps.get(dp_cfg.get("name")) or {}).items()}
         mig_data = maps.get(mig_cfg.get("name")) or {}
-        mig_configs = (yaml.safe_load(mig_data.get("config.yaml", "")) or {}).get("mig-configs") or {}
+        mig_configs = (_yaml(mig_data.get("config.yaml", "")) or {}).get("mig-configs") or {}
         return cls(
             policy is not None and bool(dp.get("enabled", True)),
             dp_configs,
@@ -196,6 +196,10 @@ class GpuStackConfig:
             mig_configs,
             dra,
         )
+
+
+def _yaml(text: str) -> Any:
+    return yaml.load(text, Loader=yaml.CSafeLoader)  # yaml.safe_load's objects, parsed by libyaml
 
 
 def _time_slicing(config: Mapping[str, Any]) -> tuple[int, bool]:

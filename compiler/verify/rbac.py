@@ -10,7 +10,6 @@ tree and the rendered charts add theirs (KServe and Kueue aggregate into admin/e
 
 from __future__ import annotations
 
-import copy
 import functools
 from collections.abc import Iterable, Mapping
 from importlib import resources
@@ -19,6 +18,7 @@ from typing import Any
 import yaml
 
 from compiler.verify.context import VerifyContext
+from compiler.verify.copying import copy_tree
 from compiler.verify.selectors import label_selector_matches
 
 WRITE_VERBS = frozenset({"create", "update", "patch", "delete", "deletecollection", "*"})
@@ -52,7 +52,7 @@ def _bootstrap_roles() -> tuple[dict[str, Any], ...]:
 
 
 def bootstrap_roles() -> list[dict[str, Any]]:
-    return copy.deepcopy(list(_bootstrap_roles()))
+    return copy_tree(list(_bootstrap_roles()))
 
 
 def aggregated_rules(roles: Iterable[Mapping[str, Any]]) -> dict[str, list[dict[str, Any]]]:

@@ -15,12 +15,12 @@ which pods a quota counts).
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
 from compiler.spec.quantity import parse_quantity
+from compiler.verify.copying import copy_tree
 
 COMPUTE = ("cpu", "memory", "ephemeral-storage")
 
@@ -31,7 +31,7 @@ def q(value: Any) -> Decimal:
 
 def apply_limit_ranges(pod_spec: dict[str, Any], limit_ranges: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
     """The pod spec after API defaulting and LimitRanger's defaults (a new dict)."""
-    spec = copy.deepcopy(pod_spec)
+    spec = copy_tree(pod_spec)
     items = [
         i
         for lr in limit_ranges

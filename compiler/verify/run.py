@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -216,6 +217,8 @@ def _verify_loaded(
     names = [info.name for info in infos]
     facts_later = in_background(partial(spec_facts, spec_dir, names)) if jobs > 1 and spec_dir else None
     error: PlatformcError | None = None
+    collecting = gc.isenabled()
+    gc.disable()  # reading makes ~10^6 containers and no cycles: collections would only slow it down
     try:
         trees, contracts = read()
         renders = render_clusters(
@@ -226,6 +229,9 @@ def _verify_loaded(
         )
     except PlatformcError as exc:
         error = exc
+    finally:
+        if collecting:
+            gc.enable()
     # A spec the background process could not read is read again here, to raise its errors.
     facts = (facts_later() if facts_later else None) or spec_facts(spec_dir, names)
     if error is not None:

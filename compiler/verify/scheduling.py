@@ -38,18 +38,26 @@ def _device_flavor(ctx: VerifyContext, node: SimNode, device: dict[str, Any]) ->
 _MATCH_CACHE: dict[tuple[str, str], bool] = {}
 
 
-def _device_key(expressions: str, device: dict[str, Any]) -> tuple[str, str]:
+def _device_key(memo: dict[Any, Any], expressions: str, device: dict[str, Any]) -> tuple[str, str]:
     """Devices of one pool differ only in name and UUIDs; selectors that do not read them give the
     same answer for all, so one CEL evaluation per shape suffices."""
-    attrs = device.get("attributes") or {}
-    if "uuid" not in expressions.lower():
-        attrs = {k: v for k, v in attrs.items() if k not in ("uuid", "parentUUID")}
-    shape = json.dumps([attrs, device.get("capacity")], sort_keys=True)
+    reads_uuid = "uuid" in expressions.lower()
+    shape_key = ("device-shape", id(device), reads_uuid)  # the cluster's devices live as long as memo
+    if shape_key not in memo:
+        attrs = device.get("attributes") or {}
+        if not reads_uuid:
+            attrs = {k: v for k, v in attrs.items() if k not in ("uuid", "parentUUID")}
+        memo[shape_key] = json.dumps([attrs, device.get("capacity")], sort_keys=True)
+    shape = memo[shape_key]
     return expressions, shape if "name" not in expressions else shape + str(device.get("name"))
 
 
-def _class_matches(cls: dict[str, Any], device: dict[str, Any]) -> bool:
-    key = _device_key(json.dumps((cls.get("spec") or {}).get("selectors"), sort_keys=True), device)
+def _class_matches(ctx: VerifyContext, cls: dict[str, Any], device: dict[str, Any]) -> bool:
+    memo = ctx.cluster.memo
+    selectors_key = ("class-selectors", id(cls))  # the cluster's objects live as long as memo
+    if selectors_key not in memo:
+        memo[selectors_key] = json.dumps((cls.get("spec") or {}).get("selectors"), sort_keys=True)
+    key = _device_key(memo, memo[selectors_key], device)
     if key not in _MATCH_CACHE:
         try:
             _MATCH_CACHE[key] = device_class_matches(cls, DRA_DRIVER, device)
@@ -113,7 +121,7 @@ def check_device_classes(ctx: VerifyContext) -> None:
         flavor = next((f for f in flavors if device_class_name(f) == name), None)
         if flavor is None:
             continue  # the driver's generic classes select every device by design
-        matched = [(n, d) for n, d in devices if _class_matches(cls, d)]
+        matched = [(n, d) for n, d in devices if _class_matches(ctx, cls, d)]
         if not matched:
             ctx.broken_classes.add(name)
             if flavor not in unpartitioned:
@@ -144,7 +152,7 @@ def _claim_fits(ctx: VerifyContext, node: SimNode, claim: dict[str, Any]) -> str
         cls = classes.get(exactly.get("deviceClassName", ""))
         if cls is None:
             return f"DeviceClass {exactly.get('deviceClassName')} does not exist"
-        wanted = [d for d in free if _class_matches(cls, d) and _selectors(exactly, d)]
+        wanted = [d for d in free if _class_matches(ctx, cls, d) and _selectors(exactly, d)]
         count = len(wanted) if exactly.get("allocationMode") == "All" else int(exactly.get("count", 1))
         if len(wanted) < count or not wanted:
             return (

@@ -12,11 +12,11 @@
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass
 from typing import Any
 
 from compiler.verify.cluster import SimCluster
+from compiler.verify.copying import copy_tree
 from compiler.verify.intents import Intents
 from compiler.verify.kserve_pods import KServeConfig, KServeModelError, inference_service_pods
 
@@ -45,13 +45,13 @@ class Workload:
 
 
 def _pod_from_template(template: dict[str, Any], name: str, namespace: str) -> dict[str, Any]:
-    meta = copy.deepcopy(template.get("metadata") or {})
+    meta = copy_tree(template.get("metadata") or {})
     meta.update({"name": name, "namespace": namespace})
     return {
         "apiVersion": "v1",
         "kind": "Pod",
         "metadata": meta,
-        "spec": copy.deepcopy(template.get("spec") or {}),
+        "spec": copy_tree(template.get("spec") or {}),
     }
 
 
