@@ -287,11 +287,6 @@ def publish(
     except pipeline.VerifyFailed as exc:
         found = [f"{f.format()}; fix: {f.record()['fix']}" for f in exc.result.findings]
         raise PublishError(f"{exc}; nothing was committed:\n" + "\n".join(found)) from None
-    if charts is None:
-        result.notes.append(
-            "charts not rendered (no chart cache): the platform's behaviour was not verified; run "
-            "`platformc charts pull` or pass --charts DIR"
-        )
 
     # The first publish has nothing to compare with: everything in the spec is new, which is
     # what its message says (comparing HEAD with itself would claim "no spec change").
@@ -322,6 +317,11 @@ def publish(
         if branch is None:
             # The real index still holds the previous generated/; align those entries (and only those).
             repo.git.reset("-q", "HEAD", "--", out_rel)
+    if charts is None:  # after what was published, so the first line still says that
+        result.notes.append(
+            "charts not rendered (no chart cache): the platform's behaviour was not verified; run "
+            "`platformc charts pull` or pass --charts DIR"
+        )
     if push_to is not None:
         push(repo, push_to, ref)
         result.pushed = True
