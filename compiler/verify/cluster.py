@@ -11,6 +11,7 @@ from typing import Any
 from compiler.charts.releases import Release
 from compiler.verify.charts import Rendered, render_tree_charts
 from compiler.verify.nodes import (
+    DRA_DRIVER,
     GpuStackConfig,
     NodePoolContract,
     SimNode,
@@ -67,7 +68,9 @@ class SimCluster:
 
     @property
     def dra(self) -> bool:
-        return any(r.chart == "dra-driver-nvidia-gpu" for r in self.releases)
+        """The NVIDIA DRA driver is installed: its chart renders DeviceClass gpu.nvidia.com
+        (dra-driver-nvidia-gpu templates/deviceclass-gpu.yaml), in a release or hydrated into the tree."""
+        return any(dc["metadata"].get("name") == DRA_DRIVER for dc in self.of_kind("DeviceClass"))
 
     def namespaces(self) -> dict[str, dict[str, Any]]:
         if self._namespaces:
@@ -82,9 +85,6 @@ class SimCluster:
             ns.setdefault("metadata", {}).setdefault("labels", {})["kubernetes.io/metadata.name"] = name
         self._namespaces.update(found)
         return found
-
-    def release_values(self, chart: str) -> Mapping[str, Any] | None:
-        return next((r.values for r in self.releases if r.chart == chart), None)
 
 
 def _unit_of(rel: str) -> str:
@@ -131,9 +131,7 @@ def load_cluster(
             pools_from_spec = spec_pools(spec_dir, name) if spec_dir else []
         pools, source = pools_from_spec, "spec"
     cluster = SimCluster(name, version, engine, objects, releases, pools, source)
-    gpu = GpuStackConfig.from_tree(
-        cluster.release_values("gpu-operator"), cluster.of_kind("ConfigMap"), cluster.dra
-    )
+    gpu = GpuStackConfig.from_tree(cluster.of_kind("ClusterPolicy", "ConfigMap"), cluster.dra)
     cluster.nodes = build_nodes(pools, gpu)
     cluster.slices = resource_slices(cluster.nodes)
     return cluster

@@ -46,26 +46,23 @@ class KueueConfig:
 
     @classmethod
     def from_cluster(cls, cluster: SimCluster) -> KueueConfig:
-        release = next((r for r in cluster.releases if r.chart == "kueue"), None)
-        if release is None:
-            return cls(False, "", frozenset(), False, {}, {})
+        # The kueue chart's manager ConfigMap, from a release or hydrated into the tree; where it
+        # is, the controller runs (same namespace; kueue chart templates/manager/manager-config.yaml).
         cm = next(
-            (
-                o
-                for o in cluster.of_kind("ConfigMap")
-                if o["metadata"].get("name") == "kueue-manager-config"
-                and o["metadata"].get("namespace") == release.namespace
-            ),
+            (o for o in cluster.of_kind("ConfigMap") if o["metadata"].get("name") == "kueue-manager-config"),
             None,
         )
-        raw = (cm or {}).get("data", {}).get("controller_manager_config.yaml", "")
+        if cm is None:
+            return cls(False, "", frozenset(), False, {}, {})
+        namespace = cm["metadata"].get("namespace") or "default"
+        raw = (cm.get("data") or {}).get("controller_manager_config.yaml", "")
         config = yaml.load(raw, Loader=yaml.CSafeLoader) or {}
         default_selector = {
             "matchExpressions": [
                 {
                     "key": "kubernetes.io/metadata.name",
                     "operator": "NotIn",
-                    "values": ["kube-system", release.namespace],
+                    "values": ["kube-system", namespace],
                 }
             ]
         }
@@ -75,7 +72,7 @@ class KueueConfig:
                 mappings[dc] = m["name"]
         return cls(
             True,
-            release.namespace,
+            namespace,
             frozenset((config.get("integrations") or {}).get("frameworks") or ()),
             bool(config.get("manageJobsWithoutQueueName", False)),
             config.get("managedJobsNamespaceSelector") or default_selector,

@@ -158,7 +158,9 @@ def spec_pools(spec_dir: Path, cluster: str) -> list[NodePoolContract]:
 
 @dataclass(frozen=True)
 class GpuStackConfig:
-    """What the GPU Operator release in the tree configures (rendered values + its ConfigMaps)."""
+    """What the GPU Operator in the tree configures: its ClusterPolicy (rendered by the gpu-operator
+    chart, templates/clusterpolicy.yaml; the object the operator reconciles) and the ConfigMaps it
+    names."""
 
     device_plugin: bool
     device_plugin_configs: Mapping[str, Any]  # config name -> parsed device-plugin config
@@ -168,13 +170,16 @@ class GpuStackConfig:
     dra: bool
 
     @classmethod
-    def from_tree(
-        cls, gpu_values: Mapping[str, Any] | None, objects: Iterable[Mapping[str, Any]], dra: bool
-    ) -> GpuStackConfig:
-        values = gpu_values or {}
-        dp = values.get("devicePlugin") or {}
+    def from_tree(cls, objects: Iterable[Mapping[str, Any]], dra: bool) -> GpuStackConfig:
+        """From the cluster's objects (tree and rendered charts). Without a ClusterPolicy there is
+        no GPU Operator: no device plugin, no MIG manager. api/nvidia/v1/clusterpolicy_types.go:
+        an unset `devicePlugin.enabled` is enabled, an unset `mig.strategy` is single."""
+        objects = list(objects)
+        policy = next((o for o in objects if o.get("kind") == "ClusterPolicy"), None)
+        spec = (policy or {}).get("spec") or {}
+        dp = spec.get("devicePlugin") or {}
         dp_cfg = dp.get("config") or {}
-        mig_cfg = ((values.get("migManager") or {}).get("config")) or {}
+        mig_cfg = ((spec.get("migManager") or {}).get("config")) or {}
         maps = {
             (o.get("metadata") or {}).get("name"): o.get("data") or {}
             for o in objects
@@ -184,10 +189,10 @@ class GpuStackConfig:
         mig_data = maps.get(mig_cfg.get("name")) or {}
         mig_configs = (_yaml(mig_data.get("config.yaml", "")) or {}).get("mig-configs") or {}
         return cls(
-            bool(dp.get("enabled", True)) and bool(values),
+            policy is not None and bool(dp.get("enabled", True)),
             dp_configs,
             dp_cfg.get("default"),
-            (values.get("mig") or {}).get("strategy", "single"),
+            (spec.get("mig") or {}).get("strategy", "single"),
             mig_configs,
             dra,
         )

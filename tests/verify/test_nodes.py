@@ -41,11 +41,17 @@ def mig_pool(labels: dict[str, str]) -> NodePoolContract:
 
 
 def gpu_config(dra: bool = True, device_plugin: dict | None = None) -> GpuStackConfig:
-    values = {
-        "migManager": {"config": {"name": "mig"}},
-        "devicePlugin": device_plugin or {"enabled": not dra},
+    """The GPU Operator's ClusterPolicy as its chart renders it (templates/clusterpolicy.yaml)."""
+    policy = {
+        "apiVersion": "nvidia.com/v1",
+        "kind": "ClusterPolicy",
+        "metadata": {"name": "cluster-policy"},
+        "spec": {
+            "migManager": {"config": {"name": "mig"}},
+            "devicePlugin": device_plugin or {"enabled": not dra},
+        },
     }
-    return GpuStackConfig.from_tree(values, [MIG_PARTED, *((TS_CONFIG,) if device_plugin else ())], dra)
+    return GpuStackConfig.from_tree([policy, MIG_PARTED, *((TS_CONFIG,) if device_plugin else ())], dra)
 
 
 def test_partitioned_mig_gpu_publishes_only_its_mig_devices() -> None:
