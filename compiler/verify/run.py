@@ -232,8 +232,10 @@ def _verify_loaded(
     finally:
         if collecting:
             gc.enable()
+        # Waited for on every way out, so no spec process outlives the run.
+        background = facts_later() if facts_later else None
     # A spec the background process could not read is read again here, to raise its errors.
-    facts = (facts_later() if facts_later else None) or spec_facts(spec_dir, names)
+    facts = background or spec_facts(spec_dir, names)
     if error is not None:
         raise error
 
