@@ -155,9 +155,10 @@ def compile(
     output_format: str,
     cache: bool,
 ) -> None:
-    """Compile platform-spec/ into generated/<cluster>/ trees (validated before anything is written)."""
+    """Compile platform-spec/ into generated/<cluster>/ trees (validated, and verified when the charts
+    are available, before anything is written)."""
     from compiler.compile_record import compile_current
-    from compiler.compile_result import ValidationFailed
+    from compiler.compile_result import ValidationFailed, VerifyFailed
 
     try:
         _find_repository(spec_dir)
@@ -183,6 +184,10 @@ def compile(
         _report_findings(exc.report, out_dir, output_format, errors_only=True)
         _fail(f"platformc: {exc}; nothing was written")
         return
+    except VerifyFailed as exc:
+        _report_verify_findings(exc.result.findings, out_dir, output_format)
+        _fail(f"platformc: {exc}; nothing was written")
+        return
     except PlatformcError as exc:
         _fail(f"platformc: {exc}; nothing was written", _exit_code(exc))
         return
@@ -193,13 +198,19 @@ def compile(
     note_to_stderr = output_format != "text"
     if result.charts_dir is None:
         click.echo(
-            "charts not rendered (no chart cache): values keys and what the charts install are unchecked; "
-            "run `platformc charts pull` or pass --charts DIR",
+            "charts not rendered (no chart cache): values keys, what the charts install and the platform's "
+            "behaviour (verify) are unchecked; run `platformc charts pull` or pass --charts DIR",
             err=note_to_stderr,
         )
     else:
+        # A recorded result is a compile that passed verify with the same charts and nothing changed since.
+        if result.verification:
+            verified = len(result.verification.clusters)
+        else:
+            verified = len(result.clusters) if result.recorded else 0
         click.echo(
-            f"charts rendered from {result.charts_dir}: values keys and installed CRDs checked",
+            f"charts rendered from {result.charts_dir}: values keys and installed CRDs checked; "
+            f"verify: no findings on {verified} cluster(s)",
             err=note_to_stderr,
         )
     if result.drift is not None:
@@ -216,6 +227,20 @@ def compile(
         f"compiled {len(result.clusters)} cluster(s): {result.objects} objects in {result.files} "
         f"files → {out_dir}: {result.change_summary()}"
     )
+
+
+def _report_verify_findings(findings: list, out_dir: Path, output_format: str) -> None:
+    from compiler.report_format import verify_github
+
+    if output_format == "json":
+        for finding in findings:
+            click.echo(json.dumps(finding.record(), sort_keys=True))
+    elif output_format == "github":
+        for line in verify_github(findings, out_dir):
+            click.echo(line)
+    else:
+        for finding in findings:
+            click.echo(f"{finding.format()}\n    fix: {finding.record()['fix']}", err=True)
 
 
 def _report_findings(report: object, out_dir: Path, output_format: str, errors_only: bool) -> None:
@@ -587,7 +612,8 @@ def publish(
     schema_dirs: tuple[Path, ...],
     charts_dir: Path | None,
 ) -> None:
-    """Compile, validate and commit generated/ (and nothing else) with a Source-Commit trailer."""
+    """Compile, validate, verify (when the charts are available) and commit generated/ (and nothing
+    else) with a Source-Commit trailer."""
     from compiler.publish import publish as run_publish
 
     try:
@@ -619,6 +645,43 @@ def publish(
         click.echo(f"published {result.commit[:12]} on {where}: {result.message.splitlines()[0]}")
     if result.pushed:
         click.echo(f"pushed {where} to {remote}")
+
+
+@main.command()
+@_OUT_OPTION
+@CHARTS_OPTION
+@_SPEC_OPTION
+@click.option("--cluster", "clusters", multiple=True, help="Verify only this cluster (repeatable).")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json", "markdown", "github"]),
+    default="text",
+    show_default=True,
+    help="json: one record per finding, one per line; github: one annotation per finding.",
+)
+def verify(
+    out_dir: Path, charts_dir: Path | None, spec_dir: Path, clusters: tuple[str, ...], output_format: str
+) -> None:
+    """Simulate each cluster of a generated tree: admission, scheduling, network, RBAC, GitOps order."""
+    from compiler.charts.cache import DEFAULT_CHARTS_DIR
+    from compiler.verify.run import RENDER_CACHE_DIR, format_text, verify_tree
+
+    _progress("verifying " + (", ".join(clusters) if clusters else str(out_dir)))
+    try:
+        charts = charts_dir or DEFAULT_CHARTS_DIR
+        result = verify_tree(out_dir, charts, clusters, spec_dir, render_cache=RENDER_CACHE_DIR)
+    except SpecErrors as exc:
+        _fail(f"{exc}\nplatformc: {len(exc.errors)} error(s) in the spec; nothing was verified")
+        return
+    except PlatformcError as exc:
+        _fail(f"platformc: {exc}", 2)
+        return
+    if output_format in ("json", "github"):
+        _report_verify_findings(result.findings, out_dir, output_format)
+    else:
+        click.echo(format_text(result, markdown=output_format == "markdown"))
+    sys.exit(0 if result.ok else 1)
 
 
 @main.command()

@@ -5,10 +5,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from compiler.errors import PlatformcError
 from compiler.validate.findings import Report
 from compiler.write import Drift
+
+if TYPE_CHECKING:  # verify is heavy; a no-op compile answered by the record never imports it
+    from compiler.verify.run import VerifyResult
 
 
 class ValidationFailed(PlatformcError):
@@ -19,6 +23,16 @@ class ValidationFailed(PlatformcError):
         super().__init__(f"validation failed: {report.summary()}")
 
 
+class VerifyFailed(PlatformcError):
+    """The simulated clusters show defects (compiler/verify); nothing was written."""
+
+    def __init__(self, result: VerifyResult):
+        self.result = result
+        super().__init__(
+            f"verify found {len(result.findings)} problem(s) the clusters would show after the sync"
+        )
+
+
 @dataclass
 class CompileResult:
     clusters: list[str]
@@ -27,9 +41,10 @@ class CompileResult:
     drift: Drift | None = None  # with --check: how the tree on disk differs
     written: Drift | None = None  # without --check: what the write changed
     validation: Report = field(default_factory=Report)
-    seconds: dict[str, float] = field(default_factory=dict)  # per stage: spec, clusters, write
+    seconds: dict[str, float] = field(default_factory=dict)  # per stage: spec, clusters, verify, write
     charts_dir: Path | None = None  # the chart cache rendered from; None: charts were not rendered
     recompiled: list[str] = field(default_factory=list)  # clusters compiled, not taken from the cache
+    verification: VerifyResult | None = None  # None: not verified (no chart cache, or answered by the record)
     recorded: bool = False  # answered by the compile record: nothing changed since the last compile
 
     def change_summary(self) -> str:

@@ -8,6 +8,7 @@ without pickling them. Results come back in cluster order, so output stays deter
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import sys
@@ -43,8 +44,47 @@ def map_in_order(
     if workers <= 1 or not sys.platform.startswith("linux"):
         return [task(item) for item in items]
     _TASK, _ITEMS = task, items
+    # Frozen objects are left out of the workers' garbage collections, which would otherwise touch
+    # (and so copy) every page of the parent's objects in each worker.
+    gc.freeze()
     try:
         with multiprocessing.get_context("fork").Pool(workers) as pool:
             return pool.map(_run, range(len(items)), chunksize=1)
     finally:
         _TASK, _ITEMS = None, ()
+        gc.unfreeze()
+
+
+def in_background(task: Callable[[], Result]) -> Callable[[], Result | None]:
+    """Start task() in a forked process; the returned function waits for its result, which is None
+    when the task failed (the caller runs it again itself to raise its error) or could not fork."""
+    if not sys.platform.startswith("linux"):
+        return lambda: None
+    context = multiprocessing.get_context("fork")
+    receiver, sender = context.Pipe(duplex=False)
+
+    def child() -> None:
+        try:
+            result = task()
+        except BaseException:
+            result = None
+        try:
+            sender.send(result)
+        except Exception:  # an unpicklable result: the parent computes it again
+            sender.send(None)
+
+    process = context.Process(target=child, daemon=True)
+    process.start()
+    sender.close()
+
+    def wait() -> Result | None:
+        try:
+            value: Result | None = receiver.recv()
+        except EOFError:  # the child died before sending
+            value = None
+        finally:
+            receiver.close()
+            process.join()
+        return value
+
+    return wait

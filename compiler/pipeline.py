@@ -1,7 +1,7 @@
 """The compile commands around the pure core (compiler/core.py), one direction of flow:
 
 load spec → typed model → semantic checks → components → overlays → GitOps packaging
-→ validate → emit → write.
+→ validate → verify (when the charts are available) → emit → write.
 
 Here: reading the spec, overlays and schemas, fanning clusters out to workers, and writing or
 comparing the tree. Nothing is written unless every stage passed.
@@ -28,7 +28,7 @@ from compiler.charts.cache import (
 from compiler.charts.stage import charts_stage
 from compiler.charts.status import ComponentStatus, component_status
 from compiler.cluster_model import ClusterModel
-from compiler.compile_result import CompileResult, ValidationFailed
+from compiler.compile_result import CompileResult, ValidationFailed, VerifyFailed
 from compiler.components import facts_of
 from compiler.core import (
     PACKAGERS,
@@ -52,7 +52,9 @@ from compiler.overlays import OverlayErrors, Problems, load_overlays
 from compiler.parallel import map_in_order
 from compiler.spec.build import PlatformModel, allowed_secrets, load_platform
 from compiler.spec.loader import ParseCache, display_path
+from compiler.tree_contract import Tree
 from compiler.validate import Report, SchemaRegistry
+from compiler.verify.run import RENDER_CACHE_DIR, VerifyResult, verify_compiled
 from compiler.write import compare, finish_interrupted, write_tree
 
 __all__ = [
@@ -75,6 +77,25 @@ __all__ = [
 ]
 
 Progress = Callable[[str], None]
+
+
+def verified(
+    tree: Tree,
+    clusters: Sequence[CompiledCluster],
+    charts_dir: Path | None,
+    spec_dir: Path,
+    progress: Progress | None = None,
+) -> VerifyResult | None:
+    """`platformc verify` on the compiled tree before it is written, when the charts are available
+    (None when not: the caller says so). Raises VerifyFailed on findings."""
+    if charts_dir is None:
+        return None
+    if progress:
+        progress(f"verifying {len(clusters)} cluster(s)")
+    result = verify_compiled(tree, [c.info for c in clusters], charts_dir, spec_dir, RENDER_CACHE_DIR)
+    if not result.ok:
+        raise VerifyFailed(result)
+    return result
 
 
 def build_platform(
@@ -401,6 +422,8 @@ def compile_platform(
     if not report.ok:
         raise ValidationFailed(report)
     tree = merged_tree(clusters)
+    verification = verified(tree, clusters, charts, spec_dir, progress)
+    checked = time.perf_counter()
     names = [c.info.name for c in clusters]
     result = CompileResult(
         clusters=names,
@@ -409,8 +432,11 @@ def compile_platform(
         validation=report,
         charts_dir=charts,
         recompiled=recompiled,
+        verification=verification,
     )
     result.seconds = {"spec": loaded - started, "clusters": compiled - loaded}
+    if verification is not None:
+        result.seconds["verify"] = checked - compiled
     full = not cluster_names
     if check:
         result.drift = compare(out_dir, tree, names, prune_others=full, cache_dir=cache_root)
@@ -418,7 +444,7 @@ def compile_platform(
         if progress:
             progress(f"writing {len(tree)} files to {out_dir}")
         result.written = write_tree(out_dir, tree, names, prune_others=full, cache_dir=cache_root)
-    result.seconds["write"] = time.perf_counter() - compiled
+    result.seconds["write"] = time.perf_counter() - checked
     return result
 
 

@@ -1,4 +1,5 @@
-"""`platformc publish`: compile, validate, and commit generated/ — and nothing else — with gitpython.
+"""`platformc publish`: compile, validate, verify (when the charts are available) and commit generated/ —
+and nothing else — with gitpython.
 
 Two targets:
 - the working branch (default): generated/ is written in the working tree as `compile` does, and a
@@ -279,6 +280,13 @@ def publish(
             "committed (expected schemas for every kind: run `platformc schemas pull` or pass --schemas; "
             "or pass --allow-unvalidated, which the commit message records)"
         )
+    # The behaviour check compile runs too, when the charts are available; said when they are not.
+    charts = pipeline.chart_cache(charts_dir)
+    try:
+        pipeline.verified(compiled.tree, compiled.clusters, charts, spec_dir, progress)
+    except pipeline.VerifyFailed as exc:
+        found = [f"{f.format()}; fix: {f.record()['fix']}" for f in exc.result.findings]
+        raise PublishError(f"{exc}; nothing was committed:\n" + "\n".join(found)) from None
 
     # The first publish has nothing to compare with: everything in the spec is new, which is
     # what its message says (comparing HEAD with itself would claim "no spec change").
@@ -309,6 +317,11 @@ def publish(
         if branch is None:
             # The real index still holds the previous generated/; align those entries (and only those).
             repo.git.reset("-q", "HEAD", "--", out_rel)
+    if charts is None:  # after what was published, so the first line still says that
+        result.notes.append(
+            "charts not rendered (no chart cache): the platform's behaviour was not verified; run "
+            "`platformc charts pull` or pass --charts DIR"
+        )
     if push_to is not None:
         push(repo, push_to, ref)
         result.pushed = True

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from compiler.errors import SpecError
 from compiler.validate.findings import Finding
+from compiler.verify.findings import Finding as VerifyFinding
 from compiler.write import Drift
 
 FORMATS = ("text", "json", "github")
@@ -74,3 +75,15 @@ def drift_github(drift: Drift, out_dir: Path) -> list[str]:
         annotation("error", (base / p).as_posix(), 1, 1, f"{p} {what}; {hint}", "platformc")
         for p, what in rows
     ]
+
+
+def verify_github(findings: Iterable[VerifyFinding], out_dir: Path) -> list[str]:
+    """`verify`: one annotation per finding, at the cluster's folder (a simulated workload or
+    flow has no single line; the message names the object, the rule, its fix and source)."""
+    lines = []
+    for f in findings:
+        rec = f.record()
+        message = f"{f.object}: {f.message}; fix: {rec['fix']} (source: {rec['source']})"
+        file = (out_dir / f.cluster).as_posix()
+        lines.append(annotation("error", file, 0, 0, message, f"platformc verify {f.rule}"))
+    return lines

@@ -131,13 +131,15 @@ def hydrate(
     rendered = {key: objs for key, objs in learned.rendered.items()}
     scoped = cluster_scoped_kinds(o for objs in rendered.values() for o in objs)
     provided_by: dict[str, str] = {}  # CRD group → component whose charts install it
+    gated_by: dict[str, str] = {}  # API group → component whose charts' admission webhooks admit it
     for name, output in outputs:
         for chart in output.charts:
             provided_by.update(dict.fromkeys(chart.crd_groups, name))
+            gated_by.update(dict.fromkeys(chart.webhook_groups, name))
     result: list[tuple[str, ComponentOutput]] = []
     for name, output in outputs:
         if not output.charts:
-            result.append((name, _after_providers(name, output, provided_by)))
+            result.append((name, _after_providers(name, output, provided_by, gated_by)))
             continue
         own = {g for chart in output.charts for g in chart.crd_groups}
         crds: list[KubeObject] = []
@@ -152,7 +154,10 @@ def hydrate(
         own_crs = tuple(o for o in output.objects if api_group(str(o["apiVersion"])) in own)
         uses = frozenset().union(*(c.uses_crd_groups for c in output.charts))
         after = tuple(output.after) + tuple(
-            sorted({provided_by[g] for g in uses if provided_by.get(g, name) != name})
+            sorted(
+                {provided_by[g] for g in uses if provided_by.get(g, name) != name}
+                | {gated_by[g] for g in uses if gated_by.get(g, name) != name}
+            )
         )
         if crds and name.endswith(CRDS_SUFFIX):  # a component that only installs CRDs (kserve-crds)
             rest = crds + rest
@@ -160,15 +165,22 @@ def hydrate(
             result.append((crds_unit(name), ComponentOutput(objects=tuple(crds))))
             after += (crds_unit(name),)
         main = ComponentOutput(objects=(*plain, *rest), after=tuple(dict.fromkeys(after)))
-        result.append((name, _after_providers(name, main, provided_by)))
+        result.append((name, _after_providers(name, main, provided_by, gated_by)))
         if own_crs:
             result.append((config_unit(name), ComponentOutput(objects=own_crs, after=(name,))))
     return result
 
 
-def _after_providers(name: str, output: ComponentOutput, provided_by: dict[str, str]) -> ComponentOutput:
-    """Objects of a group some component's charts install wait for that component's controller."""
-    wanted = {provided_by[g] for o in output.objects if (g := api_group(str(o["apiVersion"]))) in provided_by}
+def _after_providers(
+    name: str, output: ComponentOutput, provided_by: dict[str, str], gated_by: dict[str, str]
+) -> ComponentOutput:
+    """Objects of a group some component's charts install, or whose admission webhooks admit, wait
+    for that component's controller (as packaging orders them after a chart's webhook_groups: the
+    API server refuses them while a failurePolicy Fail webhook has no endpoint)."""
+    groups = {api_group(str(o["apiVersion"])) for o in output.objects}
+    wanted = {provided_by[g] for g in groups if g in provided_by} | {
+        gated_by[g] for g in groups if g in gated_by
+    }
     wanted.discard(name)
     if not wanted - set(output.after):
         return output

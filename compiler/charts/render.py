@@ -104,12 +104,15 @@ class RenderRequest:
 _CACHE: dict[str, list[dict[str, Any]]] = {}
 
 
-def render(request: RenderRequest, fresh: bool = False) -> list[dict[str, Any]]:
+def render(request: RenderRequest, fresh: bool = False, keep: bool = True) -> list[dict[str, Any]]:
     """The objects `helm template` produces, in Helm's order. Cached per process by digest, unless
-    `fresh` asks for a new run (to see whether the chart renders the same twice)."""
+    `fresh` asks for a new run (to see whether the chart renders the same twice); `keep=False` leaves
+    a new render out of the cache (a caller that renders each request once, and keeps less of it)."""
     key = request.digest()
     cached = None if fresh else _CACHE.get(key)
     if cached is None:
+        if not keep:
+            return _run_helm(request)
         cached = _CACHE[key] = _run_helm(request)
     return json.loads(json.dumps(cached))  # callers may mutate their copy
 

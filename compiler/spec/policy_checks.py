@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import partial
 
 from compiler.errors import SpecError
 from compiler.spec.model import PlatformModel
@@ -64,14 +65,17 @@ def check_budgets(model: PlatformModel) -> Iterator[SpecError]:
             )
         mine = [entry.cluster for entry in team.spec.clusters]
         for cluster, amount in budget.clusters.items():
-            at = model.locate("Team", name, (*where, "clusters", cluster), key=True)
+            # A position needs a round-trip parse of the file: looked up only for an error.
+            at = partial(model.locate, "Team", name, (*where, "clusters", cluster), key=True)
             if cluster not in mine:
                 yield SpecError(
-                    at,
+                    at(),
                     f"team '{name}' has no quota on cluster '{cluster}' (expected one of: {', '.join(mine)})",
                 )
             elif amount <= 0:
-                yield SpecError(at, f"budget for cluster '{cluster}' is {amount} (expected more than 0 USD)")
+                yield SpecError(
+                    at(), f"budget for cluster '{cluster}' is {amount} (expected more than 0 USD)"
+                )
         if budget.monthlyUSD is not None and budget.clusters:
             total = sum(budget.clusters.values())
             if total > budget.monthlyUSD:

@@ -24,6 +24,7 @@ from .admission import check_cel
 from .checks import Check, ObjectSet
 from .core import UnsupportedKubernetesVersion
 from .defaults import DEFAULT_CHECKS
+from .fast_yaml import FastSafeLoader
 from .findings import ERROR, WARNING, Finding, Report, Severity
 from .schemas import SchemaRegistry
 
@@ -104,7 +105,7 @@ def load_file(path: Path, rel: str, problems: list[Finding]) -> list[dict[str, A
         problems.append(_file_finding(ERROR, "yaml", rel, too_big[1], line=too_big[0], column=1))
         return []
     try:
-        docs = list(yaml.load_all(data, Loader=yaml.CSafeLoader))
+        docs = list(yaml.load_all(data, Loader=FastSafeLoader))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         problem = getattr(exc, "problem", None) or str(exc)

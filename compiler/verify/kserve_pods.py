@@ -22,7 +22,6 @@ ServingRuntime in the tree. Upstream (kserve/kserve v0.20.0):
 
 from __future__ import annotations
 
-import copy
 import json
 import math
 import re
@@ -30,6 +29,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from compiler.verify.copying import copy_tree
 from compiler.verify.strategic_merge import merge_container, merge_pod_spec
 
 SOURCE_URI_ANNOTATION = "internal.serving.kserve.io/storage-initializer-sourceuri"
@@ -151,7 +151,7 @@ class ServingPod:
 
 
 def _strip(obj: Mapping[str, Any], fields: Iterable[str]) -> dict[str, Any]:
-    return {k: copy.deepcopy(v) for k, v in obj.items() if k not in fields}
+    return {k: copy_tree(v) for k, v in obj.items() if k not in fields}
 
 
 def _runtime_for(
@@ -338,13 +338,13 @@ def _predictor_pod(
     spec["containers"] = [container]
     transformer = next((c for c in rt_containers if c.get("name") == TRANSFORMER_CONTAINER), None)
     if transformer is not None:
-        spec["containers"].append(_replace_placeholders(copy.deepcopy(transformer), meta))
+        spec["containers"].append(_replace_placeholders(copy_tree(transformer), meta))
     spec["containers"] += [
-        copy.deepcopy(c)
+        copy_tree(c)
         for c in rt_containers
         if c.get("name") not in (PREDICTOR_CONTAINER, TRANSFORMER_CONTAINER)
     ]
-    spec["containers"] += [copy.deepcopy(c) for c in predictor.get("containers") or ()]
+    spec["containers"] += [copy_tree(c) for c in predictor.get("containers") or ()]
     for c in spec["containers"]:
         _add_env(c, "INFERENCE_SERVICE_NAME", meta["name"])
     _default_pod_spec(spec)
@@ -391,11 +391,11 @@ def _predictor_pod(
 def _merge_override(base: Any, over: Any) -> Any:
     """mergo.Merge(..., WithOverride): non-empty fields of the canary replace the stable's."""
     if isinstance(base, Mapping) and isinstance(over, Mapping):
-        out = dict(copy.deepcopy(base))
+        out = dict(copy_tree(base))
         for k, v in over.items():
-            out[k] = _merge_override(out.get(k), v) if k in out else copy.deepcopy(v)
+            out[k] = _merge_override(out.get(k), v) if k in out else copy_tree(v)
         return out
-    return copy.deepcopy(over) if over not in (None, "", [], {}) else copy.deepcopy(base)
+    return copy_tree(over) if over not in (None, "", [], {}) else copy_tree(base)
 
 
 def inference_service_pods(isvc: Mapping[str, Any], config: KServeConfig) -> list[ServingPod]:

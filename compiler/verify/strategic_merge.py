@@ -10,9 +10,10 @@ merged key by key, and a null in the patch deletes the key.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Mapping
 from typing import Any
+
+from compiler.verify.copying import copy_tree
 
 # field name -> merge key, for lists merged element by element (core/v1 types.go tags).
 CONTAINER_LIST_KEYS = {
@@ -39,7 +40,7 @@ RETAIN_KEYS = {"volumes", "resourceClaims"}  # patchStrategy "merge,retainKeys"
 def _merge_map(
     base: Mapping[str, Any], patch: Mapping[str, Any], list_keys: Mapping[str, str]
 ) -> dict[str, Any]:
-    out = copy.deepcopy(dict(base))
+    out = copy_tree(dict(base))
     for key, value in patch.items():
         if value is None:
             out.pop(key, None)
@@ -51,14 +52,14 @@ def _merge_map(
         elif isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
             out[key] = _merge_map(out[key], value, {})
         else:
-            out[key] = copy.deepcopy(value)
+            out[key] = copy_tree(value)
     return out
 
 
 def _merge_list(
     base: list[Any], patch: list[Any], merge_key: str, *, retain: bool, element_keys: Mapping[str, str]
 ) -> list[Any]:
-    merged = [copy.deepcopy(item) for item in base]
+    merged = [copy_tree(item) for item in base]
     index = {item.get(merge_key): i for i, item in enumerate(merged) if isinstance(item, Mapping)}
     for item in patch:
         key = item.get(merge_key) if isinstance(item, Mapping) else None
@@ -68,7 +69,7 @@ def _merge_list(
                 combined = {k: v for k, v in combined.items() if k in item}
             merged[index[key]] = combined
         else:
-            merged.append(copy.deepcopy(item))
+            merged.append(copy_tree(item))
     return merged
 
 

@@ -189,3 +189,12 @@ def test_rbac_names_with_colons_are_written_inside_their_folder(hydrated: Path) 
     for path in written:
         assert path.resolve().is_relative_to(generated)
         assert load(path)["metadata"]["name"] == "cert-manager-controller-approve:cert-manager-io"
+
+
+def test_custom_resources_wait_for_the_webhook_that_admits_them(hydrated: Path) -> None:
+    """kserve-resources' ValidatingWebhookConfiguration (failurePolicy Fail) admits serving.kserve.io
+    objects, so the ClusterServingRuntimes of `runtimes` sync after `kserve`, as they do when the
+    charts are not hydrated (packaging/units.py gated_groups); otherwise a first Flux sync races
+    the webhook's endpoint and the API server refuses them."""
+    runtimes = load(hydrated / "generated" / "staging-eu" / "apps" / "kustomization-runtimes.yaml")
+    assert {"name": "kserve"} in runtimes["spec"]["dependsOn"]

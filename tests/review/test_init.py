@@ -40,9 +40,12 @@ def check_workflow(path: Path) -> dict:
     assert review["steps"][1]["uses"].startswith("actions/setup-python@")
     runs = [s.get("run", "") for s in review["steps"]]
     order = [
+        # the charts first: with them compile --check (and publish) also run verify
+        next(i for i, r in enumerate(runs) if r == "platformc charts pull"),
         # --format github: findings show inline on the pull request's diff
         next(i for i, r in enumerate(runs) if r == "platformc compile --check --format github"),
         next(i for i, r in enumerate(runs) if r == "platformc validate --format github"),
+        next(i for i, r in enumerate(runs) if r.startswith("platformc verify --format markdown")),
         next(i for i, r in enumerate(runs) if "platformc diff" in r and "--format markdown > diff.md" in r),
     ]
     assert order == sorted(order)
@@ -53,7 +56,10 @@ def check_workflow(path: Path) -> dict:
     assert review["permissions"]["pull-requests"] == "write"
     assert "github.event_name == 'push'" in publish["if"]
     assert publish["steps"][0]["with"]["fetch-depth"] == 0
-    assert any(s.get("run", "").startswith("platformc publish") for s in publish["steps"])
+    published = [s.get("run", "") for s in publish["steps"]]
+    assert published.index("platformc charts pull") < next(
+        i for i, r in enumerate(published) if r.startswith("platformc publish")
+    )
     assert publish["permissions"]["contents"] == "write"
     return data
 

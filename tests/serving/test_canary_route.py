@@ -16,10 +16,10 @@ from pathlib import Path
 
 from compiler.pipeline import ClusterBuild
 from compiler.verify.kserve_pods import inference_service_pods
+from compiler.verify.network import Endpoint, Policies
 from tests.ai.conftest import objects
 from tests.conftest import schema_errors
 from tests.serving.conftest import kserve_config
-from tests.serving.netpol import ingress_allowed
 
 
 def route(build: ClusterBuild, name: str) -> dict:
@@ -94,13 +94,19 @@ def test_kserve_creates_no_second_route_for_the_host(
 def test_gateway_reaches_stable_and_canary_pods(
     example_builds: dict[str, ClusterBuild], shared_charts: Path
 ) -> None:
+    """Only the predictor's ingress side (NetworkPolicy semantics: compiler/verify/network.py)."""
     build = example_builds["prod-us-east"]
-    policies = objects(build, "NetworkPolicy")
+    policies = Policies(objects(build, "NetworkPolicy"), objects(build, "Namespace"))
     isvc = next(o for o in objects(build, "InferenceService") if o["metadata"]["name"] == "chat-llm")
     pods = inference_service_pods(isvc, kserve_config(build.model, shared_charts))
     assert len(pods) == 2
+
+    def admits(predictor: Endpoint, caller: str) -> bool:
+        client = Endpoint("client", caller, {}, "10.244.9.9")
+        return policies.allows("Ingress", predictor, client, predictor, 8080, "TCP")
+
     for pod in pods:
-        labels = pod.pod["metadata"]["labels"]
-        assert ingress_allowed(policies, "ai-research", labels, "istio-ingress", 8080)
-        assert ingress_allowed(policies, "ai-research", labels, "app-frontend", 8080)  # allowFrom
-        assert not ingress_allowed(policies, "ai-research", labels, "ml-platform", 8080)
+        predictor = Endpoint("predictor", "ai-research", pod.pod["metadata"]["labels"], "10.244.1.1")
+        assert admits(predictor, "istio-ingress")
+        assert admits(predictor, "app-frontend")  # allowFrom
+        assert not admits(predictor, "ml-platform")

@@ -17,10 +17,21 @@ from compiler.charts.render import RenderRequest, chart_archive, render
 from compiler.components import kserve
 from compiler.pipeline import ClusterBuild
 from compiler.spec.serving import matching_store
+from compiler.verify.network import Endpoint, Policies
 from tests.ai.conftest import build_all, mini_docs, objects
-from tests.serving.netpol import egress_allowed
 
 ISVC_LABEL = "serving.kserve.io/inferenceservice"
+
+
+def egress_allowed(
+    build: ClusterBuild, namespace: str, labels: dict[str, str], address: str, port: int
+) -> bool:
+    """The pod's namespace egress policies let it open a TCP connection to an address outside the
+    cluster (NetworkPolicy semantics: compiler/verify/network.py)."""
+    policies = Policies(objects(build, "NetworkPolicy"), objects(build, "Namespace"))
+    pod = Endpoint("pod", namespace, labels, "10.244.1.1")
+    outside = Endpoint("store", None, {}, address)
+    return policies.allows("Egress", pod, outside, outside, port, "TCP")
 
 
 def _first_host(cidr: str) -> str:
@@ -35,7 +46,6 @@ def _outside(cidr: str) -> str:
 def test_example_predictors_reach_exactly_their_store(example_builds: dict[str, ClusterBuild]) -> None:
     checked = 0
     for build in example_builds.values():
-        policies = objects(build, "NetworkPolicy")
         stores = build.model.platform.spec.modelStores
         for isvc in objects(build, "InferenceService"):
             namespace = isvc["metadata"]["namespace"]
@@ -47,10 +57,10 @@ def test_example_predictors_reach_exactly_their_store(example_builds: dict[str, 
                 store = matching_store(stores, predictor["model"]["storageUri"], namespace)
                 assert store is not None
                 host, port = _first_host(store.endpoint.cidr), store.endpoint.port
-                assert egress_allowed(policies, namespace, labels, host, port)
-                assert not egress_allowed(policies, namespace, labels, host, port + 1)
-                assert not egress_allowed(policies, namespace, labels, _outside(store.endpoint.cidr), port)
-                assert not egress_allowed(policies, namespace, labels, "52.216.0.10", 443)  # public AWS S3
+                assert egress_allowed(build, namespace, labels, host, port)
+                assert not egress_allowed(build, namespace, labels, host, port + 1)
+                assert not egress_allowed(build, namespace, labels, _outside(store.endpoint.cidr), port)
+                assert not egress_allowed(build, namespace, labels, "52.216.0.10", 443)  # public AWS S3
                 # The storage initializer authenticates as the store's ServiceAccount.
                 account = next(
                     o
@@ -71,9 +81,8 @@ def test_a_team_outside_the_store_gets_no_path_to_it(write_spec) -> None:
     docs = mini_docs("dra")
     docs[0]["spec"]["modelStores"][0]["teams"] = ["research"]  # not web
     build = build_all(write_spec(docs))["c1"]
-    policies = objects(build, "NetworkPolicy")
-    assert egress_allowed(policies, "research", {}, "10.9.0.1", 9000)
-    assert not egress_allowed(policies, "web", {}, "10.9.0.1", 9000)
+    assert egress_allowed(build, "research", {}, "10.9.0.1", 9000)
+    assert not egress_allowed(build, "web", {}, "10.9.0.1", 9000)
     accounts = {(o["metadata"]["namespace"], o["metadata"]["name"]) for o in objects(build, "ServiceAccount")}
     assert ("research", "model-store-m") in accounts and ("web", "model-store-m") not in accounts
 

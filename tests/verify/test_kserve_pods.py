@@ -39,17 +39,21 @@ def example_isvc() -> dict[str, Any]:
 
 
 def test_predictor_pod_merges_the_rendered_runtime_with_the_model(kserve: KServeConfig) -> None:
-    pods = inference_service_pods(example_isvc(), kserve)
+    isvc = example_isvc()
+    predictor = isvc["spec"]["predictor"]
+    model = predictor["model"]
+    runtime = kserve.cluster_runtimes[model["runtime"]]["spec"]["containers"][0]
+    pods = inference_service_pods(isvc, kserve)
     assert [(p.deployment, p.role) for p in pods] == [
         ("chat-llm-predictor", "predictor"),
         ("chat-llm-canary-predictor", "canary"),
     ]
     spec = pods[0].pod["spec"]
     main = spec["containers"][0]
-    # From the rendered kserve-huggingfaceserver ClusterServingRuntime:
+    # From the rendered ClusterServingRuntime (kserve-runtime-configs chart):
     assert main["name"] == "kserve-container"
-    assert main["image"].startswith("kserve/huggingfaceserver:v0.20.0")
-    assert main["args"] == ["--model_name=chat-llm"]  # {{.Name}} replaced
+    assert main["image"].startswith(runtime["image"])
+    assert main["args"][0] == "--model_name=chat-llm"  # {{.Name}} replaced, model args appended
     assert main["securityContext"]["capabilities"] == {"drop": ["ALL"]}
     # The runtime's 1 CPU / 2Gi, replaced by the serving path's resources (memory includes /dev/shm):
     assert main["resources"]["requests"] == {"cpu": "8", "memory": "80Gi"}
@@ -67,25 +71,34 @@ def test_predictor_pod_merges_the_rendered_runtime_with_the_model(kserve: KServe
     (init,) = spec["initContainers"]
     assert init["name"] == "storage-initializer"
     assert init["image"] == "kserve/storage-initializer:v0.20.0"
-    assert init["args"] == ["s3://models/llama-3.1-8b", "/mnt/models"]
+    assert init["args"] == [model["storageUri"], "/mnt/models"]
     assert init["securityContext"]["runAsNonRoot"] is True
-    assert {"name": "kserve-provision-location", "mountPath": "/mnt/models", "readOnly": True} in main[
-        "volumeMounts"
-    ]
+    mount = {"name": "kserve-provision-location", "mountPath": "/mnt/models", "readOnly": True}
+    assert mount in main["volumeMounts"]
     assert pods[0].pod["metadata"]["labels"]["serving.kserve.io/inferenceservice"] == "chat-llm"
 
 
 def test_canary_is_the_stable_predictor_with_its_own_storage_uri(kserve: KServeConfig) -> None:
     """predictor.go canaryReplicaCount: ceil(stable minReplicas × trafficPercent / 100)."""
     stable, canary = inference_service_pods(example_isvc(), kserve)
-    assert canary.pod["spec"]["initContainers"][0]["args"][0] == "s3://models/llama-3.1-8b-v2"
+    isvc = example_isvc()
+    assert (
+        canary.pod["spec"]["initContainers"][0]["args"][0]
+        == isvc["spec"]["canary"][0]["predictor"]["model"]["storageUri"]
+    )
     assert canary.replicas == 1 and canary.traffic_percent == 10
     assert stable.replicas == 1 and stable.traffic_percent == 90
     assert canary.pod["spec"]["nodeSelector"] == stable.pod["spec"]["nodeSelector"]
 
 
 def hardened(isvc: dict[str, Any]) -> dict[str, Any]:
+    """The pod-level securityContext alone carries seccomp (container-level ones removed)."""
     isvc = copy.deepcopy(isvc)
+    predictors = [isvc["spec"]["predictor"], *(c["predictor"] for c in isvc["spec"].get("canary") or ())]
+    for predictor in predictors:
+        for container in [predictor.get("model") or {}, *(predictor.get("containers") or ())]:
+            (container.get("securityContext") or {}).pop("seccompProfile", None)
+        predictor.pop("securityContext", None)
     isvc["spec"]["predictor"]["securityContext"] = {
         "runAsNonRoot": True,
         "seccompProfile": {"type": "RuntimeDefault"},
@@ -101,7 +114,7 @@ def test_pod_level_seccomp_makes_every_container_restricted(kserve: KServeConfig
         assert evaluate(pod.pod["metadata"], pod.pod["spec"], "restricted") == []
     # The canary predictor carries its own pod securityContext too (components/serving.py).
     for predictor in [isvc["spec"]["predictor"]] + [c["predictor"] for c in isvc["spec"]["canary"]]:
-        predictor["securityContext"].pop("seccompProfile", None)
+        (predictor.get("securityContext") or {}).pop("seccompProfile", None)
     for pod in inference_service_pods(isvc, kserve):
         failures = evaluate(pod.pod["metadata"], pod.pod["spec"], "restricted")
         assert [f.rule for f in failures] == ["seccompProfile_restricted"]
