@@ -26,6 +26,7 @@ from .core import UnsupportedKubernetesVersion
 from .defaults import DEFAULT_CHECKS
 from .findings import ERROR, WARNING, Finding, Report, Severity
 from .schemas import SchemaRegistry
+from .yaml_read import NotPlain, load_plain
 
 CLUSTER_FILE = CLUSTER_INFO_FILE
 DEFAULT_KUBERNETES_VERSION = "1.34"
@@ -104,7 +105,10 @@ def load_file(path: Path, rel: str, problems: list[Finding]) -> list[dict[str, A
         problems.append(_file_finding(ERROR, "yaml", rel, too_big[1], line=too_big[0], column=1))
         return []
     try:
-        docs = list(yaml.load_all(data, Loader=yaml.CSafeLoader))
+        try:
+            docs, plain = load_plain(data), True
+        except NotPlain:
+            docs, plain = list(yaml.load_all(data, Loader=yaml.CSafeLoader)), False
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         problem = getattr(exc, "problem", None) or str(exc)
@@ -115,7 +119,7 @@ def load_file(path: Path, rel: str, problems: list[Finding]) -> list[dict[str, A
     for index, doc in enumerate(docs):
         if doc is None:
             continue
-        if (problem := _shape_problem(doc)) is not None:
+        if (problem := _shape_problem(doc, plain)) is not None:
             problems.append(_file_finding(ERROR, "object", rel, f"document {index + 1}: {problem}"))
             continue
         if not isinstance(doc, dict):
@@ -129,13 +133,15 @@ def load_file(path: Path, rel: str, problems: list[Finding]) -> list[dict[str, A
     return objects
 
 
-def _shape_problem(doc: Any) -> str | None:
-    """Bounds and the List rule on a document read from a tree (see compiler/yaml_limits.py)."""
-    if has_shared_nodes(doc):
+def _shape_problem(doc: Any, plain: bool) -> str | None:
+    """Bounds and the List rule on a document read from a tree (see compiler/yaml_limits.py).
+
+    A `plain` document (load_plain) is already known to be alias-free and shallow."""
+    if not plain and has_shared_nodes(doc):
         return (
             "uses YAML aliases (expected plain YAML, as platformc writes it; aliases can hide an alias bomb)"
         )
-    if depth(doc) > MAX_DEPTH:
+    if not plain and depth(doc) > MAX_DEPTH:
         return f"nested deeper than {MAX_DEPTH} levels (expected flatter YAML)"
     kind = doc.get("kind") if isinstance(doc, dict) else None
     if isinstance(kind, str) and kind.endswith("List") and "items" in doc:
