@@ -10,13 +10,14 @@ from __future__ import annotations
 import gc
 import os
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from compiler.parallel import map_in_order
 from compiler.tree_contract import CLUSTER_INFO_FILE, KUSTOMIZATION_FILES, ClusterInfo
 from compiler.yaml_limits import MAX_DEPTH, depth, has_shared_nodes, size_problem
 
@@ -173,10 +174,17 @@ def _iter_clusters(
     out_dir: Path, clusters: Iterable[ClusterFolder], problems: list[Finding]
 ) -> Iterator[LoadedObject]:
     for cluster in clusters:
-        for path in _yaml_files(cluster.directory):
-            rel = path.relative_to(out_dir).as_posix()
-            for obj in load_file(path, rel, problems):
-                yield cluster.name, cluster.kubernetes_version, rel, obj
+        for rel, obj in _cluster_objects(out_dir, cluster, problems):
+            yield cluster.name, cluster.kubernetes_version, rel, obj
+
+
+def _cluster_objects(
+    out_dir: Path, cluster: ClusterFolder, problems: list[Finding]
+) -> Iterator[tuple[str, dict[str, Any]]]:
+    for path in _yaml_files(cluster.directory):
+        rel = path.relative_to(out_dir).as_posix()
+        for obj in load_file(path, rel, problems):
+            yield rel, obj
 
 
 @contextmanager
@@ -206,8 +214,16 @@ def validate_objects(
     """Schema-validate every object, then run the whole-set `checks` over all of them.
 
     The compile pipeline calls this on in-memory objects before writing anything;
-    `validate_tree` calls it on objects read back from disk.
+    `validate_tree` validates a tree on disk the same way, one cluster at a time.
     """
+    report = _checked(objects, registry, allow_missing, checks)
+    report.add(_schema_source_warnings(registry.load_errors))
+    return report
+
+
+def _checked(
+    objects: Iterable[LoadedObject], registry: SchemaRegistry, allow_missing: bool, checks: Sequence[Check]
+) -> Report:
     report = Report()
     object_set = ObjectSet()
     bad_versions: set[str] = set()
@@ -234,15 +250,46 @@ def validate_objects(
             findings.extend(check(object_set))
         # CEL is type-checked against the schemas, so it runs here, where the registry is.
         findings.extend(check_cel(object_set, registry))
-    for file, message in registry.load_errors:
-        findings.append(_file_finding(WARNING, "schema-source", file, message))
     report.objects = len(object_set)
     report.clusters = sorted(object_set.clusters)
     return report
 
 
+def _schema_source_warnings(load_errors: Iterable[tuple[str, str]]) -> list[Finding]:
+    return [_file_finding(WARNING, "schema-source", file, message) for file, message in load_errors]
+
+
 def _as_warning(finding: Finding) -> Finding:
     return replace(finding, severity=WARNING)
+
+
+@dataclass(frozen=True)
+class ClusterResult:
+    """What validating one cluster folder found; plain data, cheap to send back from a worker."""
+
+    findings: tuple[Finding, ...]
+    objects: int
+    load_errors: tuple[tuple[str, str], ...]  # schema files that could not be read, as looked up
+
+
+def validate_cluster(
+    out_dir: Path,
+    cluster: ClusterFolder,
+    registry: SchemaRegistry,
+    allow_missing: bool = False,
+    checks: Sequence[Check] = DEFAULT_CHECKS,
+) -> ClusterResult:
+    """Every object file of one cluster: read, schema-validated, and every check run over them.
+
+    Every check looks within one cluster (references, ordering and duplicates never cross
+    clusters), so a tree's report is the union of its clusters' results."""
+    problems: list[Finding] = []
+    objects = (
+        (cluster.name, cluster.kubernetes_version, file, obj)
+        for file, obj in _cluster_objects(out_dir, cluster, problems)
+    )
+    report = _checked(objects, registry, allow_missing, checks)
+    return ClusterResult((*report.findings, *problems), report.objects, tuple(registry.load_errors))
 
 
 def validate_tree(
@@ -253,17 +300,45 @@ def validate_tree(
     default_kubernetes_version: str = DEFAULT_KUBERNETES_VERSION,
     checks: Sequence[Check] = DEFAULT_CHECKS,
     registry: SchemaRegistry | None = None,
+    jobs: int | None = None,
 ) -> Report:
-    """Validate a generated tree on disk; see the module docstring for the layout."""
+    """Validate a generated tree on disk (see the module docstring for the layout), one cluster
+    per task, in forked workers when there are several cores (compiler/parallel.py)."""
     out_dir = Path(out_dir)
     if not out_dir.is_dir():
         raise FileNotFoundError(f"generated tree {out_dir} does not exist or is not a folder")
     registry = registry or SchemaRegistry(schema_dirs)
     problems: list[Finding] = []
     found = discover_clusters(out_dir, problems, default_kubernetes_version, clusters)
-    report = validate_objects(
-        _iter_clusters(out_dir, found, problems), registry, allow_missing_schemas, checks
-    )
+    # Definitions loaded once here are shared by the forked workers; a bad version is reported per cluster.
+    for version in sorted({c.kubernetes_version for c in found}):
+        with suppress(UnsupportedKubernetesVersion):
+            registry.core(version)
+
+    def task(cluster: ClusterFolder) -> ClusterResult:
+        return validate_cluster(out_dir, cluster, registry, allow_missing_schemas, checks)
+
+    results = map_in_order(task, found, jobs)
+    return merged(results, problems, [c.name for c in found])
+
+
+def merged(
+    results: Sequence[ClusterResult], problems: Sequence[Finding], cluster_names: Sequence[str]
+) -> Report:
+    """One report from per-cluster results, as validating all clusters at once would give it."""
+    report = Report()
+    bad_versions: set[str] = set()
+    for result in results:
+        for finding in result.findings:
+            if finding.check == "kubernetes-version":
+                # One finding per unsupported version, naming the first cluster that runs it.
+                if finding.message in bad_versions:
+                    continue
+                bad_versions.add(finding.message)
+            report.findings.append(finding)
+        report.objects += result.objects
+    load_errors = dict.fromkeys(error for result in results for error in result.load_errors)
+    report.add(_schema_source_warnings(load_errors))
     report.add(problems)
-    report.clusters = sorted({*report.clusters, *(c.name for c in found)})  # empty clusters count too
+    report.clusters = sorted(cluster_names)  # empty clusters count too
     return report
