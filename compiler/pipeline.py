@@ -372,6 +372,7 @@ def validate_existing_tree(
     When the spec is readable, its component pins choose the schemas (as in compile);
     a tree checked without its spec uses the embedded releases."""
     from compiler.validate import validate_tree
+    from compiler.validate.cache import ValidationCache, cache_disabled
 
     if not out_dir.is_dir():
         problem = "is a file" if out_dir.exists() else "does not exist"
@@ -384,7 +385,11 @@ def validate_existing_tree(
             model = None  # the tree is what is validated here; compile reports the spec
     registry = schema_registry(schema_dirs, model, overlays_dir)
     report = validate_tree(
-        out_dir, allow_missing_schemas=allow_missing, clusters=list(clusters) or None, registry=registry
+        out_dir,
+        allow_missing_schemas=allow_missing,
+        clusters=list(clusters) or None,
+        registry=registry,
+        cache=None if cache_disabled() else ValidationCache(),
     )
     if skip_checks:
         report.findings = [f for f in report.findings if f.check not in skip_checks]

@@ -40,7 +40,8 @@ def load_plain(data: bytes) -> list[Any]:
 
     Raises yaml.YAMLError for a syntax error (as that call does) and NotPlain when a document
     holds an alias to a collection, a merge key, a tag other than str/int/float/bool/null/map/seq,
-    a key that is not a scalar, or nests within a few levels of MAX_DEPTH.
+    a key that is not a string, or nests within a few levels of MAX_DEPTH. Plain data holds only
+    what JSON holds, so it survives a JSON round trip unchanged.
     """
     loader = yaml.CSafeLoader(data)
     scalars = {
@@ -66,11 +67,13 @@ def load_plain(data: bytes) -> list[Any]:
         if cls is MappingNode and node.tag == _MAP:
             out: dict[Any, Any] = {}
             for key_node, value_node in node.value:
-                # A scalar key builds a hashable value; a merge ("<<") or value ("=") key is tagged
-                # otherwise and is left to SafeConstructor's flatten_mapping.
-                if key_node.__class__ is not ScalarNode:
-                    raise NotPlain("collection key")
-                out[build(key_node, level + 1)] = build(value_node, level + 1)
+                # A merge ("<<") or value ("=") key is tagged otherwise: SafeConstructor's
+                # flatten_mapping handles those.
+                # Keys other than strings (JSON has none) go to the full loader too, so plain data
+                # round-trips through JSON exactly (the validation cache stores it so).
+                if key_node.__class__ is not ScalarNode or key_node.tag != _STR:
+                    raise NotPlain("key that is not a string")
+                out[key_node.value] = build(value_node, level + 1)
             return out
         if node.tag != _SEQ or cls is MappingNode:
             raise NotPlain(node.tag)
