@@ -24,7 +24,7 @@ PLAIN = [
     "flags: {a: yes, b: No, c: on, d: OFF, e: true, f: 'yes', g: \"no\"}\n",
     "typed: {a: !!str 12, b: !!int '42', c: !!float '1', d: !!null '', e: !!bool 'true'}\n",
     "dup: a\ndup: b\nother: c\n",
-    "keys: {1: a, true: b, null: c, 1.5: d, '': e}\n",
+    "keys: {'1': a, '': e, \"x\": y}\n",
     "text: |\n  line one\n  line two\nfolded: >-\n  a\n  b\n",
     "name: &n shared\nagain: *n\n",  # an alias of a scalar builds no shared container
     "one: 1\n---\ntwo: 2\n...\n",
@@ -42,6 +42,7 @@ NOT_PLAIN = [
     "o: !!omap [{a: b}]\n",
     "c: !custom {a: b}\n",
     "? [x]\n: y\n",
+    "keys: {1: a, true: b, null: c, 1.5: d}\n",
     "deep: " + "[" * MAX_DEPTH + "]" * MAX_DEPTH + "\n",
 ]
 
