@@ -10,7 +10,7 @@ comparing the tree. Nothing is written unless every stage passed.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TypeVar
@@ -49,6 +49,7 @@ from compiler.overlays import OverlayErrors, Problems, load_overlays
 from compiler.parallel import map_in_order
 from compiler.spec.build import PlatformModel, load_platform
 from compiler.validate import Report, SchemaRegistry
+from compiler.validate.cache import ValidationCache
 from compiler.write import Drift, compare, write_tree
 
 __all__ = [
@@ -204,13 +205,17 @@ def per_cluster(
 
 
 def schema_registry(
-    schema_dirs: Sequence[Path], model: PlatformModel | None = None, overlays_dir: Path | None = None
+    schema_dirs: Sequence[Path],
+    model: PlatformModel | None = None,
+    overlays_dir: Path | None = None,
+    pins: Mapping[str, str] | None = None,
 ) -> SchemaRegistry:
     """CRD schemas: the given folders, then the `schemas pull` cache and custom components'
-    declared CRDs, then the embedded schemas of the pinned releases."""
-    from compiler.crdschemas.select import custom_crd_dirs, schema_sources
+    declared CRDs, then the embedded schemas of the pinned releases (`pins`: the model's
+    overridden pins, when known without the model)."""
+    from compiler.crdschemas.select import CACHE_ROOT, custom_crd_dirs, schema_sources
 
-    dirs, fallbacks = schema_sources(schema_dirs, model, custom_crd_dirs(overlays_dir))
+    dirs, fallbacks = schema_sources(schema_dirs, model, custom_crd_dirs(overlays_dir), CACHE_ROOT, pins)
     try:
         return SchemaRegistry(dirs, fallbacks)
     except FileNotFoundError as exc:
@@ -358,6 +363,30 @@ def compile_platform(
     return result
 
 
+def _spec_pins(spec_dir: Path | None, cache: ValidationCache | None) -> dict[str, str]:
+    """The spec's pins that differ from the embedded releases ({} without a readable spec), kept
+    in the validation cache by the spec folder's content: reading and checking a large spec takes
+    seconds, and its pins are all `validate` needs from it."""
+    from compiler.crdschemas.select import overridden_pins
+
+    if spec_dir is None or not spec_dir.is_dir():
+        return {}
+    name = None
+    if cache is not None and (key := cache.folder_key(spec_dir)) is not None:
+        name = "pins-" + key
+        stored = cache.read(name)
+        if isinstance(stored, dict):
+            return stored
+    try:
+        model = load_platform(spec_dir, facts_of(registered()))
+    except (SpecErrors, PlatformcError):
+        model = None  # the tree is what is validated here; compile reports the spec
+    pins = overridden_pins(model)
+    if cache is not None and name is not None:
+        cache.write(name, pins)
+    return pins
+
+
 def validate_existing_tree(
     out_dir: Path,
     schema_dirs: Sequence[Path],
@@ -372,24 +401,19 @@ def validate_existing_tree(
     When the spec is readable, its component pins choose the schemas (as in compile);
     a tree checked without its spec uses the embedded releases."""
     from compiler.validate import validate_tree
-    from compiler.validate.cache import ValidationCache, cache_disabled
+    from compiler.validate.cache import cache_disabled
 
     if not out_dir.is_dir():
         problem = "is a file" if out_dir.exists() else "does not exist"
         raise UsageError(f"{out_dir} {problem} (expected a generated tree; run `platformc compile`)")
-    model = None
-    if spec_dir is not None and spec_dir.is_dir():
-        try:
-            model = load_platform(spec_dir, facts_of(registered()))
-        except (SpecErrors, PlatformcError):
-            model = None  # the tree is what is validated here; compile reports the spec
-    registry = schema_registry(schema_dirs, model, overlays_dir)
+    cache = None if cache_disabled() else ValidationCache()
+    registry = schema_registry(schema_dirs, None, overlays_dir, _spec_pins(spec_dir, cache))
     report = validate_tree(
         out_dir,
         allow_missing_schemas=allow_missing,
         clusters=list(clusters) or None,
         registry=registry,
-        cache=None if cache_disabled() else ValidationCache(),
+        cache=cache,
     )
     if skip_checks:
         report.findings = [f for f in report.findings if f.check not in skip_checks]

@@ -94,6 +94,20 @@ def walk_files(folder: str, prefix: str = "") -> Iterator[tuple[str, os.DirEntry
         pending.extend(reversed(subfolders))
 
 
+def _every_file(folder: str, prefix: str = "") -> Iterator[tuple[str, os.DirEntry[str]]]:
+    """Every file and link below folder, in name order, links not followed."""
+    try:
+        with os.scandir(folder) as scan:
+            entries = sorted(scan, key=_name)
+    except OSError:
+        return
+    for entry in entries:
+        if not entry.is_symlink() and entry.is_dir():
+            yield from _every_file(entry.path, f"{prefix}{entry.name}/")
+        else:
+            yield prefix + entry.name, entry
+
+
 def _name(entry: os.DirEntry[str]) -> str:
     return entry.name
 
@@ -173,6 +187,19 @@ class ValidationCache:
 
     def digests(self, scope: str) -> Digests:
         return Digests(self, scope)
+
+    def folder_key(self, folder: Path) -> str | None:
+        """Digest of platformc and of every file below `folder` (hidden ones and links included,
+        a link by name only); None when a file cannot be read."""
+        digests = self.digests(f"folder\0{folder.resolve()}")
+        parts = [compiler_digest()]
+        for rel, entry in _every_file(str(folder)):
+            content = digests.of(rel, entry)
+            if content is None:
+                return None
+            parts.append(f"{rel}\0{content}")
+        digests.save()
+        return hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
     def get(self, key: str) -> tuple[list[Finding], int] | None:
         """(findings, object count) stored under key, or None (missing, damaged or foreign)."""

@@ -176,3 +176,32 @@ def test_schema_change_invalidates(
     computed.clear()
     assert not any("expected object, got integer" in line for line in validated())
     assert "prod-us-east" in computed
+
+
+def test_spec_pins_are_read_once_per_spec_content(
+    tmp_path: Path, key_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`validate` needs only the spec's overridden pins: kept by the spec folder's content, so an
+    unchanged spec is not read and checked again, and any edit to it is."""
+    import shutil
+
+    import compiler.pipeline as pipeline
+
+    spec = tmp_path / "platform-spec"
+    shutil.copytree(Path(pipeline.__file__).resolve().parents[1] / "platform-spec", spec)
+    cache = ValidationCache(tmp_path / "cache")
+    reads: list[Path] = []
+    load_platform = pipeline.load_platform
+
+    def counting(spec_dir: Path, *args: Any) -> Any:
+        reads.append(spec_dir)
+        return load_platform(spec_dir, *args)
+
+    monkeypatch.setattr(pipeline, "load_platform", counting)
+    pins = pipeline._spec_pins(spec, cache)
+    assert pipeline._spec_pins(spec, cache) == pins
+    assert len(reads) == 1
+    platform = next(p for p in spec.rglob("*.yaml") if "kind: Platform" in p.read_text())
+    platform.write_text(platform.read_text() + "\n# edited\n")
+    assert pipeline._spec_pins(spec, cache) == pins
+    assert len(reads) == 2
