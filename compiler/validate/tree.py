@@ -405,7 +405,9 @@ def validate_tree(
 
         def task(cluster: ClusterFolder) -> ClusterResult:
             pack = packs.get(cluster.name)
-            return validate_cluster(out_dir, cluster, registry, allow_missing_schemas, checks, pack)
+            result = validate_cluster(out_dir, cluster, registry, allow_missing_schemas, checks, pack)
+            gc.collect(1)  # what a cluster left in cycles, before the next one: memory stays flat
+            return result
 
         for cluster, result in zip(todo, map_in_order(task, todo, jobs), strict=True):
             results[cluster.name] = result

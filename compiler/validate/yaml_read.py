@@ -17,6 +17,7 @@ composed nodes builds the data and proves it alias-free and shallow at the same 
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import yaml
@@ -51,38 +52,39 @@ def load_plain(data: bytes) -> list[Any]:
         "tag:yaml.org,2002:null": loader.construct_yaml_null,
     }
     seen: set[int] = set()  # collection nodes built so far: a second visit is an alias
-
-    def build(node: Any, level: int) -> Any:  # a yaml.Node
-        cls = node.__class__
-        if cls is ScalarNode:
-            if node.tag == _STR:
-                return node.value
-            construct = scalars.get(node.tag)
-            if construct is None:
-                raise NotPlain(node.tag)
-            return construct(node)
-        if level >= MAX_DEPTH - _DEPTH_MARGIN or id(node) in seen:
-            raise NotPlain("deep or aliased")
-        seen.add(id(node))
-        if cls is MappingNode and node.tag == _MAP:
-            out: dict[Any, Any] = {}
-            for key_node, value_node in node.value:
-                # A merge ("<<") or value ("=") key is tagged otherwise: SafeConstructor's
-                # flatten_mapping handles those.
-                # Keys other than strings (JSON has none) go to the full loader too, so plain data
-                # round-trips through JSON exactly (the validation cache stores it so).
-                if key_node.__class__ is not ScalarNode or key_node.tag != _STR:
-                    raise NotPlain("key that is not a string")
-                out[key_node.value] = build(value_node, level + 1)
-            return out
-        if node.tag != _SEQ or cls is MappingNode:
-            raise NotPlain(node.tag)
-        return [build(item, level + 1) for item in node.value]
-
     documents: list[Any] = []
     try:
         while loader.check_node():
-            documents.append(build(loader.get_node(), 0))
+            documents.append(_build(loader.get_node(), 0, scalars, seen))
     finally:
         loader.dispose()
     return documents
+
+
+def _build(node: Any, level: int, scalars: Mapping[str, Callable[[Any], Any]], seen: set[int]) -> Any:
+    """The data of one composed node (a yaml.Node). A module function, not a closure: a recursive
+    closure is a reference cycle, and validation runs with the cycle collector paused."""
+    cls = node.__class__
+    if cls is ScalarNode:
+        if node.tag == _STR:
+            return node.value
+        construct = scalars.get(node.tag)
+        if construct is None:
+            raise NotPlain(node.tag)
+        return construct(node)
+    if level >= MAX_DEPTH - _DEPTH_MARGIN or id(node) in seen:
+        raise NotPlain("deep or aliased")
+    seen.add(id(node))
+    if cls is MappingNode and node.tag == _MAP:
+        out: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            # Keys other than strings (JSON has none) go to the full loader too, so plain data
+            # round-trips through JSON exactly (the validation cache stores it so). A merge ("<<")
+            # or value ("=") key is tagged otherwise: SafeConstructor's flatten_mapping handles those.
+            if key_node.__class__ is not ScalarNode or key_node.tag != _STR:
+                raise NotPlain("key that is not a string")
+            out[key_node.value] = _build(value_node, level + 1, scalars, seen)
+        return out
+    if node.tag != _SEQ or cls is MappingNode:
+        raise NotPlain(node.tag)
+    return [_build(item, level + 1, scalars, seen) for item in node.value]
