@@ -1,70 +1,159 @@
-"""Compile a synthetic platform and print objects, seconds, objects/s and peak memory.
+"""Compile figures of the fleet-scale targets, with the C-emitter baseline measured in the same run.
 
-    python3 -m bench.compile --clusters 20 --teams 100 --serving-paths 200
+    python3 -m bench.compile [--clusters 20 --teams 100 --serving-paths 200 --runs 3]
 
-Every team is on every cluster unless --clusters-per-team is given. The spec is written to a
-temp folder; the compile goes through the same function as `platformc compile` (spec load,
-checks, components, overlays, packaging, validation against --schemas, emit). It runs twice
-into the same folder: cold (every file written) and warm (unchanged files hard-linked), the
-case of a CI run after a small spec change. Stages: spec (read and check), clusters
-(components, overlays, packaging, validation, rendering; one worker per core), write.
+Every team is on every cluster unless --clusters-per-team is given. The spec is written to a temp
+folder and every compile is the real command, `python3 -m compiler.cli compile`, in a fresh
+process (Python start-up and imports included: what a user or CI waits for), with the compile
+cache in the temp folder. Per run, in order:
 
-Writing tens of thousands of new files depends on the disk: on this workplace's VM it ranged
-from 2 s to over 20 s for the same tree, slowest right after large deletions. The write stage
-is printed on its own so the compiler's share is visible.
+- cold: empty cache, empty output folder;
+- no-op: the same spec again (nothing changed: the compile record answers, nothing is written);
+- check: `compile --check` with nothing changed;
+- one team: one team's quota changes on every cluster (every cluster's key changes), then compile.
+
+Once: the C-emitter baseline, PyYAML's CSafeDumper writing the same objects, one file each, into
+an empty folder (objects are built beforehand, only dumping and writing is timed; median of
+--runs), and the clusters stage (components → validation → render, no cache, no write) with 1
+and with 2 workers. Peak memory is the largest resident set of any compile process or worker.
+Prints medians over --runs and the machine's load average (on a shared machine, read ratios).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import resource
+import statistics
+import subprocess
+import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
-
-from compiler.pipeline import compile_platform
-from compiler.synthetic import write_synthetic_spec
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def peak_rss_mib() -> float:
-    """Peak resident memory of this process and of the largest worker it forked."""
+    """Peak resident memory of this process and of the largest process it started."""
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return max(own, workers) / 1024
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return max(own, children) / 1024
+
+
+def timed(action: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    action()
+    return time.perf_counter() - start
+
+
+def cli(work: Path, *args: str, jobs: int | None = None) -> float:
+    """Seconds of one `platformc compile` in a fresh process, in work (cache in work)."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "PLATFORMC_NO_CACHE": "0"}
+    if jobs:
+        env["PLATFORMC_JOBS"] = str(jobs)
+    command = [sys.executable, "-m", "compiler.cli", "compile", "--spec", "spec", "--out", "generated", *args]
+    start = time.perf_counter()
+    done = subprocess.run(command, cwd=work, env=env, capture_output=True, text=True, check=False)
+    seconds = time.perf_counter() - start
+    if done.returncode != 0:
+        raise SystemExit(f"compile failed: {done.stderr}{done.stdout}")
+    return seconds
+
+
+def c_emitter_baseline(spec: Path, out: Path, runs: int) -> tuple[float, int]:
+    """Median seconds for CSafeDumper to write every object of the platform, one file each (objects
+    are built beforehand, cluster by cluster; only dumping and writing is timed)."""
+    import shutil
+
+    import yaml
+
+    from compiler.components import facts_of
+    from compiler.core import build_cluster, registered, select_clusters
+    from compiler.emit import canonical, file_name
+    from compiler.spec.build import load_platform
+
+    model = load_platform(spec, facts_of(registered()))
+    totals = [0.0] * runs
+    count = 0
+    for cluster in select_clusters(model, ()):
+        placed = build_cluster(cluster).placed
+        count += len(placed)
+        for run in range(runs):
+            start = time.perf_counter()
+            made: set[Path] = set()
+            for folder, obj in placed:
+                target = out / str(run) / cluster.name / folder
+                if target not in made:
+                    target.mkdir(parents=True, exist_ok=True)
+                    made.add(target)
+                text = yaml.dump(canonical(obj), Dumper=yaml.CSafeDumper, sort_keys=False)
+                (target / file_name(obj)).write_text(text)
+            totals[run] += time.perf_counter() - start
+    shutil.rmtree(out)
+    return statistics.median(totals), count
+
+
+def workers(spec: Path, schemas: Path, jobs: int) -> float:
+    """Seconds of the clusters stage (components → validation → render) with `jobs` workers."""
+    from compiler.components import facts_of
+    from compiler.core import registered
+    from compiler.pipeline import compile_model, schema_registry
+    from compiler.spec.build import load_platform
+
+    model = load_platform(spec, facts_of(registered()))
+    registry = schema_registry([schemas], model)
+    return timed(lambda: compile_model(model, registry=registry, jobs=jobs))
 
 
 def main() -> None:
+    from compiler.synthetic import write_synthetic_spec
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clusters", type=int, default=20)
     parser.add_argument("--teams", type=int, default=100)
     parser.add_argument("--serving-paths", type=int, default=200)
     parser.add_argument("--clusters-per-team", type=int, default=None, help="default: every cluster")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--skip-workers", action="store_true", help="skip the 1 vs 2 workers figure")
     parser.add_argument("--schemas", type=Path, default=ROOT.parent / "shared" / "schemas" / "crds")
     args = parser.parse_args()
+    schemas = str(args.schemas.resolve())
+    shape = (args.clusters, args.teams, args.serving_paths)
+    print(f"platform: {args.clusters} clusters x {args.teams} teams, {args.serving_paths} serving paths")
+    figures: dict[str, list[float]] = {"cold": [], "no-op": [], "check": [], "one team": []}
     with tempfile.TemporaryDirectory(prefix="platformc-bench-compile-") as tmp:
-        work = Path(tmp)
-        write_synthetic_spec(
-            work / "spec",
-            args.clusters,
-            args.teams,
-            args.serving_paths,
-            clusters_per_team=args.clusters_per_team,
-        )
-        print(f"platform: {args.clusters} clusters x {args.teams} teams, {args.serving_paths} serving paths")
-        for run in ("cold", "warm"):
-            start = time.perf_counter()
-            result = compile_platform(work / "spec", work / "generated", schema_dirs=[args.schemas])
-            seconds = time.perf_counter() - start
-            stages = ", ".join(f"{name} {value:.2f} s" for name, value in result.seconds.items())
-            print(
-                f"{run}: {result.objects} objects, {result.files} files, {seconds:.2f} s "
-                f"({stages}), {result.objects / seconds:,.0f} objects/s, peak memory {peak_rss_mib():.0f} MiB"
+        for run in range(args.runs):
+            work = Path(tmp) / f"run{run}"
+            write_synthetic_spec(work / "spec", *shape, clusters_per_team=args.clusters_per_team)
+            figures["cold"].append(cli(work, "--schemas", schemas))
+            figures["no-op"].append(cli(work, "--schemas", schemas))
+            figures["check"].append(cli(work, "--check", "--schemas", schemas))
+            write_synthetic_spec(
+                work / "spec", *shape, clusters_per_team=args.clusters_per_team, quota_bonus={"team-000": 4}
             )
-            warnings = len(result.validation.warnings)
-            if warnings:
-                print(f"  ({warnings} validation warnings, e.g. {result.validation.warnings[0].format()})")
+            figures["one team"].append(cli(work, "--schemas", schemas))
+            print(f"run {run + 1}: " + ", ".join(f"{k} {v[-1]:.2f} s" for k, v in figures.items()))
+        spec = Path(tmp) / "run0" / "spec"
+        baseline, objects = c_emitter_baseline(spec, Path(tmp) / "baseline", args.runs)
+        one = two = 0.0
+        if not args.skip_workers:
+            one, two = workers(spec, Path(schemas), 1), workers(spec, Path(schemas), 2)
+    median = {k: statistics.median(v) for k, v in figures.items()}
+    print(f"objects: {objects}")
+    print(f"C emitter (CSafeDumper), one file per object: {baseline:.2f} s")
+    ratio = median["cold"] / baseline
+    cold = median["cold"]
+    print(f"cold compile:                  {cold:6.2f} s = {ratio:.2f} x the C emitter (target <= 1.2 x)")
+    print(f"no-op compile:                 {median['no-op']:6.2f} s (target <= 1.0 s)")
+    print(f"compile --check, no change:    {median['check']:6.2f} s (target <= 1.0 s)")
+    print(f"compile after one team change: {median['one team']:6.2f} s (target <= 1.5 s)")
+    if not args.skip_workers:
+        print(f"clusters stage: 1 worker {one:.2f} s, 2 workers {two:.2f} s: speedup {one / two:.2f} x")
+    print(f"peak memory: {peak_rss_mib():.0f} MiB (target <= 512 MiB)")
+    load = os.getloadavg()[0]
+    print(f"(medians of {args.runs} runs; load average {load:.1f} on {os.cpu_count()} cores at the end)")
 
 
 if __name__ == "__main__":

@@ -138,6 +138,12 @@ def main() -> None:
 @SCHEMAS_OPTION
 @CHARTS_OPTION
 @FORMAT_OPTION
+@click.option(
+    "--cache/--no-cache",
+    default=True,
+    show_default=True,
+    help="Reuse unchanged work from .platformc-cache/ (also off with PLATFORMC_NO_CACHE=1).",
+)
 def compile(
     spec_dir: Path,
     overlays_dir: Path,
@@ -147,13 +153,15 @@ def compile(
     schema_dirs: tuple[Path, ...],
     charts_dir: Path | None,
     output_format: str,
+    cache: bool,
 ) -> None:
     """Compile platform-spec/ into generated/<cluster>/ trees (validated before anything is written)."""
-    from compiler.pipeline import ValidationFailed, compile_platform
+    from compiler.compile_record import compile_current
+    from compiler.compile_result import ValidationFailed
 
     try:
         _find_repository(spec_dir)
-        result = compile_platform(
+        result = compile_current(
             spec_dir,
             out_dir,
             cluster_names=clusters,
@@ -162,6 +170,7 @@ def compile(
             progress=_progress,
             overlays_dir=overlays_dir,
             charts_dir=charts_dir,
+            cache=cache,
         )
     except SpecErrors as exc:
         _fail_spec(

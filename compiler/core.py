@@ -16,6 +16,7 @@ from compiler.components import facts_of
 from compiler.components.base import Component, ComponentOutput
 from compiler.emit import ClusterInfo, Tree, file_name, render_cluster
 from compiler.errors import PlatformcError, SourceLocation, UsageError
+from compiler.object_memo import ObjectMemo
 from compiler.overlays import Overlays, Problems, Provenance, apply_overlays
 from compiler.overlays.apply import object_key
 from compiler.overlays.errors import CLUSTERS
@@ -191,15 +192,22 @@ def validate_builds(builds: Sequence[ClusterBuild], registry: SchemaRegistry) ->
     return validate_objects(objects, registry, allow_missing=True, checks=checks)
 
 
-def secret_findings(build: ClusterBuild) -> list[Finding]:
+def secret_findings(build: ClusterBuild, memo: ObjectMemo | None = None) -> list[Finding]:
     """The last secret scan, on every object as it will be written (sources were scanned at their
-    lines already; this catches what only appears once objects are combined)."""
+    lines already; this catches what only appears once objects are combined). A memo spares
+    scanning objects scanned before (with the same allowed fingerprints)."""
     allowed = allowed_secrets(build.model.platform)
+    purpose = ("secrets\0" + "\0".join(sorted(allowed))).encode()
     findings = []
     for folder, obj in build.placed:
+        key = memo.key(purpose, obj) if memo is not None else None
+        found = memo.get(key) if memo is not None else None
+        if not isinstance(found, list):
+            found = [(show_path(f.path), f.message(show_path(f.path))) for f in scan(obj, allowed)]
+            if memo is not None:
+                memo.put(key, found)
         meta = obj.get("metadata") or {}
-        for found in scan(obj, allowed):
-            field_path = show_path(found.path)
+        for field_path, message in found:
             findings.append(
                 Finding(
                     ERROR,
@@ -209,7 +217,7 @@ def secret_findings(build: ClusterBuild) -> list[Finding]:
                     meta.get("namespace"),
                     meta.get("name", ""),
                     "$." + field_path,
-                    found.message(field_path),
+                    message,
                 )
             )
     return findings
@@ -236,10 +244,13 @@ def with_provenance(report: Report, build: ClusterBuild) -> Report:
     return Report(findings, report.objects, list(report.clusters))
 
 
-def compile_cluster(build: ClusterBuild, registry: SchemaRegistry | None) -> CompiledCluster:
-    """A built cluster validated (when a registry is given) and rendered to files."""
+def compile_cluster(
+    build: ClusterBuild, registry: SchemaRegistry | None, memo: ObjectMemo | None = None
+) -> CompiledCluster:
+    """A built cluster validated (when a registry is given) and rendered to files; a memo
+    (compiler/object_memo.py) spares rendering and scanning objects seen before."""
     report = validate_builds([build], registry) if registry is not None else Report()
-    report.add(secret_findings(build))
+    report.add(secret_findings(build, memo))
     report = with_provenance(report, build)
-    files = render_cluster(build.info, build.placed, cluster_files(build), build.header)
+    files = render_cluster(build.info, build.placed, cluster_files(build), build.header, memo)
     return CompiledCluster(build.info, files, len(build.placed), report)

@@ -13,6 +13,7 @@ from typing import Any
 
 from compiler import yaml_out
 from compiler.errors import PlatformcError
+from compiler.object_memo import ObjectMemo
 from compiler.pathsafety import kind_problem, name_problem, object_name_problem, safe_relative
 from compiler.tree_contract import CLUSTER_INFO_FILE, KUSTOMIZATION_FILE, ClusterInfo, Tree
 
@@ -85,10 +86,12 @@ def render_cluster(
     placed: Iterable[tuple[str, Mapping[str, Any]]],
     files: Mapping[str, bytes] | None = None,
     header: str = "",
+    memo: ObjectMemo | None = None,
 ) -> Tree:
     """The files of one cluster folder, keyed by path relative to the output folder; `files` are
     non-object files at the cluster folder's top (the node-pool contract), not in kustomizations.
-    `header` (one comment line) starts every YAML file; JSON files cannot carry one."""
+    `header` (one comment line) starts every YAML file; JSON files cannot carry one. A memo
+    (compiler/object_memo.py) spares rendering objects rendered before."""
     first = header.encode()
     tree: Tree = {}
     owners: dict[str, Mapping[str, Any]] = {}
@@ -102,7 +105,13 @@ def render_cluster(
                 f"({obj['kind']} {first.get('namespace') or ''}/{first['name']} twice)"
             )
         owners[rel] = obj
-        tree[f"{info.name}/{rel}"] = first + dump_yaml(canonical(obj))
+        key = memo.key(b"render\0" + first, obj) if memo is not None else None
+        rendered = memo.get(key) if memo is not None else None
+        if not isinstance(rendered, bytes):
+            rendered = first + dump_yaml(canonical(obj))
+            if memo is not None:
+                memo.put(key, rendered)
+        tree[f"{info.name}/{rel}"] = rendered
         # Register the file and every folder on its way up with their parents.
         parts = rel.split("/")
         for depth in range(len(parts)):

@@ -9,9 +9,11 @@ comparing the tree. Nothing is written unless every stage passed.
 
 from __future__ import annotations
 
+import hashlib
+import os
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TypeVar
 
@@ -26,6 +28,7 @@ from compiler.charts.cache import (
 from compiler.charts.stage import charts_stage
 from compiler.charts.status import ComponentStatus, component_status
 from compiler.cluster_model import ClusterModel
+from compiler.compile_result import CompileResult, ValidationFailed
 from compiler.components import facts_of
 from compiler.core import (
     PACKAGERS,
@@ -48,14 +51,17 @@ from compiler.errors import PlatformcError, SpecErrors, UsageError
 from compiler.overlays import OverlayErrors, Problems, load_overlays
 from compiler.parallel import map_in_order
 from compiler.spec.build import PlatformModel, load_platform
+from compiler.spec.loader import ParseCache, display_path
 from compiler.validate import Report, SchemaRegistry
 from compiler.validate.cache import ValidationCache
-from compiler.write import Drift, compare, write_tree
+from compiler.write import compare, finish_interrupted, write_tree
 
 __all__ = [
     "PACKAGERS",
     "ClusterBuild",
+    "CompileResult",
     "CompiledCluster",
+    "ValidationFailed",
     "build_cluster",
     "cluster_files",
     "generated_header",
@@ -70,35 +76,6 @@ __all__ = [
 ]
 
 Progress = Callable[[str], None]
-
-
-class ValidationFailed(PlatformcError):
-    """Generated objects failed validation; nothing was written."""
-
-    def __init__(self, report: Report):
-        self.report = report
-        super().__init__(f"validation failed: {report.summary()}")
-
-
-@dataclass
-class CompileResult:
-    clusters: list[str]
-    objects: int = 0
-    files: int = 0
-    drift: Drift | None = None  # with --check: how the tree on disk differs
-    written: Drift | None = None  # without --check: what the write changed
-    validation: Report = field(default_factory=Report)
-    seconds: dict[str, float] = field(default_factory=dict)  # per stage: spec, clusters, write
-    charts_dir: Path | None = None  # the chart cache rendered from; None: charts were not rendered
-
-    def change_summary(self) -> str:
-        """'3 added, 1 changed, 0 removed, 283 unchanged files' for what compile wrote."""
-        d = self.written or Drift((), (), ())
-        unchanged = self.files - len(d.changed) - len(d.missing)
-        return (
-            f"{len(d.missing)} added, {len(d.changed)} changed, {len(d.extra)} removed, "
-            f"{unchanged} unchanged files"
-        )
 
 
 def build_platform(
@@ -135,14 +112,89 @@ def compile_model(
     progress: Progress | None = None,
     jobs: int | None = None,
     charts_dir: Path | None = None,
+    memo_root: Path | None = None,
 ) -> list[CompiledCluster]:
     """Every selected cluster through components, overlays, packaging, validation (when a registry
-    is given) and rendering, clusters in parallel. Raises OverlayErrors / PlatformcError."""
+    is given) and rendering, clusters in parallel. With a memo_root, each cluster's object memo
+    (compiler/object_memo.py) is loaded and stored there by its worker. Raises OverlayErrors /
+    PlatformcError."""
 
     def finish(build: ClusterBuild) -> CompiledCluster:
-        return compile_cluster(build, registry)
+        if memo_root is None:
+            return compile_cluster(build, registry)
+        from compiler.memo_store import load_memo, save_memo
+
+        memo = load_memo(memo_root, build.info.name)
+        compiled = compile_cluster(build, registry, memo)
+        save_memo(memo_root, build.info.name, memo)
+        return compiled
 
     return per_cluster(model, cluster_names, finish, overlays_dir, progress, jobs, charts_dir)
+
+
+def compile_cached(
+    model: PlatformModel,
+    cache_root: Path | None,
+    cluster_names: Sequence[str] = (),
+    *,
+    overlays_dir: Path | None = None,
+    registry: SchemaRegistry | None = None,
+    progress: Progress | None = None,
+    jobs: int | None = None,
+    charts_dir: Path | None = None,
+    recompiled: list[str] | None = None,
+) -> list[CompiledCluster]:
+    """compile_model, taking each cluster whose inputs are unchanged from the cluster cache
+    (compiler/cluster_cache.py) and compiling only the others (their names are added to
+    `recompiled`). Without a cache_root, every cluster is compiled."""
+    if cache_root is None:
+        if recompiled is not None:
+            recompiled.extend(c.name for c in select_clusters(model, cluster_names))
+        return compile_model(
+            model,
+            cluster_names,
+            overlays_dir=overlays_dir,
+            registry=registry,
+            progress=progress,
+            jobs=jobs,
+            charts_dir=charts_dir,
+        )
+    from compiler.cache_keys import compiler_digest, content_digest, helm_binary, stat_digest
+    from compiler.cluster_cache import ClusterCache
+
+    clusters = select_clusters(model, cluster_names)
+    rendered_with = stat_digest([charts_dir, helm_binary()]) if charts_dir is not None else "-"
+    # Files do not depend on where the overlays are (diff compiles its base in a temporary
+    # checkout); findings name overlay files, so where they are shown goes with the validation.
+    inputs = [compiler_digest(), content_digest([overlays_dir]), rendered_with]
+    cache = ClusterCache(cache_root, "\0".join(inputs))
+    validation = None
+    if registry is not None:
+        shown = display_path(overlays_dir) if overlays_dir is not None else "-"
+        validation = "\0".join([stat_digest([s.path for s in registry.sources]), shown, str(Path.cwd())])
+    keys = {c.name: cache.key(c, generated_header(model, c.name)) for c in clusters}
+    found = {name: cache.get(key, validation) for name, key in keys.items()}
+    missing = [name for name, hit in found.items() if hit is None]
+    if recompiled is not None:
+        recompiled.extend(missing)
+    if missing:
+        compiled = compile_model(
+            model,
+            missing,
+            overlays_dir=overlays_dir,
+            registry=registry,
+            progress=progress,
+            jobs=jobs,
+            charts_dir=charts_dir,
+            memo_root=cache_root,
+        )
+        for result in compiled:
+            cache.put(keys[result.info.name], result, validation)
+            found[result.info.name] = result
+    elif overlays_dir is not None:
+        # Problems of the overlays as a whole (a layer naming a cluster no longer in the spec).
+        load_overlays(overlays_dir, model, [c.name for c in registered()]).problems.raise_if_any()
+    return [hit for hit in (found[c.name] for c in clusters) if hit is not None]
 
 
 Done = TypeVar("Done")
@@ -235,11 +287,13 @@ def chart_cache(charts_dir: Path | None) -> Path | None:
     return DEFAULT_CHARTS_DIR if DEFAULT_CHARTS_DIR.is_dir() else None
 
 
-def with_overlay_problems(spec_dir: Path, overlays_dir: Path | None) -> PlatformModel:
+def with_overlay_problems(
+    spec_dir: Path, overlays_dir: Path | None, parse_cache: ParseCache | None = None
+) -> PlatformModel:
     """The checked model; when cross-document checks fail, the overlay folders' own problems
     (a folder of a removed cluster, a bad component.yaml) are reported with them, not after."""
     try:
-        return load_platform(spec_dir, facts_of(registered()))
+        return load_platform(spec_dir, facts_of(registered()), parse_cache)
     except SpecErrors as exc:
         model = exc.partial_model
         if not isinstance(model, PlatformModel) or overlays_dir is None:
@@ -318,25 +372,35 @@ def compile_platform(
     progress: Progress | None = None,
     overlays_dir: Path | None = None,
     charts_dir: Path | None = None,
+    cache_root: Path | None = None,
 ) -> CompileResult:
-    """Compile the spec into out_dir (or, with check, only compare).
+    """Compile the spec into out_dir (or, with check, only compare). With a cache_root
+    (compiler/cache_keys.py), parsed spec documents and compiled clusters are reused when their
+    inputs are unchanged, and the manifest of the tree as last written spares reading unchanged
+    files (compiler/write.py); the output is byte-identical either way.
 
     Raises SpecErrors, ValidationFailed or PlatformcError; in every case nothing is written.
     """
     started = time.perf_counter()
     check_folders_apart(spec_dir, out_dir, overlays_dir)
-    model = checked_pins(with_overlay_problems(spec_dir, overlays_dir))
+    parse_cache = spec_parse_cache(cache_root, spec_dir)
+    model = checked_pins(with_overlay_problems(spec_dir, overlays_dir, parse_cache))
     registry = schema_registry(schema_dirs, model, overlays_dir)
     charts = chart_cache(charts_dir)
     loaded = time.perf_counter()
-    clusters = compile_model(
+    recompiled: list[str] = []
+    clusters = compile_cached(
         model,
+        cache_root,
         cluster_names,
+        recompiled=recompiled,
         overlays_dir=overlays_dir,
         registry=registry,
         progress=progress,
         charts_dir=charts,
     )
+    if parse_cache is not None:
+        parse_cache.save()  # after a successful compile only
     compiled = time.perf_counter()
     report = merged_report(clusters)
     if not report.ok:
@@ -349,16 +413,16 @@ def compile_platform(
         files=len(tree),
         validation=report,
         charts_dir=charts,
+        recompiled=recompiled,
     )
     result.seconds = {"spec": loaded - started, "clusters": compiled - loaded}
     full = not cluster_names
     if check:
-        result.drift = compare(out_dir, tree, names, prune_others=full)
+        result.drift = compare(out_dir, tree, names, prune_others=full, cache_dir=cache_root)
     else:
-        result.written = compare(out_dir, tree, names, prune_others=full)
         if progress:
             progress(f"writing {len(tree)} files to {out_dir}")
-        write_tree(out_dir, tree, names, prune_others=full)
+        result.written = write_tree(out_dir, tree, names, prune_others=full, cache_dir=cache_root)
     result.seconds["write"] = time.perf_counter() - compiled
     return result
 
@@ -387,6 +451,15 @@ def _spec_pins(spec_dir: Path | None, cache: ValidationCache | None) -> dict[str
     return pins
 
 
+def spec_parse_cache(cache_root: Path | None, spec_dir: Path, purpose: str = "") -> ParseCache | None:
+    """The parse cache of one spec folder (by its absolute path and purpose: `diff` keeps its
+    base's apart), or None without a cache."""
+    if cache_root is None:
+        return None
+    where = hashlib.sha256(os.fsencode(spec_dir.absolute()) + purpose.encode()).hexdigest()[:32]
+    return ParseCache(cache_root / "spec" / where)
+
+
 def validate_existing_tree(
     out_dir: Path,
     schema_dirs: Sequence[Path],
@@ -406,6 +479,7 @@ def validate_existing_tree(
     if not out_dir.is_dir():
         problem = "is a file" if out_dir.exists() else "does not exist"
         raise UsageError(f"{out_dir} {problem} (expected a generated tree; run `platformc compile`)")
+    finish_interrupted(out_dir)  # a compile killed after its commit point is completed first
     cache = None if cache_disabled() else ValidationCache()
     registry = schema_registry(schema_dirs, None, overlays_dir, _spec_pins(spec_dir, cache))
     report = validate_tree(

@@ -91,3 +91,11 @@ def schema_errors(obj: dict[str, Any], kubernetes_version: str = "1.34") -> list
     upstream CRD schemas and the cluster version's Kubernetes schemas; a kind without any
     schema is an error too."""
     return [f.format() for f in shared_registry().validate(obj, kubernetes_version)]
+
+
+@pytest.fixture(autouse=True)
+def _no_compile_cache(monkeypatch: pytest.MonkeyPatch) -> None:
+    """CLI runs in tests compile every cluster: many tests swap components or internals in-process,
+    which a content key cannot see, and the working folder's cache must not leak between tests.
+    The cache's own tests (tests/compile/test_cache.py) turn it on explicitly."""
+    monkeypatch.setenv("PLATFORMC_NO_CACHE", "1")

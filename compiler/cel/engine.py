@@ -5,6 +5,7 @@ One parse serves both the type checker (which walks the lark tree) and evaluatio
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -28,7 +29,12 @@ __all__ = [
     "to_python",
 ]
 
-_ENV = celpy.Environment()
+
+@functools.cache
+def _env() -> celpy.Environment:
+    """Built on first use: building cel-python's parser costs a fifth of a second, which a
+    command that evaluates no CEL (a compile that finds its cache current) should not pay."""
+    return celpy.Environment()
 
 
 class CelSyntaxError(ValueError):
@@ -58,7 +64,7 @@ class Expression:
 @lru_cache(maxsize=2048)
 def compile_expression(source: str) -> Expression:
     try:
-        tree = _ENV.compile(source)
+        tree = _env().compile(source)
     except celpy.CELParseError as exc:
         where = str(exc).strip()
         if _OPTIONAL_SYNTAX.search(source):
@@ -67,7 +73,7 @@ def compile_expression(source: str) -> Expression:
                 "engine (cel-python), so it is not checked"
             ) from None
         raise CelSyntaxError(f"CEL syntax error in {source!r}:\n{where}") from None
-    return Expression(source, tree, _ENV.program(tree, functions=FUNCTIONS))
+    return Expression(source, tree, _env().program(tree, functions=FUNCTIONS))
 
 
 def to_cel(value: Any) -> Any:

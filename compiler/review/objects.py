@@ -16,8 +16,9 @@ from typing import Literal
 
 import yaml
 
-from compiler.pipeline import CompiledCluster, chart_cache, compile_model, merged_tree
+from compiler.pipeline import CompiledCluster, chart_cache, compile_cached, merged_tree
 from compiler.spec.build import PlatformModel, load_platform
+from compiler.spec.loader import ParseCache
 from compiler.spec.node_pools import CONTRACT_JSON, CONTRACT_TABLE
 from compiler.tree_contract import CLUSTER_INFO_FILE, KUSTOMIZATION_FILE, Tree
 from compiler.validate import SchemaRegistry
@@ -45,15 +46,23 @@ def compile_spec(
     registry: SchemaRegistry | None = None,
     cluster_names: Sequence[str] = (),
     charts_dir: Path | None = None,
+    cache_root: Path | None = None,
+    parse_cache: ParseCache | None = None,
 ) -> Compiled:
     """The spec's typed model and its rendered tree (only `cluster_names` when given), in memory
-    (validated when a registry is given). Raises SpecErrors / PlatformcError."""
-    model = load_platform(spec_dir)
+    (validated when a registry is given). With a cache_root, clusters whose inputs were compiled
+    before (now, at the base, or by an earlier compile) come from the cluster cache.
+    Raises SpecErrors / PlatformcError."""
+    model = load_platform(spec_dir, parse_cache=parse_cache)
     present = overlays_dir if overlays_dir is not None and overlays_dir.is_dir() else None
     charts = chart_cache(charts_dir)
     clusters = tuple(
-        compile_model(model, cluster_names, overlays_dir=present, registry=registry, charts_dir=charts)
+        compile_cached(
+            model, cache_root, cluster_names, overlays_dir=present, registry=registry, charts_dir=charts
+        )
     )
+    if parse_cache is not None:
+        parse_cache.save()
     return Compiled(model, merged_tree(clusters), clusters)
 
 

@@ -6,7 +6,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from compiler.cache_keys import cache_root
 from compiler.errors import PlatformcError, SpecErrors
+from compiler.pipeline import spec_parse_cache
 from compiler.review.gitrev import (
     RevisionSpecErrors,
     checkout_folders,
@@ -35,7 +37,13 @@ class Review:
 
 
 def compile_at(
-    spec_dir: Path, overlays_dir: Path, rev: str, *, model_only: bool = False, charts_dir: Path | None = None
+    spec_dir: Path,
+    overlays_dir: Path,
+    rev: str,
+    *,
+    model_only: bool = False,
+    charts_dir: Path | None = None,
+    cache_root: Path | None = None,
 ) -> Compiled | None:
     """The spec as it is at rev, compiled by this platformc; None when the spec folder is absent there."""
     repo = open_repo(spec_dir)
@@ -46,7 +54,15 @@ def compile_at(
         try:
             if model_only:
                 return Compiled(load_platform(root / spec_rel), {})
-            return compile_spec(root / spec_rel, root / overlays_rel, charts_dir=charts_dir)
+            # The base's spec documents keep one parse cache (the checkout folder is new each time).
+            parse_cache = spec_parse_cache(cache_root, spec_dir, "base")
+            return compile_spec(
+                root / spec_rel,
+                root / overlays_rel,
+                charts_dir=charts_dir,
+                cache_root=cache_root,
+                parse_cache=parse_cache,
+            )
         except SpecErrors as exc:
             raise RevisionSpecErrors(rev, relocate(exc, root, rev)) from None
         except PlatformcError as exc:
@@ -71,8 +87,16 @@ def review(
     repo = open_repo(spec_dir)
     rev, label = (base, base) if base else default_base(repo)
     sha = resolve(repo, rev).hexsha
-    now = compile_spec(spec_dir, overlays_dir, cluster_names=clusters, charts_dir=charts_dir)
-    before = compile_at(spec_dir, overlays_dir, rev, charts_dir=charts_dir)
+    root = cache_root()
+    now = compile_spec(
+        spec_dir,
+        overlays_dir,
+        cluster_names=clusters,
+        charts_dir=charts_dir,
+        cache_root=root,
+        parse_cache=spec_parse_cache(root, spec_dir),
+    )
+    before = compile_at(spec_dir, overlays_dir, rev, charts_dir=charts_dir, cache_root=root)
     impact = compute_impact(before.model if before else None, now.model, now.tree.keys())
     before_tree = before.tree if before else {}
     if clusters:  # objects of the named clusters only; the spec-level impact stays whole

@@ -18,7 +18,7 @@ from compiler.registry_facts import RegistryFacts
 from compiler.registry_table import TABLE
 from compiler.secrets_scan import scan, show_path
 from compiler.spec.checks import check_platform
-from compiler.spec.loader import SourceDocument, load_documents, load_text, to_plain
+from compiler.spec.loader import ParseCache, SourceDocument, load_documents, load_text, to_plain
 from compiler.spec.model import PlatformModel
 from compiler.spec.models import (
     API_VERSION,
@@ -332,8 +332,11 @@ def secret_errors(docs: Iterable[SourceDocument], allowed: frozenset[str]) -> li
     ]
 
 
-def load_platform(spec_dir: Path, facts: RegistryFacts = TABLE) -> PlatformModel:
-    """Read, type and check the whole spec; raise SpecErrors with every problem found."""
+def load_platform(
+    spec_dir: Path, facts: RegistryFacts = TABLE, parse_cache: ParseCache | None = None
+) -> PlatformModel:
+    """Read, type and check the whole spec; raise SpecErrors with every problem found. A parse
+    cache (compiler/spec/loader.py) spares parsing documents read before."""
     shown = str(spec_dir)
     if not spec_dir.is_dir():
         raise SpecErrors(
@@ -345,7 +348,7 @@ def load_platform(spec_dir: Path, facts: RegistryFacts = TABLE) -> PlatformModel
             ]
         )
     errors: list[SpecError] = []
-    docs = load_documents(spec_dir, errors)
+    docs = load_documents(spec_dir, errors, parse_cache)
     if not docs and not errors:
         raise SpecErrors(
             [

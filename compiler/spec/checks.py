@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
-from compiler.errors import SourceLocation, SpecError
+from compiler.errors import SpecError
 from compiler.gpu_allocation import reach, uses_dra
 from compiler.kube_versions import supported_versions
 from compiler.registry_facts import RegistryFacts
@@ -16,6 +16,7 @@ from compiler.spec.ai_checks import AI_CHECKS
 from compiler.spec.cluster_facts import cluster_capacity, cluster_engine, cluster_kubernetes_version
 from compiler.spec.gpus import MIG_CAPABLE_FAMILIES, mig_profile_known, mig_profiles
 from compiler.spec.limits import LIMIT_CHECKS, check_argocd_names
+from compiler.spec.loader import PathKey
 from compiler.spec.model import PlatformModel
 from compiler.spec.models import MigSharing
 from compiler.spec.policy_checks import POLICY_CHECKS
@@ -204,7 +205,9 @@ def check_capacity(model: PlatformModel) -> Iterator[SpecError]:
 
     An excess is reported once, at the quota line that comes last in file order (the one a user
     most likely just added), naming the whole total and every team line that contributes."""
-    lines: dict[tuple[str, str], list[tuple[SourceLocation, str, int]]] = {}
+    # Quota lines are located only for an excess: locating reads the file round-trip, which on a
+    # large spec costs more than every check together.
+    lines: dict[tuple[str, str], list[tuple[PathKey, str, int]]] = {}
     capacities: dict[tuple[str, str], int] = {}
     for name, team in model.teams.items():
         for c, entry in enumerate(team.spec.clusters):
@@ -218,12 +221,13 @@ def check_capacity(model: PlatformModel) -> Iterator[SpecError]:
                     continue
                 key = (entry.cluster, quota.flavor)
                 capacities[key] = capacity[quota.flavor]
-                where = model.locate("Team", name, ("spec", "clusters", c, "gpus", g, "quota"))
-                lines.setdefault(key, []).append((where, name, quota.quota))
-    for (cluster_name, flavor), contributions in sorted(lines.items()):
-        total = sum(amount for _, _, amount in contributions)
+                at: PathKey = ("spec", "clusters", c, "gpus", g, "quota")
+                lines.setdefault(key, []).append((at, name, quota.quota))
+    for (cluster_name, flavor), quota_lines in sorted(lines.items()):
+        total = sum(amount for _, _, amount in quota_lines)
         if total <= capacities[(cluster_name, flavor)]:
             continue
+        contributions = [(model.locate("Team", team, at), team, amount) for at, team, amount in quota_lines]
         contributions.sort(key=lambda item: (item[0].file, item[0].line, item[0].column))
         parts = ", ".join(f"{amount} from team '{team}' ({where})" for where, team, amount in contributions)
         yield SpecError(
@@ -268,18 +272,17 @@ def check_serving_paths(model: PlatformModel) -> Iterator[SpecError]:
                     f"allowFrom names unknown team '{other}' (expected one of: {', '.join(model.teams)})",
                 )
         for i, cluster_name in enumerate(spec.clusters):
-            at = model.locate("ServingPath", name, ("spec", "clusters", i))
             cluster = model.clusters.get(cluster_name)
             if cluster is None:
                 yield SpecError(
-                    at,
+                    model.locate("ServingPath", name, ("spec", "clusters", i)),
                     f"serving path '{name}' lists unknown cluster '{cluster_name}' "
                     f"(expected one of: {', '.join(model.clusters)})",
                 )
                 continue
             if cluster.spec.ingress is None:
                 yield SpecError(
-                    at,
+                    model.locate("ServingPath", name, ("spec", "clusters", i)),
                     f"cluster '{cluster_name}' has no spec.ingress, so serving path '{name}' has no host "
                     "(expected spec.ingress.domain on the cluster)",
                 )
@@ -288,7 +291,7 @@ def check_serving_paths(model: PlatformModel) -> Iterator[SpecError]:
             entry = next((e for e in team.spec.clusters if e.cluster == cluster_name), None)
             if entry is None:
                 yield SpecError(
-                    at,
+                    model.locate("ServingPath", name, ("spec", "clusters", i)),
                     f"team '{spec.team}' has no namespace on cluster '{cluster_name}' "
                     "(expected a cluster the team lists: "
                     f"{', '.join(e.cluster for e in team.spec.clusters)})",
@@ -296,7 +299,7 @@ def check_serving_paths(model: PlatformModel) -> Iterator[SpecError]:
                 continue
             if spec.gpu.flavor not in cluster_capacity(model, cluster):
                 yield SpecError(
-                    at,
+                    model.locate("ServingPath", name, ("spec", "clusters", i)),
                     f"GPUFlavor '{spec.gpu.flavor}' has no node pool on cluster '{cluster_name}' "
                     "(expected a cluster with a node pool of the serving path's flavor)",
                 )

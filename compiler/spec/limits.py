@@ -64,16 +64,16 @@ def check_argocd_names(model: PlatformModel, facts: RegistryFacts = TABLE) -> It
 
 def check_serving_names(model: PlatformModel) -> Iterator[SpecError]:
     for name in model.serving_paths:
-        where = model.locate("ServingPath", name, ("metadata", "name"))
+        # Located only on error: locating reads the file round-trip.
         if len(name) > SERVING_NAME_MAX:
             yield SpecError(
-                where,
+                model.locate("ServingPath", name, ("metadata", "name")),
                 f"serving path name '{name}' has {len(name)} characters, too long for KServe, which names "
                 f"its Service '{name}{PREDICTOR_SUFFIX}' (expected at most {SERVING_NAME_MAX} characters)",
             )
         if not name[0].isalpha():
             yield SpecError(
-                where,
+                model.locate("ServingPath", name, ("metadata", "name")),
                 f"serving path name '{name}' starts with a digit, which KServe rejects: its Service "
                 f"'{name}{PREDICTOR_SUFFIX}' must be a DNS-1035 label "
                 "(expected a name starting with a letter)",

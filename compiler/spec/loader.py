@@ -11,6 +11,11 @@ it is YAML 1.1 and rejects `{url: https://…}`, which YAML 1.2 allows.)
 from __future__ import annotations
 
 import functools
+import hashlib
+import marshal
+import os
+import re
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +29,7 @@ from ruamel.yaml.reader import ReaderError
 
 from compiler.errors import SourceLocation, SpecError
 from compiler.pathsafety import regular_files
+from compiler.sealed import seal, unseal
 from compiler.yaml_limits import MAX_DEPTH, alias_problem, non_json_value, size_problem
 
 PathKey = tuple[str | int, ...]
@@ -130,7 +136,94 @@ def _round_trip(text: str) -> list[Any]:
     return list(_yaml("rt").load_all(text))
 
 
-def load_file(path: Path, errors: list[SpecError]) -> Iterator[SourceDocument]:
+class ParseCache:
+    """Parsed spec documents by the digest of their text, so a compile re-parses only the documents
+    that changed (one team's edit in a file of a hundred teams costs one document's parse).
+
+    Only successful parses are kept; a document whose text is new is parsed with the file's other
+    new documents, and any problem sends the whole file through the ordinary path, so errors and
+    their positions are exactly those of an uncached parse (positions come from the file's text,
+    read round-trip when an error needs one). Stored in one file, sealed (compiler/sealed.py):
+    marshal is only ever read back from entries this machine wrote. A missing, damaged or foreign
+    file is an empty cache; deleting it is always safe."""
+
+    # marshal's format and ruamel's reading both belong to the Python and library versions.
+    _FORMAT = f"platformc-parse 1 {sys.version} {marshal.version}".encode()
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self._stored: dict[bytes, tuple[bool, list[Any]]] = {}
+        self._used: dict[bytes, tuple[bool, list[Any]]] = {}
+        if path is None:
+            return
+        try:
+            body = unseal(path.read_bytes())
+            if body is not None and body.startswith(self._FORMAT + b"\n"):
+                loaded = marshal.loads(body[len(self._FORMAT) + 1 :])
+                if isinstance(loaded, dict):
+                    self._stored = loaded
+        except (OSError, ValueError, EOFError, TypeError):
+            pass
+
+    def get(self, chunk: str) -> tuple[bool, list[Any]] | None:
+        key = hashlib.blake2b(chunk.encode("utf-8", "surrogatepass"), digest_size=20).digest()
+        found = self._stored.get(key)
+        if found is not None:
+            self._used[key] = found
+        return found
+
+    def put(self, chunk: str, aliased: bool, documents: list[Any]) -> None:
+        key = hashlib.blake2b(chunk.encode("utf-8", "surrogatepass"), digest_size=20).digest()
+        self._used[key] = (aliased, documents)
+
+    def save(self) -> None:
+        """Keep the documents of this run (so the file never grows past one spec); a failure to
+        store is not a failure."""
+        if self.path is None or self._used.keys() == self._stored.keys():
+            return
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}")
+            temporary.write_bytes(seal(self._FORMAT + b"\n" + marshal.dumps(self._used)))
+            os.replace(temporary, self.path)
+        except (OSError, ValueError):
+            pass
+
+
+# A document starts at a `---` line; no text inside a document may begin a line with `---`.
+_DOCUMENT_START = re.compile(r"^(?=---(?:[ \t\r]|$))", re.MULTILINE)
+# Directives (%YAML, %TAG) and document-end markers tie documents together: no split then.
+_NOT_SPLIT = re.compile(r"^(?:%|\.\.\.)", re.MULTILINE)
+
+
+def _cached_parse(text: str, cache: ParseCache) -> tuple[bool, list[Any]] | None:
+    """(aliased, documents) of text, documents reused from the cache; None when text must take the
+    ordinary path (it does not split cleanly, or a new document does not parse)."""
+    if _NOT_SPLIT.search(text):
+        return None
+    aliased = False
+    documents: list[Any] = []
+    for number, chunk in enumerate(_DOCUMENT_START.split(text)):
+        found = cache.get(chunk)
+        if found is None:
+            _CountingComposer.aliased = False
+            try:
+                parsed = list(_yaml("safe").load_all(chunk))
+            except (YAMLError, RecursionError, ValueError):
+                return None
+            found = (_CountingComposer.aliased, parsed)
+            # Outside the first chunk, each holds exactly one document (it starts with `---`).
+            if (number and len(parsed) != 1) or len(parsed) > 1:
+                return None
+            cache.put(chunk, *found)
+        aliased = aliased or found[0]
+        documents.extend(found[1])
+    return aliased, documents
+
+
+def load_file(
+    path: Path, errors: list[SpecError], cache: ParseCache | None = None
+) -> Iterator[SourceDocument]:
     shown = display_path(path)
     try:
         data = path.read_bytes()
@@ -147,7 +240,7 @@ def load_file(path: Path, errors: list[SpecError]) -> Iterator[SourceDocument]:
         errors.append(SpecError(SourceLocation(shown, 0, 0), f"cannot read file: {exc.strerror or exc}"))
         return
     before = len(errors)
-    documents = list(load_text(text, shown, errors))
+    documents = list(load_text(text, shown, errors, cache))
     if not documents and len(errors) == before:
         # An empty or comment-only file is most often a truncated one: silently dropping what it
         # held (a team and its namespaces, an overlay patch) is worse than asking.
@@ -161,10 +254,16 @@ def load_file(path: Path, errors: list[SpecError]) -> Iterator[SourceDocument]:
     yield from documents
 
 
-def load_text(text: str, shown: str, errors: list[SpecError]) -> Iterator[SourceDocument]:
+def load_text(
+    text: str, shown: str, errors: list[SpecError], cache: ParseCache | None = None
+) -> Iterator[SourceDocument]:
     """The documents of one YAML text (a file, or a rendered template shown under its name)."""
     if (too_big := size_problem(text.encode("utf-8", "surrogatepass"))) is not None:
         errors.append(SpecError(SourceLocation(shown, too_big[0], 1), too_big[1]))
+        return
+    cached = _cached_parse(text, cache) if cache is not None else None
+    if cached is not None:
+        yield from _documents(text, shown, errors, *cached)
         return
     _CountingComposer.aliased = False
     try:
@@ -192,7 +291,12 @@ def load_text(text: str, shown: str, errors: list[SpecError]) -> Iterator[Source
     except (YAMLError, RecursionError) as exc:
         errors.append(SpecError(SourceLocation(shown, 1, 1), f"YAML error: {exc}"))
         return
-    aliased = _CountingComposer.aliased
+    yield from _documents(text, shown, errors, _CountingComposer.aliased, documents)
+
+
+def _documents(
+    text: str, shown: str, errors: list[SpecError], aliased: bool, documents: list[Any]
+) -> Iterator[SourceDocument]:
     positions = functools.cache(functools.partial(_round_trip, text))
     for index, data in enumerate(documents):
         if data is None:  # an empty document, e.g. a trailing '---'
@@ -215,10 +319,12 @@ def load_text(text: str, shown: str, errors: list[SpecError]) -> Iterator[Source
         yield doc
 
 
-def load_documents(spec_dir: Path, errors: list[SpecError]) -> list[SourceDocument]:
+def load_documents(
+    spec_dir: Path, errors: list[SpecError], cache: ParseCache | None = None
+) -> list[SourceDocument]:
     docs: list[SourceDocument] = []
     for path in spec_files(spec_dir, errors):
-        docs.extend(load_file(path, errors))
+        docs.extend(load_file(path, errors, cache))
     return docs
 
 

@@ -23,50 +23,30 @@ across clusters). Deleting the folder is always safe; PLATFORMC_NO_CACHE=1 turns
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import marshal
 import os
-import sys
 import time
 from collections.abc import Iterator, Sequence
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from compiler.cache_keys import CACHE_ROOT, cache_root, compiler_digest
 from compiler.sealed import seal, unseal
 
 from .crd import SchemaSource
 from .findings import Finding
 
 FORMAT = "platformc-validate-cache 1"
-DEFAULT_ROOT = Path(".platformc-cache") / "validate"
+DEFAULT_ROOT = CACHE_ROOT / "validate"
 STAT_MARGIN_NS = 2_000_000_000
-# Libraries whose behaviour decides findings: parsing, schemas, schema validation, CEL.
-_DISTRIBUTIONS = ("pyyaml", "jsonschema-rs", "kubernetes-validate", "cel-python", "platformc")
 
 StatRecord = dict[str, list[Any]]  # relative path -> [size, mtime_ns, ctime_ns, inode, digest]
 
 
 def cache_disabled() -> bool:
-    return bool(os.environ.get("PLATFORMC_NO_CACHE"))
-
-
-@functools.cache
-def compiler_digest() -> str:
-    """Every file of the compiler package plus the versions of what it runs on."""
-    root = Path(__file__).resolve().parents[1]
-    digest = hashlib.sha256(f"{FORMAT}\0{sys.version}\0".encode())
-    for name in _DISTRIBUTIONS:
-        try:
-            digest.update(f"{name}={metadata.version(name)}\0".encode())
-        except metadata.PackageNotFoundError:
-            digest.update(f"{name}=-\0".encode())
-    for path in sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
-        digest.update(f"\0{path.relative_to(root).as_posix()}\0".encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()
+    return cache_root() is None
 
 
 def walk_files(folder: str, prefix: str = "") -> Iterator[tuple[str, os.DirEntry[str]]]:
