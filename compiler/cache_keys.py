@@ -3,8 +3,9 @@ caches by file stat. A leaf module with standard-library imports only, so a comp
 everything current never imports the compiler's heavy parts.
 
 The cache lives in `.platformc-cache/` beside the chart and schema caches (compiler/cache_keys
-owns `clusters/`, `objects/`, `spec/`, `trees/` and `runs/` there). PLATFORMC_NO_CACHE=1 (or
-`compile --no-cache`) turns it off; deleting the folder is always safe.
+owns `clusters/`, `objects/`, `spec/`, `trees/` and `runs/` there, compiler/validate/cache.py owns
+`validate/`). PLATFORMC_NO_CACHE=1 (or `compile --no-cache`) turns it off; deleting the folder is
+always safe.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from importlib import metadata
 from pathlib import Path
 
 CACHE_ROOT = Path(".platformc-cache")
-OWN_FOLDERS = ("clusters", "objects", "spec", "trees", "runs")
+OWN_FOLDERS = ("clusters", "objects", "spec", "trees", "runs", "validate")
 # Libraries whose behaviour shapes rendered bytes or findings.
 _DISTRIBUTIONS = (
     "pyyaml",

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TypeVar
@@ -54,6 +54,7 @@ from compiler.spec.build import PlatformModel, allowed_secrets, load_platform
 from compiler.spec.loader import ParseCache, display_path
 from compiler.tree_contract import Tree
 from compiler.validate import Report, SchemaRegistry
+from compiler.validate.cache import ValidationCache
 from compiler.verify.run import RENDER_CACHE_DIR, VerifyResult, verify_compiled
 from compiler.write import compare, finish_interrupted, write_tree
 
@@ -277,13 +278,17 @@ def per_cluster(
 
 
 def schema_registry(
-    schema_dirs: Sequence[Path], model: PlatformModel | None = None, overlays_dir: Path | None = None
+    schema_dirs: Sequence[Path],
+    model: PlatformModel | None = None,
+    overlays_dir: Path | None = None,
+    pins: Mapping[str, str] | None = None,
 ) -> SchemaRegistry:
     """CRD schemas: the given folders, then the `schemas pull` cache and custom components'
-    declared CRDs, then the embedded schemas of the pinned releases."""
-    from compiler.crdschemas.select import custom_crd_dirs, schema_sources
+    declared CRDs, then the embedded schemas of the pinned releases (`pins`: the model's
+    overridden pins, when known without the model)."""
+    from compiler.crdschemas.select import CACHE_ROOT, custom_crd_dirs, schema_sources
 
-    dirs, fallbacks = schema_sources(schema_dirs, model, custom_crd_dirs(overlays_dir))
+    dirs, fallbacks = schema_sources(schema_dirs, model, custom_crd_dirs(overlays_dir), CACHE_ROOT, pins)
     try:
         return SchemaRegistry(dirs, fallbacks)
     except FileNotFoundError as exc:
@@ -448,6 +453,35 @@ def compile_platform(
     return result
 
 
+def _spec_facts(
+    spec_dir: Path | None, cache: ValidationCache | None
+) -> tuple[dict[str, str], frozenset[str]]:
+    """What `validate` needs from the spec: its pins that differ from the embedded releases, and
+    the secret-scan allowlist (spec.secretScan.allow); nothing without a spec folder. Kept in the
+    validation cache by the spec folder's content: reading and checking a large spec takes seconds."""
+    from compiler.crdschemas.select import overridden_pins
+    from compiler.validate.secrets import allowlist_in
+
+    if spec_dir is None or not spec_dir.is_dir():
+        return {}, frozenset()
+    name = None
+    if cache is not None and (key := cache.folder_key(spec_dir)) is not None:
+        name = "spec-facts-" + key
+        stored = cache.read(name)
+        if isinstance(stored, dict) and isinstance(stored.get("pins"), dict):
+            return stored["pins"], frozenset(stored.get("allow") or ())
+    try:
+        model = load_platform(spec_dir, facts_of(registered()))
+    except (SpecErrors, PlatformcError):
+        model = None  # the tree is what is validated here; compile reports the spec
+    pins = overridden_pins(model)
+    # A spec that does not load still has its allowlist, read from the Platform document.
+    allowed = allowed_secrets(model.platform) if model is not None else allowlist_in(spec_dir)
+    if cache is not None and name is not None:
+        cache.write(name, {"pins": pins, "allow": sorted(allowed)})
+    return pins, allowed
+
+
 def spec_parse_cache(cache_root: Path | None, spec_dir: Path, purpose: str = "") -> ParseCache | None:
     """The parse cache of one spec folder (by its absolute path and purpose: `diff` keeps its
     base's apart), or None without a cache."""
@@ -470,31 +504,23 @@ def validate_existing_tree(
 
     When the spec is readable, its component pins choose the schemas (as in compile);
     a tree checked without its spec uses the embedded releases."""
-    from compiler.validate import DEFAULT_CHECKS, validate_tree
-    from compiler.validate.secrets import allowlist_in, secret_check
+    from compiler.validate import validate_tree
+    from compiler.validate.cache import cache_disabled
 
     if not out_dir.is_dir():
         problem = "is a file" if out_dir.exists() else "does not exist"
         raise UsageError(f"{out_dir} {problem} (expected a generated tree; run `platformc compile`)")
     finish_interrupted(out_dir)  # a compile killed after its commit point is completed first
-    model = None
-    if spec_dir is not None and spec_dir.is_dir():
-        try:
-            model = load_platform(spec_dir, facts_of(registered()))
-        except (SpecErrors, PlatformcError):
-            model = None  # the tree is what is validated here; compile reports the spec
-    registry = schema_registry(schema_dirs, model, overlays_dir)
-    # The secret scan compile runs on what it writes, here on what is committed (hand edits too).
-    if model is not None:
-        allowed = allowed_secrets(model.platform)
-    else:
-        allowed = allowlist_in(spec_dir) if spec_dir is not None and spec_dir.is_dir() else frozenset()
+    cache = None if cache_disabled() else ValidationCache()
+    pins, allowed = _spec_facts(spec_dir, cache)
+    registry = schema_registry(schema_dirs, None, overlays_dir, pins)
     report = validate_tree(
         out_dir,
         allow_missing_schemas=allow_missing,
         clusters=list(clusters) or None,
         registry=registry,
-        checks=(*DEFAULT_CHECKS, secret_check(out_dir, allowed)),
+        cache=cache,
+        secrets_allowed=allowed,  # the scan compile runs on what it writes, here on what is committed
     )
     if skip_checks:
         report.findings = [f for f in report.findings if f.check not in skip_checks]

@@ -47,6 +47,11 @@ class EmbeddedSchemas:
         }
         self._loaded: dict[str, dict[str, Any]] = {}
 
+    @property
+    def served(self) -> list[str]:
+        """Bundle files this source serves (what `exclude` leaves), for validation cache keys."""
+        return sorted(self._files)
+
     def _name(self, group: str, kind: str, version: str) -> str:
         return f"{group}/{kind.lower()}_{version}.json"
 

@@ -8,7 +8,7 @@ what `schemas pull` fetched for them (`components/<name>/`).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
 from compiler.crdschemas.embedded import EmbeddedSchemas, embedded_versions
@@ -58,9 +58,11 @@ def schema_sources(
     model: PlatformModel | None = None,
     custom_crd_dirs: Sequence[Path] = (),
     cache_root: Path = CACHE_ROOT,
+    pins: Mapping[str, str] | None = None,
 ) -> tuple[list[Path], list[EmbeddedSchemas]]:
-    """(folders in lookup order, fallbacks): what SchemaRegistry takes."""
-    overrides = overridden_pins(model)
+    """(folders in lookup order, fallbacks): what SchemaRegistry takes. `pins` stands for
+    overridden_pins(model) when the caller already knows them."""
+    overrides = dict(pins) if pins is not None else overridden_pins(model)
     dirs = list(schema_dirs)
     dirs += [p for key, v in sorted(overrides.items()) if (p := pinned_dir(cache_root, key, v)).is_dir()]
     dirs += [p for p in custom_crd_dirs if p.is_dir()]

@@ -10,14 +10,12 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from compiler.errors import PlatformcError
 from compiler.parallel import default_jobs, in_background, map_in_order
 from compiler.tree_contract import KUSTOMIZATION_FILES, NODE_POOLS_FILE, ClusterInfo, Tree
-from compiler.validate.fast_yaml import FastSafeLoader
 from compiler.validate.findings import Finding as TreeFinding
 from compiler.validate.tree import discover_clusters, iter_tree
+from compiler.validate.yaml_read import load_documents
 from compiler.verify.admission import check_admission, check_dra_quota_bypass
 from compiler.verify.charts import render_clusters
 from compiler.verify.cluster import SimCluster, load_cluster, placed_objects
@@ -181,7 +179,7 @@ def verify_compiled(
                     (path, obj)
                     for path in paths
                     if path.rsplit("/", 1)[-1] not in KUSTOMIZATION_FILES
-                    for obj in yaml.load_all(tree[path], Loader=FastSafeLoader)
+                    for obj in load_documents(tree[path])
                     if isinstance(obj, dict)
                 ]
             )
