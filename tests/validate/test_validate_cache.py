@@ -181,8 +181,8 @@ def test_schema_change_invalidates(
 def test_spec_pins_are_read_once_per_spec_content(
     tmp_path: Path, key_file: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """`validate` needs only the spec's overridden pins: kept by the spec folder's content, so an
-    unchanged spec is not read and checked again, and any edit to it is."""
+    """`validate` needs only the spec's overridden pins and secret allowlist: kept by the spec
+    folder's content, so an unchanged spec is not read and checked again, and any edit to it is."""
     import shutil
 
     import compiler.pipeline as pipeline
@@ -198,10 +198,39 @@ def test_spec_pins_are_read_once_per_spec_content(
         return load_platform(spec_dir, *args)
 
     monkeypatch.setattr(pipeline, "load_platform", counting)
-    pins = pipeline._spec_pins(spec, cache)
-    assert pipeline._spec_pins(spec, cache) == pins
+    facts = pipeline._spec_facts(spec, cache)
+    assert pipeline._spec_facts(spec, cache) == facts
     assert len(reads) == 1
     platform = next(p for p in spec.rglob("*.yaml") if "kind: Platform" in p.read_text())
     platform.write_text(platform.read_text() + "\n# edited\n")
-    assert pipeline._spec_pins(spec, cache) == pins
+    assert pipeline._spec_facts(spec, cache) == facts
     assert len(reads) == 2
+
+
+def test_the_secret_allowlist_is_part_of_the_key(
+    tmp_path: Path, crds_dir: Path, key_file: Path, computed: list[str]
+) -> None:
+    """A stored result is for one allowlist: allowing a fingerprint (spec.secretScan.allow), or
+    taking it back, validates the cluster again instead of replaying the other verdict."""
+    from compiler.secrets_scan import scan
+
+    tree = planted_tree(tmp_path)
+    leaked = network_policy()
+    leaked["metadata"]["annotations"] = {
+        "acme.com/hook": "xoxb-123456789012-1234567890123-abcdefghijABCDEFGHIJklmn"
+    }
+    write(tree / "prod-us-east" / "teams" / "ai-research" / "networkpolicy-hook.yaml", leaked)
+    (allowed,) = {found.fingerprint for found in scan(leaked, frozenset())}
+    cache = ValidationCache(tmp_path / "cache")
+
+    def secrets(allow: frozenset[str]) -> list[str]:
+        report = validate_tree(
+            tree, registry=SchemaRegistry([crds_dir]), cache=cache, jobs=1, secrets_allowed=allow
+        )
+        return [f.format() for f in report.findings if f.check == "secret"]
+
+    assert len(secrets(frozenset())) == 1
+    computed.clear()
+    assert secrets(frozenset({allowed})) == []
+    assert "prod-us-east" in computed
+    assert len(secrets(frozenset())) == 1
