@@ -20,7 +20,7 @@ import yaml
 
 from compiler.parallel import map_in_order
 from compiler.tree_contract import CLUSTER_INFO_FILE, KUSTOMIZATION_FILES, ClusterInfo
-from compiler.yaml_limits import MAX_DEPTH, depth, has_shared_nodes, size_problem
+from compiler.yaml_limits import MAX_DEPTH, depth, has_shared_nodes, non_json_value, size_problem
 
 from .admission import check_cel
 from .cache import ValidationCache, compiler_digest, schema_digest, walk_files
@@ -161,12 +161,38 @@ def _shape_problem(doc: Any, plain: bool) -> str | None:
         )
     if not plain and depth(doc) > MAX_DEPTH:
         return f"nested deeper than {MAX_DEPTH} levels (expected flatter YAML)"
+    if not plain and (odd := non_json_value(doc)) is not None:
+        # Kubernetes objects are JSON: a date or !!binary would reach the schema validator as a
+        # Python type it cannot take.
+        where = ".".join(str(step) for step in odd[0]) or "the document"
+        return (
+            f"'{where}' is {odd[1]}, not plain data (expected a string, number, boolean, null, list "
+            "or mapping: quote dates and drop tags such as !!binary, !!set)"
+        )
+    if not plain and (key_at := _non_string_key(doc)) is not None:
+        return f"'{key_at}' is not a string key (expected string keys: Kubernetes objects are JSON)"
     kind = doc.get("kind") if isinstance(doc, dict) else None
     if isinstance(kind, str) and kind.endswith("List") and "items" in doc:
         return (
             f"kind {kind} is a list of objects, refused (kustomize inlines the items of any *List, "
             "so they would skip every check; expected one object per document)"
         )
+    return None
+
+
+def _non_string_key(doc: Any) -> str | None:
+    """Dotted path of the first mapping key that is not a string (YAML's `1:` or `true:`)."""
+    stack: list[tuple[str, Any]] = [("", doc)]
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, dict):
+            for key, child in value.items():
+                at = f"{path}.{key}" if path else str(key)
+                if not isinstance(key, str):
+                    return at
+                stack.append((at, child))
+        elif isinstance(value, list):
+            stack.extend((f"{path}[{i}]", child) for i, child in enumerate(value))
     return None
 
 

@@ -213,3 +213,26 @@ def test_a_crd_schema_whose_defs_is_not_a_mapping_is_reported_by_validate(ws: Wo
         "schema for scheduling.volcano.sh/v1beta1 Queue cannot be used: its root `$defs` is str 'x' "
         "(expected a mapping of field name to schema; fix the CRD file)" in result.output
     ), result.output
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("when: 2024-01-01", "'data.when' is a YAML date value, not plain data"),
+        ("blob: !!binary aGVsbG8=", "'data.blob' is a YAML bytes value, not plain data"),
+        ("members: !!set {a, b}", "'data.members' is a YAML set value, not plain data"),
+        ("1: one", "'data.1' is not a string key"),
+    ],
+)
+def test_validate_refuses_values_json_cannot_hold_in_a_tree(ws: Workspace, value: str, expected: str) -> None:
+    """A hand-written tree file with a YAML date, !!binary, !!set or an integer key made validate
+    exit with a traceback from the schema validator (jsonschema_rs takes JSON types only); it is a
+    finding at the file now, like the spec loader's error for the same values."""
+    assert ws.run("compile").exit_code == 0
+    (ws.root / "generated/staging-eu/components/hand.yaml").write_text(
+        f"apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: h, namespace: default}}\ndata:\n  {value}\n"
+    )
+    result = ws.run("validate", "--allow-missing-schemas")
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    assert f"staging-eu/components/hand.yaml: document 1: {expected}" in result.output, result.output
