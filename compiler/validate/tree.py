@@ -422,7 +422,7 @@ def validate_tree(
     found = discover_clusters(out_dir, problems, default_kubernetes_version, clusters)
     with _gc_paused():  # forked workers inherit the pause
         scan = "" if secrets_allowed is None else "secrets\0" + "\0".join(sorted(secrets_allowed))
-        keys, packs = _cache_keys(cache, out_dir, found, registry, allow_missing_schemas, checks, scan)
+        keys, packs = _cache_keys(cache, out_dir, found, registry, allow_missing_schemas, checks, scan, jobs)
         if secrets_allowed is not None:
             checks = (*checks, secret_check(out_dir, secrets_allowed))
         results: dict[str, ClusterResult] = {}
@@ -458,6 +458,7 @@ def _cache_keys(
     allow_missing: bool,
     checks: Sequence[Check],
     scan: str,
+    jobs: int | None,
 ) -> tuple[dict[str, str], dict[str, ParsedPack]]:
     """Cluster name -> key of its result (see compiler/validate/cache.py), and -> its parsed
     pack. A cluster with an unreadable file has no key; with inputs that cannot be named (custom
@@ -468,24 +469,34 @@ def _cache_keys(
     if schemas is None:
         return {}, {}
     base = f"{compiler_digest()}\0{schemas}\0{allow_missing}\0{scan}\0".encode()
-    keys: dict[str, str] = {}
-    packs: dict[str, ParsedPack] = {}
-    for cluster in clusters:
-        scope = f"tree\0{out_dir.resolve()}\0{cluster.name}"
-        digests = cache.digests(scope)
+    root = out_dir.resolve()
+
+    def cluster_key(cluster: ClusterFolder) -> tuple[str, list[tuple[str, str, str]]] | None:
+        """(key, files) of one cluster: a stat of each file, hashed again only when it changed."""
+        digests = cache.digests(f"tree\0{root}\0{cluster.name}")
         files: list[tuple[str, str, str]] = []
         parts = [f"{cluster.name}\0{cluster.kubernetes_version}\0{cluster.engine}"]
+        complete = True
         for rel, entry in _yaml_files(out_dir, cluster):
             content = digests.of(rel, entry)
             if content is None:
+                complete = False
                 break
             files.append((rel, entry.path, content))
             parts.append(f"{rel}\0{content}")
-        else:
-            keys[cluster.name] = hashlib.sha256(base + "\0".join(parts).encode()).hexdigest()
-            name = "parsed-" + hashlib.sha256(scope.encode()).hexdigest()
-            packs[cluster.name] = ParsedPack(cache, name, files)
         digests.save()
+        if not complete:
+            return None
+        return hashlib.sha256(base + "\0".join(parts).encode()).hexdigest(), files
+
+    keys: dict[str, str] = {}
+    packs: dict[str, ParsedPack] = {}
+    # A warm run is a stat of every file: the clusters are stat'ed in forked workers too.
+    for cluster, found in zip(clusters, map_in_order(cluster_key, clusters, jobs), strict=True):
+        if found is not None:
+            keys[cluster.name] = found[0]
+            name = "parsed-" + hashlib.sha256(f"tree\0{root}\0{cluster.name}".encode()).hexdigest()
+            packs[cluster.name] = ParsedPack(cache, name, found[1])
     return keys, packs
 
 
