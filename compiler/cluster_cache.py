@@ -8,23 +8,30 @@ of exactly those; a compile recomputes only clusters whose key has no entry. Fin
 on the CRD schemas, so an entry records the schemas it was validated against and a validated
 compile takes only entries that match (`diff`, which does not validate, takes any entry).
 
-An entry is a seal line, a JSON header and the files' bytes. The seal (an HMAC under a key kept
-outside the repository, compiler/sealed.py) covers everything after it, so a torn, flipped or
-planted entry is noticed, dropped and recomputed, never emitted; header paths must also stay
-inside the cluster's folder. Entries are plain data (no pickle), so a cache folder cannot run
-code. Deleting the folder is always safe: the next compile refills it.
+An entry is a seal line, a JSON header line and the files' bytes. The seal (an HMAC under a key
+kept outside the repository, compiler/sealed.py) covers the header, and the header holds each
+file's size and digest (compiler/write.file_digest), so every byte is bound to the seal: a torn,
+flipped or planted entry is noticed, dropped and recomputed, never emitted. `get` checks every
+file; `index` reads the header alone, so `diff` compares two entries by their digests and reads
+(and checks) only the files that differ. Header paths must also stay inside the cluster's folder.
+Entries are plain data (no pickle), so a cache folder cannot run code. Deleting the folder is
+always safe: the next compile refills it.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
+import itertools
 import json
 import os
-from collections.abc import Mapping
+import re
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+import orjson
 from pydantic import BaseModel
 
 from compiler.cluster_model import ClusterModel
@@ -32,8 +39,9 @@ from compiler.core import CompiledCluster
 from compiler.sealed import seal, unseal
 from compiler.tree_contract import ClusterInfo, Tree
 from compiler.validate.findings import Finding, Report
+from compiler.write import file_digest
 
-FORMAT = "platformc-cluster-cache 1"
+FORMAT = "platformc-cluster-cache 2"
 
 
 def _plain(value: Any, digests: dict[int, tuple[Any, str]]) -> Any:
@@ -68,13 +76,25 @@ class ClusterCache:
         self._inputs = f"{FORMAT}\0{inputs}\0"
         self._digests: dict[int, tuple[Any, str]] = {}
 
+    @classmethod
+    def for_compile(cls, root: Path, overlays_dir: Path | None, charts_dir: Path | None) -> ClusterCache:
+        """The cache as a compile with these overlays and this chart cache keys it (its other inputs:
+        the compiler, and helm when charts render)."""
+        from compiler.cache_keys import compiler_digest, content_digest, helm_binary, stat_digest
+
+        rendered_with = stat_digest([charts_dir, helm_binary()]) if charts_dir is not None else "-"
+        # Files do not depend on where the overlays are (diff compiles its base in a temporary
+        # checkout); findings name overlay files, so where they are shown goes with the validation.
+        return cls(root, "\0".join([compiler_digest(), content_digest([overlays_dir]), rendered_with]))
+
     def key(self, cluster: ClusterModel, header: str) -> str:
         model = json.dumps(_plain(cluster, self._digests), separators=(",", ":"), ensure_ascii=False)
         return hashlib.sha256(f"{self._inputs}{header}\0{model}".encode()).hexdigest()
 
     def get(self, key: str, validation: str | None) -> CompiledCluster | None:
-        """The entry of key, or None when it is missing, damaged or validated differently
-        (a validated compile needs a report made against the same schemas)."""
+        """The entry of key, every file checked against its digest, or None when it is missing,
+        damaged or validated differently (a validated compile needs a report made against the same
+        schemas)."""
         path = self.folder / key
         try:
             raw = path.read_bytes()
@@ -82,12 +102,33 @@ class ClusterCache:
             return None
         entry = _decode(raw, key)
         if entry is None:
-            path.unlink(missing_ok=True)  # damaged: recomputed and rewritten
+            self.drop(key)  # damaged: recomputed and rewritten
             return None
         compiled, recorded = entry
         if validation is not None and recorded != validation:
             return None
         return compiled
+
+    def index(self, key: str) -> EntryIndex | None:
+        """The entry of key read as far as its sealed header (each file's size and digest), for
+        comparing entries without reading their files; None when missing or damaged."""
+        path = self.folder / key
+        try:
+            with path.open("rb") as handle:
+                mac = handle.readline(_MAC_LINE)
+                head = handle.readline()
+                start = handle.tell()
+        except OSError:
+            return None
+        header = _header(unseal(mac + head.removesuffix(b"\n")), key)
+        if header is None:
+            self.drop(key)
+            return None
+        return EntryIndex(path, start, *header)
+
+    def drop(self, key: str) -> None:
+        """Remove a damaged entry (the next compile of its cluster stores it again)."""
+        (self.folder / key).unlink(missing_ok=True)
 
     def put(self, key: str, compiled: CompiledCluster, validation: str | None) -> None:
         """Store an entry; a failure to store is not a failure to compile."""
@@ -98,6 +139,51 @@ class ClusterCache:
             os.replace(temporary, self.folder / key)
         except OSError:
             pass
+
+
+@dataclasses.dataclass(frozen=True)
+class EntryIndex:
+    """A cache entry's verified header: the cluster, what it was validated with, and its files in
+    order with their sizes and digests. The files' bytes are read on demand and each is checked
+    against its digest (the header is sealed, the digests bind the bytes to it)."""
+
+    path: Path  # the entry file
+    start: int  # where the files' bytes begin in it
+    key: str
+    info: ClusterInfo
+    objects: int
+    validation: str | None
+    report: Report
+    sizes: dict[str, int]  # by path, in the tree's order (the order of the bytes)
+    _digests: dict[str, str]
+
+    def digests(self) -> Mapping[str, str]:
+        """file_digest by path."""
+        return self._digests
+
+    @functools.cached_property
+    def _offsets(self) -> dict[str, int]:
+        return dict(zip(self.sizes, itertools.accumulate(self.sizes.values(), initial=0), strict=False))
+
+    def read(self, paths: Iterable[str]) -> dict[str, bytes] | None:
+        """The bytes of these files, or None when the entry is gone or any file does not match its
+        digest (the caller drops the entry and recomputes the cluster)."""
+        found: dict[str, bytes] = {}
+        try:
+            with self.path.open("rb") as handle:
+                for offset, path in sorted((self._offsets[p], p) for p in paths):
+                    handle.seek(self.start + offset)
+                    content = handle.read(self.sizes[path])
+                    if len(content) != self.sizes[path] or file_digest(content) != self._digests[path]:
+                        return None
+                    found[path] = content
+        except OSError:
+            return None
+        return found
+
+
+# The seal line: an HMAC-SHA256 in hex and its newline.
+_MAC_LINE = 65
 
 
 def _encode(key: str, compiled: CompiledCluster, validation: str | None) -> bytes:
@@ -113,40 +199,67 @@ def _encode(key: str, compiled: CompiledCluster, validation: str | None) -> byte
             "objects": compiled.report.objects,
             "clusters": compiled.report.clusters,
         },
-        "files": [[p, len(content)] for p, content in files],
+        "paths": [p for p, _ in files],
+        "sizes": [len(content) for _, content in files],
+        "digests": [file_digest(content) for _, content in files],
     }
-    head = json.dumps(header, separators=(",", ":")).encode()
-    return seal(head + b"\n" + b"".join(content for _, content in files))
+    # The seal covers the header line only (JSON holds no raw newline); the files' digests in it
+    # cover their bytes, so one file can be read and checked without the rest of the entry.
+    return seal(orjson.dumps(header)) + b"\n" + b"".join(content for _, content in files)
 
 
-def _inside(path: str, cluster: str) -> bool:
-    parts = path.split("/")
-    return parts[0] == cluster and len(parts) > 1 and all(p not in ("", ".", "..") for p in parts)
+def _outside(paths: list[str], cluster: str) -> bool:
+    """Whether a path is not a file inside the cluster's folder (an empty, "." or ".." segment,
+    another first folder), or a path repeats. One search over all paths, one a line."""
+    if not paths:
+        return False
+    lines = "\n".join(paths)
+    bad = rf"^(?!{re.escape(cluster)}/)|(?:^|/)\.{{0,2}}(?:/|$)"
+    return len(set(paths)) != len(paths) or re.search(bad, lines, re.MULTILINE) is not None
 
 
-def _decode(raw: bytes, key: str) -> tuple[CompiledCluster, str | None] | None:
-    body = unseal(raw)
-    if body is None:
+def _header(
+    head: bytes | None, key: str
+) -> tuple[str, ClusterInfo, int, str | None, Report, dict[str, int], dict[str, str]] | None:
+    """The fields of a sealed header, or None when it is not this format's header of key or names
+    a path outside its cluster's folder."""
+    if head is None:
         return None
-    head, _, data = body.partition(b"\n")
     try:
-        header = json.loads(head)
+        header = orjson.loads(head)
         if header["format"] != FORMAT or header["key"] != key:
             return None
         info = ClusterInfo(**header["info"])
-        tree: Tree = {}
-        offset = 0
-        for path, size in header["files"]:
-            if not _inside(path, info.name):
-                return None
-            tree[path] = data[offset : offset + size]
-            offset += size
-        if offset != len(data):
+        paths, sizes, digests = header["paths"], header["sizes"], header["digests"]
+        if not (len(paths) == len(sizes) == len(digests)) or _outside(paths, info.name):
+            return None
+        if not all(type(size) is int and size >= 0 for size in sizes):
             return None
         stored = header["report"]
         report = Report(
             [Finding(**f) for f in stored["findings"]], stored["objects"], list(stored["clusters"])
         )
-        return CompiledCluster(info, tree, int(header["objects"]), report), header["validation"]
+        files = dict(zip(paths, sizes, strict=True)), dict(zip(paths, digests, strict=True))
+        return key, info, int(header["objects"]), header["validation"], report, *files
     except (ValueError, KeyError, TypeError):
         return None
+
+
+def _decode(raw: bytes, key: str) -> tuple[CompiledCluster, str | None] | None:
+    mac, _, rest = raw.partition(b"\n")
+    head, _, data = rest.partition(b"\n")
+    header = _header(unseal(mac + b"\n" + head), key)
+    if header is None:
+        return None
+    _, info, objects, validation, report, sizes, digests = header
+    if sum(sizes.values()) != len(data):
+        return None
+    tree: Tree = {}
+    offset = 0
+    for path, size in sizes.items():
+        content = data[offset : offset + size]
+        if file_digest(content) != digests[path]:
+            return None
+        tree[path] = content
+        offset += size
+    return CompiledCluster(info, tree, objects, report), validation

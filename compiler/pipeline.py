@@ -180,15 +180,11 @@ def compile_cached(
             jobs=jobs,
             charts_dir=charts_dir,
         )
-    from compiler.cache_keys import compiler_digest, content_digest, helm_binary, stat_digest
+    from compiler.cache_keys import stat_digest
     from compiler.cluster_cache import ClusterCache
 
     clusters = select_clusters(model, cluster_names)
-    rendered_with = stat_digest([charts_dir, helm_binary()]) if charts_dir is not None else "-"
-    # Files do not depend on where the overlays are (diff compiles its base in a temporary
-    # checkout); findings name overlay files, so where they are shown goes with the validation.
-    inputs = [compiler_digest(), content_digest([overlays_dir]), rendered_with]
-    cache = ClusterCache(cache_root, "\0".join(inputs))
+    cache = ClusterCache.for_compile(cache_root, overlays_dir, charts_dir)
     validation = None
     if registry is not None:
         shown = display_path(overlays_dir) if overlays_dir is not None else "-"

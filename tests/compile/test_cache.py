@@ -145,9 +145,9 @@ def test_a_cache_entry_naming_a_path_outside_its_cluster_is_refused(tmp_path: Pa
     _, _, body = entry.read_bytes().partition(b"\n")
     head, _, data = body.partition(b"\n")
     # Sealed with this machine's key, as if platformc had written it: the path check still refuses.
-    forged = head.replace(b'"files":[["', b'"files":[["../escape/', 1) + b"\n" + data
-    assert forged != body
-    entry.write_bytes(sealed.seal(forged))
+    forged = head.replace(b'"paths":["', b'"paths":["../escape/', 1)
+    assert forged != head
+    entry.write_bytes(sealed.seal(forged) + b"\n" + data)
     result = _compile("again")
     assert len(result.recompiled) == 1
     assert not (tmp_path / "escape").exists()
