@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -142,7 +142,11 @@ def unified(path: str, old: bytes, new: bytes, context: int = 3) -> str:
 
 
 def diff_trees(old: Mapping[str, bytes], new: Mapping[str, bytes], *, with_diffs: bool = True) -> TreeDiff:
-    result = TreeDiff()
+    return object_changes(file_changes(old, new), old, new, with_diffs=with_diffs)
+
+
+def file_changes(old: Mapping[str, object], new: Mapping[str, object]) -> list[tuple[str, Change]]:
+    """(path, change) of every file added, removed or changed, comparing contents or digests."""
     changes: list[tuple[str, Change]] = []
     for path, content in new.items():
         before = old.get(path)
@@ -151,8 +155,25 @@ def diff_trees(old: Mapping[str, bytes], new: Mapping[str, bytes], *, with_diffs
         elif before != content:
             changes.append((path, "changed"))
     changes.extend((path, "removed") for path in old if path not in new)
+    return changes
+
+
+def is_support_file(path: str) -> bool:
+    return path.rsplit("/", 1)[-1] in SUPPORT_FILES
+
+
+def object_changes(
+    changes: Iterable[tuple[str, Change]],
+    old: Mapping[str, bytes],
+    new: Mapping[str, bytes],
+    *,
+    with_diffs: bool = True,
+) -> TreeDiff:
+    """The TreeDiff of these file changes; old and new hold the bytes of the changed object files
+    (a removed one's before, an added one's after, a changed one's after and, with diffs, before)."""
+    result = TreeDiff()
     for path, change in sorted(changes):
-        if path.rsplit("/", 1)[-1] in SUPPORT_FILES:
+        if is_support_file(path):
             result.support_files.append(path)
             continue
         content = old[path] if change == "removed" else new[path]

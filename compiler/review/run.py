@@ -1,9 +1,11 @@
-"""One review: compile the spec at a base revision and in the working tree, compare both ways."""
+"""One review: the spec at a base revision and in the working tree, compiled (or taken from the
+cluster cache) and compared both ways."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+import contextlib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from compiler.cache_keys import cache_root
@@ -19,8 +21,10 @@ from compiler.review.gitrev import (
     resolve,
 )
 from compiler.review.impact import Impact, compute_impact
-from compiler.review.objects import Compiled, TreeDiff, compile_spec, diff_trees
+from compiler.review.objects import TreeDiff
+from compiler.review.sides import ClusterFiles, Side, diff_sides, load_side
 from compiler.spec.build import PlatformModel, load_platform
+from compiler.spec.loader import ParseCache
 
 
 @dataclass(frozen=True)
@@ -36,42 +40,76 @@ class Review:
         return bool(self.objects.objects or self.objects.support_files or self.impact.items)
 
 
-def compile_at(
+@contextlib.contextmanager
+def _errors_at(rev: str, root: Path) -> Iterator[None]:
+    """Errors of the spec at rev name `<rev>:<path>`, not the temporary checkout in root."""
+    try:
+        yield
+    except SpecErrors as exc:
+        raise RevisionSpecErrors(rev, relocate(exc, root, rev)) from None
+    except PlatformcError as exc:
+        raise PlatformcError(f"at {rev}: {exc}") from None
+
+
+@contextlib.contextmanager
+def _checkout(spec_dir: Path, overlays_dir: Path, rev: str) -> Iterator[tuple[Path, Path, Path] | None]:
+    """(checkout root, spec, overlays) as they are at rev in a temporary folder, for the duration;
+    None when the spec folder is absent there."""
+    repo = open_repo(spec_dir)
+    spec_rel, overlays_rel = repo_relative(repo, spec_dir), repo_relative(repo, overlays_dir)
+    with checkout_folders(repo, rev, [spec_rel, overlays_rel]) as (root, found):
+        yield (root, root / spec_rel, root / overlays_rel) if spec_rel in found else None
+
+
+def model_at(spec_dir: Path, overlays_dir: Path, rev: str) -> PlatformModel | None:
+    """The spec's typed model as it is at rev; None when the spec folder is absent there."""
+    with _checkout(spec_dir, overlays_dir, rev) as found:
+        if found is None:
+            return None
+        root, spec, _ = found
+        with _errors_at(rev, root):
+            return load_platform(spec)
+
+
+@contextlib.contextmanager
+def side_at(
     spec_dir: Path,
     overlays_dir: Path,
     rev: str,
     *,
-    model_only: bool = False,
+    cluster_names: Sequence[str] = (),
     charts_dir: Path | None = None,
     cache_root: Path | None = None,
-) -> Compiled | None:
-    """The spec as it is at rev, compiled by this platformc; None when the spec folder is absent there."""
-    repo = open_repo(spec_dir)
-    spec_rel, overlays_rel = repo_relative(repo, spec_dir), repo_relative(repo, overlays_dir)
-    with checkout_folders(repo, rev, [spec_rel, overlays_rel]) as (root, found):
-        if spec_rel not in found:
-            return None
-        try:
-            if model_only:
-                return Compiled(load_platform(root / spec_rel), {})
-            # The base's spec documents keep one parse cache (the checkout folder is new each time).
-            parse_cache = spec_parse_cache(cache_root, spec_dir, "base")
-            return compile_spec(
-                root / spec_rel,
-                root / overlays_rel,
+    working_tree_documents: ParseCache | None = None,
+) -> Iterator[Side | None]:
+    """The spec at rev as a review side (None when the spec folder is absent there), valid while
+    the context lasts: a damaged cache entry found later is recompiled from the checkout."""
+    with _checkout(spec_dir, overlays_dir, rev) as found:
+        if found is None:
+            yield None
+            return
+        root, spec, overlays = found
+        # The base's spec documents keep one parse cache (the checkout folder is new each time);
+        # documents it has not seen are most often the working tree's, parsed already.
+        parse_cache = spec_parse_cache(cache_root, spec_dir, "base")
+        if parse_cache is not None and working_tree_documents is not None:
+            parse_cache.share(working_tree_documents)
+        with _errors_at(rev, root):
+            side = load_side(
+                spec,
+                overlays,
+                cluster_names=cluster_names,
+                unknown_names_fail=False,
                 charts_dir=charts_dir,
                 cache_root=cache_root,
                 parse_cache=parse_cache,
             )
-        except SpecErrors as exc:
-            raise RevisionSpecErrors(rev, relocate(exc, root, rev)) from None
-        except PlatformcError as exc:
-            raise PlatformcError(f"at {rev}: {exc}") from None
 
+        def recompile(name: str) -> ClusterFiles:
+            with _errors_at(rev, root):
+                return side.recompile(name)
 
-def model_at(spec_dir: Path, overlays_dir: Path, rev: str) -> PlatformModel | None:
-    compiled = compile_at(spec_dir, overlays_dir, rev, model_only=True)
-    return compiled.model if compiled else None
+        yield replace(side, recompile=recompile)
 
 
 def review(
@@ -83,23 +121,30 @@ def review(
     clusters: Sequence[str] = (),
     charts_dir: Path | None = None,
 ) -> Review:
-    """Compare the spec at base (default: merge base with the default branch) with the working tree."""
+    """Compare the spec at base (default: merge base with the default branch) with the working tree.
+    With --cluster names, objects of those clusters only; the spec-level impact stays whole."""
     repo = open_repo(spec_dir)
     rev, label = (base, base) if base else default_base(repo)
     sha = resolve(repo, rev).hexsha
     root = cache_root()
-    now = compile_spec(
+    documents = spec_parse_cache(root, spec_dir)
+    now = load_side(
         spec_dir,
         overlays_dir,
         cluster_names=clusters,
         charts_dir=charts_dir,
         cache_root=root,
-        parse_cache=spec_parse_cache(root, spec_dir),
+        parse_cache=documents,
     )
-    before = compile_at(spec_dir, overlays_dir, rev, charts_dir=charts_dir, cache_root=root)
-    impact = compute_impact(before.model if before else None, now.model, now.tree.keys())
-    before_tree = before.tree if before else {}
-    if clusters:  # objects of the named clusters only; the spec-level impact stays whole
-        before_tree = {p: t for p, t in before_tree.items() if p.split("/", 1)[0] in clusters}
-    objects = diff_trees(before_tree, now.tree, with_diffs=with_diffs)
+    with side_at(
+        spec_dir,
+        overlays_dir,
+        rev,
+        cluster_names=clusters,
+        charts_dir=charts_dir,
+        cache_root=root,
+        working_tree_documents=documents,
+    ) as before:
+        objects = diff_sides(before, now, with_diffs=with_diffs)
+    impact = compute_impact(before.model if before else None, now.model, now.paths())
     return Review(label, sha, before is not None, impact, objects)

@@ -16,7 +16,7 @@ import marshal
 import os
 import re
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -154,6 +154,7 @@ class ParseCache:
         self.path = path
         self._stored: dict[bytes, tuple[bool, list[Any]]] = {}
         self._used: dict[bytes, tuple[bool, list[Any]]] = {}
+        self._elsewhere: Mapping[bytes, tuple[bool, list[Any]]] = {}
         if path is None:
             return
         try:
@@ -167,10 +168,17 @@ class ParseCache:
 
     def get(self, chunk: str) -> tuple[bool, list[Any]] | None:
         key = hashlib.blake2b(chunk.encode("utf-8", "surrogatepass"), digest_size=20).digest()
-        found = self._stored.get(key)
+        found = self._stored.get(key) or self._elsewhere.get(key)
         if found is not None:
             self._used[key] = found
         return found
+
+    def share(self, other: ParseCache) -> None:
+        """Also take the documents another cache holds (`diff`'s base reads those of the working
+        tree: a document's parse depends on its text only, and most are the same on both sides).
+        Parsed data is never changed by its readers (compiler/spec/build.py copies it), so both
+        sides may hold the same objects; only documents this cache used are saved with it."""
+        self._elsewhere = {**other._stored, **other._used}
 
     def put(self, chunk: str, aliased: bool, documents: list[Any]) -> None:
         key = hashlib.blake2b(chunk.encode("utf-8", "surrogatepass"), digest_size=20).digest()
