@@ -30,3 +30,25 @@ def snapshot(root: Path) -> dict[str, bytes]:
 def compile_cli(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """`platformc compile` validating against the upstream CRD schemas, as CI does."""
     return run_cli("compile", "--schemas", str(CRD_SCHEMAS), *args, cwd=cwd, env=env)
+
+
+def flip_byte_in_entry(entry: Path, where: str) -> bool:
+    """Flip one byte of a cluster cache entry (compiler/cluster_cache.py: a seal line, a JSON header
+    line, the files' bytes in header order): `header`, or the middle of the file at path `where`.
+    False when the entry does not hold that file."""
+    import orjson
+
+    raw = bytearray(entry.read_bytes())
+    mac_end = raw.index(b"\n")
+    head_end = raw.index(b"\n", mac_end + 1)
+    if where == "header":
+        at = (mac_end + head_end) // 2
+    else:
+        header = orjson.loads(raw[mac_end + 1 : head_end])
+        if where not in header["paths"]:
+            return False
+        index = header["paths"].index(where)
+        at = head_end + 1 + sum(header["sizes"][:index]) + header["sizes"][index] // 2
+    raw[at] ^= 0x01
+    entry.write_bytes(bytes(raw))
+    return True

@@ -9,6 +9,7 @@ import re
 import shutil
 from pathlib import Path
 
+import orjson
 import pytest
 
 from compiler import cache_keys, sealed
@@ -17,7 +18,7 @@ from compiler.compile_result import CompileResult
 from compiler.errors import SpecErrors
 from compiler.spec.loader import ParseCache, load_text
 from compiler.synthetic import synthetic_texts, write_synthetic_spec
-from tests.compile.helpers import compile_cli, snapshot
+from tests.compile.helpers import compile_cli, flip_byte_in_entry, snapshot
 from tests.compile.test_determinism import _documents, _list_reordered, _shuffled_spec
 from tests.conftest import CRD_SCHEMAS, EXAMPLE_OVERLAYS, EXAMPLE_SPEC
 
@@ -121,16 +122,19 @@ def test_one_team_change_rewrites_exactly_the_changed_files(tmp_path: Path) -> N
     assert snapshot(tmp_path / "fresh") == after_bytes
 
 
-def test_a_flipped_byte_in_a_cache_entry_is_detected_and_recomputed(tmp_path: Path) -> None:
+@pytest.mark.parametrize("where", ["header", "first file", "last file"])
+def test_a_flipped_byte_in_a_cache_entry_is_detected_and_recomputed(tmp_path: Path, where: str) -> None:
+    """The seal covers an entry's header and the header holds every file's digest: a flipped byte
+    anywhere (header, any file's bytes) makes the entry unused, recomputed and stored again."""
     _synthetic(tmp_path / "spec")
     _compile()
     expected = snapshot(tmp_path / "out")
     entries = sorted((CACHE / "clusters").iterdir())
     assert len(entries) == 3
-    for entry in entries:  # a byte inside a file's content (near the end of the entry)
-        data = bytearray(entry.read_bytes())
-        data[-2] ^= 0x01
-        entry.write_bytes(bytes(data))
+    for entry in entries:
+        header = orjson.loads(entry.read_bytes().split(b"\n", 2)[1])
+        place = {"header": "header", "first file": header["paths"][0], "last file": header["paths"][-1]}
+        assert flip_byte_in_entry(entry, place[where])
     result = _compile("again")
     assert result.recompiled == ["cluster-000", "cluster-001", "cluster-002"], "damaged entries are unused"
     assert snapshot(tmp_path / "again") == expected
