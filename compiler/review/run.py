@@ -4,6 +4,7 @@ cluster cache) and compared both ways."""
 from __future__ import annotations
 
 import contextlib
+import gc
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -38,6 +39,20 @@ class Review:
     @property
     def changed(self) -> bool:
         return bool(self.objects.objects or self.objects.support_files or self.impact.items)
+
+
+@contextlib.contextmanager
+def _no_cycle_collection() -> Iterator[None]:
+    """The cycle collector off for a review: what it builds (two typed models, their parsed spec
+    documents, cache headers) lives until the review ends, so collecting only traverses it again
+    and again (about 0.08 s of a cached diff of the 20-cluster fleet, for nothing)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 @contextlib.contextmanager
@@ -123,28 +138,29 @@ def review(
 ) -> Review:
     """Compare the spec at base (default: merge base with the default branch) with the working tree.
     With --cluster names, objects of those clusters only; the spec-level impact stays whole."""
-    repo = open_repo(spec_dir)
-    rev, label = (base, base) if base else default_base(repo)
-    sha = resolve(repo, rev).hexsha
-    root = cache_root()
-    documents = spec_parse_cache(root, spec_dir)
-    now = load_side(
-        spec_dir,
-        overlays_dir,
-        cluster_names=clusters,
-        charts_dir=charts_dir,
-        cache_root=root,
-        parse_cache=documents,
-    )
-    with side_at(
-        spec_dir,
-        overlays_dir,
-        rev,
-        cluster_names=clusters,
-        charts_dir=charts_dir,
-        cache_root=root,
-        working_tree_documents=documents,
-    ) as before:
-        objects = diff_sides(before, now, with_diffs=with_diffs)
-    impact = compute_impact(before.model if before else None, now.model, now.paths())
-    return Review(label, sha, before is not None, impact, objects)
+    with _no_cycle_collection():
+        repo = open_repo(spec_dir)
+        rev, label = (base, base) if base else default_base(repo)
+        sha = resolve(repo, rev).hexsha
+        root = cache_root()
+        documents = spec_parse_cache(root, spec_dir)
+        now = load_side(
+            spec_dir,
+            overlays_dir,
+            cluster_names=clusters,
+            charts_dir=charts_dir,
+            cache_root=root,
+            parse_cache=documents,
+        )
+        with side_at(
+            spec_dir,
+            overlays_dir,
+            rev,
+            cluster_names=clusters,
+            charts_dir=charts_dir,
+            cache_root=root,
+            working_tree_documents=documents,
+        ) as before:
+            objects = diff_sides(before, now, with_diffs=with_diffs)
+        impact = compute_impact(before.model if before else None, now.model, now.paths())
+        return Review(label, sha, before is not None, impact, objects)
