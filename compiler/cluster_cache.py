@@ -28,17 +28,19 @@ import json
 import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from pydantic import BaseModel
 
 from compiler.cluster_model import ClusterModel
-from compiler.core import CompiledCluster
 from compiler.sealed import seal, unseal
 from compiler.tree_contract import ClusterInfo, Tree
 from compiler.validate.findings import Finding, Report
 from compiler.write import file_digest
+
+if TYPE_CHECKING:
+    from compiler.core import CompiledCluster
 
 FORMAT = "platformc-cluster-cache 2"
 
@@ -249,6 +251,8 @@ def _header(
 
 
 def _decode(raw: bytes, key: str) -> tuple[CompiledCluster, str | None] | None:
+    from compiler.core import CompiledCluster  # compile's, imported by compile already
+
     mac, _, rest = raw.partition(b"\n")
     head, _, data = rest.partition(b"\n")
     header = _header(unseal(mac + b"\n" + head), key)

@@ -9,8 +9,6 @@ comparing the tree. Nothing is written unless every stage passed.
 
 from __future__ import annotations
 
-import hashlib
-import os
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -25,6 +23,7 @@ from compiler.charts.cache import (
     pinned_charts,
     pull_charts,
 )
+from compiler.charts.location import chart_cache
 from compiler.charts.stage import charts_stage
 from compiler.charts.status import ComponentStatus, component_status
 from compiler.cluster_model import ClusterModel
@@ -51,7 +50,7 @@ from compiler.errors import PlatformcError, SpecErrors, UsageError
 from compiler.overlays import OverlayErrors, Problems, load_overlays
 from compiler.parallel import map_in_order
 from compiler.spec.build import PlatformModel, allowed_secrets, load_platform
-from compiler.spec.loader import ParseCache, display_path
+from compiler.spec.loader import ParseCache, display_path, spec_parse_cache
 from compiler.tree_contract import Tree
 from compiler.validate import Report, SchemaRegistry
 from compiler.validate.cache import ValidationCache
@@ -291,19 +290,6 @@ def schema_registry(
         raise UsageError(f"schema folder not found: {exc.filename or exc}") from exc
 
 
-def chart_cache(charts_dir: Path | None) -> Path | None:
-    """The chart cache to render from: the one given (which must exist), else `charts pull`'s default
-    when it exists, else None (charts are then not rendered, and compile says so)."""
-    if charts_dir is not None:
-        if not charts_dir.is_dir():
-            raise PlatformcError(
-                f"chart cache {charts_dir} is not a folder "
-                f"(run `platformc charts pull --charts {charts_dir}`)"
-            )
-        return charts_dir
-    return DEFAULT_CHARTS_DIR if DEFAULT_CHARTS_DIR.is_dir() else None
-
-
 def with_overlay_problems(
     spec_dir: Path, overlays_dir: Path | None, parse_cache: ParseCache | None = None
 ) -> PlatformModel:
@@ -476,15 +462,6 @@ def _spec_facts(
     if cache is not None and name is not None:
         cache.write(name, {"pins": pins, "allow": sorted(allowed)})
     return pins, allowed
-
-
-def spec_parse_cache(cache_root: Path | None, spec_dir: Path, purpose: str = "") -> ParseCache | None:
-    """The parse cache of one spec folder (by its absolute path and purpose: `diff` keeps its
-    base's apart), or None without a cache."""
-    if cache_root is None:
-        return None
-    where = hashlib.sha256(os.fsencode(spec_dir.absolute()) + purpose.encode()).hexdigest()[:32]
-    return ParseCache(cache_root / "spec" / where)
 
 
 def validate_existing_tree(

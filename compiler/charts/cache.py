@@ -21,11 +21,11 @@ from pathlib import Path
 import yaml
 
 from compiler.cache_pull import FAILED, PullOutcomes, write_atomically
+from compiler.charts.location import DEFAULT_CHARTS_DIR
 from compiler.charts.render import archive_candidates, find_helm, helm_env
 from compiler.errors import PlatformcError
 from compiler.packaging.units import Unit
 
-DEFAULT_CHARTS_DIR = Path(".platformc-cache/charts")
 LOCK_FILE = Path("charts.lock")
 LOCK_HEADER = (
     "# Written by `platformc charts pull`: the sha256 of every pinned chart archive. Commit this file;\n"

@@ -12,19 +12,22 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import yaml
 
-from compiler.pipeline import CompiledCluster, chart_cache, compile_cached, merged_tree
+from compiler.charts.location import chart_cache
 from compiler.spec.build import PlatformModel, load_platform
 from compiler.spec.loader import ParseCache
 from compiler.spec.node_pools import CONTRACT_JSON, CONTRACT_TABLE
 from compiler.tree_contract import CLUSTER_INFO_FILE, KUSTOMIZATION_FILE, Tree
-from compiler.validate import SchemaRegistry
 
 Change = Literal["added", "removed", "changed"]
 SUPPORT_FILES = (KUSTOMIZATION_FILE, CLUSTER_INFO_FILE, CONTRACT_JSON, CONTRACT_TABLE)
+
+if TYPE_CHECKING:
+    from compiler.core import CompiledCluster
+    from compiler.validate import SchemaRegistry
 
 _HEAD = re.compile(
     rb"^kind: (?P<kind>[^\n]+)\nmetadata:\n  name: (?P<name>[^\n]+)\n"
@@ -53,6 +56,8 @@ def compile_spec(
     (validated when a registry is given). With a cache_root, clusters whose inputs were compiled
     before (now, at the base, or by an earlier compile) come from the cluster cache.
     Raises SpecErrors / PlatformcError."""
+    from compiler.pipeline import compile_cached, merged_tree
+
     model = load_platform(spec_dir, parse_cache=parse_cache)
     present = overlays_dir if overlays_dir is not None and overlays_dir.is_dir() else None
     charts = chart_cache(charts_dir)

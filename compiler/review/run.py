@@ -11,7 +11,6 @@ from pathlib import Path
 
 from compiler.cache_keys import cache_root
 from compiler.errors import PlatformcError, SpecErrors
-from compiler.pipeline import spec_parse_cache
 from compiler.review.gitrev import (
     RevisionSpecErrors,
     checkout_folders,
@@ -25,7 +24,7 @@ from compiler.review.impact import Impact, compute_impact
 from compiler.review.objects import TreeDiff
 from compiler.review.sides import ClusterFiles, Side, diff_sides, load_side
 from compiler.spec.build import PlatformModel, load_platform
-from compiler.spec.loader import ParseCache
+from compiler.spec.loader import ParseCache, spec_parse_cache
 
 
 @dataclass(frozen=True)

@@ -13,22 +13,18 @@ import functools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
+from compiler.charts.location import chart_cache
 from compiler.cluster_cache import ClusterCache
-from compiler.overlays import load_overlays
-from compiler.pipeline import (
-    CompiledCluster,
-    chart_cache,
-    compile_cached,
-    generated_header,
-    registered,
-    select_clusters,
-)
+from compiler.cluster_model import generated_header, select_clusters
 from compiler.review.objects import Change, TreeDiff, file_changes, is_support_file, object_changes
 from compiler.spec.build import PlatformModel, load_platform
 from compiler.spec.loader import ParseCache
 from compiler.write import file_digest
+
+if TYPE_CHECKING:
+    from compiler.core import CompiledCluster
 
 
 class ClusterFiles(Protocol):
@@ -96,7 +92,10 @@ def load_side(
             key = cache.key(cluster, generated_header(model, cluster.name))
             found[cluster.name] = cache.index(key)
 
+    # The stages are imported only when something is compiled: a diff of cached clusters needs none.
     def compiled(names: Sequence[str]) -> dict[str, ClusterFiles]:
+        from compiler.pipeline import compile_cached
+
         done = compile_cached(model, cache_root, names, overlays_dir=overlays, charts_dir=charts)
         return {c.info.name: InMemory(c) for c in done}
 
@@ -106,6 +105,9 @@ def load_side(
     elif overlays is not None:
         # Problems of the overlays as a whole (a layer naming a cluster no longer in the spec), as
         # compile_cached reports them when every cluster comes from the cache.
+        from compiler.overlays import load_overlays
+        from compiler.pipeline import registered
+
         load_overlays(overlays, model, [c.name for c in registered()]).problems.raise_if_any()
     if parse_cache is not None:
         parse_cache.save()

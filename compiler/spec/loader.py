@@ -198,6 +198,15 @@ class ParseCache:
             pass
 
 
+def spec_parse_cache(cache_root: Path | None, spec_dir: Path, purpose: str = "") -> ParseCache | None:
+    """The parse cache of one spec folder (by its absolute path and purpose: `diff` keeps its
+    base's apart), or None without a cache."""
+    if cache_root is None:
+        return None
+    where = hashlib.sha256(os.fsencode(spec_dir.absolute()) + purpose.encode()).hexdigest()[:32]
+    return ParseCache(cache_root / "spec" / where)
+
+
 # A document starts at a `---` line; no text inside a document may begin a line with `---`.
 _DOCUMENT_START = re.compile(r"^(?=---(?:[ \t\r]|$))", re.MULTILINE)
 # Directives (%YAML, %TAG) and document-end markers tie documents together: no split then.
