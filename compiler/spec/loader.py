@@ -16,7 +16,7 @@ import marshal
 import os
 import re
 import sys
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -149,12 +149,13 @@ class ParseCache:
 
     # marshal's format and ruamel's reading both belong to the Python and library versions.
     _FORMAT = f"platformc-parse 1 {sys.version} {marshal.version}".encode()
+    # The keys of the file when share() has added another cache's documents to what it read.
+    _read_keys: frozenset[bytes] | None = None
 
     def __init__(self, path: Path | None) -> None:
         self.path = path
         self._stored: dict[bytes, tuple[bool, list[Any]]] = {}
         self._used: dict[bytes, tuple[bool, list[Any]]] = {}
-        self._elsewhere: Mapping[bytes, tuple[bool, list[Any]]] = {}
         if path is None:
             return
         try:
@@ -168,17 +169,10 @@ class ParseCache:
 
     def get(self, chunk: str) -> tuple[bool, list[Any]] | None:
         key = hashlib.blake2b(chunk.encode("utf-8", "surrogatepass"), digest_size=20).digest()
-        found = self._stored.get(key) or self._elsewhere.get(key)
+        found = self._stored.get(key)
         if found is not None:
             self._used[key] = found
         return found
-
-    def share(self, other: ParseCache) -> None:
-        """Also take the documents another cache holds (`diff`'s base reads those of the working
-        tree: a document's parse depends on its text only, and most are the same on both sides).
-        Parsed data is never changed by its readers (compiler/spec/build.py copies it), so both
-        sides may hold the same objects; only documents this cache used are saved with it."""
-        self._elsewhere = {**other._stored, **other._used}
 
     def put(self, chunk: str, aliased: bool, documents: list[Any]) -> None:
         key = hashlib.blake2b(chunk.encode("utf-8", "surrogatepass"), digest_size=20).digest()
@@ -187,7 +181,8 @@ class ParseCache:
     def save(self) -> None:
         """Keep the documents of this run (so the file never grows past one spec); a failure to
         store is not a failure."""
-        if self.path is None or self._used.keys() == self._stored.keys():
+        stored = self._stored.keys() if self._read_keys is None else self._read_keys
+        if self.path is None or self._used.keys() == stored:
             return
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -197,14 +192,13 @@ class ParseCache:
         except (OSError, ValueError):
             pass
 
-
-def spec_parse_cache(cache_root: Path | None, spec_dir: Path, purpose: str = "") -> ParseCache | None:
-    """The parse cache of one spec folder (by its absolute path and purpose: `diff` keeps its
-    base's apart), or None without a cache."""
-    if cache_root is None:
-        return None
-    where = hashlib.sha256(os.fsencode(spec_dir.absolute()) + purpose.encode()).hexdigest()[:32]
-    return ParseCache(cache_root / "spec" / where)
+    def share(self, other: ParseCache) -> None:
+        """Also take the documents another cache holds (`diff`'s base reads those of the working
+        tree: a document's parse depends on its text only, and most are the same on both sides).
+        Parsed data is never changed by its readers (compiler/spec/build.py copies it), so both
+        sides may hold the same objects; only documents this cache used are saved with it."""
+        self._read_keys = frozenset(self._stored)
+        self._stored = {**other._stored, **other._used, **self._stored}
 
 
 # A document starts at a `---` line; no text inside a document may begin a line with `---`.
@@ -356,3 +350,12 @@ def to_plain(node: Any) -> Any:
         if isinstance(node, plain):
             return plain(node)
     return node
+
+
+def spec_parse_cache(cache_root: Path | None, spec_dir: Path, purpose: str = "") -> ParseCache | None:
+    """The parse cache of one spec folder (by its absolute path and purpose: `diff` keeps its
+    base's apart), or None without a cache."""
+    if cache_root is None:
+        return None
+    where = hashlib.sha256(os.fsencode(spec_dir.absolute()) + purpose.encode()).hexdigest()[:32]
+    return ParseCache(cache_root / "spec" / where)
