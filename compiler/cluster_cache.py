@@ -20,6 +20,7 @@ always safe: the next compile refills it.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import hashlib
@@ -108,6 +109,16 @@ class ClusterCache:
             return None
         return compiled
 
+    def put(self, key: str, compiled: CompiledCluster, validation: str | None) -> None:
+        """Store an entry; a failure to store is not a failure to compile."""
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            temporary = self.folder / f".{key}.{os.getpid()}.tmp"
+            temporary.write_bytes(_encode(key, compiled, validation))
+            os.replace(temporary, self.folder / key)
+        except OSError:
+            pass
+
     def index(self, key: str) -> EntryIndex | None:
         """The entry of key read as far as its sealed header (each file's size and digest), for
         comparing entries without reading their files; None when missing or damaged."""
@@ -123,21 +134,13 @@ class ClusterCache:
         if header is None:
             self.drop(key)
             return None
+        with contextlib.suppress(OSError):
+            os.utime(path)  # used now: an entry's mtime says when it was last used
         return EntryIndex(path, start, *header)
 
     def drop(self, key: str) -> None:
         """Remove a damaged entry (the next compile of its cluster stores it again)."""
         (self.folder / key).unlink(missing_ok=True)
-
-    def put(self, key: str, compiled: CompiledCluster, validation: str | None) -> None:
-        """Store an entry; a failure to store is not a failure to compile."""
-        try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            temporary = self.folder / f".{key}.{os.getpid()}.tmp"
-            temporary.write_bytes(_encode(key, compiled, validation))
-            os.replace(temporary, self.folder / key)
-        except OSError:
-            pass
 
 
 @dataclasses.dataclass(frozen=True)
