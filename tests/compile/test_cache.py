@@ -311,3 +311,39 @@ def test_parse_cache_reads_documents_as_the_whole_file_does(tmp_path: Path) -> N
             assert [str(e) for e in cached_errors] == [str(e) for e in plain_errors], name
         cache.save()
         cache = ParseCache(tmp_path / "parse")
+
+
+def test_documents_parsed_ahead_in_workers_read_as_the_ordinary_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A first compile of a large spec parses its new documents in forked workers
+    (ParseCache.prefill): the model is the one read without a cache, and a file with a broken
+    document reports exactly the errors, at the same lines, as without the cache."""
+    from compiler.spec import loader
+    from compiler.spec.build import load_platform
+
+    spec = write_synthetic_spec(tmp_path / "spec", 3, 80, 40, clusters_per_team=None)
+    parsed_ahead: list[int] = []
+
+    def counted(task: object, items: list[object], jobs: int | None = None) -> list[object]:
+        parsed_ahead.append(len(items))
+        return real(task, items, jobs)  # type: ignore[arg-type]
+
+    real = loader.map_in_order
+    monkeypatch.setattr(loader, "map_in_order", counted)
+    documents = sum(text.count("\n---") for text in (p.read_text() for p in spec.iterdir()))
+    cache = ParseCache(tmp_path / "parse")
+    assert load_platform(spec, parse_cache=cache) == load_platform(spec)
+    assert parsed_ahead and parsed_ahead[0] > documents > loader._PARALLEL_PARSE
+    cache.save()
+    assert len(ParseCache(tmp_path / "parse")._stored) > documents  # every document was kept
+
+    teams = spec / "team.yaml"
+    teams.write_text(teams.read_text().replace("name: team-041", "name: [team-041", 1))
+    errors = []
+    for parse_cache in (None, ParseCache(tmp_path / "fresh")):
+        with pytest.raises(SpecErrors) as raised:
+            load_platform(spec, parse_cache=parse_cache)
+        errors.append(str(raised.value))
+    assert errors[0] == errors[1]
+    assert re.search(r"team\.yaml:\d+:\d+: YAML syntax error", errors[0]), errors[0]
