@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import orjson
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.composer import Composer, MaxDepthExceededError
@@ -31,6 +32,7 @@ from compiler.errors import SourceLocation, SpecError
 from compiler.parallel import map_in_order
 from compiler.pathsafety import regular_files
 from compiler.sealed import seal, unseal
+from compiler.secrets_scan import SecretFinding, scan
 from compiler.yaml_limits import MAX_DEPTH, alias_problem, non_json_value, size_problem
 
 PathKey = tuple[str | int, ...]
@@ -180,6 +182,25 @@ class ParseCache:
         self._used[key] = (aliased, documents)
         if found_later:
             self._ahead[key] = (aliased, documents)
+
+    def secrets(self, data: Any) -> list[SecretFinding]:
+        """scan(data) (before any allowlist), kept with the parses by the document's content."""
+        try:
+            content = orjson.dumps(data)
+        except TypeError:
+            return scan(data)
+        key = b"secrets\0" + hashlib.blake2b(content, digest_size=20).digest()
+        stored = self._stored.get(key)
+        found = None
+        if isinstance(stored, list):
+            try:
+                found = [SecretFinding(tuple(path), what, fp) for path, what, fp in stored]
+            except (TypeError, ValueError):
+                found = None
+        if found is None:
+            found = scan(data)
+        self._used[key] = [(f.path, f.what, f.fingerprint) for f in found]  # type: ignore[assignment]
+        return found
 
     def prefill(self, paths: Sequence[Path]) -> None:
         """Parse the documents of these files that are not in the cache yet, in forked workers when

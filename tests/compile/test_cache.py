@@ -347,3 +347,27 @@ def test_documents_parsed_ahead_in_workers_read_as_the_ordinary_path(
         errors.append(str(raised.value))
     assert errors[0] == errors[1]
     assert re.search(r"team\.yaml:\d+:\d+: YAML syntax error", errors[0]), errors[0]
+
+
+def test_spec_secrets_are_found_from_the_parse_cache_and_follow_the_allowlist(tmp_path: Path) -> None:
+    """The secret scan of spec documents is kept with their parses: a second compile reports the
+    same error at the same line, and an allowlist entry added later still silences it."""
+    token = "ghp_" + "a1B2c3D4e5F6g7H8i9J0" * 2
+    _synthetic(tmp_path / "spec")
+    platform = tmp_path / "spec" / "platform.yaml"
+    clean = platform.read_text()
+    leaked = clean.replace("https://git.example.com", f"https://{token}@git.example.com", 1)
+    platform.write_text(leaked)
+    messages = []
+    for _ in range(2):
+        with pytest.raises(SpecErrors) as raised:
+            _compile()
+        messages.append(str(raised.value))
+    assert messages[0] == messages[1]
+    assert re.search(r"platform\.yaml:8:\d+: spec\.gitops\.repoURL looks like a credential", messages[0])
+    assert token not in messages[0]
+    found = re.search(r"fingerprint ([0-9a-f]{12})", messages[0])
+    assert found is not None
+    allow = f"  secretScan:\n    allow:\n    - {{fingerprint: {found[1]}, reason: test}}\n  gitops:"
+    platform.write_text(leaked.replace("  gitops:", allow, 1))
+    _compile()  # the same document scan, from the cache, is now allowed
