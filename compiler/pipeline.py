@@ -55,11 +55,11 @@ from compiler.spec.loader import ParseCache, display_path
 from compiler.tree_contract import Tree
 from compiler.validate import Report, SchemaRegistry
 from compiler.validate.cache import ValidationCache
-from compiler.verify.run import RENDER_CACHE_DIR, VerifyResult, verify_compiled
 from compiler.write import Staged, TreeWrite, finish_interrupted, open_write
 
 if TYPE_CHECKING:
     from compiler.cluster_cache import ClusterCache
+    from compiler.verify.run import VerifyResult
 
 __all__ = [
     "PACKAGERS",
@@ -94,6 +94,8 @@ def verified(
     (None when not: the caller says so). Raises VerifyFailed on findings."""
     if charts_dir is None:
         return None
+    from compiler.verify.run import RENDER_CACHE_DIR, verify_compiled  # heavy: only with charts
+
     if progress:
         progress(f"verifying {len(clusters)} cluster(s)")
     result = verify_compiled(tree, [c.info for c in clusters], charts_dir, spec_dir, RENDER_CACHE_DIR)
