@@ -383,7 +383,9 @@ def recover(out_dir: Path) -> None:
 
 def _apply(out_dir: Path, operations: dict[str, Any]) -> None:
     staging = out_dir.parent / operations["staging"]
-    puts = set(operations["put"])
+    # [name in staging, path]; a path alone is a journal of a version that staged the tree's layout.
+    put = [(item, item) if isinstance(item, str) else (item[0], item[1]) for item in operations["put"]]
+    puts = {rel for _, rel in put}
     for rel in operations["unlink"]:
         try:
             mode = os.lstat(out_dir / rel).st_mode
@@ -396,13 +398,13 @@ def _apply(out_dir: Path, operations: dict[str, Any]) -> None:
         if stat.S_ISDIR(_lstat_mode(out_dir / rel)):
             shutil.rmtree(out_dir / rel)
     made: set[str] = set()
-    for rel in operations["put"]:
+    for name, rel in put:
         folder = rel.rpartition("/")[0]
         if folder not in made:
             (out_dir / folder).mkdir(parents=True, exist_ok=True)
             made.add(folder)
         try:
-            os.replace(staging / rel, out_dir / rel)
+            os.replace(staging / name, out_dir / rel)
         except FileNotFoundError:
             if not (out_dir / rel).is_file():
                 raise
@@ -473,6 +475,7 @@ class Staged:
     changes: Changes
     digests: dict[str, str]  # file_digest of every new file of the cluster (what manifests record)
     written: dict[str, Signature]  # files written into a new tree, as written (its rename keeps them)
+    staged: dict[str, str] = field(default_factory=dict)  # path → its new bytes' name in staging
 
 
 @contextlib.contextmanager
@@ -561,9 +564,14 @@ class TreeWrite:
                 known = {rel: (digests or {}).get(rel) or file_digest(c) for rel, c in files.items()}
                 return Staged(cluster, found, known, written)
             found, known = changes(self.real, files, digests or {}, cluster, self._manifest(cluster))
-            if not self.check and (found.changed or found.missing):
-                _stage(self.staging, files, found.changed + found.missing)
-            return Staged(cluster, found, known, {})
+            staged: dict[str, str] = {}
+            if not self.check:
+                # Flat names (no folders to make and remove again): `<cluster>.<n>`, unique per worker.
+                for number, rel in enumerate(found.changed + found.missing):
+                    safe_relative(rel)
+                    staged[rel] = f"{cluster}.{number}"
+                    write_file(os.path.join(self.staging, staged[rel]), files[rel])
+            return Staged(cluster, found, known, {}, staged)
 
     def commit(self, staged: Iterable[Staged]) -> Drift:
         with _write_errors(self.out_dir):
@@ -585,7 +593,8 @@ class TreeWrite:
             for part in parts:
                 stats.update(part.written)
         elif found.count:
-            _write_journaled(self.staging, self.real, found)
+            staged = {rel: name for part in parts for rel, name in part.staged.items()}
+            _write_journaled(self.staging, self.real, found, staged)
             for rel in (*found.changed, *found.missing):
                 stats[rel] = signature(os.lstat(self.real / rel))
         if self.new_tree or found.count or found.read:
@@ -625,8 +634,8 @@ def _stage(staging: Path, tree: Tree, paths: Iterable[str]) -> dict[str, Signatu
     return written
 
 
-def _write_journaled(staging: Path, out_dir: Path, found: Changes) -> None:
-    put = found.changed + found.missing
+def _write_journaled(staging: Path, out_dir: Path, found: Changes, staged: Mapping[str, str]) -> None:
+    put = [[staged[rel], rel] for rel in found.changed + found.missing]
     # Links (anywhere below the cluster folders) are removed before files are put, so a rename
     # never follows one out of the output folder.
     operations = {
