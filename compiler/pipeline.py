@@ -249,6 +249,16 @@ def cluster_cache(
     return cache, validation, keys
 
 
+GENERATIONS_KEPT = 8  # compiled clusters kept per cluster of the platform (see ClusterCache.prune)
+KEPT_AT_LEAST = 64
+
+
+def prune_cluster_cache(cache_root: Path, clusters: int) -> None:
+    from compiler.cluster_cache import ClusterCache
+
+    ClusterCache(cache_root, "").prune(max(GENERATIONS_KEPT * clusters, KEPT_AT_LEAST))
+
+
 @dataclass(frozen=True)
 class ClusterOutcome:
     """One cluster compiled, or taken from the cluster cache, and staged: what its worker sends back.
@@ -527,6 +537,8 @@ def compile_platform(
         if progress and not check:
             progress(f"writing {files} files to {out_dir}")
         drift = writing.commit(o.staged for o in outcomes)
+    if cache_root is not None and not check:
+        prune_cluster_cache(cache_root, len(names))
     result = CompileResult(
         clusters=names,
         objects=sum(c.objects for c in clusters),

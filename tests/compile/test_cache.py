@@ -371,3 +371,21 @@ def test_spec_secrets_are_found_from_the_parse_cache_and_follow_the_allowlist(tm
     allow = f"  secretScan:\n    allow:\n    - {{fingerprint: {found[1]}, reason: test}}\n  gitops:"
     platform.write_text(leaked.replace("  gitops:", allow, 1))
     _compile()  # the same document scan, from the cache, is now allowed
+
+
+def test_the_cluster_cache_keeps_the_recently_used_generations(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every change stores a new entry per changed cluster; compile then drops all but the most
+    recently used ones, so the cache does not grow with every commit, and the entries of the last
+    compiles stay (reverting a change is answered from the cache)."""
+    from compiler import pipeline
+
+    monkeypatch.setattr(pipeline, "GENERATIONS_KEPT", 2)
+    monkeypatch.setattr(pipeline, "KEPT_AT_LEAST", 0)
+    for bonus in range(1, 6):
+        _synthetic(tmp_path / "spec", quota_bonus={"team-000": bonus})
+        assert len(_compile().recompiled) == 3
+    assert len(list((CACHE / "clusters").iterdir())) == 6
+    _synthetic(tmp_path / "spec", quota_bonus={"team-000": 4})
+    assert _compile().recompiled == []
