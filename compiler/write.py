@@ -7,6 +7,7 @@ kill leaves the previous tree, or the next command completes the new one); and t
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import fcntl
 import hashlib
 import json
@@ -320,8 +321,37 @@ def fingerprint(out_dir: Path, clusters: Iterable[str]) -> tuple[int, str] | Non
 
 
 def fingerprint_of(stats: Mapping[str, Signature]) -> tuple[int, str]:
-    lines = sorted(f"{rel}\0{i}\0{size}\0{m}\0{c}" for rel, (i, size, m, c) in stats.items())
-    return len(lines), hashlib.sha256("\n".join(lines).encode("utf-8", "surrogateescape")).hexdigest()
+    return Tally.of(stats).fingerprint
+
+
+@dataclass(frozen=True)
+class Tally:
+    """Files and the sum of a digest of each file's path and stat signature: a fingerprint of a set
+    of files that adds up across clusters and workers in any order (no sorting, no shipping every
+    signature to the main process). Compared only with a sealed record this machine wrote."""
+
+    files: int = 0
+    total: int = 0
+
+    @staticmethod
+    def of(stats: Mapping[str, Signature]) -> Tally:
+        total = 0
+        for rel, (ino, size, mtime, ctime) in stats.items():
+            line = f"{rel}\0{ino}\0{size}\0{mtime}\0{ctime}".encode("utf-8", "surrogateescape")
+            total += int.from_bytes(hashlib.blake2b(line, digest_size=32).digest(), "big")
+        return Tally(len(stats), total % _TALLY_MODULUS)
+
+    @staticmethod
+    def combined(parts: Iterable[Tally]) -> Tally:
+        found = list(parts)
+        return Tally(sum(p.files for p in found), sum(p.total for p in found) % _TALLY_MODULUS)
+
+    @property
+    def fingerprint(self) -> tuple[int, str]:
+        return self.files, f"{self.total:064x}"
+
+
+_TALLY_MODULUS = 1 << 256
 
 
 def journal_pending(out_dir: Path) -> bool:
@@ -469,12 +499,12 @@ def write_tree(
 @dataclass(frozen=True)
 class Staged:
     """One cluster folder compared with its new files (and, when writing, its new and changed files
-    staged): plain data, sent back from the worker that compiled the cluster."""
+    staged): what the worker that compiled the cluster sends back, kept small. The worker also
+    records the folder's manifest itself."""
 
     cluster: str
-    changes: Changes
-    digests: dict[str, str]  # file_digest of every new file of the cluster (what manifests record)
-    written: dict[str, Signature]  # files written into a new tree, as written (its rename keeps them)
+    changes: Changes  # with `unchanged` left in the worker (`kept` sums it up)
+    kept: Tally  # files that stay as they are (or every file written into a new tree)
     staged: dict[str, str] = field(default_factory=dict)  # path → its new bytes' name in staging
 
 
@@ -557,13 +587,18 @@ class TreeWrite:
         return Manifest(manifest_path(self.cache_dir, self.real, cluster))
 
     def stage(self, cluster: str, files: Tree, digests: Mapping[str, str] | None = None) -> Staged:
+        given = digests or {}
         with _write_errors(self.out_dir):
+            manifest = self._manifest(cluster)
             if self.new_tree:
                 written = _stage(self.staging, files, list(files))
-                found = Changes([], sorted(files), [], [], [], {}, 0)
-                known = {rel: (digests or {}).get(rel) or file_digest(c) for rel, c in files.items()}
-                return Staged(cluster, found, known, written)
-            found, known = changes(self.real, files, digests or {}, cluster, self._manifest(cluster))
+                # The staging folder's rename keeps these signatures; if compile stops before it,
+                # no file will ever match them, so the manifest can be recorded now.
+                manifest.save(
+                    {rel: (*sig, given.get(rel) or file_digest(files[rel])) for rel, sig in written.items()}
+                )
+                return Staged(cluster, Changes([], sorted(files), [], [], [], {}, 0), Tally.of(written))
+            found, known = changes(self.real, files, given, cluster, manifest)
             staged: dict[str, str] = {}
             if not self.check:
                 # Flat names (no folders to make and remove again): `<cluster>.<n>`, unique per worker.
@@ -571,7 +606,12 @@ class TreeWrite:
                     safe_relative(rel)
                     staged[rel] = f"{cluster}.{number}"
                     write_file(os.path.join(self.staging, staged[rel]), files[rel])
-            return Staged(cluster, found, known, {}, staged)
+            if found.read or (found.count and not self.check):
+                # Files that stay, as they are now. Files about to be written are left out (their
+                # signatures change when they are renamed into place): the next compile reads them.
+                manifest.save({rel: (*sig, known[rel]) for rel, sig in found.unchanged.items()})
+            kept = Tally.of(found.unchanged)
+            return Staged(cluster, dataclasses.replace(found, unchanged={}), kept, staged)
 
     def commit(self, staged: Iterable[Staged]) -> Drift:
         with _write_errors(self.out_dir):
@@ -582,29 +622,18 @@ class TreeWrite:
             done = {part.cluster for part in parts} | self.clusters
             parts += [self.stage(name, {}) for name in existing_clusters(self.real) if name not in done]
         found = Changes.merged(part.changes for part in parts)
+        tally = Tally.combined(part.kept for part in parts)
         shown = self.out_dir.name
         if self.check:
-            if found.read and not found.count:  # the next check (or compile) need not read them again
-                self._record(parts, found.unchanged)
-            return found.drift(shown, None if found.count else fingerprint_of(found.unchanged))
-        stats = dict(found.unchanged)
+            return found.drift(shown, None if found.count else tally.fingerprint)
         if self.new_tree:
             self.staging.rename(self.real)
-            for part in parts:
-                stats.update(part.written)
         elif found.count:
             staged = {rel: name for part in parts for rel, name in part.staged.items()}
             _write_journaled(self.staging, self.real, found, staged)
-            for rel in (*found.changed, *found.missing):
-                stats[rel] = signature(os.lstat(self.real / rel))
-        if self.new_tree or found.count or found.read:
-            self._record([p for p in parts if p.changes.count or p.changes.read or p.written], stats)
-        return found.drift(shown, fingerprint_of(stats))
-
-    def _record(self, parts: Iterable[Staged], stats: Mapping[str, Signature]) -> None:
-        for part in parts:
-            entries = {rel: (*stats[rel], digest) for rel, digest in part.digests.items() if rel in stats}
-            self._manifest(part.cluster).save(entries)
+            put = {rel: signature(os.lstat(self.real / rel)) for rel in (*found.changed, *found.missing)}
+            tally = Tally.combined([tally, Tally.of(put)])
+        return found.drift(shown, tally.fingerprint)
 
 
 def write_file(path: str, content: bytes) -> Signature:
