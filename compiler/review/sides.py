@@ -86,11 +86,12 @@ def load_side(
         everything = select_clusters(model, ())
         selected = [c.name for c in everything if not cluster_names or c.name in cluster_names]
     found: dict[str, ClusterFiles | None] = dict.fromkeys(selected)
+    keys: dict[str, str] = {}
     cache = ClusterCache.for_compile(cache_root, overlays, charts) if cache_root is not None else None
     if cache is not None:
         for cluster in select_clusters(model, selected) if selected else ():
-            key = cache.key(cluster, generated_header(model, cluster.name))
-            found[cluster.name] = cache.index(key)
+            keys[cluster.name] = cache.key(cluster, generated_header(model, cluster.name))
+            found[cluster.name] = cache.index(keys[cluster.name])
 
     # The stages are imported only when something is compiled: a diff of cached clusters needs none.
     def compiled(names: Sequence[str]) -> dict[str, ClusterFiles]:
@@ -102,6 +103,9 @@ def load_side(
     missing = [name for name, files in found.items() if files is None]
     if missing:
         found.update(compiled(missing))
+        if cache is not None:  # stored by the compile with their digests: no need to hash them again
+            for name in missing:
+                found[name] = cache.index(keys[name]) or found[name]
     elif overlays is not None:
         # Problems of the overlays as a whole (a layer naming a cluster no longer in the spec), as
         # compile_cached reports them when every cluster comes from the cache.
