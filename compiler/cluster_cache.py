@@ -95,6 +95,13 @@ class ClusterCache:
         """The entry of key, every file checked against its digest, or None when it is missing,
         damaged or validated differently (a validated compile needs a report made against the same
         schemas)."""
+        found = self.get_with_digests(key, validation)
+        return found[0] if found is not None else None
+
+    def get_with_digests(
+        self, key: str, validation: str | None
+    ) -> tuple[CompiledCluster, Mapping[str, str]] | None:
+        """get, with each file's digest (file_digest), as checked."""
         path = self.folder / key
         try:
             raw = path.read_bytes()
@@ -104,12 +111,12 @@ class ClusterCache:
         if entry is None:
             self.drop(key)  # damaged: recomputed and rewritten
             return None
-        compiled, recorded = entry
+        compiled, recorded, digests = entry
         if validation is not None and recorded != validation:
             return None
         with contextlib.suppress(OSError):
             os.utime(path)  # used now: kept longest by prune()
-        return compiled
+        return compiled, digests
 
     def prune(self, keep: int) -> int:
         """Delete all but the `keep` most recently used or written entries; the number deleted.
@@ -125,12 +132,19 @@ class ClusterCache:
                 os.unlink(path)
         return max(len(entries) - keep, 0)
 
-    def put(self, key: str, compiled: CompiledCluster, validation: str | None) -> None:
-        """Store an entry; a failure to store is not a failure to compile."""
+    def put(
+        self,
+        key: str,
+        compiled: CompiledCluster,
+        validation: str | None,
+        digests: Mapping[str, str] | None = None,
+    ) -> None:
+        """Store an entry (digests: file_digest by path, when the caller has them); a failure to
+        store is not a failure to compile."""
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             temporary = self.folder / f".{key}.{os.getpid()}.tmp"
-            temporary.write_bytes(_encode(key, compiled, validation))
+            temporary.write_bytes(_encode(key, compiled, validation, digests or {}))
             os.replace(temporary, self.folder / key)
         except OSError:
             pass
@@ -204,7 +218,9 @@ class EntryIndex:
 _MAC_LINE = 65
 
 
-def _encode(key: str, compiled: CompiledCluster, validation: str | None) -> bytes:
+def _encode(
+    key: str, compiled: CompiledCluster, validation: str | None, digests: Mapping[str, str]
+) -> bytes:
     files = list(compiled.tree.items())
     header = {
         "format": FORMAT,
@@ -219,7 +235,7 @@ def _encode(key: str, compiled: CompiledCluster, validation: str | None) -> byte
         },
         "paths": [p for p, _ in files],
         "sizes": [len(content) for _, content in files],
-        "digests": [file_digest(content) for _, content in files],
+        "digests": [digests.get(path) or file_digest(content) for path, content in files],
     }
     # The seal covers the header line only (JSON holds no raw newline); the files' digests in it
     # cover their bytes, so one file can be read and checked without the rest of the entry.
@@ -269,7 +285,7 @@ def _header(
         return None
 
 
-def _decode(raw: bytes, key: str) -> tuple[CompiledCluster, str | None] | None:
+def _decode(raw: bytes, key: str) -> tuple[CompiledCluster, str | None, dict[str, str]] | None:
     from compiler.core import CompiledCluster  # compile's, imported by compile already
 
     mac, _, rest = raw.partition(b"\n")
@@ -288,4 +304,4 @@ def _decode(raw: bytes, key: str) -> tuple[CompiledCluster, str | None] | None:
             return None
         tree[path] = content
         offset += size
-    return CompiledCluster(info, tree, objects, report), validation
+    return CompiledCluster(info, tree, objects, report), validation, digests

@@ -54,7 +54,7 @@ from compiler.spec.loader import ParseCache, display_path, spec_parse_cache
 from compiler.tree_contract import Tree
 from compiler.validate import Report, SchemaRegistry
 from compiler.validate.cache import ValidationCache
-from compiler.write import Staged, TreeWrite, finish_interrupted, open_write
+from compiler.write import Staged, TreeWrite, file_digest, finish_interrupted, open_write
 
 if TYPE_CHECKING:
     from compiler.cluster_cache import ClusterCache
@@ -288,16 +288,20 @@ def compile_and_stage(
             model, clusters, cache_root, overlays_dir, registry, charts_dir
         )
 
-    def outcome(compiled: CompiledCluster, recompiled: bool) -> ClusterOutcome:
+    def outcome(
+        compiled: CompiledCluster, recompiled: bool, digests: Mapping[str, str] | None = None
+    ) -> ClusterOutcome:
+        if digests is None:  # hashed once, for the cache entry and the output folder's manifest
+            digests = {path: file_digest(content) for path, content in compiled.tree.items()}
         if recompiled and cache is not None:
-            cache.put(keys[compiled.info.name], compiled, validation)
-        staged = writing.stage(compiled.info.name, compiled.tree)
+            cache.put(keys[compiled.info.name], compiled, validation, digests)
+        staged = writing.stage(compiled.info.name, compiled.tree, digests)
         kept = compiled if keep_trees else replace(compiled, tree={})
         return ClusterOutcome(kept, staged, len(compiled.tree), recompiled)
 
     def cached(cluster: ClusterModel) -> ClusterOutcome | None:
-        hit = cache.get(keys[cluster.name], validation) if cache is not None else None
-        return outcome(hit, recompiled=False) if hit is not None else None
+        hit = cache.get_with_digests(keys[cluster.name], validation) if cache is not None else None
+        return outcome(hit[0], False, hit[1]) if hit is not None else None
 
     return per_cluster(
         model,
