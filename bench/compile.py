@@ -4,8 +4,9 @@
 
 Every team is on every cluster unless --clusters-per-team is given. The spec is written to a temp
 folder and every compile is the real command, `python3 -m compiler.cli compile`, in a fresh
-process (Python start-up and imports included: what a user or CI waits for), with the compile
-cache in the temp folder. Per run, in order:
+process (Python start-up and imports included: what a user or CI waits for; platformc's bytecode
+compiled first, as an installed platformc has it), with the compile cache in the temp folder. Per
+run, in order:
 
 - cold: empty cache, empty output folder;
 - no-op: the same spec again (nothing changed: the compile record answers, nothing is written);
@@ -33,6 +34,15 @@ from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def installed_bytecode() -> None:
+    """Compile platformc's modules to bytecode first, as `pip install` does: an installed platformc
+    never compiles its source at start-up (this machine sets PYTHONDONTWRITEBYTECODE, so without
+    this every measured process would, about 0.15 s each)."""
+    import compileall
+
+    compileall.compile_dir(ROOT / "compiler", quiet=1)
 
 
 def peak_rss_mib() -> float:
@@ -119,6 +129,7 @@ def main() -> None:
     parser.add_argument("--skip-workers", action="store_true", help="skip the 1 vs 2 workers figure")
     parser.add_argument("--schemas", type=Path, default=ROOT.parent / "shared" / "schemas" / "crds")
     args = parser.parse_args()
+    installed_bytecode()
     schemas = str(args.schemas.resolve())
     shape = (args.clusters, args.teams, args.serving_paths)
     print(f"platform: {args.clusters} clusters x {args.teams} teams, {args.serving_paths} serving paths")

@@ -25,7 +25,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.compile import c_emitter_baseline, peak_rss_mib
+from bench.compile import c_emitter_baseline, installed_bytecode, peak_rss_mib
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -83,6 +83,7 @@ def main() -> None:
     parser.add_argument("--skip-uncached", action="store_true", help="skip the diff without cache")
     parser.add_argument("--schemas", type=Path, default=ROOT.parent / "shared" / "schemas" / "crds")
     args = parser.parse_args()
+    installed_bytecode()
     schemas = str(args.schemas.resolve())
     print(f"platform: {args.clusters} clusters x {args.teams} teams, {args.serving_paths} serving paths")
     runs = []

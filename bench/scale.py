@@ -18,6 +18,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench.compile import installed_bytecode
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -44,6 +46,7 @@ def main() -> None:
     parser.add_argument("--schemas", type=Path, default=ROOT.parent / "shared" / "schemas" / "crds")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # a single size, in this process
     args = parser.parse_args()
+    installed_bytecode()
     shape = (args.teams_per_cluster, args.paths_per_cluster, args.clusters_per_team)
     if args.one:
         teams, paths, per_team = args.one * shape[0], args.one * shape[1], shape[2]

@@ -27,6 +27,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from bench.compile import installed_bytecode
 from compiler.parallel import default_jobs
 from compiler.pipeline import compile_platform
 from compiler.synthetic import write_synthetic_spec
@@ -81,6 +82,7 @@ def main() -> None:
     parser.add_argument("--cold-speedup", action="store_true", help="also time a cold run with one worker")
     parser.add_argument("--run-once", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    installed_bytecode()
     jobs = args.jobs or default_jobs()
     if args.run_once:
         run_once(args.run_once, args.charts.resolve(), jobs)
