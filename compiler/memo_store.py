@@ -24,7 +24,7 @@ def _path(root: Path, cluster: str) -> Path:
 
 
 def _format() -> bytes:
-    return f"platformc-objects 1 {compiler_digest()} {sys.version} {marshal.version}\n".encode()
+    return f"platformc-objects 2 {compiler_digest()} {sys.version} {marshal.version}\n".encode()
 
 
 def load_memo(root: Path, cluster: str) -> ObjectMemo:
