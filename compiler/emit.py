@@ -75,6 +75,8 @@ class _PathChecks:
         if folder_checked == "":
             parts = (name_problem(part, "folder") for part in folder.split("/") if folder)
             folder_checked = self.folders[folder] = next((p for p in parts if p is not None), None)
+            if folder_checked is None and folder:
+                safe_relative(folder)
         problem = (
             kind_checked
             or object_name_problem(kind, meta.get("name"))
@@ -83,8 +85,8 @@ class _PathChecks:
         )
         if problem is not None:
             raise PlatformcError(f"cluster '{self.info.name}': {kind} cannot be written: {problem}")
-        rel = f"{folder}/{file_name(obj)}" if folder else file_name(obj)
-        return safe_relative(rel)
+        name = safe_relative(file_name(obj))  # the folder was, when first met
+        return f"{folder}/{name}" if folder else name
 
 
 def kustomization(entries: Iterable[str]) -> bytes:
