@@ -47,6 +47,10 @@ class ObjectMemo:
 
     stored: dict[bytes, Any] = field(default_factory=dict)
     used: dict[bytes, Any] = field(default_factory=dict)
+    # Where `stored` came from, for compiler/memo_store.py to write back only what changed: the
+    # entries of its base file (the rest came from the base's delta) and that file's seal line.
+    base: dict[bytes, Any] = field(default_factory=dict, repr=False)
+    base_seal: bytes = b""
     _contents: dict[int, tuple[Any, bytes | None]] = field(default_factory=dict, repr=False)
     _purposes: dict[bytes, bytes] = field(default_factory=dict, repr=False)
 
