@@ -8,6 +8,7 @@ Nothing here touches the disk; compiler/write.py puts a rendered tree in place.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -90,11 +91,18 @@ class _PathChecks:
 
 
 def kustomization(entries: Iterable[str]) -> bytes:
+    return _kustomization(tuple(sorted(entries)))
+
+
+# A team's folders hold the same files on every cluster it is on: a worker compiling several
+# clusters renders each list once.
+@functools.lru_cache(maxsize=8192)
+def _kustomization(resources: tuple[str, ...]) -> bytes:
     return dump_yaml(
         {
             "apiVersion": "kustomize.config.k8s.io/v1beta1",
             "kind": "Kustomization",
-            "resources": sorted(entries),
+            "resources": list(resources),
         }
     )
 
