@@ -79,9 +79,8 @@ def check_cel(
             yield from _memoised(
                 entry, memo if identity else None, policies, _check_policy, registry, version
             )
-        for entry in cluster.entries:
-            if entry.group == "resource.k8s.io" and entry.kind == "DeviceClass":
-                yield from _memoised(entry, memo, b"cel-selectors", _check_selectors)
+        for entry in cluster.of_kind("resource.k8s.io", "DeviceClass"):
+            yield from _memoised(entry, memo, b"cel-selectors", _check_selectors)
 
 
 def _memoised(
