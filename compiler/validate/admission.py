@@ -77,20 +77,28 @@ def check_cel(
         policies = f"cel\0{version}\0{identity}".encode()
         for entry in cluster.of_kind(ADMISSION, "ValidatingAdmissionPolicy"):
             yield from _memoised(
-                entry, memo if identity else None, policies, _check_policy, registry, version
+                entry, memo if identity else None, policies, _check_policy, _policy_lookups, registry, version
             )
         for entry in cluster.of_kind("resource.k8s.io", "DeviceClass"):
-            yield from _memoised(entry, memo, b"cel-selectors", _check_selectors)
+            yield from _memoised(entry, memo, b"cel-selectors", _check_selectors, None)
 
 
 def _memoised(
-    entry: Entry, memo: ObjectMemo | None, purpose: bytes, check: Callable[..., Iterator[Finding]], *args: Any
+    entry: Entry,
+    memo: ObjectMemo | None,
+    purpose: bytes,
+    check: Callable[..., Iterator[Finding]],
+    lookups: Callable[..., None] | None,
+    *args: Any,
 ) -> Iterator[Finding]:
-    """check(entry, *args), answered by the memo for content it holds; every input besides the
+    """check(entry, *args), answered by the memo for content it holds (then only its schema
+    `lookups` are made, which may record schema files that fail to load); every input besides the
     object is named by `purpose`."""
     key = memo.key(purpose, entry.obj) if memo is not None else None
     rows = memo.get(key) if memo is not None else None
     if isinstance(rows, tuple):
+        if lookups is not None:
+            lookups(entry, *args)
         yield from (from_row(row, entry.file) for row in rows)
         return
     found = list(check(entry, *args))
@@ -123,6 +131,22 @@ def _check_policy(entry: Entry, registry: SchemaRegistry, version: str) -> Itera
         if "has no kind to type-check against" in problem or "is not matched by resourceRules" in problem:
             continue  # the kinds came from the rules, so this only repeats `unresolved`
         yield entry.finding(CEL_CHECK, "$.spec", problem.split(": ", 1)[1])
+
+
+def _policy_lookups(entry: Entry, registry: SchemaRegistry, version: str) -> None:
+    """The schema lookups _check_policy makes, in its order, without type-checking anything: the
+    resources its rules name, then what compiler/cel/policy_check.py check_policy reads (paramKind,
+    Namespace, each kind), stopping where it would stop on a malformed policy."""
+    kinds, _ = _policy_kinds(entry.obj, registry, version)
+    try:
+        entry.obj["metadata"]["name"]
+        spec = entry.obj["spec"]
+        ref = spec.get("paramKind")
+        wanted = [(ref["apiVersion"], ref["kind"])] if ref else []
+        for api_version, kind in [*wanted, ("v1", "Namespace"), *kinds]:
+            registry.schema(api_version, kind, version)
+    except (KeyError, TypeError, AttributeError, LookupError):
+        return
 
 
 def _platformc_authored(entry: Entry) -> bool:

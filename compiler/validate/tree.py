@@ -328,12 +328,22 @@ def _memoised(
         key = memo.key(purpose, obj)
         rows = memo.get(key)
         if isinstance(rows, tuple):
+            schema_lookup(registry, obj, version)
             return [from_row(row, file) for row in rows]
         found = registry.validate(obj, version, file)
         memo.put(key, tuple(finding_row(f) for f in found))
         return found
 
     return validate
+
+
+def schema_lookup(registry: SchemaRegistry, obj: dict[str, Any], version: str) -> None:
+    """The schema lookup registry.validate makes for obj. Looking a kind up may read schema files
+    and record those that fail to load (the schema-source warnings), so an answer from a memo makes
+    it too: the warnings are the same as without the memo."""
+    api_version, kind = obj.get("apiVersion"), obj.get("kind")
+    if isinstance(api_version, str) and api_version and isinstance(kind, str) and kind:
+        registry.has_schema(api_version, kind, version)
 
 
 def _schema_source_warnings(load_errors: Iterable[tuple[str, str]]) -> list[Finding]:

@@ -249,3 +249,40 @@ def test_a_compile_from_the_memo_reports_what_a_compile_without_it_does(tmp_path
     assert report(tmp_path / "cache") == without  # the memo is made
     assert report(tmp_path / "cache") == without  # and used
     assert load_memo(tmp_path / "cache", next(iter(model.clusters))).stored
+
+
+BROKEN_CRD = "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata: {name: CiliumNetworkPolicy\n"
+CILIUM_RULES = {
+    "apiGroups": ["cilium.io"],
+    "apiVersions": ["v2"],
+    "operations": ["CREATE"],
+    "resources": ["ciliumnetworkpolicies"],
+}
+CILIUM_POLICY = {
+    **POLICY,
+    "metadata": {"name": "cilium", "labels": dict(MANAGED_BY)},
+    "spec": {**POLICY["spec"], "matchConstraints": {"resourceRules": [CILIUM_RULES]}},
+}
+
+
+@pytest.mark.parametrize(
+    "objects",
+    [pytest.param(OBJECTS, id="schema lookup"), pytest.param((DEPLOYMENT, CILIUM_POLICY), id="CEL lookup")],
+)
+def test_a_schema_file_that_fails_to_load_is_reported_with_the_memo_too(
+    tmp_path: Path, schemas: Path, objects: tuple[dict[str, Any], ...]
+) -> None:
+    """Schema files are read when a kind is looked up; one that fails to load is a schema-source
+    warning. An answer from the memo makes the same lookups, so the warning is there too."""
+    (schemas / "cilium.yaml").write_text(BROKEN_CRD)
+
+    def found(memo: ObjectMemo | None) -> list[Finding]:
+        loaded = [
+            ("prod", "1.34", f"prod/a/{o['kind'].lower()}-{o['metadata']['name']}.yaml", o) for o in objects
+        ]
+        return validate_objects(loaded, SchemaRegistry([schemas]), allow_missing=True, memo=memo).sorted()
+
+    memo = ObjectMemo()
+    fresh = found(memo)
+    assert any(f.check == "schema-source" and "cilium.yaml" in (f.file or "") for f in fresh), fresh
+    assert found(ObjectMemo(stored=dict(memo.used))) == fresh
