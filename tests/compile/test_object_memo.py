@@ -42,12 +42,14 @@ CLUSTER_QUEUE = {
     "metadata": {"name": "team-a"},
     "spec": {"namespaceSelector": {}, "cohort": 7},  # cohort is a string
 }
-DEPLOYMENTS = {
-    "apiGroups": ["apps"],
-    "apiVersions": ["v1"],
-    "operations": ["CREATE"],
-    "resources": ["deployments"],
-}
+
+
+def _on_create(group: str, version: str, resource: str) -> dict[str, Any]:
+    """A ValidatingAdmissionPolicy resource rule."""
+    return {"apiGroups": [group], "apiVersions": [version], "operations": ["CREATE"], "resources": [resource]}
+
+
+DEPLOYMENTS = _on_create("apps", "v1", "deployments")
 POLICY = {
     "apiVersion": "admissionregistration.k8s.io/v1",
     "kind": "ValidatingAdmissionPolicy",
@@ -252,12 +254,7 @@ def test_a_compile_from_the_memo_reports_what_a_compile_without_it_does(tmp_path
 
 
 BROKEN_CRD = "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata: {name: CiliumNetworkPolicy\n"
-CILIUM_RULES = {
-    "apiGroups": ["cilium.io"],
-    "apiVersions": ["v2"],
-    "operations": ["CREATE"],
-    "resources": ["ciliumnetworkpolicies"],
-}
+CILIUM_RULES = _on_create("cilium.io", "v2", "ciliumnetworkpolicies")
 CILIUM_POLICY = {
     **POLICY,
     "metadata": {"name": "cilium", "labels": dict(MANAGED_BY)},
