@@ -17,6 +17,7 @@ code. Deleting the folder is always safe: the next compile refills it.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import json
@@ -87,7 +88,23 @@ class ClusterCache:
         compiled, recorded = entry
         if validation is not None and recorded != validation:
             return None
+        with contextlib.suppress(OSError):
+            os.utime(path)  # used now: kept longest by prune()
         return compiled
+
+    def prune(self, keep: int) -> int:
+        """Delete all but the `keep` most recently used or written entries; the number deleted.
+        Without it the folder grows by a cluster's files with every change (a diff's base is the
+        last compile or two, so a few generations per cluster are plenty)."""
+        try:
+            entries = [(e.stat().st_mtime_ns, e.path) for e in os.scandir(self.folder) if e.is_file()]
+        except OSError:
+            return 0
+        entries.sort(reverse=True)
+        for _, path in entries[keep:]:
+            with contextlib.suppress(OSError):
+                os.unlink(path)
+        return max(len(entries) - keep, 0)
 
     def put(self, key: str, compiled: CompiledCluster, validation: str | None) -> None:
         """Store an entry; a failure to store is not a failure to compile."""

@@ -94,11 +94,12 @@ class ClusterModel:
 def cluster_models(model: PlatformModel) -> list[ClusterModel]:
     """One ClusterModel per Cluster document, sorted by cluster name."""
     result = []
+    budgets = {name: cluster_budgets(model, team) for name, team in model.teams.items()}
     for name, cluster in model.clusters.items():
         present = {pool.flavor for pool in cluster.spec.nodePools}
         teams = tuple(
-            TeamOnCluster(team, entry, cluster_budgets(model, team).get(name))
-            for team in model.teams.values()
+            TeamOnCluster(team, entry, budgets[team_name].get(name))
+            for team_name, team in model.teams.items()
             for entry in team.spec.clusters
             if entry.cluster == name
         )

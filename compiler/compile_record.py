@@ -36,7 +36,7 @@ from compiler.sealed import seal, unseal
 from compiler.validate.findings import Finding, Report
 from compiler.write import Drift, existing_clusters, fingerprint, journal_pending
 
-FORMAT = "platformc-run 1"
+FORMAT = "platformc-run 2"
 
 
 def run_key(

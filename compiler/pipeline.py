@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from compiler.charts.cache import (
     DEFAULT_CHARTS_DIR,
@@ -55,8 +55,11 @@ from compiler.spec.loader import ParseCache, display_path
 from compiler.tree_contract import Tree
 from compiler.validate import Report, SchemaRegistry
 from compiler.validate.cache import ValidationCache
-from compiler.verify.run import RENDER_CACHE_DIR, VerifyResult, verify_compiled
-from compiler.write import compare, finish_interrupted, write_tree
+from compiler.write import Staged, TreeWrite, finish_interrupted, open_write
+
+if TYPE_CHECKING:
+    from compiler.cluster_cache import ClusterCache
+    from compiler.verify.run import VerifyResult
 
 __all__ = [
     "PACKAGERS",
@@ -91,6 +94,8 @@ def verified(
     (None when not: the caller says so). Raises VerifyFailed on findings."""
     if charts_dir is None:
         return None
+    from compiler.verify.run import RENDER_CACHE_DIR, verify_compiled  # heavy: only with charts
+
     if progress:
         progress(f"verifying {len(clusters)} cluster(s)")
     result = verify_compiled(tree, [c.info for c in clusters], charts_dir, spec_dir, RENDER_CACHE_DIR)
@@ -140,17 +145,29 @@ def compile_model(
     (compiler/object_memo.py) is loaded and stored there by its worker. Raises OverlayErrors /
     PlatformcError."""
 
-    def finish(build: ClusterBuild) -> CompiledCluster:
-        if memo_root is None:
-            return compile_cluster(build, registry)
-        from compiler.memo_store import load_memo, save_memo
+    return per_cluster(
+        model,
+        cluster_names,
+        lambda build: compile_memoised(build, registry, memo_root),
+        overlays_dir,
+        progress,
+        jobs,
+        charts_dir,
+    )
 
-        memo = load_memo(memo_root, build.info.name)
-        compiled = compile_cluster(build, registry, memo)
-        save_memo(memo_root, build.info.name, memo)
-        return compiled
 
-    return per_cluster(model, cluster_names, finish, overlays_dir, progress, jobs, charts_dir)
+def compile_memoised(
+    build: ClusterBuild, registry: SchemaRegistry | None, memo_root: Path | None
+) -> CompiledCluster:
+    """compile_cluster with the cluster's object memo loaded from and stored in memo_root (if any)."""
+    if memo_root is None:
+        return compile_cluster(build, registry)
+    from compiler.memo_store import load_memo, save_memo
+
+    memo = load_memo(memo_root, build.info.name)
+    compiled = compile_cluster(build, registry, memo)
+    save_memo(memo_root, build.info.name, memo)
+    return compiled
 
 
 def compile_cached(
@@ -180,20 +197,8 @@ def compile_cached(
             jobs=jobs,
             charts_dir=charts_dir,
         )
-    from compiler.cache_keys import compiler_digest, content_digest, helm_binary, stat_digest
-    from compiler.cluster_cache import ClusterCache
-
     clusters = select_clusters(model, cluster_names)
-    rendered_with = stat_digest([charts_dir, helm_binary()]) if charts_dir is not None else "-"
-    # Files do not depend on where the overlays are (diff compiles its base in a temporary
-    # checkout); findings name overlay files, so where they are shown goes with the validation.
-    inputs = [compiler_digest(), content_digest([overlays_dir]), rendered_with]
-    cache = ClusterCache(cache_root, "\0".join(inputs))
-    validation = None
-    if registry is not None:
-        shown = display_path(overlays_dir) if overlays_dir is not None else "-"
-        validation = "\0".join([stat_digest([s.path for s in registry.sources]), shown, str(Path.cwd())])
-    keys = {c.name: cache.key(c, generated_header(model, c.name)) for c in clusters}
+    cache, validation, keys = cluster_cache(model, clusters, cache_root, overlays_dir, registry, charts_dir)
     found = {name: cache.get(key, validation) for name, key in keys.items()}
     missing = [name for name, hit in found.items() if hit is None]
     if recompiled is not None:
@@ -218,6 +223,98 @@ def compile_cached(
     return [hit for hit in (found[c.name] for c in clusters) if hit is not None]
 
 
+def cluster_cache(
+    model: PlatformModel,
+    clusters: Sequence[ClusterModel],
+    cache_root: Path,
+    overlays_dir: Path | None,
+    registry: SchemaRegistry | None,
+    charts_dir: Path | None,
+) -> tuple[ClusterCache, str | None, dict[str, str]]:
+    """The cluster cache under cache_root, the validation its entries must match (None: any, when
+    not validating), and each cluster's key."""
+    from compiler.cache_keys import compiler_digest, content_digest, helm_binary, stat_digest
+    from compiler.cluster_cache import ClusterCache
+
+    rendered_with = stat_digest([charts_dir, helm_binary()]) if charts_dir is not None else "-"
+    # Files do not depend on where the overlays are (diff compiles its base in a temporary
+    # checkout); findings name overlay files, so where they are shown goes with the validation.
+    inputs = [compiler_digest(), content_digest([overlays_dir]), rendered_with]
+    cache = ClusterCache(cache_root, "\0".join(inputs))
+    validation = None
+    if registry is not None:
+        shown = display_path(overlays_dir) if overlays_dir is not None else "-"
+        validation = "\0".join([stat_digest([s.path for s in registry.sources]), shown, str(Path.cwd())])
+    keys = {c.name: cache.key(c, generated_header(model, c.name)) for c in clusters}
+    return cache, validation, keys
+
+
+GENERATIONS_KEPT = 8  # compiled clusters kept per cluster of the platform (see ClusterCache.prune)
+KEPT_AT_LEAST = 64
+
+
+def prune_cluster_cache(cache_root: Path, clusters: int) -> None:
+    from compiler.cluster_cache import ClusterCache
+
+    ClusterCache(cache_root, "").prune(max(GENERATIONS_KEPT * clusters, KEPT_AT_LEAST))
+
+
+@dataclass(frozen=True)
+class ClusterOutcome:
+    """One cluster compiled, or taken from the cluster cache, and staged: what its worker sends back.
+    The files themselves come back only when the main process needs them (verify reads them)."""
+
+    compiled: CompiledCluster
+    staged: Staged
+    files: int
+    recompiled: bool
+
+
+def compile_and_stage(
+    model: PlatformModel,
+    writing: TreeWrite,
+    cache_root: Path | None,
+    cluster_names: Sequence[str] = (),
+    *,
+    overlays_dir: Path | None = None,
+    registry: SchemaRegistry | None = None,
+    progress: Progress | None = None,
+    charts_dir: Path | None = None,
+    keep_trees: bool = False,
+) -> list[ClusterOutcome]:
+    """Each selected cluster from the cluster cache (when its key has an entry) or compiled (then
+    stored there), then compared with its folder on disk and its changed files staged by
+    `writing`: all in the cluster's own worker, so the clusters' writes run in parallel too."""
+    clusters = select_clusters(model, cluster_names)
+    cache = validation = None
+    keys: dict[str, str] = {}
+    if cache_root is not None:
+        cache, validation, keys = cluster_cache(
+            model, clusters, cache_root, overlays_dir, registry, charts_dir
+        )
+
+    def outcome(compiled: CompiledCluster, recompiled: bool) -> ClusterOutcome:
+        if recompiled and cache is not None:
+            cache.put(keys[compiled.info.name], compiled, validation)
+        staged = writing.stage(compiled.info.name, compiled.tree)
+        kept = compiled if keep_trees else replace(compiled, tree={})
+        return ClusterOutcome(kept, staged, len(compiled.tree), recompiled)
+
+    def cached(cluster: ClusterModel) -> ClusterOutcome | None:
+        hit = cache.get(keys[cluster.name], validation) if cache is not None else None
+        return outcome(hit, recompiled=False) if hit is not None else None
+
+    return per_cluster(
+        model,
+        cluster_names,
+        lambda build: outcome(compile_memoised(build, registry, cache_root), recompiled=True),
+        overlays_dir,
+        progress,
+        charts_dir=charts_dir,
+        cached=cached,
+    )
+
+
 Done = TypeVar("Done")
 
 
@@ -237,10 +334,12 @@ def per_cluster(
     progress: Progress | None = None,
     jobs: int | None = None,
     charts_dir: Path | None = None,
+    cached: Callable[[ClusterModel], Done | None] | None = None,
 ) -> list[Done]:
     """build_cluster then `finish` for each selected cluster (in forked workers when jobs allow),
-    results in cluster order. Overlay problems of every cluster are reported together. With a chart
-    cache, every chart is rendered from it (compiler/charts/stage.py)."""
+    results in cluster order; `cached` may answer a cluster without building it. Overlay problems
+    of every cluster are reported together. With a chart cache, every chart is rendered from it
+    (compiler/charts/stage.py)."""
     charts = charts_stage(charts_dir) if charts_dir is not None else None
     overlays = load_overlays(overlays_dir, model, [c.name for c in registered()]) if overlays_dir else None
     clusters = select_clusters(model, cluster_names)
@@ -248,6 +347,8 @@ def per_cluster(
         progress(f"compiling {len(clusters)} cluster(s)")
 
     def one(cluster: ClusterModel) -> Done | _ClusterFailure:
+        if cached is not None and (hit := cached(cluster)) is not None:
+            return hit
         try:
             build = replace(
                 build_cluster(cluster, overlays=overlays, charts=charts),
@@ -409,46 +510,51 @@ def compile_platform(
     registry = schema_registry(schema_dirs, model, overlays_dir)
     charts = chart_cache(charts_dir)
     loaded = time.perf_counter()
-    recompiled: list[str] = []
-    clusters = compile_cached(
-        model,
-        cache_root,
-        cluster_names,
-        recompiled=recompiled,
-        overlays_dir=overlays_dir,
-        registry=registry,
-        progress=progress,
-        charts_dir=charts,
-    )
-    if parse_cache is not None:
-        parse_cache.save()  # after a successful compile only
-    compiled = time.perf_counter()
-    report = merged_report(clusters)
-    if not report.ok:
-        raise ValidationFailed(report)
-    tree = merged_tree(clusters)
-    verification = verified(tree, clusters, charts, spec_dir, progress)
-    checked = time.perf_counter()
-    names = [c.info.name for c in clusters]
+    full = not cluster_names
+    names = [c.name for c in select_clusters(model, cluster_names)]
+    with open_write(out_dir, names, prune_others=full, cache_dir=cache_root, check=check) as writing:
+        outcomes = compile_and_stage(
+            model,
+            writing,
+            cache_root,
+            cluster_names,
+            overlays_dir=overlays_dir,
+            registry=registry,
+            progress=progress,
+            charts_dir=charts,
+            keep_trees=charts is not None,
+        )
+        if parse_cache is not None:
+            parse_cache.save()  # after a successful compile only
+        compiled = time.perf_counter()
+        clusters = [o.compiled for o in outcomes]
+        report = merged_report(clusters)
+        if not report.ok:
+            raise ValidationFailed(report)
+        verification = verified(merged_tree(clusters), clusters, charts, spec_dir, progress)
+        checked = time.perf_counter()
+        files = sum(o.files for o in outcomes)
+        if progress and not check:
+            progress(f"writing {files} files to {out_dir}")
+        drift = writing.commit(o.staged for o in outcomes)
+    if cache_root is not None and not check:
+        prune_cluster_cache(cache_root, len(names))
     result = CompileResult(
         clusters=names,
         objects=sum(c.objects for c in clusters),
-        files=len(tree),
+        files=files,
         validation=report,
         charts_dir=charts,
-        recompiled=recompiled,
+        recompiled=[o.compiled.info.name for o in outcomes if o.recompiled],
         verification=verification,
     )
     result.seconds = {"spec": loaded - started, "clusters": compiled - loaded}
     if verification is not None:
         result.seconds["verify"] = checked - compiled
-    full = not cluster_names
     if check:
-        result.drift = compare(out_dir, tree, names, prune_others=full, cache_dir=cache_root)
+        result.drift = drift
     else:
-        if progress:
-            progress(f"writing {len(tree)} files to {out_dir}")
-        result.written = write_tree(out_dir, tree, names, prune_others=full, cache_dir=cache_root)
+        result.written = drift
     result.seconds["write"] = time.perf_counter() - checked
     return result
 

@@ -7,13 +7,16 @@ kill leaves the previous tree, or the next command completes the new one); and t
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import fcntl
 import hashlib
 import json
+import marshal
 import os
 import shutil
 import stat
-from collections.abc import Callable, Iterable, Iterator, Mapping
+import sys
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -79,67 +82,72 @@ def scan(out_dir: Path, clusters: Iterable[str]) -> OnDisk:
     return found
 
 
-def signature(info: os.stat_result) -> list[int]:
+Signature = tuple[int, int, int, int]
+
+
+def signature(info: os.stat_result) -> Signature:
     """What identifies a file's bytes without reading them, as long as nobody forges timestamps."""
-    return [info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns]
+    return (info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
 
 
 class Manifest:
-    """Digest of each file as last written, with the file's stat signature then. A file whose
-    signature is unchanged still holds those bytes, so an unchanged file is known without reading
-    it (what `git status` does with its index). Only an accelerator: a missing, stale or damaged
-    manifest means reading the files."""
+    """Digest of each file of one cluster folder as last written, with the file's stat signature
+    then. A file whose signature is unchanged still holds those bytes, so an unchanged file is
+    known without reading it (what `git status` does with its index). Only an accelerator: a
+    missing, stale or damaged manifest means reading the files. One per cluster folder, so the
+    worker that compiles a cluster reads and compares only its own.
+
+    marshal under a seal (compiler/sealed.py): a manifest committed to the repository, or damaged,
+    is not believed, so it can never make compile skip a file that differs, and unmarshalling
+    only ever sees bytes this machine wrote."""
 
     def __init__(self, path: Path | None) -> None:
         self.path = path
-        self.entries: dict[str, list[Any]] = {}
+        self.entries: dict[str, tuple[int, int, int, int, str]] = {}
         if path is not None:
             try:
-                # Sealed (compiler/sealed.py): a manifest committed to the repository, or damaged,
-                # is not believed, so it can never make compile skip a file that differs.
                 body = unseal(path.read_bytes())
-                loaded = json.loads(body) if body is not None else None
-                if isinstance(loaded, dict):
-                    self.entries = loaded
-            except (OSError, ValueError):
+                if body is not None and body.startswith(_MANIFEST_FORMAT):
+                    loaded = marshal.loads(body[len(_MANIFEST_FORMAT) :])
+                    if isinstance(loaded, dict):
+                        self.entries = loaded
+            except (OSError, ValueError, EOFError, TypeError):
                 pass
 
     def known(self, rel: str, info: os.stat_result) -> str | None:
         entry = self.entries.get(rel)
-        if isinstance(entry, list) and len(entry) == 5 and entry[:4] == signature(info):
+        if (
+            isinstance(entry, tuple)
+            and len(entry) == 5
+            and entry[0] == info.st_ino
+            and entry[1] == info.st_size
+            and entry[2] == info.st_mtime_ns
+            and entry[3] == info.st_ctime_ns
+        ):
             return str(entry[4])
         return None
 
-    def save(
-        self,
-        out_dir: Path,
-        tree: Tree,
-        digest: Callable[[str], str],
-        clusters: set[str],
-        unchanged: Mapping[str, os.stat_result],
-    ) -> None:
-        """Record tree as written; `unchanged` holds the stat of files that were not rewritten."""
+    def save(self, entries: Mapping[str, tuple[int, int, int, int, str]]) -> None:
+        """Record the folder as written (best effort: a manifest not saved only costs reads)."""
         if self.path is None:
             return
-        entries = {rel: e for rel, e in self.entries.items() if rel.split("/", 1)[0] not in clusters}
-        for rel in tree:
-            info = unchanged.get(rel)
-            with contextlib.suppress(OSError):
-                entries[rel] = [*signature(info or os.lstat(out_dir / rel)), digest(rel)]
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}")
-            temporary.write_bytes(seal(json.dumps(entries, separators=(",", ":")).encode()))
+            temporary.write_bytes(seal(_MANIFEST_FORMAT + marshal.dumps(dict(entries))))
             os.replace(temporary, self.path)
-        except OSError:
+        except (OSError, ValueError):
             pass
 
 
-def manifest_path(cache_dir: Path | None, out_dir: Path) -> Path | None:
+_MANIFEST_FORMAT = f"platformc-manifest 2 {sys.version} {marshal.version}\n".encode()
+
+
+def manifest_path(cache_dir: Path | None, out_dir: Path, cluster: str) -> Path | None:
     if cache_dir is None:
         return None
     where = hashlib.sha256(os.fsencode(out_dir.absolute())).hexdigest()[:32]
-    return cache_dir / "trees" / f"{where}.json"
+    return cache_dir / "trees" / where / hashlib.sha256(os.fsencode(cluster)).hexdigest()[:32]
 
 
 @dataclass(frozen=True)
@@ -151,7 +159,7 @@ class Changes:
     extra: list[str]  # regular files to delete
     links: list[str]  # links (or other non-files) to remove
     in_the_way: list[str]  # real folders where a file goes
-    unchanged: dict[str, os.stat_result]  # files that stay, with their stat
+    unchanged: dict[str, Signature]  # files that stay, with their stat signature
     read: int  # files read because the manifest did not know them
 
     def drift(self, shown: str, fingerprint: tuple[int, str] | None = None) -> Drift:
@@ -169,18 +177,37 @@ class Changes:
             len(self.changed) + len(self.missing) + len(self.extra) + len(self.links) + len(self.in_the_way)
         )
 
+    @staticmethod
+    def merged(parts: Iterable[Changes]) -> Changes:
+        found = list(parts)
+        unchanged: dict[str, Signature] = {}
+        for part in found:
+            unchanged.update(part.unchanged)
+        return Changes(
+            sorted(p for c in found for p in c.changed),
+            sorted(p for c in found for p in c.missing),
+            sorted(p for c in found for p in c.extra),
+            sorted(p for c in found for p in c.links),
+            sorted(p for c in found for p in c.in_the_way),
+            unchanged,
+            sum(c.read for c in found),
+        )
+
 
 def changes(
-    out_dir: Path, tree: Tree, digests: Mapping[str, str], clusters: Iterable[str], manifest: Manifest
-) -> Changes:
-    """The difference between the considered cluster folders on disk and `tree`, reading only
-    files whose stat signature differs from the manifest's."""
-    found = scan(out_dir, clusters)
+    out_dir: Path, tree: Mapping[str, bytes], digests: Mapping[str, str], cluster: str, manifest: Manifest
+) -> tuple[Changes, dict[str, str]]:
+    """The difference between one cluster folder on disk and `tree` (its files), reading only files
+    whose stat signature differs from the manifest's; with the digest of every file of tree."""
+    found = scan(out_dir, [cluster])
     changed, missing = [], []
-    unchanged: dict[str, os.stat_result] = {}
+    unchanged: dict[str, Signature] = {}
+    known_digests: dict[str, str] = {}
     read = 0
     for rel, content in tree.items():
         info = found.files.get(rel)
+        digest = digests.get(rel) or file_digest(content)
+        known_digests[rel] = digest
         if info is None:
             missing.append(rel)
             continue
@@ -192,14 +219,17 @@ def changes(
             read += 1
             same = _read(out_dir / rel) == content
         else:
-            same = known == (digests.get(rel) or file_digest(content))
+            same = known == digest
         if same:
-            unchanged[rel] = info
+            unchanged[rel] = signature(info)
         else:
             changed.append(rel)
     extra = sorted(rel for rel in found.files if rel not in tree)
     in_the_way = sorted(rel for rel in found.folders if rel in tree)
-    return Changes(sorted(changed), sorted(missing), extra, sorted(found.links), in_the_way, unchanged, read)
+    found_changes = Changes(
+        sorted(changed), sorted(missing), extra, sorted(found.links), in_the_way, unchanged, read
+    )
+    return found_changes, known_digests
 
 
 def _read(path: Path) -> bytes | None:
@@ -252,27 +282,25 @@ def compare(
     cache_dir: Path | None = None,
 ) -> Drift:
     """How the tree on disk differs from what compile would write."""
-    check_out_dir(out_dir)
-    real = out_dir.resolve()
-    if real.is_dir():
-        with _locked(real):
-            recover(real)
-    considered = _considered(real, clusters, prune_others)
-    manifest = Manifest(manifest_path(cache_dir, real))
-    known = digests or {}
-    found = changes(real, tree, known, considered, manifest)
-    if found.read and not found.count:  # the next check (or compile) need not read them again
-        manifest.save(
-            real, tree, lambda rel: known.get(rel) or file_digest(tree[rel]), set(considered), found.unchanged
+    with open_write(out_dir, clusters, prune_others, cache_dir=cache_dir, check=True) as comparing:
+        return comparing.commit(
+            [comparing.stage(name, files, digests) for name, files in split_clusters(tree, clusters)]
         )
-    return found.drift(out_dir.name, None if found.count else fingerprint_of(found.unchanged))
+
+
+def split_clusters(tree: Tree, clusters: Iterable[str]) -> list[tuple[str, Tree]]:
+    """tree as (cluster, that cluster's files), for every cluster named."""
+    parts: dict[str, Tree] = {name: {} for name in clusters}
+    for rel, content in tree.items():
+        parts.setdefault(rel.split("/", 1)[0], {})[rel] = content
+    return list(parts.items())
 
 
 def fingerprint(out_dir: Path, clusters: Iterable[str]) -> tuple[int, str] | None:
     """(files, digest of every file's path and stat signature) below the cluster folders, or None
     when one holds a link or something else that is neither file nor folder. The cost of a no-op
     compile: one stat per file, folders from directory entries, no pathlib."""
-    stats: dict[str, os.stat_result] = {}
+    stats: dict[str, Signature] = {}
     base = os.fspath(out_dir)
     pending = [rel for rel in clusters if os.path.lexists(os.path.join(base, rel))]
     while pending:
@@ -286,17 +314,44 @@ def fingerprint(out_dir: Path, clusters: Iterable[str]) -> tuple[int, str] | Non
                 if entry.is_dir(follow_symlinks=False):
                     pending.append(f"{rel}/{entry.name}")
                 elif entry.is_file(follow_symlinks=False):
-                    stats[f"{rel}/{entry.name}"] = entry.stat(follow_symlinks=False)
+                    stats[f"{rel}/{entry.name}"] = signature(entry.stat(follow_symlinks=False))
                 else:
                     return None
     return fingerprint_of(stats)
 
 
-def fingerprint_of(stats: Mapping[str, os.stat_result]) -> tuple[int, str]:
-    lines = sorted(
-        f"{rel}\0{i.st_ino}\0{i.st_size}\0{i.st_mtime_ns}\0{i.st_ctime_ns}" for rel, i in stats.items()
-    )
-    return len(lines), hashlib.sha256("\n".join(lines).encode("utf-8", "surrogateescape")).hexdigest()
+def fingerprint_of(stats: Mapping[str, Signature]) -> tuple[int, str]:
+    return Tally.of(stats).fingerprint
+
+
+@dataclass(frozen=True)
+class Tally:
+    """Files and the sum of a digest of each file's path and stat signature: a fingerprint of a set
+    of files that adds up across clusters and workers in any order (no sorting, no shipping every
+    signature to the main process). Compared only with a sealed record this machine wrote."""
+
+    files: int = 0
+    total: int = 0
+
+    @staticmethod
+    def of(stats: Mapping[str, Signature]) -> Tally:
+        total = 0
+        for rel, (ino, size, mtime, ctime) in stats.items():
+            line = f"{rel}\0{ino}\0{size}\0{mtime}\0{ctime}".encode("utf-8", "surrogateescape")
+            total += int.from_bytes(hashlib.blake2b(line, digest_size=32).digest(), "big")
+        return Tally(len(stats), total % _TALLY_MODULUS)
+
+    @staticmethod
+    def combined(parts: Iterable[Tally]) -> Tally:
+        found = list(parts)
+        return Tally(sum(p.files for p in found), sum(p.total for p in found) % _TALLY_MODULUS)
+
+    @property
+    def fingerprint(self) -> tuple[int, str]:
+        return self.files, f"{self.total:064x}"
+
+
+_TALLY_MODULUS = 1 << 256
 
 
 def journal_pending(out_dir: Path) -> bool:
@@ -322,17 +377,7 @@ def _locked(out_dir: Path) -> Iterator[None]:
         os.close(fd)  # closing releases the lock
 
 
-# --- the journal --------------------------------------------------------------------------------
-#
-# An incremental write costs O(changed files) and is atomic through a journal:
-#   1. every new or changed file is written to a staging folder beside the output folder;
-#   2. the journal (the operations below) is written under a temporary name and renamed into
-#      place: that rename is the commit point;
-#   3. the operations are applied (renames out of staging, deletions), then the journal removed.
-# A kill before 2 leaves the previous tree untouched (staging is removed by the next run); a kill
-# after 2 is rolled forward by the next run, which replays the journal. Every operation can be
-# replayed: a rename whose staged file is gone was done, and removals check what is there.
-# Every command that reads or writes the output folder recovers first, under the lock.
+# --- the journal (see TreeWrite) ---------------------------------------------------------------
 
 
 def finish_interrupted(out_dir: Path) -> None:
@@ -368,7 +413,9 @@ def recover(out_dir: Path) -> None:
 
 def _apply(out_dir: Path, operations: dict[str, Any]) -> None:
     staging = out_dir.parent / operations["staging"]
-    puts = set(operations["put"])
+    # [name in staging, path]; a path alone is a journal of a version that staged the tree's layout.
+    put = [(item, item) if isinstance(item, str) else (item[0], item[1]) for item in operations["put"]]
+    puts = {rel for _, rel in put}
     for rel in operations["unlink"]:
         try:
             mode = os.lstat(out_dir / rel).st_mode
@@ -381,13 +428,13 @@ def _apply(out_dir: Path, operations: dict[str, Any]) -> None:
         if stat.S_ISDIR(_lstat_mode(out_dir / rel)):
             shutil.rmtree(out_dir / rel)
     made: set[str] = set()
-    for rel in operations["put"]:
+    for name, rel in put:
         folder = rel.rpartition("/")[0]
         if folder not in made:
             (out_dir / folder).mkdir(parents=True, exist_ok=True)
             made.add(folder)
         try:
-            os.replace(staging / rel, out_dir / rel)
+            os.replace(staging / name, out_dir / rel)
         except FileNotFoundError:
             if not (out_dir / rel).is_file():
                 raise
@@ -440,81 +487,184 @@ def write_tree(
 
     Cluster folders not compiled now are kept, unless prune_others (a full compile), in which
     case folders of clusters that left the spec are removed. Other files in out_dir are kept.
-    digests (file_digest by path, when known) and the manifest under cache_dir only spare reads.
+    digests (file_digest by path, when known) and the manifests under cache_dir only spare reads.
+    Compile does the same in steps (open_write), staging each cluster in its own worker.
     """
+    with open_write(out_dir, clusters, prune_others, cache_dir=cache_dir) as writing:
+        return writing.commit(
+            [writing.stage(name, files, digests) for name, files in split_clusters(tree, clusters)]
+        )
+
+
+@dataclass(frozen=True)
+class Staged:
+    """One cluster folder compared with its new files (and, when writing, its new and changed files
+    staged): what the worker that compiled the cluster sends back, kept small. The worker also
+    records the folder's manifest itself."""
+
+    cluster: str
+    changes: Changes  # with `unchanged` left in the worker (`kept` sums it up)
+    kept: Tally  # files that stay as they are (or every file written into a new tree)
+    staged: dict[str, str] = field(default_factory=dict)  # path → its new bytes' name in staging
+
+
+@contextlib.contextmanager
+def open_write(
+    out_dir: Path,
+    clusters: Iterable[str],
+    prune_others: bool,
+    *,
+    cache_dir: Path | None = None,
+    check: bool = False,
+) -> Iterator[TreeWrite]:
+    """A TreeWrite under the output folder's lock; leaving without commit writes nothing (staging
+    is removed). OSErrors become a PlatformcError naming the file."""
     check_out_dir(out_dir)
+    # A symbolic link to a folder is written through: staging and journal sit beside the real folder.
+    real = out_dir.resolve()
+    with contextlib.ExitStack() as stack:
+        with _write_errors(out_dir):
+            if not check:
+                real.parent.mkdir(parents=True, exist_ok=True)
+            if real.parent.is_dir():
+                stack.enter_context(_locked(real))
+            if not check or real.is_dir():
+                recover(real)
+            writing = TreeWrite(out_dir, real, set(clusters), prune_others, cache_dir, check)
+            if not check:
+                writing.staging.mkdir()
+                stack.callback(shutil.rmtree, writing.staging, ignore_errors=True)
+        yield writing
+
+
+@contextlib.contextmanager
+def _write_errors(out_dir: Path) -> Iterator[None]:
+    """Permissions, a full disk, a read-only mount: a message naming the file, not a traceback.
+    Staging is removed; the old tree stands unless the failure came after the journal was committed."""
     try:
-        # A symbolic link to a folder is written through: staging and journal sit beside the real folder.
-        real = out_dir.resolve()
-        found = _write_tree(real, tree, set(clusters), prune_others, digests or {}, cache_dir)
-        # Stats as left by this write (unchanged files as compared, written ones now): what the
-        # compile record keeps (compiler/compile_record.py).
-        stats = dict(found.unchanged)
-        for rel in (*found.changed, *found.missing):
-            stats[rel] = os.lstat(real / rel)
+        yield
     except OSError as exc:
-        # Permissions, a full disk, a read-only mount: a message, not a traceback. Staging is removed;
-        # the old tree stands unless the failure came after the journal was committed.
         where = exc.filename or out_dir
         raise PlatformcError(f"cannot write {where}: {exc.strerror or exc}") from exc
-    return found.drift(out_dir.name, fingerprint_of(stats))
 
 
-def _write_tree(
-    out_dir: Path,
-    tree: Tree,
-    compiled: set[str],
-    prune_others: bool,
-    digests: Mapping[str, str],
-    cache_dir: Path | None,
-) -> Changes:
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    manifest = Manifest(manifest_path(cache_dir, out_dir))
+@dataclass
+class TreeWrite:
+    """One write (or, with check, one comparison) of the cluster folders of out_dir in steps, so that
+    each cluster's part runs in the process that compiled it:
 
-    def digest(rel: str) -> str:
-        return digests.get(rel) or file_digest(tree[rel])
+    - `stage(cluster, files)` (in the main process or any worker forked inside open_write):
+      compares the cluster folder with its new files through the cluster's manifest and writes new
+      and changed files into the staging folder beside out_dir;
+    - `commit(staged)` (main process, once): adds the removal of clusters that left (prune_others),
+      writes the journal and applies it, records the manifests; returns the Drift.
 
-    with _locked(out_dir):
-        recover(out_dir)
-        staging = out_dir.parent / f".{out_dir.name}.staging-{os.getpid()}"
-        if not out_dir.exists():
-            _write_new(staging, out_dir, tree)
-            manifest.save(out_dir, tree, digest, compiled, {})
-            return Changes([], sorted(tree), [], [], [], {}, 0)
-        considered = _considered(out_dir, compiled, prune_others)
-        found = changes(out_dir, tree, digests, considered, manifest)
-        if found.count:
-            _write_journaled(staging, out_dir, tree, found)
-        if found.count or found.read:
-            manifest.save(out_dir, tree, digest, set(considered), found.unchanged)
-        return found
+    An incremental write costs O(changed files) and is atomic through the journal:
+      1. every new or changed file is written to the staging folder;
+      2. the journal (the operations below) is written under a temporary name and renamed into
+         place: that rename is the commit point;
+      3. the operations are applied (renames out of staging, deletions), then the journal removed.
+    A kill before 2 leaves the previous tree untouched (staging is removed by the next run); a kill
+    after 2 is rolled forward by the next run, which replays the journal. Every operation can be
+    replayed: a rename whose staged file is gone was done, and removals check what is there. A
+    first write stages the whole tree and renames the staging folder into place in one step.
+    """
+
+    out_dir: Path
+    real: Path
+    clusters: set[str]
+    prune_others: bool
+    cache_dir: Path | None
+    check: bool
+    staging: Path = field(init=False)
+    new_tree: bool = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.staging = self.real.parent / f".{self.real.name}.staging-{os.getpid()}"
+        self.new_tree = not self.check and not self.real.exists()
+
+    def _manifest(self, cluster: str) -> Manifest:
+        return Manifest(manifest_path(self.cache_dir, self.real, cluster))
+
+    def stage(self, cluster: str, files: Tree, digests: Mapping[str, str] | None = None) -> Staged:
+        given = digests or {}
+        with _write_errors(self.out_dir):
+            manifest = self._manifest(cluster)
+            if self.new_tree:
+                written = _stage(self.staging, files, list(files))
+                # The staging folder's rename keeps these signatures; if compile stops before it,
+                # no file will ever match them, so the manifest can be recorded now.
+                manifest.save(
+                    {rel: (*sig, given.get(rel) or file_digest(files[rel])) for rel, sig in written.items()}
+                )
+                return Staged(cluster, Changes([], sorted(files), [], [], [], {}, 0), Tally.of(written))
+            found, known = changes(self.real, files, given, cluster, manifest)
+            staged: dict[str, str] = {}
+            if not self.check:
+                # Flat names (no folders to make and remove again): `<cluster>.<n>`, unique per worker.
+                for number, rel in enumerate(found.changed + found.missing):
+                    safe_relative(rel)
+                    staged[rel] = f"{cluster}.{number}"
+                    write_file(os.path.join(self.staging, staged[rel]), files[rel])
+            if found.read or (found.count and not self.check):
+                # Files that stay, as they are now. Files about to be written are left out (their
+                # signatures change when they are renamed into place): the next compile reads them.
+                manifest.save({rel: (*sig, known[rel]) for rel, sig in found.unchanged.items()})
+            kept = Tally.of(found.unchanged)
+            return Staged(cluster, dataclasses.replace(found, unchanged={}), kept, staged)
+
+    def commit(self, staged: Iterable[Staged]) -> Drift:
+        with _write_errors(self.out_dir):
+            return self._commit(list(staged))
+
+    def _commit(self, parts: list[Staged]) -> Drift:
+        if self.prune_others and self.real.is_dir():
+            done = {part.cluster for part in parts} | self.clusters
+            parts += [self.stage(name, {}) for name in existing_clusters(self.real) if name not in done]
+        found = Changes.merged(part.changes for part in parts)
+        tally = Tally.combined(part.kept for part in parts)
+        shown = self.out_dir.name
+        if self.check:
+            return found.drift(shown, None if found.count else tally.fingerprint)
+        if self.new_tree:
+            self.staging.rename(self.real)
+        elif found.count:
+            staged = {rel: name for part in parts for rel, name in part.staged.items()}
+            _write_journaled(self.staging, self.real, found, staged)
+            put = {rel: signature(os.lstat(self.real / rel)) for rel in (*found.changed, *found.missing)}
+            tally = Tally.combined([tally, Tally.of(put)])
+        return found.drift(shown, tally.fingerprint)
 
 
-def _write_new(staging: Path, out_dir: Path, tree: Tree) -> None:
-    """A first write: the whole tree in staging, renamed into place in one step."""
+def write_file(path: str, content: bytes) -> Signature:
+    """Create path with content; its stat signature as written (fewer calls than pathlib's)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)
     try:
-        _stage(staging, tree, list(tree))
-        staging.rename(out_dir)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+        view = memoryview(content)
+        while view:
+            view = view[os.write(fd, view) :]
+        return signature(os.fstat(fd))
+    finally:
+        os.close(fd)
 
 
-def _stage(staging: Path, tree: Tree, paths: Iterable[str]) -> None:
-    staging.mkdir()
+def _stage(staging: Path, tree: Tree, paths: Iterable[str]) -> dict[str, Signature]:
     made: set[str] = set()
+    base = os.fspath(staging)
+    written: dict[str, Signature] = {}
     for rel in paths:
         safe_relative(rel)
         folder = rel.rpartition("/")[0]
         if folder not in made:
-            (staging / folder).mkdir(parents=True, exist_ok=True)
+            os.makedirs(os.path.join(base, folder), exist_ok=True)
             resolve_under(staging, rel)  # no link in the staging folder leads elsewhere
             made.add(folder)
-        (staging / rel).write_bytes(tree[rel])
+        written[rel] = write_file(os.path.join(base, rel), tree[rel])
+    return written
 
 
-def _write_journaled(staging: Path, out_dir: Path, tree: Tree, found: Changes) -> None:
-    put = found.changed + found.missing
+def _write_journaled(staging: Path, out_dir: Path, found: Changes, staged: Mapping[str, str]) -> None:
+    put = [[staged[rel], rel] for rel in found.changed + found.missing]
     # Links (anywhere below the cluster folders) are removed before files are put, so a rename
     # never follows one out of the output folder.
     operations = {
@@ -526,11 +676,9 @@ def _write_journaled(staging: Path, out_dir: Path, tree: Tree, found: Changes) -
     journal = _journal(out_dir)
     pending = journal.with_name(f"{journal.name}-{os.getpid()}")
     try:
-        _stage(staging, tree, put)
         pending.write_text(json.dumps(operations))
         os.replace(pending, journal)  # the commit point
     except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
         pending.unlink(missing_ok=True)
         raise
     _apply(out_dir, operations)

@@ -14,9 +14,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from jinja2 import Template, TemplateError, TemplateSyntaxError, UndefinedError
 from pydantic import Field, ValidationError, model_validator
 
 from compiler.cluster_model import ClusterModel
@@ -25,7 +24,6 @@ from compiler.errors import SourceLocation, SpecError
 from compiler.overlays.crd_files import crd_folder_errors
 from compiler.overlays.errors import CLUSTERS, Problems
 from compiler.overlays.objects import check_object
-from compiler.overlays.template_env import environment, plain_context, render_bounded
 from compiler.pathsafety import regular_files, subfolders
 from compiler.spec.build import PlatformModel, allowed_secrets, explain, secret_errors
 from compiler.spec.cluster_facts import cluster_engine
@@ -33,6 +31,9 @@ from compiler.spec.loader import SourceDocument, display_path, load_file, load_t
 from compiler.spec.models import DNS_LABEL_PATTERN, DnsLabel, Strict
 from compiler.spec.types import ChartVersion
 from compiler.tree_contract import CONFIG_SUFFIX, OVERLAYS_UNIT, config_unit
+
+if TYPE_CHECKING:  # Jinja loads only when a custom component has templates (it costs every compile)
+    from jinja2 import Template, TemplateSyntaxError
 
 CONFIG_FILE = "component.yaml"
 TEMPLATE_SUFFIX = ".yaml.j2"
@@ -132,6 +133,10 @@ def _load_config(folder: Path, problems: Problems) -> tuple[ComponentConfig, Sou
 
 
 def load_component(root: Path, folder: Path, problems: Problems) -> CustomComponent:
+    from jinja2 import TemplateError, TemplateSyntaxError
+
+    from compiler.overlays.template_env import environment
+
     env = environment(folder, display_path(folder))
     config, config_doc = _load_config(folder, problems)
     templates: list[tuple[str, Template]] = []
@@ -281,6 +286,24 @@ def render(component: CustomComponent, cluster: ClusterModel, problems: Problems
     if not component.applies_to(cluster):
         return None
     objects: list[tuple[SourceDocument, KubeObject]] = list(component.plain)
+    if component.templates:
+        objects.extend(_render_templates(component, cluster, problems))
+    charts = component.chart()
+    if not objects and not charts:
+        return None
+    output = ComponentOutput(
+        charts=charts, objects=tuple(o for _, o in objects), after=tuple(component.config.after)
+    )
+    return output, tuple(d.start for d, _ in objects)
+
+
+def _render_templates(
+    component: CustomComponent, cluster: ClusterModel, problems: Problems
+) -> Iterator[tuple[SourceDocument, KubeObject]]:
+    from jinja2 import TemplateError, TemplateSyntaxError, UndefinedError
+
+    from compiler.overlays.template_env import plain_context, render_bounded
+
     values = plain_context(cluster)
     for shown, template in component.templates:
         try:
@@ -317,15 +340,8 @@ def render(component: CustomComponent, cluster: ClusterModel, problems: Problems
         for doc in docs:
             checked = check_object(doc, errors)
             if checked is not None:
-                objects.append((doc, checked))
+                yield doc, checked
         for error in errors:
             line = error.location.line
             rendered = f"{error.message}, at line {line} of the text rendered for cluster(s) {CLUSTERS}"
             problems.add(error.location, rendered, cluster.name)
-    charts = component.chart()
-    if not objects and not charts:
-        return None
-    output = ComponentOutput(
-        charts=charts, objects=tuple(o for _, o in objects), after=tuple(component.config.after)
-    )
-    return output, tuple(d.start for d, _ in objects)

@@ -323,12 +323,16 @@ def allowed_secrets(platform: Platform | None) -> frozenset[str]:
     return frozenset(a.fingerprint for a in platform.spec.secretScan.allow) if platform else frozenset()
 
 
-def secret_errors(docs: Iterable[SourceDocument], allowed: frozenset[str]) -> list[SpecError]:
-    """Credentials and tokens in source documents, each at its line (see compiler/secrets_scan.py)."""
+def secret_errors(
+    docs: Iterable[SourceDocument], allowed: frozenset[str], cache: ParseCache | None = None
+) -> list[SpecError]:
+    """Credentials and tokens in source documents, each at its line (see compiler/secrets_scan.py).
+    A parse cache keeps each document's scan with its parse."""
     return [
         SpecError(doc.location(found.path), found.message(show_path(found.path)))
         for doc in docs
-        for found in scan(doc.data, allowed)
+        for found in (cache.secrets(doc.data) if cache is not None else scan(doc.data))
+        if found.fingerprint not in allowed
     ]
 
 
@@ -359,7 +363,7 @@ def load_platform(
                 )
             ]
         )
-    return _checked_model(docs, errors, spec_dir, facts)
+    return _checked_model(docs, errors, spec_dir, facts, parse_cache)
 
 
 def load_platform_texts(
@@ -375,7 +379,11 @@ def load_platform_texts(
 
 
 def _checked_model(
-    docs: list[SourceDocument], errors: list[SpecError], spec_dir: Path, facts: RegistryFacts
+    docs: list[SourceDocument],
+    errors: list[SpecError],
+    spec_dir: Path,
+    facts: RegistryFacts,
+    parse_cache: ParseCache | None = None,
 ) -> PlatformModel:
     # A file that is not YAML may hold the Platform: then its absence is no news.
     unreadable_files = bool(errors)
@@ -386,7 +394,7 @@ def _checked_model(
     )
     model, assemble_errors = assemble(typed, spec_dir, platform_seen)
     errors.extend(assemble_errors)
-    secrets = secret_errors(docs, allowed_secrets(model.platform if model else None))
+    secrets = secret_errors(docs, allowed_secrets(model.platform if model else None), parse_cache)
     # Semantic checks on a partly parsed spec would only report echoes of the parse errors.
     if model is not None and not errors:
         errors.extend(check_platform(model, facts))

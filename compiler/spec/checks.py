@@ -209,15 +209,16 @@ def check_capacity(model: PlatformModel) -> Iterator[SpecError]:
     # large spec costs more than every check together.
     lines: dict[tuple[str, str], list[tuple[PathKey, str, int]]] = {}
     capacities: dict[tuple[str, str], int] = {}
+    capacity_of = {name: cluster_capacity(model, cluster) for name, cluster in model.clusters.items()}
+    # An invalid MIG profile is reported by check_flavors; its capacity would be a guess.
+    known = {name for name, flavor in model.flavors.items() if mig_profile_known(flavor)}
     for name, team in model.teams.items():
         for c, entry in enumerate(team.spec.clusters):
-            cluster = model.clusters.get(entry.cluster)
-            if cluster is None:
+            capacity = capacity_of.get(entry.cluster)
+            if capacity is None:
                 continue
-            capacity = cluster_capacity(model, cluster)
             for g, quota in enumerate(entry.gpus):
-                # An invalid MIG profile is reported by check_flavors; its capacity would be a guess.
-                if quota.flavor not in capacity or not mig_profile_known(model.flavors[quota.flavor]):
+                if quota.flavor not in capacity or quota.flavor not in known:
                     continue
                 key = (entry.cluster, quota.flavor)
                 capacities[key] = capacity[quota.flavor]

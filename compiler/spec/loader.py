@@ -16,11 +16,12 @@ import marshal
 import os
 import re
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import orjson
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.composer import Composer, MaxDepthExceededError
@@ -28,8 +29,10 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.reader import ReaderError
 
 from compiler.errors import SourceLocation, SpecError
+from compiler.parallel import map_in_order
 from compiler.pathsafety import regular_files
 from compiler.sealed import seal, unseal
+from compiler.secrets_scan import SecretFinding, scan
 from compiler.yaml_limits import MAX_DEPTH, alias_problem, non_json_value, size_problem
 
 PathKey = tuple[str | int, ...]
@@ -154,6 +157,7 @@ class ParseCache:
         self.path = path
         self._stored: dict[bytes, tuple[bool, list[Any]]] = {}
         self._used: dict[bytes, tuple[bool, list[Any]]] = {}
+        self._ahead: dict[bytes, tuple[bool, list[Any]]] = {}  # parsed ahead in this run (prefill)
         if path is None:
             return
         try:
@@ -167,14 +171,62 @@ class ParseCache:
 
     def get(self, chunk: str) -> tuple[bool, list[Any]] | None:
         key = hashlib.blake2b(chunk.encode("utf-8", "surrogatepass"), digest_size=20).digest()
-        found = self._stored.get(key)
+        found = self._stored.get(key) or self._ahead.get(key)
         if found is not None:
             self._used[key] = found
         return found
 
-    def put(self, chunk: str, aliased: bool, documents: list[Any]) -> None:
+    def put(self, chunk: str, aliased: bool, documents: list[Any], *, found_later: bool = False) -> None:
+        """Keep a parse; `found_later`: also for get() in this run (documents parsed ahead)."""
         key = hashlib.blake2b(chunk.encode("utf-8", "surrogatepass"), digest_size=20).digest()
         self._used[key] = (aliased, documents)
+        if found_later:
+            self._ahead[key] = (aliased, documents)
+
+    def secrets(self, data: Any) -> list[SecretFinding]:
+        """scan(data) (before any allowlist), kept with the parses by the document's content."""
+        try:
+            content = orjson.dumps(data)
+        except TypeError:
+            return scan(data)
+        key = b"secrets\0" + hashlib.blake2b(content, digest_size=20).digest()
+        stored = self._stored.get(key)
+        found = None
+        if isinstance(stored, list):
+            try:
+                found = [SecretFinding(tuple(path), what, fp) for path, what, fp in stored]
+            except (TypeError, ValueError):
+                found = None
+        if found is None:
+            found = scan(data)
+        self._used[key] = [(f.path, f.what, f.fingerprint) for f in found]  # type: ignore[assignment]
+        return found
+
+    def prefill(self, paths: Sequence[Path]) -> None:
+        """Parse the documents of these files that are not in the cache yet, in forked workers when
+        there are many (a first compile of a large spec): the ordinary reading that follows finds
+        them here. Only what parses cleanly is kept; every file is still read, checked and reported
+        by that reading, so errors and positions are unchanged."""
+        chunks: list[tuple[int, str]] = []
+        for path in paths:
+            try:
+                data = path.read_bytes()
+                text = data.decode("utf-8") if size_problem(data) is None else ""
+            except (OSError, UnicodeDecodeError):
+                continue
+            if text and not _NOT_SPLIT.search(text):
+                chunks.extend(
+                    (number, chunk)
+                    for number, chunk in enumerate(_DOCUMENT_START.split(text))
+                    if self.get(chunk) is None
+                )
+        if len(chunks) < _PARALLEL_PARSE:
+            return  # forking costs more than it saves
+        for (number, chunk), parsed in zip(chunks, map_in_order(_parse_chunk, chunks), strict=True):
+            # Outside the first chunk, each holds exactly one document (it starts with `---`).
+            count = len(parsed[1]) if parsed is not None else -1
+            if parsed is not None and (count == 1 if number else count <= 1):
+                self.put(chunk, *parsed, found_later=True)
 
     def save(self) -> None:
         """Keep the documents of this run (so the file never grows past one spec); a failure to
@@ -194,6 +246,19 @@ class ParseCache:
 _DOCUMENT_START = re.compile(r"^(?=---(?:[ \t\r]|$))", re.MULTILINE)
 # Directives (%YAML, %TAG) and document-end markers tie documents together: no split then.
 _NOT_SPLIT = re.compile(r"^(?:%|\.\.\.)", re.MULTILINE)
+
+
+_PARALLEL_PARSE = 64  # new documents from which parsing them in forked workers pays off
+
+
+def _parse_chunk(item: tuple[int, str]) -> tuple[bool, list[Any]] | None:
+    """(aliased, documents) of one document's text, None when it does not parse (in a worker)."""
+    _CountingComposer.aliased = False
+    try:
+        parsed = list(_yaml("safe").load_all(item[1]))
+    except (YAMLError, RecursionError, ValueError):
+        return None
+    return _CountingComposer.aliased, parsed
 
 
 def _cached_parse(text: str, cache: ParseCache) -> tuple[bool, list[Any]] | None:
@@ -323,7 +388,10 @@ def load_documents(
     spec_dir: Path, errors: list[SpecError], cache: ParseCache | None = None
 ) -> list[SourceDocument]:
     docs: list[SourceDocument] = []
-    for path in spec_files(spec_dir, errors):
+    paths = spec_files(spec_dir, errors)
+    if cache is not None:
+        cache.prefill(paths)
+    for path in paths:
         docs.extend(load_file(path, errors, cache))
     return docs
 

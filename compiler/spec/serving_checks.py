@@ -167,15 +167,18 @@ def check_serving_autoscaling(model: PlatformModel) -> Iterator[SpecError]:
 def check_serving_quota(model: PlatformModel) -> Iterator[SpecError]:
     """At replicas.max (plus canary replicas) a team's serving pods fit its namespace ResourceQuota,
     which admits pods by requests.cpu and requests.memory (memory + /dev/shm per replica)."""
+    paths_of: dict[str, list[tuple[str, ServingPath]]] = {}
+    for name, path in model.serving_paths.items():  # in name order, as the spec keeps them
+        paths_of.setdefault(path.spec.team, []).append((name, path))
     for cluster_name in model.clusters:
         for team_name, team in model.teams.items():
             entry = next((e for e in team.spec.clusters if e.cluster == cluster_name), None)
             if entry is None:
                 continue
             cpu = memory = Decimal(0)
-            for name, path in model.serving_paths.items():
+            for name, path in paths_of.get(team_name, ()):
                 flavor = model.flavors.get(path.spec.gpu.flavor)
-                if path.spec.team != team_name or cluster_name not in path.spec.clusters or flavor is None:
+                if cluster_name not in path.spec.clusters or flavor is None:
                     continue
                 per = replica_resources(path, flavor)
                 pods = max_pods(path)

@@ -311,3 +311,81 @@ def test_parse_cache_reads_documents_as_the_whole_file_does(tmp_path: Path) -> N
             assert [str(e) for e in cached_errors] == [str(e) for e in plain_errors], name
         cache.save()
         cache = ParseCache(tmp_path / "parse")
+
+
+def test_documents_parsed_ahead_in_workers_read_as_the_ordinary_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A first compile of a large spec parses its new documents in forked workers
+    (ParseCache.prefill): the model is the one read without a cache, and a file with a broken
+    document reports exactly the errors, at the same lines, as without the cache."""
+    from compiler.spec import loader
+    from compiler.spec.build import load_platform
+
+    spec = write_synthetic_spec(tmp_path / "spec", 3, 80, 40, clusters_per_team=None)
+    parsed_ahead: list[int] = []
+
+    def counted(task: object, items: list[object], jobs: int | None = None) -> list[object]:
+        parsed_ahead.append(len(items))
+        return real(task, items, jobs)  # type: ignore[arg-type]
+
+    real = loader.map_in_order
+    monkeypatch.setattr(loader, "map_in_order", counted)
+    documents = sum(text.count("\n---") for text in (p.read_text() for p in spec.iterdir()))
+    cache = ParseCache(tmp_path / "parse")
+    assert load_platform(spec, parse_cache=cache) == load_platform(spec)
+    assert parsed_ahead and parsed_ahead[0] > documents > loader._PARALLEL_PARSE
+    cache.save()
+    assert len(ParseCache(tmp_path / "parse")._stored) > documents  # every document was kept
+
+    teams = spec / "team.yaml"
+    teams.write_text(teams.read_text().replace("name: team-041", "name: [team-041", 1))
+    errors = []
+    for parse_cache in (None, ParseCache(tmp_path / "fresh")):
+        with pytest.raises(SpecErrors) as raised:
+            load_platform(spec, parse_cache=parse_cache)
+        errors.append(str(raised.value))
+    assert errors[0] == errors[1]
+    assert re.search(r"team\.yaml:\d+:\d+: YAML syntax error", errors[0]), errors[0]
+
+
+def test_spec_secrets_are_found_from_the_parse_cache_and_follow_the_allowlist(tmp_path: Path) -> None:
+    """The secret scan of spec documents is kept with their parses: a second compile reports the
+    same error at the same line, and an allowlist entry added later still silences it."""
+    token = "ghp_" + "a1B2c3D4e5F6g7H8i9J0" * 2
+    _synthetic(tmp_path / "spec")
+    platform = tmp_path / "spec" / "platform.yaml"
+    clean = platform.read_text()
+    leaked = clean.replace("https://git.example.com", f"https://{token}@git.example.com", 1)
+    platform.write_text(leaked)
+    messages = []
+    for _ in range(2):
+        with pytest.raises(SpecErrors) as raised:
+            _compile()
+        messages.append(str(raised.value))
+    assert messages[0] == messages[1]
+    assert re.search(r"platform\.yaml:8:\d+: spec\.gitops\.repoURL looks like a credential", messages[0])
+    assert token not in messages[0]
+    found = re.search(r"fingerprint ([0-9a-f]{12})", messages[0])
+    assert found is not None
+    allow = f"  secretScan:\n    allow:\n    - {{fingerprint: {found[1]}, reason: test}}\n  gitops:"
+    platform.write_text(leaked.replace("  gitops:", allow, 1))
+    _compile()  # the same document scan, from the cache, is now allowed
+
+
+def test_the_cluster_cache_keeps_the_recently_used_generations(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every change stores a new entry per changed cluster; compile then drops all but the most
+    recently used ones, so the cache does not grow with every commit, and the entries of the last
+    compiles stay (reverting a change is answered from the cache)."""
+    from compiler import pipeline
+
+    monkeypatch.setattr(pipeline, "GENERATIONS_KEPT", 2)
+    monkeypatch.setattr(pipeline, "KEPT_AT_LEAST", 0)
+    for bonus in range(1, 6):
+        _synthetic(tmp_path / "spec", quota_bonus={"team-000": bonus})
+        assert len(_compile().recompiled) == 3
+    assert len(list((CACHE / "clusters").iterdir())) == 6
+    _synthetic(tmp_path / "spec", quota_bonus={"team-000": 4})
+    assert _compile().recompiled == []
