@@ -320,6 +320,7 @@ def _memoised(
     if identity is None:
         return registry.validate
     purposes: dict[str, bytes] = {}
+    looked_up: set[tuple[Any, Any, str]] = set()  # the registry keeps a lookup: once per kind is all
 
     def validate(obj: dict[str, Any], version: str, file: str) -> list[Finding]:
         purpose = purposes.get(version)
@@ -328,7 +329,11 @@ def _memoised(
         key = memo.key(purpose, obj)
         rows = memo.get(key)
         if isinstance(rows, tuple):
-            schema_lookup(registry, obj, version)
+            api_version, kind = obj.get("apiVersion"), obj.get("kind")
+            lookup = (api_version, kind, version)
+            if isinstance(api_version, str) and isinstance(kind, str) and lookup not in looked_up:
+                looked_up.add(lookup)
+                schema_lookup(registry, obj, version)
             return [from_row(row, file) for row in rows]
         found = registry.validate(obj, version, file)
         memo.put(key, tuple(finding_row(f) for f in found))
