@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 from compiler.errors import UsageError
 from compiler.gpu_allocation import Allocation, uses_dra
@@ -81,7 +82,12 @@ class ClusterModel:
         return self.platform.spec.monitoringNamespace
 
     def team(self, name: str) -> TeamOnCluster | None:
-        return next((t for t in self.teams if t.name == name), None)
+        return self._teams_by_name.get(name)
+
+    @cached_property
+    def _teams_by_name(self) -> dict[str, TeamOnCluster]:
+        # Components ask for teams by name per serving path and per dashboard: index them once.
+        return {t.name: t for t in reversed(self.teams)}  # the first of a name wins, as a scan would
 
     def gpu_resource(self, flavor: str) -> str:
         return resource_name(self.flavors[flavor])

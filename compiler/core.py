@@ -157,9 +157,12 @@ def render(builds: Sequence[ClusterBuild]) -> Tree:
     return tree
 
 
-def validate_builds(builds: Sequence[ClusterBuild], registry: SchemaRegistry) -> Report:
+def validate_builds(
+    builds: Sequence[ClusterBuild], registry: SchemaRegistry, memo: ObjectMemo | None = None
+) -> Report:
     """Validate every object where it will be written. Compile tolerates missing CRD schemas
-    (warnings); `platformc validate` is the strict gate."""
+    (warnings); `platformc validate` is the strict gate. A memo spares schema-validating and
+    CEL-checking objects checked before (against the same schemas and Kubernetes version)."""
     objects = (
         (b.model.name, b.model.kubernetes_version, _object_file(b, folder, o), o)
         for b in builds
@@ -168,7 +171,7 @@ def validate_builds(builds: Sequence[ClusterBuild], registry: SchemaRegistry) ->
     # Packaging stamps each chart's CRD groups on its Application / HelmRelease, so the ordering
     # check sees here exactly what `platformc validate` sees on disk.
     checks = default_checks(facts_of(registered()).chart_crd_groups)
-    return validate_objects(objects, registry, allow_missing=True, checks=checks)
+    return validate_objects(objects, registry, allow_missing=True, checks=checks, memo=memo)
 
 
 def secret_findings(build: ClusterBuild, memo: ObjectMemo | None = None) -> list[Finding]:
@@ -227,8 +230,8 @@ def compile_cluster(
     build: ClusterBuild, registry: SchemaRegistry | None, memo: ObjectMemo | None = None
 ) -> CompiledCluster:
     """A built cluster validated (when a registry is given) and rendered to files; a memo
-    (compiler/object_memo.py) spares rendering and scanning objects seen before."""
-    report = validate_builds([build], registry) if registry is not None else Report()
+    (compiler/object_memo.py) spares validating, rendering and scanning objects seen before."""
+    report = validate_builds([build], registry, memo) if registry is not None else Report()
     report.add(secret_findings(build, memo))
     report = with_provenance(report, build)
     files = render_cluster(build.info, build.placed, cluster_files(build), build.header, memo)

@@ -8,6 +8,7 @@ Nothing here touches the disk; compiler/write.py puts a rendered tree in place.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -54,29 +55,54 @@ def file_name(obj: Mapping[str, Any]) -> str:
     return f"{obj['kind']}-{obj['metadata']['name']}.yaml".lower()
 
 
-def _checked_path(info: ClusterInfo, folder: str, obj: Mapping[str, Any]) -> str:
-    """The object's path in the cluster folder, built from checked parts only (see pathsafety).
-    Overlay input is checked at its source line before this; here nothing unchecked passes."""
-    meta = obj.get("metadata") or {}
-    problems = [
-        kind_problem(obj.get("kind")),
-        object_name_problem(obj.get("kind"), meta.get("name")),
-        name_problem(info.name, "cluster name"),
-        *(name_problem(part, "folder") for part in folder.split("/") if folder),
-    ]
-    problem = next((p for p in problems if p is not None), None)
-    if problem is not None:
-        raise PlatformcError(f"cluster '{info.name}': {obj.get('kind')} cannot be written: {problem}")
-    rel = f"{folder}/{file_name(obj)}" if folder else file_name(obj)
-    return safe_relative(rel)
+class _PathChecks:
+    """Each object's path in the cluster folder, built from checked parts only (see pathsafety).
+    Overlay input is checked at its source line before this; here nothing unchecked passes. A
+    cluster's objects share a few kinds and folders: each of those is checked once."""
+
+    def __init__(self, info: ClusterInfo) -> None:
+        self.info = info
+        self.cluster_problem = name_problem(info.name, "cluster name")
+        self.kinds: dict[Any, str | None] = {}
+        self.folders: dict[str, str | None] = {}
+
+    def path(self, folder: str, obj: Mapping[str, Any]) -> str:
+        meta = obj.get("metadata") or {}
+        kind = obj.get("kind")
+        kind_checked = kind_problem(kind) if not isinstance(kind, str) else self.kinds.get(kind, "")
+        if kind_checked == "":
+            kind_checked = self.kinds[kind] = kind_problem(kind)
+        folder_checked = self.folders.get(folder, "")
+        if folder_checked == "":
+            parts = (name_problem(part, "folder") for part in folder.split("/") if folder)
+            folder_checked = self.folders[folder] = next((p for p in parts if p is not None), None)
+            if folder_checked is None and folder:
+                safe_relative(folder)
+        problem = (
+            kind_checked
+            or object_name_problem(kind, meta.get("name"))
+            or self.cluster_problem
+            or folder_checked
+        )
+        if problem is not None:
+            raise PlatformcError(f"cluster '{self.info.name}': {kind} cannot be written: {problem}")
+        name = safe_relative(file_name(obj))  # the folder was, when first met
+        return f"{folder}/{name}" if folder else name
 
 
 def kustomization(entries: Iterable[str]) -> bytes:
+    return _kustomization(tuple(sorted(entries)))
+
+
+# A team's folders hold the same files on every cluster it is on: a worker compiling several
+# clusters renders each list once.
+@functools.lru_cache(maxsize=8192)
+def _kustomization(resources: tuple[str, ...]) -> bytes:
     return dump_yaml(
         {
             "apiVersion": "kustomize.config.k8s.io/v1beta1",
             "kind": "Kustomization",
-            "resources": sorted(entries),
+            "resources": list(resources),
         }
     )
 
@@ -96,8 +122,10 @@ def render_cluster(
     tree: Tree = {}
     owners: dict[str, Mapping[str, Any]] = {}
     children: dict[str, set[str]] = {"": set()}
+    checks = _PathChecks(info)
+    purpose = b"render\0" + first
     for folder, obj in placed:
-        rel = _checked_path(info, folder, obj)
+        rel = checks.path(folder, obj)
         if rel in owners:
             first = owners[rel]["metadata"]
             raise PlatformcError(
@@ -105,18 +133,23 @@ def render_cluster(
                 f"({obj['kind']} {first.get('namespace') or ''}/{first['name']} twice)"
             )
         owners[rel] = obj
-        key = memo.key(b"render\0" + first, obj) if memo is not None else None
+        key = memo.key(purpose, obj) if memo is not None else None
         rendered = memo.get(key) if memo is not None else None
         if not isinstance(rendered, bytes):
             rendered = first + dump_yaml(canonical(obj))
             if memo is not None:
                 memo.put(key, rendered)
         tree[f"{info.name}/{rel}"] = rendered
-        # Register the file and every folder on its way up with their parents.
-        parts = rel.split("/")
-        for depth in range(len(parts)):
-            parent = "/".join(parts[:depth])
-            children.setdefault(parent, set()).add(parts[depth])
+        # Register the file with its folder, and a new folder and every one on its way up with
+        # their parents (in the order a walk from the top meets them).
+        parent, _, name = rel.rpartition("/")
+        siblings = children.get(parent)
+        if siblings is None:
+            parts = parent.split("/")
+            for depth in range(len(parts)):
+                children.setdefault("/".join(parts[:depth]), set()).add(parts[depth])
+            siblings = children[parent] = set()
+        siblings.add(name)
     for folder, entries in children.items():
         path = f"{info.name}/{folder}/{KUSTOMIZATION_FILE}" if folder else f"{info.name}/{KUSTOMIZATION_FILE}"
         tree[path] = first + kustomization(entries)

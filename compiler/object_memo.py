@@ -1,12 +1,16 @@
-"""Per-object memo of the two costliest pure steps of a cluster's compile, rendering an object to
-YAML and scanning it for secrets, keyed by the object's exact content.
+"""Per-object memo of the costly pure steps of a cluster's compile that look at one object at a
+time: rendering it to YAML, scanning it for secrets, validating it against its schema and
+type-checking its CEL, keyed by the object's exact content.
 
 A change to one team changes a few objects of each cluster; the cluster's key changes, so its
-components, overlays, packaging and validation run again, but each object that is byte for byte
-what it was is rendered and scanned from the memo. A key is a digest of the object serialised by
-orjson in its own key order, with subclasses of plain types refused (then the object is simply
-not memoised), so two objects share a key only if they are the same plain data. Pure data: the
-pipeline loads and stores a cluster's memo (compiler/pipeline.py), core only looks things up.
+components, overlays, packaging and whole-set checks run again, but each object that is byte for
+byte what it was is rendered, scanned and validated from the memo. An object's content digest is
+made once per compile (orjson in the object's own key order, with subclasses of plain types
+refused: then the object is simply not memoised), so two objects share it only if they are the
+same plain data; a purpose (what is done with the object, and every other input of it: the file
+header, the allowed secrets, the schemas and Kubernetes version) is a short digest put in front.
+Pure data: the pipeline loads and stores a cluster's memo (compiler/memo_store.py), core and
+validate only look things up.
 """
 
 from __future__ import annotations
@@ -25,20 +29,46 @@ def _refuse(value: Any) -> Any:
     raise TypeError(type(value).__name__)
 
 
+def content_digest(obj: Mapping[str, Any]) -> bytes | None:
+    """Digest of the object's exact plain content (key order included); None when it is not plain."""
+    try:
+        data = orjson.dumps(obj, default=_refuse, option=_STRICT)
+    except TypeError:
+        return None
+    return hashlib.blake2b(data, digest_size=20).digest()
+
+
 @dataclass
 class ObjectMemo:
-    """Entries found (`stored`) and entries used or made by this compile (`used`, what is kept)."""
+    """Entries found (`stored`) and entries used or made by this compile (`used`, what is kept).
+
+    Content digests are kept by object identity for the memo's life: the objects of one compile
+    are final once packaged, and each is digested once however many purposes look it up."""
 
     stored: dict[bytes, Any] = field(default_factory=dict)
     used: dict[bytes, Any] = field(default_factory=dict)
+    # Where `stored` came from, for compiler/memo_store.py to write back only what changed: the
+    # entries of its base file (the rest came from the base's delta) and that file's seal line.
+    base: dict[bytes, Any] = field(default_factory=dict, repr=False)
+    base_seal: bytes = b""
+    _contents: dict[int, tuple[Any, bytes | None]] = field(default_factory=dict, repr=False)
+    _purposes: dict[bytes, bytes] = field(default_factory=dict, repr=False)
 
-    @staticmethod
-    def key(purpose: bytes, obj: Mapping[str, Any]) -> bytes | None:
-        try:
-            data = orjson.dumps(obj, default=_refuse, option=_STRICT)
-        except TypeError:
+    def content(self, obj: Mapping[str, Any]) -> bytes | None:
+        known = self._contents.get(id(obj))
+        if known is None or known[0] is not obj:
+            known = (obj, content_digest(obj))
+            self._contents[id(obj)] = known  # the object is kept with its id: ids are not reused
+        return known[1]
+
+    def key(self, purpose: bytes, obj: Mapping[str, Any]) -> bytes | None:
+        content = self.content(obj)
+        if content is None:
             return None
-        return hashlib.blake2b(purpose + b"\0" + data, digest_size=20).digest()
+        tag = self._purposes.get(purpose)
+        if tag is None:
+            tag = self._purposes[purpose] = hashlib.blake2b(purpose, digest_size=16).digest()
+        return tag + content
 
     def get(self, key: bytes | None) -> Any:
         if key is None:

@@ -23,7 +23,7 @@ from compiler.components.base import (
     pod_security_namespace,
 )
 from compiler.observability import dashboards, rules
-from compiler.observability.dashboards import DashboardSpec, build_dashboard, to_json
+from compiler.observability.dashboards import dashboard_json
 from compiler.observability.queries import serving_targets
 
 # kube-prometheus-stack 88.0.0 ships Prometheus Operator v0.93.0, the release whose CRDs
@@ -161,11 +161,9 @@ def pod_monitors(cluster: ClusterModel) -> list[KubeObject]:
     return result
 
 
-def dashboard_labels(cluster: ClusterModel, spec: DashboardSpec) -> dict[str, str]:
-    team = next(
-        (t for t in cluster.teams if spec.uid == dashboards.dashboard_uid(cluster.name, t.name)), None
-    )
-    return dict(team.labels) if team else {}
+def dashboard_labels(cluster: ClusterModel) -> dict[str, dict[str, str]]:
+    """Labels of each team dashboard by its uid (the cluster dashboard has none)."""
+    return {dashboards.dashboard_uid(cluster.name, t.name): t.labels for t in reversed(cluster.teams)}
 
 
 def dashboard_objects(cluster: ClusterModel) -> list[KubeObject]:
@@ -190,9 +188,10 @@ def dashboard_objects(cluster: ClusterModel) -> list[KubeObject]:
                 },
             )
         )
+    team_labels = dashboard_labels(cluster)
     for spec in dashboards.dashboards(cluster):
-        body = to_json(build_dashboard(spec))
-        labels = dashboard_labels(cluster, spec)
+        body = dashboard_json(spec)
+        labels = dict(team_labels.get(spec.uid) or {})
         if operator:
             result.append(
                 obj(

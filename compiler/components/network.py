@@ -26,7 +26,21 @@ def network_policy(team: TeamOnCluster, name: str, spec: dict[str, Any]) -> Kube
     return obj("networking.k8s.io/v1", "NetworkPolicy", name, team.namespace, labels=team.labels, spec=spec)
 
 
-def team_policies(cluster: ClusterModel, team: TeamOnCluster) -> list[KubeObject]:
+def ingress_allowed_by(cluster: ClusterModel) -> dict[str, list[str]]:
+    """Team name → the teams on the cluster that allow ingress from it (sorted)."""
+    allowing: dict[str, list[str]] = {}
+    for t in cluster.teams:
+        for source in set(t.team.spec.allowIngressFrom):
+            allowing.setdefault(source, []).append(t.name)
+    return {source: sorted(targets) for source, targets in allowing.items()}
+
+
+def team_policies(
+    cluster: ClusterModel, team: TeamOnCluster, allowing: dict[str, list[str]] | None = None
+) -> list[KubeObject]:
+    """`allowing` is ingress_allowed_by(cluster), when the caller has it (once per cluster, not per team)."""
+    if allowing is None:
+        allowing = ingress_allowed_by(cluster)
     everything: dict[str, Any] = {}
     policies = [
         network_policy(team, "default-deny-ingress", {"podSelector": everything, "policyTypes": ["Ingress"]}),
@@ -65,8 +79,7 @@ def team_policies(cluster: ClusterModel, team: TeamOnCluster) -> list[KubeObject
             },
         ),
     ]
-    present = {t.name for t in cluster.teams}
-    for source in sorted(set(team.team.spec.allowIngressFrom) & present):
+    for source in sorted(s for s in set(team.team.spec.allowIngressFrom) if cluster.team(s) is not None):
         policies.append(
             network_policy(
                 team,
@@ -78,7 +91,7 @@ def team_policies(cluster: ClusterModel, team: TeamOnCluster) -> list[KubeObject
                 },
             )
         )
-    for target in sorted(t.name for t in cluster.teams if team.name in t.team.spec.allowIngressFrom):
+    for target in allowing.get(team.name, []):
         policies.append(
             network_policy(
                 team,
@@ -103,7 +116,10 @@ def team_policies(cluster: ClusterModel, team: TeamOnCluster) -> list[KubeObject
 
 
 def build(cluster: ClusterModel) -> ComponentOutput:
-    return ComponentOutput(objects=tuple(p for team in cluster.teams for p in team_policies(cluster, team)))
+    allowing = ingress_allowed_by(cluster)
+    return ComponentOutput(
+        objects=tuple(p for team in cluster.teams for p in team_policies(cluster, team, allowing))
+    )
 
 
 COMPONENT = Component("network", build)

@@ -8,6 +8,7 @@ derive from names, panel ids count up in layout order, keys are sorted at serial
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -113,6 +114,12 @@ def _panel(spec: PanelSpec, panel_id: int, pos: GridPos) -> Any:
 
 def build_dashboard(spec: DashboardSpec) -> dict[str, Any]:
     """Lay rows out top to bottom, panels left to right, and return the dashboard JSON model."""
+    return orjson.loads(dashboard_json(spec))
+
+
+def dashboard_json(spec: DashboardSpec) -> str:
+    """The dashboard JSON model as the file text Grafana reads (to_json of build_dashboard), made
+    in one serialisation: a cluster has a dashboard per team, 2,000 on a 20 x 100 platform."""
     board = (
         dashboard.Dashboard(spec.title)
         .uid(spec.uid)
@@ -122,23 +129,46 @@ def build_dashboard(spec: DashboardSpec) -> dict[str, Any]:
         .time("now-6h", "now")
         .timezone("browser")
     )
+    # Every row and panel gets an explicit position, never the (0, 0) the SDK's Dashboard builder
+    # (with_row / with_panel) would place itself (only the first row sits there, where it would
+    # put it too), so the panels list is the SDK's panels in layout order.
+    panels: list[dict[str, Any]] = []
     panel_id, y = 1, 0
     for row in spec.rows:
-        board = board.with_row(
-            dashboard.Row(row.title).id(panel_id).grid_pos(GridPos(h=1, w=FULL_WIDTH, x=0, y=y))
-        )
+        panels.append(_row_json(row.title, panel_id, y))
         panel_id, y, x, height = panel_id + 1, y + 1, 0, 0
         for panel in row.panels:
             h = 4 if panel.kind == "stat" else 8
             if x + panel.width > FULL_WIDTH:
                 x, y = 0, y + height
                 height = 0
-            board = board.with_panel(_panel(panel, panel_id, GridPos(h=h, w=panel.width, x=x, y=y)))
+            panels.append(_panel_json(panel, panel_id, (h, panel.width, x, y)))
             panel_id, x, height = panel_id + 1, x + panel.width, max(height, h)
         y += height
-    model = orjson.loads(orjson.dumps(board.build(), default=_sdk_to_json))
+    model = board.build().to_json()
+    if panels:
+        model["panels"] = panels
     model["annotations"] = {"list": []}
-    return model
+    return to_json(model)
+
+
+# A team's panels are the same on every cluster it is on (their queries select by namespace and
+# queue), so a worker compiling several clusters builds each once: built with the SDK, kept as
+# plain JSON (never changed: they are only serialised). Pure functions of frozen specs.
+@functools.lru_cache(maxsize=16384)
+def _panel_json(spec: PanelSpec, panel_id: int, pos: tuple[int, int, int, int]) -> dict[str, Any]:
+    h, w, x, y = pos
+    return _plain(_panel(spec, panel_id, GridPos(h=h, w=w, x=x, y=y)).build())
+
+
+@functools.lru_cache(maxsize=1024)
+def _row_json(title: str, panel_id: int, y: int) -> dict[str, Any]:
+    return _plain(dashboard.Row(title).id(panel_id).grid_pos(GridPos(h=1, w=FULL_WIDTH, x=0, y=y)).build())
+
+
+def _plain(model: Any) -> dict[str, Any]:
+    plain: dict[str, Any] = orjson.loads(orjson.dumps(model, default=_sdk_to_json))
+    return plain
 
 
 def _sdk_to_json(value: Any) -> Any:
@@ -152,7 +182,9 @@ def _sdk_to_json(value: Any) -> Any:
 def to_json(model: dict[str, Any]) -> str:
     # orjson: the stdlib encoder falls back to pure Python when indenting, and a platform of
     # 20 clusters x 100 teams has 2,000 dashboards; same layout, UTF-8 instead of \u escapes.
-    return orjson.dumps(model, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS).decode() + "\n"
+    # The SDK's models inside `model` serialise themselves (_sdk_to_json).
+    option = orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS
+    return orjson.dumps(model, default=_sdk_to_json, option=option).decode() + "\n"
 
 
 # --- content --------------------------------------------------------------------------------------

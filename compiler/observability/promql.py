@@ -6,8 +6,8 @@ name from the spec can never break out of a matcher.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
+from json.encoder import encode_basestring_ascii
 
 import promql_parser
 
@@ -15,7 +15,9 @@ Matchers = Mapping[str, str | tuple[str, str]]  # label → value (=) or (op, va
 
 
 def quote(value: str) -> str:
-    return json.dumps(value)
+    # What json.dumps(value) returns for a string, without its encoder set-up (a platform's queries
+    # quote thousands of label values per cluster).
+    return encode_basestring_ascii(value)
 
 
 def selector(metric: str, matchers: Matchers | None = None) -> str:

@@ -94,14 +94,17 @@ def order_units(outputs: Sequence[tuple[str, ComponentOutput]]) -> list[Unit]:
                 f"component '{name}' orders after unknown component(s): {', '.join(unknown)}"
             )
 
+    # Each unit's sets once (they walk its objects), not once per pair of units.
+    used = [(u.used_groups, u.used_namespaces) for u in units]
+    offered = [(v.provided_groups | v.gated_groups, v.created_namespaces) for v in units]
     deps: dict[str, set[str]] = {u.name: set() for u in units}
-    for u in units:
-        for v in units:
+    for u, (groups, namespaces) in zip(units, used, strict=True):
+        for v, (their_groups, their_namespaces) in zip(units, offered, strict=True):
             if u is v:
                 continue
             if (
-                u.used_groups & (v.provided_groups | v.gated_groups)
-                or u.used_namespaces & v.created_namespaces
+                groups & their_groups
+                or namespaces & their_namespaces
                 or v.component in afters[u.component]
                 or (v.component == u.component and v.charts and not u.charts)
             ):

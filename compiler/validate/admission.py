@@ -13,16 +13,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from compiler.cel import AdmissionRequest, admit, check_policy, check_selector
 from compiler.cel.admission import label_selector_matches
+from compiler.object_memo import ObjectMemo
 from compiler.tree_contract import MANAGED_BY
 
 from .checks import ClusterObjects, Entry, ObjectSet
 from .core import UnsupportedKubernetesVersion, split_api_version
-from .findings import WARNING, Finding
+from .findings import WARNING, Finding, finding_row, from_row
 from .gitops import layout
 from .ordering import _before, _describe
 from .schemas import SchemaRegistry
@@ -61,18 +62,49 @@ def _policy_kinds(
     return kinds, unresolved
 
 
-def check_cel(objects: ObjectSet, registry: SchemaRegistry) -> Iterator[Finding]:
+def check_cel(
+    objects: ObjectSet, registry: SchemaRegistry, memo: ObjectMemo | None = None
+) -> Iterator[Finding]:
+    """With a memo (compiler/object_memo.py), an object checked before against the same schemas
+    and Kubernetes version has its findings from it, naming the file it is in now."""
+    identity = registry.identity if memo is not None else None
     for cluster in objects.clusters.values():
         version = cluster.kubernetes_version
         try:
             registry.core(version)
         except UnsupportedKubernetesVersion:
             continue  # schema validation reports the version
+        policies = f"cel\0{version}\0{identity}".encode()
         for entry in cluster.of_kind(ADMISSION, "ValidatingAdmissionPolicy"):
-            yield from _check_policy(entry, registry, version)
-        for entry in cluster.entries:
-            if entry.group == "resource.k8s.io" and entry.kind == "DeviceClass":
-                yield from _check_selectors(entry)
+            yield from _memoised(
+                entry, memo if identity else None, policies, _check_policy, _policy_lookups, registry, version
+            )
+        for entry in cluster.of_kind("resource.k8s.io", "DeviceClass"):
+            yield from _memoised(entry, memo, b"cel-selectors", _check_selectors, None)
+
+
+def _memoised(
+    entry: Entry,
+    memo: ObjectMemo | None,
+    purpose: bytes,
+    check: Callable[..., Iterator[Finding]],
+    lookups: Callable[..., None] | None,
+    *args: Any,
+) -> Iterator[Finding]:
+    """check(entry, *args), answered by the memo for content it holds (then only its schema
+    `lookups` are made, which may record schema files that fail to load); every input besides the
+    object is named by `purpose`."""
+    key = memo.key(purpose, entry.obj) if memo is not None else None
+    rows = memo.get(key) if memo is not None else None
+    if isinstance(rows, tuple):
+        if lookups is not None:
+            lookups(entry, *args)
+        yield from (from_row(row, entry.file) for row in rows)
+        return
+    found = list(check(entry, *args))
+    if memo is not None:
+        memo.put(key, tuple(finding_row(f) for f in found))
+    yield from found
 
 
 def _check_policy(entry: Entry, registry: SchemaRegistry, version: str) -> Iterator[Finding]:
@@ -99,6 +131,22 @@ def _check_policy(entry: Entry, registry: SchemaRegistry, version: str) -> Itera
         if "has no kind to type-check against" in problem or "is not matched by resourceRules" in problem:
             continue  # the kinds came from the rules, so this only repeats `unresolved`
         yield entry.finding(CEL_CHECK, "$.spec", problem.split(": ", 1)[1])
+
+
+def _policy_lookups(entry: Entry, registry: SchemaRegistry, version: str) -> None:
+    """The schema lookups _check_policy makes, in its order, without type-checking anything: the
+    resources its rules name, then what compiler/cel/policy_check.py check_policy reads (paramKind,
+    Namespace, each kind), stopping where it would stop on a malformed policy."""
+    kinds, _ = _policy_kinds(entry.obj, registry, version)
+    try:
+        entry.obj["metadata"]["name"]
+        spec = entry.obj["spec"]
+        ref = spec.get("paramKind")
+        wanted = [(ref["apiVersion"], ref["kind"])] if ref else []
+        for api_version, kind in [*wanted, ("v1", "Namespace"), *kinds]:
+            registry.schema(api_version, kind, version)
+    except (KeyError, TypeError, AttributeError, LookupError):
+        return
 
 
 def _platformc_authored(entry: Entry) -> bool:

@@ -71,10 +71,13 @@ class ClusterObjects:
     kubernetes_version: str
     entries: list[Entry] = field(default_factory=list)
     index: dict[ObjectKey, list[Entry]] = field(default_factory=dict)
+    # (group, kind) -> entries in arrival order: checks ask for a kind dozens of times per cluster.
+    kinds: dict[tuple[str, str], list[Entry]] = field(default_factory=dict)
 
     def add(self, entry: Entry) -> None:
         self.entries.append(entry)
         self.index.setdefault(entry.key, []).append(entry)
+        self.kinds.setdefault((entry.group, entry.kind), []).append(entry)
 
     def get(self, group: str, kind: str, name: str, namespace: str | None = None) -> Entry | None:
         """The object with that identity, or None. `group` is "" for the core group."""
@@ -82,7 +85,7 @@ class ClusterObjects:
         return found[0] if found else None
 
     def of_kind(self, group: str, kind: str) -> list[Entry]:
-        return [e for e in self.entries if e.kind == kind and e.group == group]
+        return list(self.kinds.get((group, kind), ()))
 
 
 @dataclass

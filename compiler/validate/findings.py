@@ -81,6 +81,20 @@ class Finding:
         return asdict(self)
 
 
+# A finding without its file, as memos keep it (compiler/object_memo.py): what an object's content
+# decides. marshal keeps tuples of str, int and None as they are.
+FindingRow = tuple[Any, ...]
+
+
+def finding_row(finding: Finding) -> FindingRow:
+    f = finding
+    return (f.severity, f.check, f.kind, f.namespace, f.name, f.path, f.message, f.line, f.column)
+
+
+def from_row(row: FindingRow, file: str | None) -> Finding:
+    return Finding(row[0], row[1], file, *row[2:])
+
+
 @dataclass
 class Report:
     """Findings of one validation run plus what was looked at (for summaries)."""

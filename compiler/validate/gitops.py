@@ -87,6 +87,7 @@ class ClusterLayout:
             elif entry.group == KUSTOMIZE_GROUP and entry.kind == "Kustomization":
                 self.units.append(self._flux_unit(entry))
         self.engines = frozenset(u.engine for u in self.units)
+        self._unit_of_folder: dict[str, SyncUnit | None] = {}
 
     @staticmethod
     def _root_folder(cluster: ClusterObjects) -> str | None:
@@ -149,11 +150,16 @@ class ClusterLayout:
         rel = self.relative(entry)
         if rel is None:
             return None
+        # A git path holds whole folders, so the answer is the same for every file of a folder.
+        folder = rel.rpartition("/")[0]
+        if folder in self._unit_of_folder:
+            return self._unit_of_folder[folder]
         best, best_len = None, -1
         for unit in self.units:
             length = unit.contains(rel)
             if length > best_len:
                 best, best_len = unit, length
+        self._unit_of_folder[folder] = best
         return best
 
     def flux_unit_by_name(self, name: str, namespace: str | None) -> SyncUnit | None:

@@ -171,6 +171,7 @@ def _check_cluster(cluster: ClusterObjects, chart_groups: Mapping[str, frozenset
             yield unit.entry.finding(CHECK, WAVE_PATH, unit.wave_error)
     # (unit entry id, group) -> custom resources it syncs too early, reported once per pair
     late: dict[tuple[int, str], tuple[SyncUnit, list[Entry], list[tuple[SyncUnit | None, str]]]] = {}
+    ordered: dict[tuple[int, str], bool] = {}  # see _in_order
     for entry in cluster.entries:
         group = entry.group
         if (
@@ -194,7 +195,7 @@ def _check_cluster(cluster: ClusterObjects, chart_groups: Mapping[str, frozenset
         if syncing is None:
             yield entry.finding(CHECK, "$", "no Application or Kustomization in this tree syncs this file")
             continue
-        if not any(_before(tree, provider, syncing) for provider, _ in offers):
+        if not _in_order(ordered, tree, syncing, group, offers):
             late.setdefault((id(syncing.entry), group), (syncing, [], offers))[1].append(entry)
     for (_, late_group), (late_unit, entries, late_offers) in late.items():
         yield _late_finding(late_unit, late_group, entries, late_offers)
@@ -246,10 +247,15 @@ def _check_webhook_gates(cluster: ClusterObjects, tree: ClusterLayout) -> Iterat
     if not gates:
         return
     late: dict[tuple[int, str], tuple[SyncUnit, list[Entry], list[tuple[SyncUnit | None, str]]]] = {}
+    ordered: dict[tuple[int, str], bool] = {}  # see _in_order
     for entry in cluster.entries:
         offers = gates.get(entry.group)
+        if not offers:
+            continue
         unit = tree.unit_of(entry)
-        if offers and unit is not None and not any(_before(tree, gate, unit) for gate, _ in offers):
+        if unit is None:
+            continue
+        if not _in_order(ordered, tree, unit, entry.group, offers):
             late.setdefault((id(unit.entry), entry.group), (unit, [], offers))[1].append(entry)
     for (_, group), (unit, entries, offers) in late.items():
         yield _late_finding(unit, group, entries, offers, installs=GATES)
@@ -304,6 +310,21 @@ def _check_chart_needs(
             elif unit is not None and not any(_before(tree, provider, unit) for provider, _ in offers):
                 what = f"the chart in {carrier.kind} {carrier.name} (which creates {group} resources)"
                 yield _late_finding(unit, group, [carrier], offers, what=what)
+
+
+def _in_order(
+    known: dict[tuple[int, str], bool],
+    tree: ClusterLayout,
+    unit: SyncUnit,
+    group: str,
+    offers: list[tuple[SyncUnit | None, str]],
+) -> bool:
+    """Whether one of the units that offer `group` syncs before `unit`; every object of one group in
+    one unit gets the same answer, so it is worked out once (`known`: (unit id, group) -> answer)."""
+    answer = known.get((id(unit), group))
+    if answer is None:
+        answer = known[(id(unit), group)] = any(_before(tree, provider, unit) for provider, _ in offers)
+    return answer
 
 
 def _before(tree: ClusterLayout, provider: SyncUnit | None, unit: SyncUnit) -> bool:

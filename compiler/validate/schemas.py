@@ -18,6 +18,8 @@ from typing import Any
 
 import jsonschema_rs
 
+from compiler.cache_keys import stat_digest
+
 from .core import (
     DRAFT_2020_12,
     CoreSchemas,
@@ -76,6 +78,27 @@ class SchemaRegistry:
         # (normalized k8s version, apiVersion, kind) -> compiled validator, or a str saying
         # why there is none. Misses are cached too: a missing kind is looked up once.
         self._compiled: dict[tuple[str, str, str], _Compiled | str] = {}
+        self._identity: str | None = None  # "" when the sources cannot be named
+
+    @property
+    def identity(self) -> str | None:
+        """Names the schemas this registry serves, for memos of its findings: each source's kind,
+        path and what it serves, and the size, time and inode of every file below the paths (the
+        trust compile's cluster cache gives schema folders, compiler/cache_keys.stat_digest). None
+        for a source without a path (its findings are then not memoised)."""
+        if self._identity is None:
+            parts = []
+            for source in self.sources:
+                path = getattr(source, "path", None)
+                if not isinstance(path, Path):
+                    self._identity = ""
+                    break
+                served = getattr(source, "served", None)
+                parts.append(f"{type(source).__qualname__}\0{path.resolve()}\0{json.dumps(served)}")
+            else:
+                parts.append(stat_digest([s.path for s in self.sources]))
+                self._identity = "\0".join(parts)
+        return self._identity or None
 
     @staticmethod
     def supported_kubernetes_versions() -> tuple[str, ...]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import gc
 import hashlib
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -18,6 +18,7 @@ from typing import Any
 
 import yaml
 
+from compiler.object_memo import ObjectMemo
 from compiler.parallel import map_in_order
 from compiler.tree_contract import CLUSTER_INFO_FILE, KUSTOMIZATION_FILES, ClusterInfo
 from compiler.yaml_limits import MAX_DEPTH, depth, has_shared_nodes, non_json_value, size_problem
@@ -27,7 +28,7 @@ from .cache import ValidationCache, compiler_digest, schema_digest, walk_files
 from .checks import Check, ObjectSet
 from .core import UnsupportedKubernetesVersion
 from .defaults import DEFAULT_CHECKS
-from .findings import ERROR, WARNING, Finding, Report, Severity
+from .findings import ERROR, WARNING, Finding, Report, Severity, finding_row, from_row
 from .schemas import SchemaRegistry
 from .secrets import secret_check
 from .yaml_read import NotPlain, load_plain
@@ -257,24 +258,31 @@ def validate_objects(
     registry: SchemaRegistry,
     allow_missing: bool = False,
     checks: Sequence[Check] = DEFAULT_CHECKS,
+    memo: ObjectMemo | None = None,
 ) -> Report:
     """Schema-validate every object, then run the whole-set `checks` over all of them.
 
     The compile pipeline calls this on in-memory objects before writing anything;
-    `validate_tree` validates a tree on disk the same way, one cluster at a time.
+    `validate_tree` validates a tree on disk the same way, one cluster at a time. A memo
+    (compiler/object_memo.py) gives the schema and CEL findings of objects validated before
+    against the same schemas and Kubernetes version.
     """
-    report = _checked(objects, registry, allow_missing, checks)
+    report = _checked(objects, registry, allow_missing, checks, memo)
     report.add(_schema_source_warnings(registry.load_errors))
     return report
 
 
 def _checked(
-    objects: Iterable[LoadedObject], registry: SchemaRegistry, allow_missing: bool, checks: Sequence[Check]
+    objects: Iterable[LoadedObject],
+    registry: SchemaRegistry,
+    allow_missing: bool,
+    checks: Sequence[Check],
+    memo: ObjectMemo | None = None,
 ) -> Report:
     report = Report()
     object_set = ObjectSet()
     bad_versions: set[str] = set()
-    validate = registry.validate
+    validate = registry.validate if memo is None else _memoised(registry, memo)
     findings = report.findings
     with _gc_paused():
         for cluster, version, file, obj in objects:
@@ -296,10 +304,51 @@ def _checked(
         for check in checks:
             findings.extend(check(object_set))
         # CEL is type-checked against the schemas, so it runs here, where the registry is.
-        findings.extend(check_cel(object_set, registry))
+        findings.extend(check_cel(object_set, registry, memo))
     report.objects = len(object_set)
     report.clusters = sorted(object_set.clusters)
     return report
+
+
+def _memoised(
+    registry: SchemaRegistry, memo: ObjectMemo
+) -> Callable[[dict[str, Any], str, str], list[Finding]]:
+    """registry.validate, answered from the memo for an object validated before against the same
+    schemas and Kubernetes version. What is kept is everything but the file (which the object's
+    content does not decide): a hit names the file it is asked about."""
+    identity = registry.identity
+    if identity is None:
+        return registry.validate
+    purposes: dict[str, bytes] = {}
+    looked_up: set[tuple[Any, Any, str]] = set()  # the registry keeps a lookup: once per kind is all
+
+    def validate(obj: dict[str, Any], version: str, file: str) -> list[Finding]:
+        purpose = purposes.get(version)
+        if purpose is None:
+            purpose = purposes[version] = f"schema\0{version}\0{identity}".encode()
+        key = memo.key(purpose, obj)
+        rows = memo.get(key)
+        if isinstance(rows, tuple):
+            api_version, kind = obj.get("apiVersion"), obj.get("kind")
+            lookup = (api_version, kind, version)
+            if isinstance(api_version, str) and isinstance(kind, str) and lookup not in looked_up:
+                looked_up.add(lookup)
+                schema_lookup(registry, obj, version)
+            return [from_row(row, file) for row in rows]
+        found = registry.validate(obj, version, file)
+        memo.put(key, tuple(finding_row(f) for f in found))
+        return found
+
+    return validate
+
+
+def schema_lookup(registry: SchemaRegistry, obj: dict[str, Any], version: str) -> None:
+    """The schema lookup registry.validate makes for obj. Looking a kind up may read schema files
+    and record those that fail to load (the schema-source warnings), so an answer from a memo makes
+    it too: the warnings are the same as without the memo."""
+    api_version, kind = obj.get("apiVersion"), obj.get("kind")
+    if isinstance(api_version, str) and api_version and isinstance(kind, str) and kind:
+        registry.has_schema(api_version, kind, version)
 
 
 def _schema_source_warnings(load_errors: Iterable[tuple[str, str]]) -> list[Finding]:

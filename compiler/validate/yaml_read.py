@@ -51,10 +51,13 @@ def load_plain(data: bytes) -> list[Any]:
         "tag:yaml.org,2002:bool": loader.construct_yaml_bool,
         "tag:yaml.org,2002:null": loader.construct_yaml_null,
     }
-    seen: set[int] = set()  # collection nodes built so far: a second visit is an alias
     documents: list[Any] = []
     try:
         while loader.check_node():
+            # Collection nodes built so far in this document: a second visit is an alias. Per
+            # document: anchors do not cross documents, and an earlier document's nodes are freed,
+            # so their ids may come back (a plain second document was refused now and then).
+            seen: set[int] = set()
             documents.append(_build(loader.get_node(), 0, scalars, seen))
     finally:
         loader.dispose()
