@@ -218,9 +218,7 @@ class EntryIndex:
 _MAC_LINE = 65
 
 
-def _encode(
-    key: str, compiled: CompiledCluster, validation: str | None, digests: Mapping[str, str]
-) -> bytes:
+def _encode(key: str, compiled: CompiledCluster, validation: str | None, digests: Mapping[str, str]) -> bytes:
     files = list(compiled.tree.items())
     header = {
         "format": FORMAT,
