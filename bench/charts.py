@@ -1,7 +1,7 @@
 """Render every chart of a synthetic platform with real Helm and print releases, distinct renders,
 seconds and peak memory.
 
-    python3 bench/charts.py --clusters 20 --teams 40
+    python3 -m bench.charts --clusters 20 --teams 40
 
 Each cluster's charts are rendered the way compile and verify render them
 (compiler/charts/releases.py: two passes, the second with the CRDs of the first served), each
@@ -14,20 +14,16 @@ from __future__ import annotations
 
 import argparse
 import resource
-import sys
 import tempfile
 import time
 from pathlib import Path
 
+from compiler.charts import render as render_module
+from compiler.charts.releases import releases_of_units, render_releases
+from compiler.pipeline import build_platform
+from compiler.synthetic import write_synthetic_spec
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
-
-from synthetic import write_synthetic_spec  # noqa: E402
-
-from compiler.charts import render as render_module  # noqa: E402
-from compiler.charts.releases import releases_of_units, render_releases  # noqa: E402
-from compiler.pipeline import build_platform  # noqa: E402
 
 
 def main() -> None:
