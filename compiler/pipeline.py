@@ -184,42 +184,60 @@ def compile_cached(
     """compile_model, taking each cluster whose inputs are unchanged from the cluster cache
     (compiler/cluster_cache.py) and compiling only the others (their names are added to
     `recompiled`). Without a cache_root, every cluster is compiled."""
-    if cache_root is None:
-        if recompiled is not None:
-            recompiled.extend(c.name for c in select_clusters(model, cluster_names))
-        return compile_model(
-            model,
-            cluster_names,
-            overlays_dir=overlays_dir,
-            registry=registry,
-            progress=progress,
-            jobs=jobs,
-            charts_dir=charts_dir,
-        )
-    clusters = select_clusters(model, cluster_names)
-    cache, validation, keys = cluster_cache(model, clusters, cache_root, overlays_dir, registry, charts_dir)
-    found = {name: cache.get(key, validation) for name, key in keys.items()}
-    missing = [name for name, hit in found.items() if hit is None]
+    found = cached_clusters(
+        model,
+        cache_root,
+        cluster_names,
+        lambda compiled, fresh, _: (compiled, fresh),
+        overlays_dir=overlays_dir,
+        registry=registry,
+        progress=progress,
+        jobs=jobs,
+        charts_dir=charts_dir,
+    )
     if recompiled is not None:
-        recompiled.extend(missing)
-    if missing:
-        compiled = compile_model(
-            model,
-            missing,
-            overlays_dir=overlays_dir,
-            registry=registry,
-            progress=progress,
-            jobs=jobs,
-            charts_dir=charts_dir,
-            memo_root=cache_root,
+        recompiled.extend(compiled.info.name for compiled, fresh in found if fresh)
+    return [compiled for compiled, _ in found]
+
+
+def cached_clusters(
+    model: PlatformModel,
+    cache_root: Path | None,
+    cluster_names: Sequence[str],
+    then: Callable[[CompiledCluster, bool, Mapping[str, str] | None], Done],
+    *,
+    overlays_dir: Path | None = None,
+    registry: SchemaRegistry | None = None,
+    progress: Progress | None = None,
+    jobs: int | None = None,
+    charts_dir: Path | None = None,
+) -> list[Done]:
+    """`then(cluster, recompiled, file digests)` for each selected cluster, in its worker: the
+    cluster from the cache when its key has an entry, else compiled and stored there. Digests
+    (file_digest by path, None without a cache) are the entry's, hashed once."""
+    clusters = select_clusters(model, cluster_names)
+    cache = validation = None
+    keys: dict[str, str] = {}
+    if cache_root is not None:
+        cache, validation, keys = cluster_cache(
+            model, clusters, cache_root, overlays_dir, registry, charts_dir
         )
-        for result in compiled:
-            cache.put(keys[result.info.name], result, validation)
-            found[result.info.name] = result
-    elif overlays_dir is not None:
-        # Problems of the overlays as a whole (a layer naming a cluster no longer in the spec).
-        load_overlays(overlays_dir, model, [c.name for c in registered()]).problems.raise_if_any()
-    return [hit for hit in (found[c.name] for c in clusters) if hit is not None]
+
+    def compiled(build: ClusterBuild) -> Done:
+        fresh = compile_memoised(build, registry, cache_root)
+        if cache is None:
+            return then(fresh, True, None)
+        digests = {path: file_digest(content) for path, content in fresh.tree.items()}
+        cache.put(keys[fresh.info.name], fresh, validation, digests)
+        return then(fresh, True, digests)
+
+    def cached(cluster: ClusterModel) -> Done | None:
+        hit = cache.get_with_digests(keys[cluster.name], validation) if cache is not None else None
+        return then(hit[0], False, hit[1]) if hit is not None else None
+
+    return per_cluster(
+        model, cluster_names, compiled, overlays_dir, progress, jobs, charts_dir, cached=cached
+    )
 
 
 def cluster_cache(
@@ -280,37 +298,23 @@ def compile_and_stage(
     """Each selected cluster from the cluster cache (when its key has an entry) or compiled (then
     stored there), then compared with its folder on disk and its changed files staged by
     `writing`: all in the cluster's own worker, so the clusters' writes run in parallel too."""
-    clusters = select_clusters(model, cluster_names)
-    cache = validation = None
-    keys: dict[str, str] = {}
-    if cache_root is not None:
-        cache, validation, keys = cluster_cache(
-            model, clusters, cache_root, overlays_dir, registry, charts_dir
-        )
 
     def outcome(
-        compiled: CompiledCluster, recompiled: bool, digests: Mapping[str, str] | None = None
+        compiled: CompiledCluster, recompiled: bool, digests: Mapping[str, str] | None
     ) -> ClusterOutcome:
-        if digests is None:  # hashed once, for the cache entry and the output folder's manifest
-            digests = {path: file_digest(content) for path, content in compiled.tree.items()}
-        if recompiled and cache is not None:
-            cache.put(keys[compiled.info.name], compiled, validation, digests)
         staged = writing.stage(compiled.info.name, compiled.tree, digests)
         kept = compiled if keep_trees else replace(compiled, tree={})
         return ClusterOutcome(kept, staged, len(compiled.tree), recompiled)
 
-    def cached(cluster: ClusterModel) -> ClusterOutcome | None:
-        hit = cache.get_with_digests(keys[cluster.name], validation) if cache is not None else None
-        return outcome(hit[0], False, hit[1]) if hit is not None else None
-
-    return per_cluster(
+    return cached_clusters(
         model,
+        cache_root,
         cluster_names,
-        lambda build: outcome(compile_memoised(build, registry, cache_root), recompiled=True),
-        overlays_dir,
-        progress,
+        outcome,
+        overlays_dir=overlays_dir,
+        registry=registry,
+        progress=progress,
         charts_dir=charts_dir,
-        cached=cached,
     )
 
 

@@ -179,17 +179,15 @@ class Changes:
 
     @staticmethod
     def merged(parts: Iterable[Changes]) -> Changes:
+        """The clusters' changes as one; `unchanged` stays with each cluster (Staged.kept)."""
         found = list(parts)
-        unchanged: dict[str, Signature] = {}
-        for part in found:
-            unchanged.update(part.unchanged)
         return Changes(
             sorted(p for c in found for p in c.changed),
             sorted(p for c in found for p in c.missing),
             sorted(p for c in found for p in c.extra),
             sorted(p for c in found for p in c.links),
             sorted(p for c in found for p in c.in_the_way),
-            unchanged,
+            {},
             sum(c.read for c in found),
         )
 
@@ -272,22 +270,6 @@ def check_out_dir(out_dir: Path) -> None:
             raise PlatformcError(f"{what} (expected a folder, or a path that does not exist yet)")
 
 
-def compare(
-    out_dir: Path,
-    tree: Tree,
-    clusters: Iterable[str],
-    prune_others: bool,
-    *,
-    digests: Mapping[str, str] | None = None,
-    cache_dir: Path | None = None,
-) -> Drift:
-    """How the tree on disk differs from what compile would write."""
-    with open_write(out_dir, clusters, prune_others, cache_dir=cache_dir, check=True) as comparing:
-        return comparing.commit(
-            [comparing.stage(name, files, digests) for name, files in split_clusters(tree, clusters)]
-        )
-
-
 def split_clusters(tree: Tree, clusters: Iterable[str]) -> list[tuple[str, Tree]]:
     """tree as (cluster, that cluster's files), for every cluster named."""
     parts: dict[str, Tree] = {name: {} for name in clusters}
@@ -317,10 +299,6 @@ def fingerprint(out_dir: Path, clusters: Iterable[str]) -> tuple[int, str] | Non
                     stats[f"{rel}/{entry.name}"] = signature(entry.stat(follow_symlinks=False))
                 else:
                     return None
-    return fingerprint_of(stats)
-
-
-def fingerprint_of(stats: Mapping[str, Signature]) -> tuple[int, str]:
     return Tally.of(stats).fingerprint
 
 

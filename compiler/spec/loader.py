@@ -157,8 +157,9 @@ class ParseCache:
 
     def __init__(self, path: Path | None) -> None:
         self.path = path
-        self._stored: dict[bytes, tuple[bool, list[Any]]] = {}
-        self._used: dict[bytes, tuple[bool, list[Any]]] = {}
+        # (aliased, documents) by a text's digest; a document's secret scan by b"secrets\0" + digest
+        self._stored: dict[bytes, Any] = {}
+        self._used: dict[bytes, Any] = {}
         self._ahead: dict[bytes, tuple[bool, list[Any]]] = {}  # parsed ahead in this run (prefill)
         if path is None:
             return
@@ -201,7 +202,7 @@ class ParseCache:
                 found = None
         if found is None:
             found = scan(data)
-        self._used[key] = [(f.path, f.what, f.fingerprint) for f in found]  # type: ignore[assignment]
+        self._used[key] = [(f.path, f.what, f.fingerprint) for f in found]
         return found
 
     def prefill(self, paths: Sequence[Path]) -> None:
