@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import sys
@@ -714,5 +715,23 @@ def init(directory: Path, name: str | None, repo_url: str, requirement: str | No
     click.echo("next: set gitops.repoURL in platform-spec/platform.yaml, push, and open a pull request")
 
 
+def run() -> None:
+    """The `platformc` command: main() in a process that, once done, runs its exit handlers and
+    flushes its output, then ends without freeing its heap object by object (after a fleet-scale
+    compile, interpreter teardown alone took 0.12 s; the OS reclaims the memory at once)."""
+    try:
+        main.main(prog_name="platformc")
+        code: object = 0
+    except SystemExit as done:
+        code = done.code
+    if code is not None and not isinstance(code, int):
+        click.echo(code, err=True)  # what sys.exit("message") prints
+        code = 1
+    atexit._run_exitfuncs()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code or 0)
+
+
 if __name__ == "__main__":
-    main()
+    run()

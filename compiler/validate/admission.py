@@ -16,8 +16,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from compiler.cel import AdmissionRequest, admit, check_policy, check_selector
-from compiler.cel.admission import label_selector_matches
 from compiler.object_memo import ObjectMemo
 from compiler.tree_contract import MANAGED_BY
 
@@ -108,6 +106,8 @@ def _memoised(
 
 
 def _check_policy(entry: Entry, registry: SchemaRegistry, version: str) -> Iterator[Finding]:
+    from compiler.cel import check_policy  # the CEL engine is imported only where CEL is checked
+
     kinds, unresolved = _policy_kinds(entry.obj, registry, version)
     for what in unresolved:
         yield entry.finding(
@@ -155,6 +155,8 @@ def _platformc_authored(entry: Entry) -> bool:
 
 
 def _check_selectors(entry: Entry) -> Iterator[Finding]:
+    from compiler.cel import check_selector
+
     for i, selector in enumerate(_dict(entry.obj.get("spec")).get("selectors") or []):
         expression = _dict(_dict(selector).get("cel")).get("expression")
         if not isinstance(expression, str):
@@ -178,6 +180,8 @@ def check_params(objects: ObjectSet) -> Iterator[Finding]:
 
 
 def _check_cluster_params(cluster: ClusterObjects, bindings: list[Entry]) -> Iterator[Finding]:
+    from compiler.cel.admission import label_selector_matches
+
     tree = layout(cluster)
     namespaces = cluster.of_kind("", "Namespace")
     for binding in bindings:
@@ -232,6 +236,8 @@ def check_admitted(objects: ObjectSet) -> Iterator[Finding]:
         bindings = [e.obj for e in cluster.of_kind(ADMISSION, "ValidatingAdmissionPolicyBinding")]
         if not policies or not bindings:
             continue
+        from compiler.cel import AdmissionRequest, admit
+
         resources = _matched_resources(policies)
         namespaces = {e.name: e.obj for e in cluster.of_kind("", "Namespace")}
         params = [e.obj for e in cluster.entries if e.kind == "ConfigMap"]

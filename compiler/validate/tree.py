@@ -348,7 +348,7 @@ def schema_lookup(registry: SchemaRegistry, obj: dict[str, Any], version: str) -
     it too: the warnings are the same as without the memo."""
     api_version, kind = obj.get("apiVersion"), obj.get("kind")
     if isinstance(api_version, str) and api_version and isinstance(kind, str) and kind:
-        registry.has_schema(api_version, kind, version)
+        registry.look_up(api_version, kind, version)
 
 
 def _schema_source_warnings(load_errors: Iterable[tuple[str, str]]) -> list[Finding]:
