@@ -20,7 +20,7 @@ from importlib import metadata
 from pathlib import Path
 
 CACHE_ROOT = Path(".platformc-cache")
-OWN_FOLDERS = ("clusters", "objects", "spec", "trees", "runs", "validate")
+OWN_FOLDERS = ("clusters", "cluster-bases", "objects", "spec", "trees", "runs", "validate")
 # Libraries whose behaviour shapes rendered bytes or findings.
 _DISTRIBUTIONS = (
     "pyyaml",
