@@ -83,6 +83,7 @@ def scan(out_dir: Path, clusters: Iterable[str]) -> OnDisk:
 
 
 Signature = tuple[int, int, int, int]
+ManifestEntry = tuple[int, int, int, int, str, int]  # signature, digest, Tally term
 
 
 def signature(info: os.stat_result) -> Signature:
@@ -103,7 +104,9 @@ class Manifest:
 
     def __init__(self, path: Path | None) -> None:
         self.path = path
-        self.entries: dict[str, tuple[int, int, int, int, str]] = {}
+        # (ino, size, mtime, ctime, digest, the file's Tally term): the term is kept so a file that
+        # stays adds to the tree's fingerprint without hashing its path and signature again.
+        self.entries: dict[str, ManifestEntry] = {}
         if path is not None:
             try:
                 body = unseal(path.read_bytes())
@@ -114,20 +117,20 @@ class Manifest:
             except (OSError, ValueError, EOFError, TypeError):
                 pass
 
-    def known(self, rel: str, info: os.stat_result) -> str | None:
+    def known(self, rel: str, info: os.stat_result) -> ManifestEntry | None:
+        """The entry of rel when the file still has the signature it records."""
         entry = self.entries.get(rel)
         if (
-            isinstance(entry, tuple)
-            and len(entry) == 5
-            and entry[0] == info.st_ino
-            and entry[1] == info.st_size
-            and entry[2] == info.st_mtime_ns
-            and entry[3] == info.st_ctime_ns
+            type(entry) is tuple
+            and len(entry) == 6
+            and entry[:4] == (info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
+            and type(entry[4]) is str
+            and type(entry[5]) is int
         ):
-            return str(entry[4])
+            return entry
         return None
 
-    def save(self, entries: Mapping[str, tuple[int, int, int, int, str]]) -> None:
+    def save(self, entries: Mapping[str, ManifestEntry]) -> None:
         """Record the folder as written (best effort: a manifest not saved only costs reads)."""
         if self.path is None:
             return
@@ -140,7 +143,7 @@ class Manifest:
             pass
 
 
-_MANIFEST_FORMAT = f"platformc-manifest 2 {sys.version} {marshal.version}\n".encode()
+_MANIFEST_FORMAT = f"platformc-manifest 3 {sys.version} {marshal.version}\n".encode()
 
 
 def manifest_path(cache_dir: Path | None, out_dir: Path, cluster: str) -> Path | None:
@@ -159,7 +162,7 @@ class Changes:
     extra: list[str]  # regular files to delete
     links: list[str]  # links (or other non-files) to remove
     in_the_way: list[str]  # real folders where a file goes
-    unchanged: dict[str, Signature]  # files that stay, with their stat signature
+    unchanged: dict[str, ManifestEntry]  # files that stay: their manifest entries as they are now
     read: int  # files read because the manifest did not know them
 
     def drift(self, shown: str, fingerprint: tuple[int, str] | None = None) -> Drift:
@@ -194,40 +197,37 @@ class Changes:
 
 def changes(
     out_dir: Path, tree: Mapping[str, bytes], digests: Mapping[str, str], cluster: str, manifest: Manifest
-) -> tuple[Changes, dict[str, str]]:
+) -> Changes:
     """The difference between one cluster folder on disk and `tree` (its files), reading only files
-    whose stat signature differs from the manifest's; with the digest of every file of tree."""
+    whose stat signature differs from the manifest's."""
     found = scan(out_dir, [cluster])
     changed, missing = [], []
-    unchanged: dict[str, Signature] = {}
-    known_digests: dict[str, str] = {}
+    unchanged: dict[str, ManifestEntry] = {}
     read = 0
+    on_disk, known = found.files.get, manifest.known
     for rel, content in tree.items():
-        info = found.files.get(rel)
-        digest = digests.get(rel) or file_digest(content)
-        known_digests[rel] = digest
+        info = on_disk(rel)
         if info is None:
             missing.append(rel)
             continue
         if info.st_size != len(content):
             changed.append(rel)
             continue
-        known = manifest.known(rel, info)
-        if known is None:
+        digest = digests.get(rel) or file_digest(content)
+        entry = known(rel, info)
+        if entry is None:
             read += 1
-            same = _read(out_dir / rel) == content
-        else:
-            same = known == digest
-        if same:
-            unchanged[rel] = signature(info)
+            if _read(out_dir / rel) == content:
+                unchanged[rel] = (*signature(info), digest, _tally_term(rel, signature(info)))
+            else:
+                changed.append(rel)
+        elif entry[4] == digest:
+            unchanged[rel] = entry
         else:
             changed.append(rel)
     extra = sorted(rel for rel in found.files if rel not in tree)
     in_the_way = sorted(rel for rel in found.folders if rel in tree)
-    found_changes = Changes(
-        sorted(changed), sorted(missing), extra, sorted(found.links), in_the_way, unchanged, read
-    )
-    return found_changes, known_digests
+    return Changes(sorted(changed), sorted(missing), extra, sorted(found.links), in_the_way, unchanged, read)
 
 
 def _read(path: Path) -> bytes | None:
@@ -313,11 +313,12 @@ class Tally:
 
     @staticmethod
     def of(stats: Mapping[str, Signature]) -> Tally:
-        total = 0
-        for rel, (ino, size, mtime, ctime) in stats.items():
-            line = f"{rel}\0{ino}\0{size}\0{mtime}\0{ctime}".encode("utf-8", "surrogateescape")
-            total += int.from_bytes(hashlib.blake2b(line, digest_size=32).digest(), "big")
-        return Tally(len(stats), total % _TALLY_MODULUS)
+        return Tally(len(stats), sum(_tally_term(rel, sig) for rel, sig in stats.items()) % _TALLY_MODULUS)
+
+    @staticmethod
+    def of_entries(entries: Mapping[str, ManifestEntry]) -> Tally:
+        """Tally.of the files of these manifest entries, from the terms they keep."""
+        return Tally(len(entries), sum(entry[5] for entry in entries.values()) % _TALLY_MODULUS)
 
     @staticmethod
     def combined(parts: Iterable[Tally]) -> Tally:
@@ -330,6 +331,12 @@ class Tally:
 
 
 _TALLY_MODULUS = 1 << 256
+
+
+def _tally_term(rel: str, sig: Signature) -> int:
+    ino, size, mtime, ctime = sig
+    line = f"{rel}\0{ino}\0{size}\0{mtime}\0{ctime}".encode("utf-8", "surrogateescape")
+    return int.from_bytes(hashlib.blake2b(line, digest_size=32).digest(), "big")
 
 
 def journal_pending(out_dir: Path) -> bool:
@@ -572,11 +579,14 @@ class TreeWrite:
                 written = _stage(self.staging, files, list(files))
                 # The staging folder's rename keeps these signatures; if compile stops before it,
                 # no file will ever match them, so the manifest can be recorded now.
-                manifest.save(
-                    {rel: (*sig, given.get(rel) or file_digest(files[rel])) for rel, sig in written.items()}
-                )
-                return Staged(cluster, Changes([], sorted(files), [], [], [], {}, 0), Tally.of(written))
-            found, known = changes(self.real, files, given, cluster, manifest)
+                entries = {
+                    rel: (*sig, given.get(rel) or file_digest(files[rel]), _tally_term(rel, sig))
+                    for rel, sig in written.items()
+                }
+                manifest.save(entries)
+                everything_new = Changes([], sorted(files), [], [], [], {}, 0)
+                return Staged(cluster, everything_new, Tally.of_entries(entries))
+            found = changes(self.real, files, given, cluster, manifest)
             staged: dict[str, str] = {}
             if not self.check:
                 # Flat names (no folders to make and remove again): `<cluster>.<n>`, unique per worker.
@@ -587,8 +597,8 @@ class TreeWrite:
             if found.read or (found.count and not self.check):
                 # Files that stay, as they are now. Files about to be written are left out (their
                 # signatures change when they are renamed into place): the next compile reads them.
-                manifest.save({rel: (*sig, known[rel]) for rel, sig in found.unchanged.items()})
-            kept = Tally.of(found.unchanged)
+                manifest.save(found.unchanged)
+            kept = Tally.of_entries(found.unchanged)
             return Staged(cluster, dataclasses.replace(found, unchanged={}), kept, staged)
 
     def commit(self, staged: Iterable[Staged]) -> Drift:
