@@ -24,13 +24,7 @@ from typing import Any
 from compiler.errors import PlatformcError
 from compiler.pathsafety import resolve_under, safe_relative
 from compiler.sealed import seal, unseal
-from compiler.tree_contract import CLUSTER_INFO_FILE, Tree
-
-
-def file_digest(content: bytes) -> str:
-    """What the manifest and the compile cache record of a file's bytes."""
-    return hashlib.blake2b(content, digest_size=16).hexdigest()
-
+from compiler.tree_contract import CLUSTER_INFO_FILE, Tree, file_digest
 
 # --- the tree on disk ---------------------------------------------------------------------------
 
