@@ -164,12 +164,12 @@ def test_a_compiler_version_change_invalidates_the_cache(
     _synthetic(tmp_path / "spec")
     _compile()
     assert _compile().recorded
-    real_version = cache_keys.metadata.version
+    real_versions = cache_keys._installed_versions
 
-    def next_release(name: str) -> str:
-        return "99.0.0" if name == "pydantic" else real_version(name)
+    def next_release() -> dict[str, str]:
+        return {**real_versions(), "pydantic": "99.0.0"}
 
-    monkeypatch.setattr(cache_keys.metadata, "version", next_release)
+    monkeypatch.setattr(cache_keys, "_installed_versions", next_release)
     cache_keys.compiler_digest.cache_clear()
     try:
         again = _compile()
@@ -177,6 +177,16 @@ def test_a_compiler_version_change_invalidates_the_cache(
         assert again.recompiled == ["cluster-000", "cluster-001", "cluster-002"]
     finally:
         cache_keys.compiler_digest.cache_clear()
+
+
+def test_the_compiler_version_names_the_installed_libraries_as_importlib_metadata_does() -> None:
+    """The versions read from the `.dist-info` folder names on sys.path (one listing, not a scan
+    per name) are those importlib.metadata reports, for every library that shapes the output."""
+    from importlib import metadata
+
+    installed = cache_keys._installed_versions()
+    for name in cache_keys._DISTRIBUTIONS:
+        assert installed[cache_keys._normalized(name)] == metadata.version(name), name
 
 
 def test_with_and_without_cache_byte_identical_on_the_example(tmp_path: Path) -> None:
