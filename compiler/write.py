@@ -588,9 +588,10 @@ class TreeWrite:
                     safe_relative(rel)
                     staged[rel] = f"{cluster}.{number}"
                     write_file(os.path.join(self.staging, staged[rel]), files[rel])
-            if found.read or (found.count and not self.check):
-                # Files that stay, as they are now. Files about to be written are left out (their
-                # signatures change when they are renamed into place): the next compile reads them.
+            if found.read:
+                # What was learnt by reading: the files that stay, as they are now. Entries of files
+                # about to be written stay as they were: their signatures change when they are renamed
+                # into place, so the next compile reads those few and records them then.
                 manifest.save(found.unchanged)
             kept = Tally.of_entries(found.unchanged)
             return Staged(cluster, dataclasses.replace(found, unchanged={}), kept, staged)
