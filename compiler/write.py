@@ -45,34 +45,48 @@ class OnDisk:
 
 
 def scan(out_dir: Path, clusters: Iterable[str]) -> OnDisk:
-    """One stat per file, folders from directory entries (no stat): the cost of a no-op compile."""
+    """One stat per file, folders from directory entries (no stat): the cost of a no-op compile.
+    Each folder is opened once and its files are stat'ed relative to it (fstatat), so the kernel
+    resolves one name per file, not the whole path from the output folder down."""
     found = OnDisk()
-    base = os.fspath(out_dir)
-    pending: list[str] = []
-    for rel in clusters:
-        try:
-            info = os.lstat(os.path.join(base, rel))
-        except FileNotFoundError:
-            continue
-        if stat.S_ISDIR(info.st_mode):
-            pending.append(rel)
-            found.folders.add(rel)
-        elif stat.S_ISREG(info.st_mode):
-            found.files[rel] = info
-        else:
-            found.links.append(rel)
-    while pending:
-        rel = pending.pop()
-        with os.scandir(os.path.join(base, rel)) as entries:
-            for entry in entries:
-                child = f"{rel}/{entry.name}"
-                if entry.is_dir(follow_symlinks=False):
-                    pending.append(child)
-                    found.folders.add(child)
-                elif entry.is_file(follow_symlinks=False):
-                    found.files[child] = entry.stat(follow_symlinks=False)
-                else:
-                    found.links.append(child)
+    try:
+        top = os.open(out_dir, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    except (FileNotFoundError, NotADirectoryError):
+        return found
+    try:
+        pending: list[str] = []
+        for rel in clusters:
+            try:
+                info = os.lstat(rel, dir_fd=top)
+            except FileNotFoundError:
+                continue
+            if stat.S_ISDIR(info.st_mode):
+                pending.append(rel)
+                found.folders.add(rel)
+            elif stat.S_ISREG(info.st_mode):
+                found.files[rel] = info
+            else:
+                found.links.append(rel)
+        while pending:
+            rel = pending.pop()
+            # Only real folders are entered (a link is never followed: O_NOFOLLOW, and entries are
+            # typed without following links).
+            folder = os.open(rel, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=top)
+            try:
+                with os.scandir(folder) as entries:
+                    for entry in entries:
+                        child = f"{rel}/{entry.name}"
+                        if entry.is_dir(follow_symlinks=False):
+                            pending.append(child)
+                            found.folders.add(child)
+                        elif entry.is_file(follow_symlinks=False):
+                            found.files[child] = entry.stat(follow_symlinks=False)
+                        else:
+                            found.links.append(child)
+            finally:
+                os.close(folder)
+    finally:
+        os.close(top)
     return found
 
 
@@ -274,26 +288,12 @@ def split_clusters(tree: Tree, clusters: Iterable[str]) -> list[tuple[str, Tree]
 
 def fingerprint(out_dir: Path, clusters: Iterable[str]) -> tuple[int, str] | None:
     """(files, digest of every file's path and stat signature) below the cluster folders, or None
-    when one holds a link or something else that is neither file nor folder. The cost of a no-op
-    compile: one stat per file, folders from directory entries, no pathlib."""
-    stats: dict[str, Signature] = {}
-    base = os.fspath(out_dir)
-    pending = [rel for rel in clusters if os.path.lexists(os.path.join(base, rel))]
-    while pending:
-        rel = pending.pop()
-        try:
-            entries = os.scandir(os.path.join(base, rel))
-        except NotADirectoryError:
-            return None  # a cluster folder that is a file or a link
-        with entries:
-            for entry in entries:
-                if entry.is_dir(follow_symlinks=False):
-                    pending.append(f"{rel}/{entry.name}")
-                elif entry.is_file(follow_symlinks=False):
-                    stats[f"{rel}/{entry.name}"] = signature(entry.stat(follow_symlinks=False))
-                else:
-                    return None
-    return Tally.of(stats).fingerprint
+    when one holds a link or something else that is neither file nor folder, or a cluster's
+    folder is not a folder. The cost of a no-op compile: one stat per file (see scan)."""
+    found = scan(out_dir, clusters)
+    if found.links or any("/" not in rel for rel in found.files):
+        return None
+    return Tally.of({rel: signature(info) for rel, info in found.files.items()}).fingerprint
 
 
 @dataclass(frozen=True)
