@@ -21,8 +21,8 @@ Most changes leave most of a cluster's files as they were, so an entry may be a 
 the bytes of the files its cluster's base entry (the last full entry stored for that cluster,
 named in `cluster-bases/`) does not, and takes the others from the base by digest. A base is
 always a full entry, so reading any entry reads at most two files; a delta whose base is gone or
-damaged is a miss like any damaged entry. One team's change then stores a few kilobytes per
-cluster instead of every file again (3.4 MB a cluster on the 20 x 100 x 200 platform).
+damaged is a miss like any damaged entry. One team's change then stores a header and a few files
+per cluster (~330 KB) instead of every file again (3.4 MB on the 20 x 100 x 200 platform).
 """
 
 from __future__ import annotations
@@ -191,8 +191,8 @@ class ClusterCache:
             return None
         if not _KEY.fullmatch(key):
             return None
-        base = self.index(key)
-        return base if base is not None and base.base is None and base.info.name == cluster else None
+        base = self.index(key, as_base=True)
+        return base if base is not None and base.info.name == cluster else None
 
     def _base_bytes(self, key: str, cluster: str) -> _BaseBytes | None:
         """A base entry's files' bytes and where each digest's bytes are in them; None when it is
@@ -214,9 +214,10 @@ class ClusterCache:
             os.utime(self.folder / key)  # used now: kept with its deltas
         return _BaseBytes(self.folder / key, data, header.by_digest())
 
-    def index(self, key: str) -> EntryIndex | None:
+    def index(self, key: str, *, as_base: bool = False) -> EntryIndex | None:
         """The entry of key read as far as its sealed header (each file's size and digest), for
-        comparing entries without reading their files; None when missing or damaged."""
+        comparing entries without reading their files; None when missing or damaged (or, as_base,
+        a delta: a base is always full)."""
         path = self.folder / key
         try:
             with path.open("rb") as handle:
@@ -228,8 +229,10 @@ class ClusterCache:
         header = _header(unseal(mac + head.removesuffix(b"\n")), key)
         base = None
         if header is not None and header.base is not None:
-            base = self.index(header.base)
-            if base is None or base.base is not None or base.info.name != header.info.name:
+            if as_base:
+                return None  # not a base (never written as one): left as it is
+            base = self.index(header.base, as_base=True)
+            if base is None or base.info.name != header.info.name:
                 header = None  # a delta is read with its base, or not at all
         if header is None:
             self.drop(key)
