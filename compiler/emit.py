@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, cast
 
 from compiler import yaml_out
 from compiler.errors import PlatformcError
@@ -72,22 +72,30 @@ class _PathChecks:
         kind_checked = kind_problem(kind) if not isinstance(kind, str) else self.kinds.get(kind, "")
         if kind_checked == "":
             kind_checked = self.kinds[kind] = kind_problem(kind)
+        problem = kind_checked or object_name_problem(kind, meta.get("name")) or self._folder_problem(folder)
+        if problem is not None:
+            raise PlatformcError(f"cluster '{self.info.name}': {kind} cannot be written: {problem}")
+        name = safe_relative(file_name(obj))  # the folder was, when first met
+        return f"{folder}/{name}" if folder else name
+
+    def known_path(self, folder: str, name: str, kind: Any) -> str:
+        """The path of an object whose file name an earlier compile made (and checked) from the
+        same content: only the folder is new to check."""
+        problem = self._folder_problem(folder)
+        if problem is not None:
+            raise PlatformcError(f"cluster '{self.info.name}': {kind} cannot be written: {problem}")
+        return f"{folder}/{name}" if folder else name
+
+    def _folder_problem(self, folder: str) -> str | None:
+        if self.cluster_problem is not None:
+            return self.cluster_problem
         folder_checked = self.folders.get(folder, "")
         if folder_checked == "":
             parts = (name_problem(part, "folder") for part in folder.split("/") if folder)
             folder_checked = self.folders[folder] = next((p for p in parts if p is not None), None)
             if folder_checked is None and folder:
                 safe_relative(folder)
-        problem = (
-            kind_checked
-            or object_name_problem(kind, meta.get("name"))
-            or self.cluster_problem
-            or folder_checked
-        )
-        if problem is not None:
-            raise PlatformcError(f"cluster '{self.info.name}': {kind} cannot be written: {problem}")
-        name = safe_relative(file_name(obj))  # the folder was, when first met
-        return f"{folder}/{name}" if folder else name
+        return folder_checked
 
 
 def kustomization(entries: Iterable[str]) -> bytes:
@@ -107,6 +115,17 @@ def _kustomization(resources: tuple[str, ...]) -> bytes:
     )
 
 
+def _memo_row(found: Any) -> bool:
+    """Whether a memo value is a rendered object: (file bytes, their digest, the file's name)."""
+    return (
+        type(found) is tuple
+        and len(found) == 3
+        and type(found[0]) is bytes
+        and type(found[1]) is str
+        and type(found[2]) is str
+    )
+
+
 def render_cluster(
     info: ClusterInfo,
     placed: Iterable[tuple[str, Mapping[str, Any]]],
@@ -120,30 +139,33 @@ def render_cluster(
     `header` (one comment line) starts every YAML file; JSON files cannot carry one. A memo
     (compiler/object_memo.py) spares rendering objects rendered before, and hashing them: given
     `digests`, it is filled with every file's file_digest."""
-    first = header.encode()
+    header_bytes = header.encode()
     tree: Tree = {}
     owners: dict[str, Mapping[str, Any]] = {}
     children: dict[str, set[str]] = {"": set()}
     checks = _PathChecks(info)
-    purpose = b"render\0" + first
+    purpose = b"render\0" + header_bytes
     for folder, obj in placed:
-        rel = checks.path(folder, obj)
-        if rel in owners:
-            first = owners[rel]["metadata"]
-            raise PlatformcError(
-                f"cluster '{info.name}': two objects would be written to {rel} "
-                f"({obj['kind']} {first.get('namespace') or ''}/{first['name']} twice)"
-            )
-        owners[rel] = obj
+        # A memo entry holds the file's bytes, their digest and its checked name: an object of the
+        # same content was rendered, hashed and named before.
         key = memo.key(purpose, obj) if memo is not None else None
         found = memo.get(key) if memo is not None else None
-        if type(found) is tuple and len(found) == 2 and type(found[0]) is bytes and type(found[1]) is str:
-            rendered, digest = found
+        if _memo_row(found):
+            rendered, digest, name = cast(tuple[bytes, str, str], found)
+            rel = checks.known_path(folder, name, obj.get("kind"))
         else:
-            rendered = first + dump_yaml(canonical(obj))
+            rel = checks.path(folder, obj)
+            rendered = header_bytes + dump_yaml(canonical(obj))
             digest = file_digest(rendered)
             if memo is not None:
-                memo.put(key, (rendered, digest))
+                memo.put(key, (rendered, digest, rel.rpartition("/")[2]))
+        if rel in owners:
+            other = owners[rel]["metadata"]
+            raise PlatformcError(
+                f"cluster '{info.name}': two objects would be written to {rel} "
+                f"({obj['kind']} {other.get('namespace') or ''}/{other['name']} twice)"
+            )
+        owners[rel] = obj
         path = f"{info.name}/{rel}"
         tree[path] = rendered
         if digests is not None:
@@ -160,10 +182,10 @@ def render_cluster(
         siblings.add(name)
     for folder, entries in children.items():
         path = f"{info.name}/{folder}/{KUSTOMIZATION_FILE}" if folder else f"{info.name}/{KUSTOMIZATION_FILE}"
-        tree[path] = first + kustomization(entries)
+        tree[path] = header_bytes + kustomization(entries)
     tree[f"{info.name}/{CLUSTER_INFO_FILE}"] = info.to_json()
     for name, content in sorted((files or {}).items()):
-        tree[f"{info.name}/{name}"] = first + content if name.endswith((".yaml", ".yml")) else content
+        tree[f"{info.name}/{name}"] = header_bytes + content if name.endswith((".yaml", ".yml")) else content
     if digests is not None:
         digests.update({path: file_digest(content) for path, content in tree.items() if path not in digests})
     return tree
