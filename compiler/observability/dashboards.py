@@ -152,13 +152,35 @@ def dashboard_json(spec: DashboardSpec) -> str:
     return to_json(model)
 
 
-# A team's panels are the same on every cluster it is on (their queries select by namespace and
-# queue), so a worker compiling several clusters builds each once: built with the SDK, kept as
-# plain JSON (never changed: they are only serialised). Pure functions of frozen specs.
-@functools.lru_cache(maxsize=16384)
 def _panel_json(spec: PanelSpec, panel_id: int, pos: tuple[int, int, int, int]) -> dict[str, Any]:
+    """The SDK's panel for `spec`: its shape (_panel_shape) with this panel's id, position and
+    query expressions, which the SDK sets as given (Panel.id, grid_pos, Dataquery.expr)."""
+    shape = _panel_shape(
+        spec.title,
+        tuple(query.legend for query in spec.queries),
+        spec.unit,
+        spec.kind,
+        spec.description,
+        spec.threshold,
+    )
     h, w, x, y = pos
-    return _plain(_panel(spec, panel_id, GridPos(h=h, w=w, x=x, y=y)).build())
+    targets = [
+        {**target, "expr": query.expr} for target, query in zip(shape["targets"], spec.queries, strict=True)
+    ]
+    return {**shape, "id": panel_id, "gridPos": {"h": h, "w": w, "x": x, "y": y}, "targets": targets}
+
+
+# Panels differ in their ids, positions and queries far more than in anything else (a serving path's
+# four panels, a team's seven, differ from the next path's or team's only there), so a worker builds
+# each shape once with the SDK, kept as plain JSON (never changed: _panel_json copies what it sets,
+# the rest is only serialised). A pure function of hashable values.
+@functools.lru_cache(maxsize=4096)
+def _panel_shape(
+    title: str, legends: tuple[str, ...], unit: str, kind: str, description: str, threshold: float | None
+) -> dict[str, Any]:
+    queries = tuple(Query("", legend) for legend in legends)
+    spec = PanelSpec(title, queries, unit, kind, description, threshold)
+    return _plain(_panel(spec, 0, GridPos(h=0, w=0, x=0, y=0)).build())
 
 
 @functools.lru_cache(maxsize=1024)
@@ -190,9 +212,9 @@ def to_json(model: dict[str, Any]) -> str:
 # --- content --------------------------------------------------------------------------------------
 
 
-def _serving_rows(cluster: ClusterModel, team: str | None) -> list[RowSpec]:
+def _serving_rows(cluster: ClusterModel, targets: Sequence[q.ServingTarget]) -> list[RowSpec]:
     rows = []
-    for target in q.serving_targets(cluster, team):
+    for target in targets:
         slo = target.path.spec.slo
         panels = (
             PanelSpec(
@@ -326,11 +348,14 @@ def cluster_dashboard(cluster: ClusterModel) -> DashboardSpec:
         dashboard_uid(cluster.name, "gpu"),
         f"GPU platform / {cluster.name}",
         ("platformc", "gpu", cluster.name),
-        (gpus, queues_row, *_serving_rows(cluster, None)),
+        (gpus, queues_row, *_serving_rows(cluster, q.serving_targets(cluster))),
     )
 
 
-def team_dashboard(cluster: ClusterModel, team: TeamOnCluster) -> DashboardSpec:
+def team_dashboard(
+    cluster: ClusterModel, team: TeamOnCluster, targets: Sequence[q.ServingTarget] | None = None
+) -> DashboardSpec:
+    """`targets`: the team's serving targets (queries.targets_by_team), looked up when not given."""
     queue = q.queue_of(team)
     idle = cluster.platform.spec.alerts.idleGpuUtilPercent
     gpus = RowSpec(
@@ -383,7 +408,11 @@ def team_dashboard(cluster: ClusterModel, team: TeamOnCluster) -> DashboardSpec:
         dashboard_uid(cluster.name, team.name),
         f"Team {team.name} / {cluster.name}",
         ("platformc", "team", team.name, cluster.name),
-        (gpus, *_budget_rows(team), *_serving_rows(cluster, team.name)),
+        (
+            gpus,
+            *_budget_rows(team),
+            *_serving_rows(cluster, q.serving_targets(cluster, team.name) if targets is None else targets),
+        ),
     )
 
 
@@ -407,4 +436,8 @@ def _budget_rows(team: TeamOnCluster) -> list[RowSpec]:
 
 
 def dashboards(cluster: ClusterModel) -> list[DashboardSpec]:
-    return [cluster_dashboard(cluster), *(team_dashboard(cluster, t) for t in cluster.teams)]
+    by_team = q.targets_by_team(cluster)
+    return [
+        cluster_dashboard(cluster),
+        *(team_dashboard(cluster, t, by_team.get(t.name, ())) for t in cluster.teams),
+    ]

@@ -79,6 +79,15 @@ def serving_targets(cluster: ClusterModel, team: str | None = None) -> list[Serv
     return targets
 
 
+def targets_by_team(cluster: ClusterModel) -> dict[str, list[ServingTarget]]:
+    """serving_targets(cluster, team) of every team, from one pass over the serving paths (a cluster
+    has a dashboard and an alert group per team: asking per team would be O(teams × paths))."""
+    by_team: dict[str, list[ServingTarget]] = {}
+    for target in serving_targets(cluster):
+        by_team.setdefault(target.path.spec.team, []).append(target)
+    return by_team
+
+
 def gpu_flavor_matcher(cluster: ClusterModel) -> tuple[str, str]:
     return one_of(resource_flavor_name(f) for f in cluster.flavors)
 
