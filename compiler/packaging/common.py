@@ -7,7 +7,6 @@ from dataclasses import dataclass
 
 from compiler.cluster_model import ClusterModel
 from compiler.components.base import HelmChart, KubeObject
-from compiler.kube import namespace_of
 from compiler.packaging.units import Unit
 from compiler.tree_contract import (
     APPS_DIR,
@@ -81,5 +80,5 @@ def component_objects(units: list[Unit]) -> list[PlacedObject]:
 def object_folder(folder: str, obj: KubeObject) -> str:
     """Namespaced objects of a component folder go to a sub-folder per namespace, so that
     `<kind>-<name>.yaml` stays unique (every team namespace has a `default-deny-ingress`)."""
-    namespace = namespace_of(obj)
+    namespace = obj["metadata"].get("namespace")  # namespace_of without its call: once per object
     return f"{folder}/{namespace}" if namespace and folder.startswith(COMPONENTS_DIR + "/") else folder
