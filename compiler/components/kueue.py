@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import yaml
-
 from compiler.cluster_model import ClusterModel, TeamOnCluster
 from compiler.components.base import (
     Chart,
@@ -20,6 +18,7 @@ from compiler.components.base import (
     CrdRelease,
     KubeObject,
     VersionPin,
+    config_yaml,
     obj,
     pod_security_namespace,
 )
@@ -100,7 +99,7 @@ def manager_config(cluster: ClusterModel) -> str:
                 for f in cluster.flavors
             ]
         }
-    return yaml.safe_dump(config, sort_keys=True, default_flow_style=False)
+    return config_yaml(config)
 
 
 def chart_values(cluster: ClusterModel) -> dict[str, Any]:
