@@ -236,7 +236,7 @@ def team_alerts(
     rules = [
         alert(
             "GPUAllocatedButIdle",
-            q.idle_gpus(team, thresholds.idleGpuUtilPercent),
+            q.idle_gpus(team.namespace, thresholds.idleGpuUtilPercent),
             f"{thresholds.idleGpuMinutes}m",
             base,
             "GPU {{ $labels.gpu }} of pod {{ $labels.exported_namespace }}/{{ $labels.exported_pod }} idles",
@@ -310,7 +310,7 @@ def budget_rules(team: TeamOnCluster) -> list[Rule]:
     budget = number(team.budget)
     queue = q.queue_of(team)
     labels = {"team": team.name, "cluster_queue": queue}
-    spend, projected = q.team_spend(team), q.team_projected_spend(team)
+    spend, projected = q.team_spend(queue), q.team_projected_spend(queue)
     money = f"{team.budget:,.0f} USD"
     return [
         record(q.TEAM_BUDGET, f"vector({budget})", {"cluster_queue": queue}),
