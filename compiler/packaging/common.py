@@ -81,4 +81,7 @@ def object_folder(folder: str, obj: KubeObject) -> str:
     """Namespaced objects of a component folder go to a sub-folder per namespace, so that
     `<kind>-<name>.yaml` stays unique (every team namespace has a `default-deny-ingress`)."""
     namespace = obj["metadata"].get("namespace")  # namespace_of without its call: once per object
-    return f"{folder}/{namespace}" if namespace and folder.startswith(COMPONENTS_DIR + "/") else folder
+    return f"{folder}/{namespace}" if namespace and folder.startswith(_COMPONENTS_PREFIX) else folder
+
+
+_COMPONENTS_PREFIX = COMPONENTS_DIR + "/"
