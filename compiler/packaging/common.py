@@ -74,7 +74,7 @@ def unit_folder(unit: Unit) -> str:
 
 
 def component_objects(units: list[Unit]) -> list[PlacedObject]:
-    return [(unit_folder(u), o) for u in units for o in u.objects]
+    return [(folder, o) for u in units for folder in (unit_folder(u),) for o in u.objects]
 
 
 def object_folder(folder: str, obj: KubeObject) -> str:

@@ -75,8 +75,10 @@ def split_component(name: str, output: ComponentOutput) -> list[Unit]:
     """One unit per component, plus `<name>-config` for its custom resources of its own charts' CRDs."""
     provided = frozenset(g for chart in output.charts for g in chart.crd_groups)
     if provided:
-        own_crs = tuple(o for o in output.objects if group_of(o) in provided)
-        rest = tuple(o for o in output.objects if group_of(o) not in provided)
+        # Decided per distinct apiVersion, not per object (monitoring has thousands of objects).
+        own = {v for v in {o["apiVersion"] for o in output.objects} if api_group(str(v)) in provided}
+        own_crs = tuple(o for o in output.objects if o["apiVersion"] in own)
+        rest = tuple(o for o in output.objects if o["apiVersion"] not in own)
     else:
         own_crs, rest = (), tuple(output.objects)
     units = []
