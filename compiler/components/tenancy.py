@@ -84,21 +84,32 @@ def namespace(cluster: ClusterModel, team: TeamOnCluster) -> KubeObject:
     return obj("v1", "Namespace", team.namespace, labels=labels)
 
 
-def gpu_quota(cluster: ClusterModel, team: TeamOnCluster) -> dict[str, int]:
+def flavor_quota_keys(cluster: ClusterModel) -> dict[str, str]:
+    """Each flavor's key in a namespace ResourceQuota's `hard` (gpu_allocation.quota_key)."""
+    return {f: quota_key(cluster.allocation, f, cluster.gpu_resource(f)) for f in cluster.flavors}
+
+
+def gpu_quota(
+    cluster: ClusterModel, team: TeamOnCluster, keys_of: dict[str, str] | None = None
+) -> dict[str, int]:
     """GPU hard limits: each flavor's reach (quota plus borrowingLimit, no borrowing when it is
-    absent, never above the cluster's capacity), under the key the allocation mode counts."""
+    absent, never above the cluster's capacity), under the key the allocation mode counts.
+    `keys_of`: flavor_quota_keys(cluster), which a caller asking for every team passes."""
+    keys_of = flavor_quota_keys(cluster) if keys_of is None else keys_of
     hard: dict[str, int] = {}
     for quota in team.entry.gpus:
-        key = quota_key(cluster.allocation, quota.flavor, cluster.gpu_resource(quota.flavor))
+        key = keys_of[quota.flavor]
         hard[key] = hard.get(key, 0) + reach(quota, cluster.capacity[quota.flavor])
     return hard
 
 
-def resource_quota(cluster: ClusterModel, team: TeamOnCluster) -> KubeObject:
+def resource_quota(
+    cluster: ClusterModel, team: TeamOnCluster, keys_of: dict[str, str] | None = None
+) -> KubeObject:
     hard: dict[str, str] = {
         "requests.cpu": team.entry.cpu,
         "requests.memory": team.entry.memory,
-        **{key: str(value) for key, value in sorted(gpu_quota(cluster, team).items())},
+        **{key: str(value) for key, value in sorted(gpu_quota(cluster, team, keys_of).items())},
     }
     return obj("v1", "ResourceQuota", team.namespace, team.namespace, labels=team.labels, spec={"hard": hard})
 
@@ -131,11 +142,6 @@ DRIVER_EXTENDED_RESOURCE = "nvidia.com/gpu"
 DENIED_GPUS_QUOTA = "no-other-gpus"
 # PriorityClasses a team's pods may name: the online-serving class of its predictors (serving.py).
 ALLOWED_PRIORITY_CLASSES = frozenset({SERVING_PRIORITY_CLASS})
-
-
-def flavor_quota_keys(cluster: ClusterModel) -> dict[str, str]:
-    """Each flavor's key in a namespace ResourceQuota's `hard` (gpu_allocation.quota_key)."""
-    return {f: quota_key(cluster.allocation, f, cluster.gpu_resource(f)) for f in cluster.flavors}
 
 
 def denied_gpus(
@@ -207,7 +213,7 @@ def build(cluster: ClusterModel) -> ComponentOutput:
         objects += [team_role(OWNER_ROLE, OWNER_RULES), team_role(MEMBER_ROLE, MEMBER_RULES)]
     keys_of = flavor_quota_keys(cluster)
     for team in cluster.teams:
-        objects += [namespace(cluster, team), resource_quota(cluster, team), limit_range(team)]
+        objects += [namespace(cluster, team), resource_quota(cluster, team, keys_of), limit_range(team)]
         objects.append(priority_class_quota(cluster, team))
         denied = denied_gpu_quota(cluster, team, keys_of)
         if denied is not None:
