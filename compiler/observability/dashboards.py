@@ -49,13 +49,15 @@ class PanelSpec:
     width: int = 12
 
 
-# Compared by identity: a row is a memo key of its layout (_row_layout), and hashing it field by
-# field, every panel and query, costs more than laying it out. A team's rows are the same object
-# on each of its clusters (_team_rows).
+# Compared by identity: a reused row is a memo key of its layout (_row_layout), and hashing it
+# field by field, every panel and query, costs more than laying it out.
 @dataclass(frozen=True, eq=False)
 class RowSpec:
     title: str
     panels: tuple[PanelSpec, ...]
+    # The same object at the same place on several clusters (a team's rows, _team_rows): its layout
+    # is kept. Other rows are laid out where they are used (kept, they would only fill the memo).
+    reused: bool = False
 
 
 @dataclass(frozen=True)
@@ -138,7 +140,7 @@ def dashboard_json(spec: DashboardSpec) -> str:
     panels: list[dict[str, Any]] = []
     panel_id, y = 1, 0
     for row in spec.rows:
-        row_panels, panel_id, y = _row_layout(row, panel_id, y)
+        row_panels, panel_id, y = (_row_layout if row.reused else _lay_out_row)(row, panel_id, y)
         panels += row_panels
     model = board.build().to_json()
     if panels:
@@ -147,11 +149,7 @@ def dashboard_json(spec: DashboardSpec) -> str:
     return to_json(model)
 
 
-# A row starts at the left edge below the previous one, so its layout depends on the row, its
-# first panel id and its top only: a team's rows sit at the same place on each of its clusters.
-# Kept as plain JSON, never changed (only serialised). A pure function of a frozen row and ints.
-@functools.lru_cache(maxsize=4096)
-def _row_layout(row: RowSpec, panel_id: int, y: int) -> tuple[tuple[dict[str, Any], ...], int, int]:
+def _lay_out_row(row: RowSpec, panel_id: int, y: int) -> tuple[tuple[dict[str, Any], ...], int, int]:
     """The row's and its panels' JSON, the next panel id and the next row's top."""
     panels = [_row_json(row.title, panel_id, y)]
     panel_id, y, x, height = panel_id + 1, y + 1, 0, 0
@@ -163,6 +161,12 @@ def _row_layout(row: RowSpec, panel_id: int, y: int) -> tuple[tuple[dict[str, An
         panels.append(_panel_json(panel, panel_id, (h, panel.width, x, y)))
         panel_id, x, height = panel_id + 1, x + panel.width, max(height, h)
     return tuple(panels), panel_id, y + height
+
+
+# A row starts at the left edge below the previous one, so its layout depends on the row, its
+# first panel id and its top only: a team's rows sit at the same place on each of its clusters.
+# Kept as plain JSON, never changed (only serialised). A pure function of a frozen row and ints.
+_row_layout = functools.lru_cache(maxsize=2048)(_lay_out_row)
 
 
 def _panel_json(spec: PanelSpec, panel_id: int, pos: tuple[int, int, int, int]) -> dict[str, Any]:
@@ -437,6 +441,7 @@ def _team_rows(namespace: str, queue: str, idle: int, budget: float | None) -> t
                 width=8,
             ),
         ),
+        reused=True,
     )
     return (gpus, *_budget_rows(queue, budget))
 
@@ -457,7 +462,7 @@ def _budget_rows(queue: str, budget: float | None) -> list[RowSpec]:
         threshold=budget,
         width=24,
     )
-    return [RowSpec("Budget", (panel,))]
+    return [RowSpec("Budget", (panel,), reused=True)]
 
 
 def dashboards(cluster: ClusterModel) -> list[DashboardSpec]:
