@@ -8,9 +8,13 @@ Argo CD Applications or Flux Kustomizations/HelmReleases.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+import orjson
+import yaml
 
 from compiler.cluster_model import ClusterModel
 from compiler.kube import KubeObject, obj
@@ -25,6 +29,7 @@ __all__ = [
     "KubeObject",
     "SchemaTarget",
     "VersionPin",
+    "config_yaml",
     "obj",
     "pod_security_namespace",
 ]
@@ -38,6 +43,30 @@ def pod_security_namespace(name: str, enforce: str, *, audit: str = "", warn: st
     levels = {"enforce": enforce, "audit": audit, "warn": warn}
     labels = {f"{POD_SECURITY}/{mode}": level for mode, level in levels.items() if level}
     return obj("v1", "Namespace", name, labels=labels)
+
+
+def config_yaml(document: dict[str, Any]) -> str:
+    """A config file that a chart value or ConfigMap key carries as text (Kueue's manager config,
+    mig-parted's and the device plugin's): yaml.safe_dump with sorted keys, block style."""
+    try:
+        key = orjson.dumps(document, option=orjson.OPT_SORT_KEYS)
+    except TypeError:  # what JSON cannot hold (non-string keys, big ints): dumped as it is
+        return _safe_dump(document)
+    if orjson.loads(key) != document:  # NaN (JSON null), tuples: dumped as they are
+        return _safe_dump(document)
+    return _config_yaml(key)
+
+
+# PyYAML's pure-Python emitter takes about a millisecond a document, and a platform's clusters
+# embed the same few documents: memoised by content (orjson's sorted-key bytes, which load back
+# to equal str/int/float/bool/None/list/dict data). A pure function of its bytes.
+@functools.lru_cache(maxsize=256)
+def _config_yaml(key: bytes) -> str:
+    return _safe_dump(orjson.loads(key))
+
+
+def _safe_dump(document: Any) -> str:
+    return yaml.safe_dump(document, sort_keys=True, default_flow_style=False)
 
 
 @dataclass(frozen=True)

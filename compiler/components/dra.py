@@ -21,7 +21,12 @@ from compiler.components.base import (
     VersionPin,
     obj,
 )
-from compiler.components.gpu_common import all_pool_tolerations, chart_version, claim_counts
+from compiler.components.gpu_common import (
+    all_pool_tolerations,
+    chart_version,
+    claim_counts,
+    serving_gpu_counts,
+)
 from compiler.components.gpu_operator import privileged_namespace
 from compiler.naming import (
     DRA_CLAIM_REQUEST,
@@ -104,12 +109,14 @@ def build(cluster: ClusterModel) -> ComponentOutput:
         return ComponentOutput()
     objects: list[KubeObject] = [privileged_namespace(DRA_DRIVER_NAMESPACE)]
     objects += [device_class(name, flavor) for name, flavor in cluster.flavors.items()]
+    serving = serving_gpu_counts(cluster)
     for team in cluster.teams:
+        labels = team.labels
         for quota in sorted(team.entry.gpus, key=lambda q: q.flavor):
             if quota.flavor not in cluster.flavors:
                 continue
-            for count in claim_counts(cluster, team, quota.flavor):
-                objects.append(claim_template(team.namespace, team.labels, quota.flavor, count))
+            for count in claim_counts(cluster, team, quota.flavor, serving):
+                objects.append(claim_template(team.namespace, labels, quota.flavor, count))
     # After the GPU Operator: the DRA driver uses the driver and toolkit the operator installs.
     after = ("gpu-operator",) if cluster.flavors else ()
     return ComponentOutput(charts=(driver_chart(cluster),), objects=tuple(objects), after=after)

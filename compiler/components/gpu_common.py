@@ -71,9 +71,24 @@ def queue_resource(cluster: ClusterModel, flavor: str) -> str:
     return gpu_allocation.queue_resource(cluster.allocation, flavor, cluster.gpu_resource(flavor))
 
 
-def claim_counts(cluster: ClusterModel, team: TeamOnCluster, flavor: str) -> list[int]:
+def serving_gpu_counts(cluster: ClusterModel) -> dict[tuple[str, str], set[int]]:
+    """(team, flavor) → the per-replica GPU counts of the team's serving paths on this cluster."""
+    counts: dict[tuple[str, str], set[int]] = {}
+    for path in cluster.serving_paths:
+        counts.setdefault((path.spec.team, path.spec.gpu.flavor), set()).add(path.spec.gpu.count)
+    return counts
+
+
+def claim_counts(
+    cluster: ClusterModel,
+    team: TeamOnCluster,
+    flavor: str,
+    serving: dict[tuple[str, str], set[int]] | None = None,
+) -> list[int]:
     """Claim template sizes a team gets for a flavor: powers of two up to min(reach, 8), plus
-    every per-replica count its serving paths on this cluster use; 1 only for MIG flavors."""
+    every per-replica count its serving paths on this cluster use; 1 only for MIG flavors.
+    `serving`: serving_gpu_counts(cluster), which a caller asking for every team passes (computed
+    here otherwise)."""
     quota = next((q for q in team.entry.gpus if q.flavor == flavor), None)
     if quota is None:
         return []
@@ -83,9 +98,6 @@ def claim_counts(cluster: ClusterModel, team: TeamOnCluster, flavor: str) -> lis
         # cannot use together (the spec refuses gpu.count > 1 on MIG flavors).
         return [1] if most >= 1 else []
     counts = {c for c in (1, 2, 4, 8) if c <= min(most, MAX_CLAIM_COUNT)}
-    counts |= {
-        p.spec.gpu.count
-        for p in cluster.serving_paths
-        if p.spec.team == team.name and p.spec.gpu.flavor == flavor and p.spec.gpu.count <= most
-    }
+    used = (serving_gpu_counts(cluster) if serving is None else serving).get((team.name, flavor), set())
+    counts |= {count for count in used if count <= most}
     return sorted(counts)

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import yaml
-
 from compiler.cluster_model import ClusterModel
 from compiler.components.base import (
     Chart,
@@ -18,6 +16,7 @@ from compiler.components.base import (
     CrdRelease,
     KubeObject,
     VersionPin,
+    config_yaml,
     obj,
     pod_security_namespace,
 )
@@ -54,10 +53,6 @@ def privileged_namespace(name: str) -> KubeObject:
     return pod_security_namespace(name, "privileged", audit="privileged", warn="privileged")
 
 
-def _dump(document: dict[str, Any]) -> str:
-    return yaml.safe_dump(document, sort_keys=True, default_flow_style=False)
-
-
 def mig_strategy(cluster: ClusterModel) -> str:
     # mixed: each MIG profile is its own resource (nvidia.com/mig-1g.10gb), and whole GPUs keep
     # nvidia.com/gpu, so MIG and non-MIG pools can live on one cluster.
@@ -77,14 +72,14 @@ def mig_parted_config(cluster: ClusterModel) -> KubeObject | None:
         ]
     if len(configs) == 1:
         return None
-    data = {"config.yaml": _dump({"version": "v1", "mig-configs": configs})}
+    data = {"config.yaml": config_yaml({"version": "v1", "mig-configs": configs})}
     return obj("v1", "ConfigMap", MIG_CONFIG_MAP, GPU_OPERATOR_NAMESPACE, data=data)
 
 
 def device_plugin_config(cluster: ClusterModel) -> KubeObject | None:
     """One config key per time-sliced flavor; nodes pick theirs with nvidia.com/device-plugin.config."""
     strategy = mig_strategy(cluster)
-    data = {DEVICE_PLUGIN_DEFAULT_CONFIG: _dump({"version": "v1", "flags": {"migStrategy": strategy}})}
+    data = {DEVICE_PLUGIN_DEFAULT_CONFIG: config_yaml({"version": "v1", "flags": {"migStrategy": strategy}})}
     for name, flavor in cluster.flavors.items():
         sharing = flavor.spec.sharing
         if isinstance(sharing, TimeSlicingSharing):
@@ -102,7 +97,7 @@ def device_plugin_config(cluster: ClusterModel) -> KubeObject | None:
                     }
                 },
             }
-            data[device_plugin_config_name(name)] = _dump(config)
+            data[device_plugin_config_name(name)] = config_yaml(config)
     if len(data) == 1:
         return None
     return obj("v1", "ConfigMap", DEVICE_PLUGIN_CONFIG_MAP, GPU_OPERATOR_NAMESPACE, data=data)

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import yaml
-
 from compiler.cluster_model import ClusterModel, TeamOnCluster
 from compiler.components.base import (
     Chart,
@@ -20,6 +18,7 @@ from compiler.components.base import (
     CrdRelease,
     KubeObject,
     VersionPin,
+    config_yaml,
     obj,
     pod_security_namespace,
 )
@@ -100,7 +99,7 @@ def manager_config(cluster: ClusterModel) -> str:
                 for f in cluster.flavors
             ]
         }
-    return yaml.safe_dump(config, sort_keys=True, default_flow_style=False)
+    return config_yaml(config)
 
 
 def chart_values(cluster: ClusterModel) -> dict[str, Any]:
@@ -124,9 +123,18 @@ def resource_flavors(cluster: ClusterModel) -> list[KubeObject]:
     return result
 
 
-def resource_groups(cluster: ClusterModel, team: TeamOnCluster) -> list[dict[str, Any]]:
+def queue_resources(cluster: ClusterModel) -> dict[str, str]:
+    """Each flavor's resource in the queues (gpu_common.queue_resource), for every team at once."""
+    return {f: queue_resource(cluster, f) for f in cluster.flavors}
+
+
+def resource_groups(
+    cluster: ClusterModel, team: TeamOnCluster, resources: dict[str, str] | None = None
+) -> list[dict[str, Any]]:
     """cpu/memory on the CPU flavor; GPU flavors grouped by the resource they provide, because a
-    resource (and a flavor) may appear in only one group of a ClusterQueue."""
+    resource (and a flavor) may appear in only one group of a ClusterQueue.
+    `resources`: queue_resources(cluster), which a caller asking for every team passes."""
+    resources = queue_resources(cluster) if resources is None else resources
     cpu = {
         "name": CPU_FLAVOR_NAME,
         "resources": [
@@ -137,9 +145,9 @@ def resource_groups(cluster: ClusterModel, team: TeamOnCluster) -> list[dict[str
     groups: list[dict[str, Any]] = [{"coveredResources": ["cpu", "memory"], "flavors": [cpu]}]
     by_resource: dict[str, list[dict[str, Any]]] = {}
     for quota in sorted(team.entry.gpus, key=lambda q: q.flavor):
-        if quota.flavor not in cluster.flavors:
+        if quota.flavor not in resources:
             continue
-        resource = queue_resource(cluster, quota.flavor)
+        resource = resources[quota.flavor]
         flavor = {
             "name": resource_flavor_name(quota.flavor),
             "resources": [kueue_flavor_quota(resource, quota)],
@@ -149,11 +157,13 @@ def resource_groups(cluster: ClusterModel, team: TeamOnCluster) -> list[dict[str
     return groups
 
 
-def cluster_queue(cluster: ClusterModel, team: TeamOnCluster) -> KubeObject:
+def cluster_queue(
+    cluster: ClusterModel, team: TeamOnCluster, resources: dict[str, str] | None = None
+) -> KubeObject:
     spec = {
         "cohortName": cluster.cluster.spec.cohort,
         "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": team.namespace}},
-        "resourceGroups": resource_groups(cluster, team),
+        "resourceGroups": resource_groups(cluster, team, resources),
         "preemption": {"reclaimWithinCohort": "Any", "withinClusterQueue": "LowerPriority"},
         "fairSharing": {"weight": FAIR_SHARING_WEIGHT[team.team.spec.priority]},
     }
@@ -173,8 +183,9 @@ def build(cluster: ClusterModel) -> ComponentOutput:
         objects.append(
             obj(API, "WorkloadPriorityClass", level, value=value, description=f"platformc priority {level}")
         )
+    resources = queue_resources(cluster)
     for team in cluster.teams:
-        objects.append(cluster_queue(cluster, team))
+        objects.append(cluster_queue(cluster, team, resources))
         objects.append(
             obj(
                 API,

@@ -21,7 +21,7 @@ from compiler.components.gpu_common import node_labels, tolerations
 from compiler.components.model_stores import store_objects
 from compiler.components.monitoring import prometheus_url
 from compiler.components.network import namespace_peer
-from compiler.gpu_allocation import pod_request
+from compiler.gpu_allocation import PodGpuRequest, pod_request
 from compiler.naming import (
     CANARY_PREDICTOR_NAME,
     SERVING_PRIORITY_CLASS,
@@ -37,6 +37,7 @@ from compiler.observability.queries import scaling_signal
 from compiler.spec.models import ServingPath
 from compiler.spec.serving import (
     DEFAULT_CPU_UTILIZATION,
+    ReplicaResources,
     format_bytes,
     format_cpu,
     matching_store,
@@ -101,13 +102,10 @@ def _store_account(cluster: ClusterModel, path: ServingPath, storage_uri: str) -
     return model_store_account_name(store.name) if store else None
 
 
-def _model(cluster: ClusterModel, path: ServingPath, storage_uri: str) -> dict[str, Any]:
+def _model(path: ServingPath, storage_uri: str, per: ReplicaResources, gpu: PodGpuRequest) -> dict[str, Any]:
     spec = path.spec
-    flavor = spec.gpu.flavor
-    per = replica_resources(path, cluster.flavors[flavor])
     amounts = {"cpu": format_cpu(per.cpu), "memory": format_bytes(per.pod_memory)}
     resources: dict[str, Any] = {"requests": dict(amounts), "limits": dict(amounts)}
-    gpu = pod_request(cluster.allocation, flavor, cluster.gpu_resource(flavor), spec.gpu.count)
     # device-plugin clusters: the GPU resource (request = limit, as extended resources must be);
     # dra clusters: the claim, and no device-plugin resource.
     gpu_limits = gpu.container_resources.get("limits", {})
@@ -124,10 +122,12 @@ def _model(cluster: ClusterModel, path: ServingPath, storage_uri: str) -> dict[s
     return model
 
 
-def _predictor(cluster: ClusterModel, path: ServingPath, storage_uri: str) -> dict[str, Any]:
+def _predictor(
+    cluster: ClusterModel, path: ServingPath, storage_uri: str, per: ReplicaResources
+) -> dict[str, Any]:
+    """`per`: replica_resources of the path (the stable and canary predictors share it)."""
     spec = path.spec
     flavor = spec.gpu.flavor
-    per = replica_resources(path, cluster.flavors[flavor])
     predictor: dict[str, Any] = {
         "priorityClassName": SERVING_PRIORITY_CLASS,
         "securityContext": pod_security_context(),
@@ -139,12 +139,11 @@ def _predictor(cluster: ClusterModel, path: ServingPath, storage_uri: str) -> di
     tols = tolerations(cluster, flavor)
     if tols:
         predictor["tolerations"] = tols
-    predictor.update(
-        pod_request(cluster.allocation, flavor, cluster.gpu_resource(flavor), spec.gpu.count).pod_fields
-    )
+    gpu = pod_request(cluster.allocation, flavor, cluster.gpu_resource(flavor), spec.gpu.count)
+    predictor.update(gpu.pod_fields)
     shm = {"medium": "Memory", "sizeLimit": format_bytes(per.shared_memory)}
     predictor["volumes"] = [{"name": SHM_VOLUME, "emptyDir": shm}]
-    predictor["model"] = _model(cluster, path, storage_uri)
+    predictor["model"] = _model(path, storage_uri, per, gpu)
     return predictor
 
 
@@ -172,14 +171,15 @@ def autoscaling(cluster: ClusterModel, path: ServingPath, namespace: str) -> dic
 
 def inference_service(cluster: ClusterModel, team: TeamOnCluster, path: ServingPath) -> KubeObject:
     spec = path.spec
-    predictor = _predictor(cluster, path, spec.model.storageUri)
+    per = replica_resources(path, cluster.flavors[spec.gpu.flavor])
+    predictor = _predictor(cluster, path, spec.model.storageUri, per)
     predictor["minReplicas"] = spec.replicas.min
     predictor["maxReplicas"] = spec.replicas.max
     predictor["autoScaling"] = autoscaling(cluster, path, team.namespace)
     body: dict[str, Any] = {"predictor": predictor}
     if spec.canary is not None:
         # Canary replicas are fixed by KServe (no min/max/autoscaling on the canary predictor).
-        canary = {**_predictor(cluster, path, spec.canary.storageUri), "name": CANARY_PREDICTOR_NAME}
+        canary = {**_predictor(cluster, path, spec.canary.storageUri, per), "name": CANARY_PREDICTOR_NAME}
         # The canary's model is a full container in the CRD (name required); KServe names it so.
         canary["model"] = {"name": MODEL_CONTAINER, **canary["model"]}
         body["canary"] = [{"trafficPercent": spec.canary.trafficPercent, "predictor": canary}]
@@ -243,8 +243,11 @@ def network_policies(cluster: ClusterModel, team: TeamOnCluster, path: ServingPa
     # Stable and canary pods both carry the InferenceService label, so one selector admits both.
     pods = {"matchLabels": {ISVC_POD_LABEL: inference_service_name(name)}}
     port = [{"protocol": "TCP", "port": PREDICTOR_PORT}]
-    present = {t.name: t for t in cluster.teams}
-    callers = sorted(c for c in set(path.spec.allowFrom) if c in present and c != team.name)
+    callers = {  # allowFrom teams present here, by name, sorted
+        caller: present
+        for caller in sorted(set(path.spec.allowFrom) - {team.name})
+        if (present := cluster.team(caller)) is not None
+    }
     gateway = cluster.cluster.spec.ingress.gatewayNamespace if cluster.cluster.spec.ingress else None
     peers = ([namespace_peer(gateway)] if gateway else []) + [namespace_peer(c) for c in callers]
     result = []
@@ -271,7 +274,7 @@ def network_policies(cluster: ClusterModel, team: TeamOnCluster, path: ServingPa
                 "NetworkPolicy",
                 serving_egress_policy_name(team.name, name),
                 caller,
-                labels=present[caller].labels,
+                labels=callers[caller].labels,
                 spec={
                     "podSelector": {},
                     "policyTypes": ["Egress"],

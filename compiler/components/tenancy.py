@@ -84,21 +84,32 @@ def namespace(cluster: ClusterModel, team: TeamOnCluster) -> KubeObject:
     return obj("v1", "Namespace", team.namespace, labels=labels)
 
 
-def gpu_quota(cluster: ClusterModel, team: TeamOnCluster) -> dict[str, int]:
+def flavor_quota_keys(cluster: ClusterModel) -> dict[str, str]:
+    """Each flavor's key in a namespace ResourceQuota's `hard` (gpu_allocation.quota_key)."""
+    return {f: quota_key(cluster.allocation, f, cluster.gpu_resource(f)) for f in cluster.flavors}
+
+
+def gpu_quota(
+    cluster: ClusterModel, team: TeamOnCluster, keys_of: dict[str, str] | None = None
+) -> dict[str, int]:
     """GPU hard limits: each flavor's reach (quota plus borrowingLimit, no borrowing when it is
-    absent, never above the cluster's capacity), under the key the allocation mode counts."""
+    absent, never above the cluster's capacity), under the key the allocation mode counts.
+    `keys_of`: flavor_quota_keys(cluster), which a caller asking for every team passes."""
+    keys_of = flavor_quota_keys(cluster) if keys_of is None else keys_of
     hard: dict[str, int] = {}
     for quota in team.entry.gpus:
-        key = quota_key(cluster.allocation, quota.flavor, cluster.gpu_resource(quota.flavor))
+        key = keys_of[quota.flavor]
         hard[key] = hard.get(key, 0) + reach(quota, cluster.capacity[quota.flavor])
     return hard
 
 
-def resource_quota(cluster: ClusterModel, team: TeamOnCluster) -> KubeObject:
+def resource_quota(
+    cluster: ClusterModel, team: TeamOnCluster, keys_of: dict[str, str] | None = None
+) -> KubeObject:
     hard: dict[str, str] = {
         "requests.cpu": team.entry.cpu,
         "requests.memory": team.entry.memory,
-        **{key: str(value) for key, value in sorted(gpu_quota(cluster, team).items())},
+        **{key: str(value) for key, value in sorted(gpu_quota(cluster, team, keys_of).items())},
     }
     return obj("v1", "ResourceQuota", team.namespace, team.namespace, labels=team.labels, spec={"hard": hard})
 
@@ -133,27 +144,28 @@ DENIED_GPUS_QUOTA = "no-other-gpus"
 ALLOWED_PRIORITY_CLASSES = frozenset({SERVING_PRIORITY_CLASS})
 
 
-def denied_gpus(cluster: ClusterModel, team: TeamOnCluster) -> list[str]:
+def denied_gpus(
+    cluster: ClusterModel, team: TeamOnCluster, keys_of: dict[str, str] | None = None
+) -> list[str]:
     """Quota keys a team may not use at all, held at 0: every GPU path around its own quota.
 
     dra: the driver's generic DeviceClasses (a claim with allocationMode All would take every
     GPU), the extended resource they back, and the DeviceClasses of flavors the team has no quota
     for. device-plugin: the extended resources of flavors the team has no quota for.
+    `keys_of`: flavor_quota_keys(cluster), which a caller asking for every team passes.
     """
-    allowed = {q.flavor for q in team.entry.gpus if q.flavor in cluster.flavors}
-
-    def key(flavor: str) -> str:
-        return quota_key(cluster.allocation, flavor, cluster.gpu_resource(flavor))
-
-    keys = {key(f) for f in cluster.flavors} - {key(f) for f in allowed}
+    keys_of = flavor_quota_keys(cluster) if keys_of is None else keys_of
+    keys = set(keys_of.values()) - {keys_of[q.flavor] for q in team.entry.gpus if q.flavor in keys_of}
     if cluster.dra:
         keys |= {device_class_quota_key(c) for c in DRIVER_DEVICE_CLASSES}
         keys.add(f"requests.{DRIVER_EXTENDED_RESOURCE}")
     return sorted(keys)
 
 
-def denied_gpu_quota(cluster: ClusterModel, team: TeamOnCluster) -> KubeObject | None:
-    keys = denied_gpus(cluster, team)
+def denied_gpu_quota(
+    cluster: ClusterModel, team: TeamOnCluster, keys_of: dict[str, str] | None = None
+) -> KubeObject | None:
+    keys = denied_gpus(cluster, team, keys_of)
     if not keys:
         return None
     hard = {key: "0" for key in keys}
@@ -199,10 +211,11 @@ def build(cluster: ClusterModel) -> ComponentOutput:
     objects: list[KubeObject] = []
     if cluster.teams:
         objects += [team_role(OWNER_ROLE, OWNER_RULES), team_role(MEMBER_ROLE, MEMBER_RULES)]
+    keys_of = flavor_quota_keys(cluster)
     for team in cluster.teams:
-        objects += [namespace(cluster, team), resource_quota(cluster, team), limit_range(team)]
+        objects += [namespace(cluster, team), resource_quota(cluster, team, keys_of), limit_range(team)]
         objects.append(priority_class_quota(cluster, team))
-        denied = denied_gpu_quota(cluster, team)
+        denied = denied_gpu_quota(cluster, team, keys_of)
         if denied is not None:
             objects.append(denied)
         objects.append(role_binding(team, "owners", OWNER_ROLE, team.team.spec.owners))

@@ -49,10 +49,15 @@ class PanelSpec:
     width: int = 12
 
 
-@dataclass(frozen=True)
+# Compared by identity: a reused row is a memo key of its layout (_row_layout), and hashing it
+# field by field, every panel and query, costs more than laying it out.
+@dataclass(frozen=True, eq=False)
 class RowSpec:
     title: str
     panels: tuple[PanelSpec, ...]
+    # The same object at the same place on several clusters (a team's rows, _team_rows): its layout
+    # is kept. Other rows are laid out where they are used (kept, they would only fill the memo).
+    reused: bool = False
 
 
 @dataclass(frozen=True)
@@ -135,16 +140,8 @@ def dashboard_json(spec: DashboardSpec) -> str:
     panels: list[dict[str, Any]] = []
     panel_id, y = 1, 0
     for row in spec.rows:
-        panels.append(_row_json(row.title, panel_id, y))
-        panel_id, y, x, height = panel_id + 1, y + 1, 0, 0
-        for panel in row.panels:
-            h = 4 if panel.kind == "stat" else 8
-            if x + panel.width > FULL_WIDTH:
-                x, y = 0, y + height
-                height = 0
-            panels.append(_panel_json(panel, panel_id, (h, panel.width, x, y)))
-            panel_id, x, height = panel_id + 1, x + panel.width, max(height, h)
-        y += height
+        row_panels, panel_id, y = (_row_layout if row.reused else _lay_out_row)(row, panel_id, y)
+        panels += row_panels
     model = board.build().to_json()
     if panels:
         model["panels"] = panels
@@ -152,13 +149,55 @@ def dashboard_json(spec: DashboardSpec) -> str:
     return to_json(model)
 
 
-# A team's panels are the same on every cluster it is on (their queries select by namespace and
-# queue), so a worker compiling several clusters builds each once: built with the SDK, kept as
-# plain JSON (never changed: they are only serialised). Pure functions of frozen specs.
-@functools.lru_cache(maxsize=16384)
+def _lay_out_row(row: RowSpec, panel_id: int, y: int) -> tuple[tuple[dict[str, Any], ...], int, int]:
+    """The row's and its panels' JSON, the next panel id and the next row's top."""
+    panels = [_row_json(row.title, panel_id, y)]
+    panel_id, y, x, height = panel_id + 1, y + 1, 0, 0
+    for panel in row.panels:
+        h = 4 if panel.kind == "stat" else 8
+        if x + panel.width > FULL_WIDTH:
+            x, y = 0, y + height
+            height = 0
+        panels.append(_panel_json(panel, panel_id, (h, panel.width, x, y)))
+        panel_id, x, height = panel_id + 1, x + panel.width, max(height, h)
+    return tuple(panels), panel_id, y + height
+
+
+# A row starts at the left edge below the previous one, so its layout depends on the row, its
+# first panel id and its top only: a team's rows sit at the same place on each of its clusters.
+# Kept as plain JSON, never changed (only serialised). A pure function of a frozen row and ints.
+_row_layout = functools.lru_cache(maxsize=2048)(_lay_out_row)
+
+
 def _panel_json(spec: PanelSpec, panel_id: int, pos: tuple[int, int, int, int]) -> dict[str, Any]:
+    """The SDK's panel for `spec`: its shape (_panel_shape) with this panel's id, position and
+    query expressions, which the SDK sets as given (Panel.id, grid_pos, Dataquery.expr)."""
+    shape = _panel_shape(
+        spec.title,
+        tuple(query.legend for query in spec.queries),
+        spec.unit,
+        spec.kind,
+        spec.description,
+        spec.threshold,
+    )
     h, w, x, y = pos
-    return _plain(_panel(spec, panel_id, GridPos(h=h, w=w, x=x, y=y)).build())
+    targets = [
+        {**target, "expr": query.expr} for target, query in zip(shape["targets"], spec.queries, strict=True)
+    ]
+    return {**shape, "id": panel_id, "gridPos": {"h": h, "w": w, "x": x, "y": y}, "targets": targets}
+
+
+# Panels differ in their ids, positions and queries far more than in anything else (a serving path's
+# four panels, a team's seven, differ from the next path's or team's only there), so a worker builds
+# each shape once with the SDK, kept as plain JSON (never changed: _panel_json copies what it sets,
+# the rest is only serialised). A pure function of hashable values.
+@functools.lru_cache(maxsize=4096)
+def _panel_shape(
+    title: str, legends: tuple[str, ...], unit: str, kind: str, description: str, threshold: float | None
+) -> dict[str, Any]:
+    queries = tuple(Query("", legend) for legend in legends)
+    spec = PanelSpec(title, queries, unit, kind, description, threshold)
+    return _plain(_panel(spec, 0, GridPos(h=0, w=0, x=0, y=0)).build())
 
 
 @functools.lru_cache(maxsize=1024)
@@ -190,51 +229,54 @@ def to_json(model: dict[str, Any]) -> str:
 # --- content --------------------------------------------------------------------------------------
 
 
-def _serving_rows(cluster: ClusterModel, team: str | None) -> list[RowSpec]:
-    rows = []
-    for target in q.serving_targets(cluster, team):
-        slo = target.path.spec.slo
-        panels = (
-            PanelSpec(
-                "Requests per second",
-                (Query(q.request_rate(target), "{{inference_service}}"),),
-                "reqps",
-                description="at the ingress gateway (Istio), 5m rate",
-                width=8,
-            ),
-            PanelSpec(
-                "p95 latency",
-                (Query(q.latency_p95(target), "p95"),),
-                "s",
-                threshold=slo.p95LatencyMs / 1000 if slo else None,
-                description="vLLM end-to-end latency, or KServe predict latency; dashed line = SLO",
-                width=8,
-            ),
-            PanelSpec(
-                "Error ratio (5xx)",
-                (Query(q.error_ratio(target), "5m"), Query(q.error_ratio(target, "1h"), "1h")),
-                "percentunit",
-                threshold=slo.maxErrorRatio if slo else None,
-                description="dashed line = SLO maxErrorRatio",
-                width=8,
-            ),
-            PanelSpec(
-                "Autoscaling: replicas wanted vs running",
-                (
-                    Query(q.wanted_replicas(target, q.cpu_per_replica(cluster, target.path)), "wanted"),
-                    Query(q.running_replicas(target), "running"),
-                ),
-                "short",
-                threshold=target.path.spec.replicas.max,
-                description=f"wanted = {q.scaling_description(target.path)}; dashed line = replicas.max",
-                width=24,
-            ),
-        )
-        rows.append(RowSpec(f"Serving: {target.name} ({target.namespace})", panels))
-    return rows
+def _serving_rows(cluster: ClusterModel, targets: Sequence[q.ServingTarget]) -> list[RowSpec]:
+    return [_serving_row(cluster, target) for target in targets]
 
 
-def cluster_dashboard(cluster: ClusterModel) -> DashboardSpec:
+def _serving_row(cluster: ClusterModel, target: q.ServingTarget) -> RowSpec:
+    """A serving path's row: the same on the cluster's dashboard and on its team's."""
+    slo = target.path.spec.slo
+    panels = (
+        PanelSpec(
+            "Requests per second",
+            (Query(q.request_rate(target), "{{inference_service}}"),),
+            "reqps",
+            description="at the ingress gateway (Istio), 5m rate",
+            width=8,
+        ),
+        PanelSpec(
+            "p95 latency",
+            (Query(q.latency_p95(target), "p95"),),
+            "s",
+            threshold=slo.p95LatencyMs / 1000 if slo else None,
+            description="vLLM end-to-end latency, or KServe predict latency; dashed line = SLO",
+            width=8,
+        ),
+        PanelSpec(
+            "Error ratio (5xx)",
+            (Query(q.error_ratio(target), "5m"), Query(q.error_ratio(target, "1h"), "1h")),
+            "percentunit",
+            threshold=slo.maxErrorRatio if slo else None,
+            description="dashed line = SLO maxErrorRatio",
+            width=8,
+        ),
+        PanelSpec(
+            "Autoscaling: replicas wanted vs running",
+            (
+                Query(q.wanted_replicas(target, q.cpu_per_replica(cluster, target.path)), "wanted"),
+                Query(q.running_replicas(target), "running"),
+            ),
+            "short",
+            threshold=target.path.spec.replicas.max,
+            description=f"wanted = {q.scaling_description(target.path)}; dashed line = replicas.max",
+            width=24,
+        ),
+    )
+    return RowSpec(f"Serving: {target.name} ({target.namespace})", panels)
+
+
+def cluster_dashboard(cluster: ClusterModel, serving_rows: Sequence[RowSpec] | None = None) -> DashboardSpec:
+    """`serving_rows`: a row per serving target (_serving_row), made here when not given."""
     teams = [t.namespace for t in cluster.teams]
     queues = [cluster_queue_name(t.name) for t in cluster.teams]
     team_ns = {"exported_namespace": one_of(teams)} if teams else {}
@@ -326,27 +368,48 @@ def cluster_dashboard(cluster: ClusterModel) -> DashboardSpec:
         dashboard_uid(cluster.name, "gpu"),
         f"GPU platform / {cluster.name}",
         ("platformc", "gpu", cluster.name),
-        (gpus, queues_row, *_serving_rows(cluster, None)),
+        (
+            gpus,
+            queues_row,
+            *(_serving_rows(cluster, q.serving_targets(cluster)) if serving_rows is None else serving_rows),
+        ),
     )
 
 
-def team_dashboard(cluster: ClusterModel, team: TeamOnCluster) -> DashboardSpec:
-    queue = q.queue_of(team)
+def team_dashboard(
+    cluster: ClusterModel, team: TeamOnCluster, serving_rows: Sequence[RowSpec] | None = None
+) -> DashboardSpec:
+    """`serving_rows`: a row per serving target of the team (_serving_row), made here when not given."""
+    if serving_rows is None:
+        serving_rows = _serving_rows(cluster, q.serving_targets(cluster, team.name))
     idle = cluster.platform.spec.alerts.idleGpuUtilPercent
+    return DashboardSpec(
+        dashboard_uid(cluster.name, team.name),
+        f"Team {team.name} / {cluster.name}",
+        ("platformc", "team", team.name, cluster.name),
+        (*_team_rows(team.namespace, q.queue_of(team), idle, team.budget), *serving_rows),
+    )
+
+
+# A team's GPU, quota and budget rows select by its namespace and ClusterQueue only, so they are the
+# same on each of its clusters with the same budget: a worker compiling several clusters makes them
+# once. A pure function of strings and numbers, returning frozen specs.
+@functools.lru_cache(maxsize=4096)
+def _team_rows(namespace: str, queue: str, idle: int, budget: float | None) -> tuple[RowSpec, ...]:
     gpus = RowSpec(
         "GPUs and quota",
         (
             PanelSpec(
-                "GPU utilisation", (Query(q.team_gpu_util(team), "{{exported_namespace}}"),), "percent"
+                "GPU utilisation", (Query(q.team_gpu_util(namespace), "{{exported_namespace}}"),), "percent"
             ),
             PanelSpec(
-                "GPU memory used", (Query(q.team_gpu_memory(team), "{{exported_namespace}}"),), "bytes"
+                "GPU memory used", (Query(q.team_gpu_memory(namespace), "{{exported_namespace}}"),), "bytes"
             ),
             PanelSpec(
                 "Allocated GPUs vs nominal quota per flavor",
                 (
-                    Query(q.team_allocated(team), "allocated {{flavor}}"),
-                    Query(q.team_quota(team), "quota {{flavor}}"),
+                    Query(q.team_allocated(queue), "allocated {{flavor}}"),
+                    Query(q.team_quota(queue), "quota {{flavor}}"),
                 ),
             ),
             PanelSpec(
@@ -358,53 +421,58 @@ def team_dashboard(cluster: ClusterModel, team: TeamOnCluster) -> DashboardSpec:
             ),
             PanelSpec(
                 "GPUs idle right now",
-                (Query(f"count({q.idle_gpus(team, idle)}) or vector(0)", "idle"),),
+                (Query(f"count({q.idle_gpus(namespace, idle)}) or vector(0)", "idle"),),
                 kind="stat",
                 width=8,
                 description=f"bound to a pod of the team and under {idle} % utilisation",
             ),
             PanelSpec(
                 "GPU cost (USD/h)",
-                (Query(f"sum({q.team_cost(team)}) or vector(0)", "USD/h"),),
+                (Query(f"sum({q.team_cost(queue)}) or vector(0)", "USD/h"),),
                 "currencyUSD",
                 kind="stat",
                 width=8,
             ),
             PanelSpec(
                 "GPU cost (USD/day at this rate)",
-                (Query(f"24 * (sum({q.team_cost(team)}) or vector(0))", "USD/day"),),
+                (Query(f"24 * (sum({q.team_cost(queue)}) or vector(0))", "USD/day"),),
                 "currencyUSD",
                 kind="stat",
                 width=8,
             ),
         ),
+        reused=True,
     )
-    return DashboardSpec(
-        dashboard_uid(cluster.name, team.name),
-        f"Team {team.name} / {cluster.name}",
-        ("platformc", "team", team.name, cluster.name),
-        (gpus, *_budget_rows(team), *_serving_rows(cluster, team.name)),
-    )
+    return (gpus, *_budget_rows(queue, budget))
 
 
-def _budget_rows(team: TeamOnCluster) -> list[RowSpec]:
-    if team.budget is None:
+def _budget_rows(queue: str, budget: float | None) -> list[RowSpec]:
+    if budget is None:
         return []
     panel = PanelSpec(
         "GPU spend vs monthly budget (USD)",
         (
-            Query(f"sum({q.team_spend(team)}) or vector(0)", "spent, last 730 h"),
-            Query(f"sum({q.team_projected_spend(team)}) or vector(0)", "a month at the last day's rate"),
-            Query(f"sum({q.team_budget(team)})", "budget"),
+            Query(f"sum({q.team_spend(queue)}) or vector(0)", "spent, last 730 h"),
+            Query(f"sum({q.team_projected_spend(queue)}) or vector(0)", "a month at the last day's rate"),
+            Query(f"sum({q.team_budget(queue)})", "budget"),
         ),
         "currencyUSD",
         description="spend = average GPU cost rate over the last 730 h x 730 h; alerts at a projected "
         "overrun, 80 % and 100 %",
-        threshold=team.budget,
+        threshold=budget,
         width=24,
     )
-    return [RowSpec("Budget", (panel,))]
+    return [RowSpec("Budget", (panel,), reused=True)]
 
 
 def dashboards(cluster: ClusterModel) -> list[DashboardSpec]:
-    return [cluster_dashboard(cluster), *(team_dashboard(cluster, t) for t in cluster.teams)]
+    rows: dict[str, list[RowSpec]] = {}  # by team, each serving path's row made once
+    every: list[RowSpec] = []
+    for target in q.serving_targets(cluster):
+        row = _serving_row(cluster, target)
+        rows.setdefault(target.path.spec.team, []).append(row)
+        every.append(row)
+    return [
+        cluster_dashboard(cluster, every),
+        *(team_dashboard(cluster, t, rows.get(t.name, ())) for t in cluster.teams),
+    ]

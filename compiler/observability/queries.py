@@ -79,6 +79,15 @@ def serving_targets(cluster: ClusterModel, team: str | None = None) -> list[Serv
     return targets
 
 
+def targets_by_team(cluster: ClusterModel) -> dict[str, list[ServingTarget]]:
+    """serving_targets(cluster, team) of every team, from one pass over the serving paths (a cluster
+    has a dashboard and an alert group per team: asking per team would be O(teams × paths))."""
+    by_team: dict[str, list[ServingTarget]] = {}
+    for target in serving_targets(cluster):
+        by_team.setdefault(target.path.spec.team, []).append(target)
+    return by_team
+
+
 def gpu_flavor_matcher(cluster: ClusterModel) -> tuple[str, str]:
     return one_of(resource_flavor_name(f) for f in cluster.flavors)
 
@@ -88,14 +97,15 @@ def queue_of(team: TeamOnCluster) -> str:
 
 
 # --- GPU ----------------------------------------------------------------------------------------
+# A team's queries take its namespace or ClusterQueue name: they are the same on every cluster.
 
 
-def team_gpu_util(team: TeamOnCluster) -> str:
-    return selector(GPU_UTIL_BY_NS, {"exported_namespace": team.namespace})
+def team_gpu_util(namespace: str) -> str:
+    return selector(GPU_UTIL_BY_NS, {"exported_namespace": namespace})
 
 
-def team_gpu_memory(team: TeamOnCluster) -> str:
-    return selector(GPU_MEM_BY_NS, {"exported_namespace": team.namespace})
+def team_gpu_memory(namespace: str) -> str:
+    return selector(GPU_MEM_BY_NS, {"exported_namespace": namespace})
 
 
 # Engine activity, not DCGM_FI_DEV_GPU_UTIL: NVML's utilisation is unsupported on MIG instances
@@ -103,9 +113,9 @@ def team_gpu_memory(team: TeamOnCluster) -> str:
 ENGINE_ACTIVE = "DCGM_FI_PROF_GR_ENGINE_ACTIVE"
 
 
-def idle_gpus(team: TeamOnCluster, util_percent: int) -> str:
-    """GPUs (or MIG instances) bound to one of the team's pods and below the idle threshold."""
-    active = selector(ENGINE_ACTIVE, {"exported_namespace": team.namespace, "exported_pod": ("!=", "")})
+def idle_gpus(namespace: str, util_percent: int) -> str:
+    """GPUs (or MIG instances) bound to a pod of the team namespace and below the idle threshold."""
+    active = selector(ENGINE_ACTIVE, {"exported_namespace": namespace, "exported_pod": ("!=", "")})
     return f"{active} < {number(util_percent / 100)}"
 
 
@@ -119,29 +129,29 @@ def idle_capacity_by_flavor(cluster: ClusterModel) -> str:
     return f"{FLAVOR_CAPACITY} - on (flavor) {allocated}"
 
 
-def team_allocated(team: TeamOnCluster) -> str:
-    return selector(GPU_ALLOCATED, {"cluster_queue": queue_of(team)})
+def team_allocated(queue: str) -> str:
+    return selector(GPU_ALLOCATED, {"cluster_queue": queue})
 
 
-def team_quota(team: TeamOnCluster) -> str:
-    return selector(GPU_QUOTA, {"cluster_queue": queue_of(team)})
+def team_quota(queue: str) -> str:
+    return selector(GPU_QUOTA, {"cluster_queue": queue})
 
 
-def team_cost(team: TeamOnCluster) -> str:
-    return selector(TEAM_COST, {"cluster_queue": queue_of(team)})
+def team_cost(queue: str) -> str:
+    return selector(TEAM_COST, {"cluster_queue": queue})
 
 
-def team_spend(team: TeamOnCluster) -> str:
-    return selector(TEAM_SPEND, {"cluster_queue": queue_of(team)})
+def team_spend(queue: str) -> str:
+    return selector(TEAM_SPEND, {"cluster_queue": queue})
 
 
-def team_projected_spend(team: TeamOnCluster) -> str:
+def team_projected_spend(queue: str) -> str:
     """What a whole month costs at the last day's spend rate."""
-    return f"{selector(TEAM_COST_1D, {'cluster_queue': queue_of(team)})} * {HOURS_PER_MONTH}"
+    return f"{selector(TEAM_COST_1D, {'cluster_queue': queue})} * {HOURS_PER_MONTH}"
 
 
-def team_budget(team: TeamOnCluster) -> str:
-    return selector(TEAM_BUDGET, {"cluster_queue": queue_of(team)})
+def team_budget(queue: str) -> str:
+    return selector(TEAM_BUDGET, {"cluster_queue": queue})
 
 
 # --- Kueue --------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from the spec: ServingPath.slo and Platform.spec.alerts (defaults documented in 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from compiler.cluster_model import ClusterModel, TeamOnCluster
@@ -225,14 +226,17 @@ def gpu_health_alerts(cluster: ClusterModel) -> Group:
 # --- per team -------------------------------------------------------------------------------------
 
 
-def team_alerts(cluster: ClusterModel, team: TeamOnCluster) -> Group:
+def team_alerts(
+    cluster: ClusterModel, team: TeamOnCluster, targets: Sequence[q.ServingTarget] | None = None
+) -> Group:
+    """`targets`: the team's serving targets (queries.targets_by_team), looked up when not given."""
     thresholds = cluster.platform.spec.alerts
     base = {"severity": "warning", "team": team.name}
     queue = q.queue_of(team)
     rules = [
         alert(
             "GPUAllocatedButIdle",
-            q.idle_gpus(team, thresholds.idleGpuUtilPercent),
+            q.idle_gpus(team.namespace, thresholds.idleGpuUtilPercent),
             f"{thresholds.idleGpuMinutes}m",
             base,
             "GPU {{ $labels.gpu }} of pod {{ $labels.exported_namespace }}/{{ $labels.exported_pod }} idles",
@@ -251,7 +255,7 @@ def team_alerts(cluster: ClusterModel, team: TeamOnCluster) -> Group:
             "workloads ask for a flavor it has no quota for (status inadmissible).",
         ),
     ]
-    for target in q.serving_targets(cluster, team.name):
+    for target in q.serving_targets(cluster, team.name) if targets is None else targets:
         maximum = target.path.spec.replicas.max
         rules.append(
             alert(
@@ -306,7 +310,7 @@ def budget_rules(team: TeamOnCluster) -> list[Rule]:
     budget = number(team.budget)
     queue = q.queue_of(team)
     labels = {"team": team.name, "cluster_queue": queue}
-    spend, projected = q.team_spend(team), q.team_projected_spend(team)
+    spend, projected = q.team_spend(queue), q.team_projected_spend(queue)
     money = f"{team.budget:,.0f} USD"
     return [
         record(q.TEAM_BUDGET, f"vector({budget})", {"cluster_queue": queue}),
@@ -361,6 +365,7 @@ def prometheus_rules(cluster: ClusterModel) -> list[KubeObject]:
             spec={"groups": cluster_groups(cluster)},
         )
     ]
+    by_team = q.targets_by_team(cluster)
     for team in cluster.teams:
         objects.append(
             obj(
@@ -369,7 +374,7 @@ def prometheus_rules(cluster: ClusterModel) -> list[KubeObject]:
                 f"platformc-team-{team.name}",
                 namespace,
                 labels=team.labels,
-                spec={"groups": [team_alerts(cluster, team)]},
+                spec={"groups": [team_alerts(cluster, team, by_team.get(team.name, ()))]},
             )
         )
     return objects

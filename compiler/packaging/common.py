@@ -7,7 +7,6 @@ from dataclasses import dataclass
 
 from compiler.cluster_model import ClusterModel
 from compiler.components.base import HelmChart, KubeObject
-from compiler.kube import namespace_of
 from compiler.packaging.units import Unit
 from compiler.tree_contract import (
     APPS_DIR,
@@ -75,11 +74,14 @@ def unit_folder(unit: Unit) -> str:
 
 
 def component_objects(units: list[Unit]) -> list[PlacedObject]:
-    return [(unit_folder(u), o) for u in units for o in u.objects]
+    return [(folder, o) for u in units for folder in (unit_folder(u),) for o in u.objects]
 
 
 def object_folder(folder: str, obj: KubeObject) -> str:
     """Namespaced objects of a component folder go to a sub-folder per namespace, so that
     `<kind>-<name>.yaml` stays unique (every team namespace has a `default-deny-ingress`)."""
-    namespace = namespace_of(obj)
-    return f"{folder}/{namespace}" if namespace and folder.startswith(COMPONENTS_DIR + "/") else folder
+    namespace = obj["metadata"].get("namespace")  # namespace_of without its call: once per object
+    return f"{folder}/{namespace}" if namespace and folder.startswith(_COMPONENTS_PREFIX) else folder
+
+
+_COMPONENTS_PREFIX = COMPONENTS_DIR + "/"

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from compiler.components.base import ComponentOutput, HelmChart, KubeObject
 from compiler.errors import PlatformcError
-from compiler.kube import api_group, group_of, kind_of, name_of, namespace_of
+from compiler.kube import api_group, group_of, name_of
 from compiler.tree_contract import config_unit
 
 __all__ = ["Unit", "api_group", "order_units", "split_component"]
@@ -46,7 +46,8 @@ class Unit:
 
     @property
     def used_groups(self) -> frozenset[str]:
-        from_objects = {group_of(o) for o in self.objects}
+        # Distinct apiVersions first: a unit holds thousands of objects of a handful of them.
+        from_objects = {api_group(str(v)) for v in {o["apiVersion"] for o in self.objects}}
         return frozenset(from_objects.union(*(chart.uses_crd_groups for chart in self.charts)))
 
     @property
@@ -55,11 +56,12 @@ class Unit:
 
     @property
     def created_namespaces(self) -> frozenset[str]:
-        return frozenset(name_of(o) for o in self.objects if kind_of(o) == "Namespace" and group_of(o) == "")
+        return frozenset(name_of(o) for o in self.objects if o["kind"] == "Namespace" and group_of(o) == "")
 
     @property
     def used_namespaces(self) -> frozenset[str]:
-        used = {ns for ns in map(namespace_of, self.objects) if ns}
+        # namespace_of per distinct value, not per object.
+        used = {str(ns) for ns in {o["metadata"].get("namespace") for o in self.objects} if ns}
         used |= {chart.namespace for chart in self.charts}
         return frozenset(used)
 
@@ -72,8 +74,13 @@ class Unit:
 def split_component(name: str, output: ComponentOutput) -> list[Unit]:
     """One unit per component, plus `<name>-config` for its custom resources of its own charts' CRDs."""
     provided = frozenset(g for chart in output.charts for g in chart.crd_groups)
-    own_crs = tuple(o for o in output.objects if group_of(o) in provided)
-    rest = tuple(o for o in output.objects if group_of(o) not in provided)
+    if provided:
+        # Decided per distinct apiVersion, not per object (monitoring has thousands of objects).
+        own = {v for v in {o["apiVersion"] for o in output.objects} if api_group(str(v)) in provided}
+        own_crs = tuple(o for o in output.objects if o["apiVersion"] in own)
+        rest = tuple(o for o in output.objects if o["apiVersion"] not in own)
+    else:
+        own_crs, rest = (), tuple(output.objects)
     units = []
     if output.charts or rest:
         units.append(Unit(name, name, output.charts, rest))
