@@ -72,14 +72,18 @@ class ClusterLayout:
         self.cluster = cluster
         self.root = self._root_folder(cluster)
         self.folders: set[str] = set()
-        for entry in cluster.entries:
-            rel = self.relative(entry)
-            if rel is None:
-                continue
-            parts = rel.split("/")[:-1]
-            self.folders.add("")
-            for i in range(1, len(parts) + 1):
-                self.folders.add("/".join(parts[:i]))
+        if self.root is not None:
+            # Each folder holding a file of this tree, and every folder above it; files share a few
+            # hundred folders, so each is split once.
+            prefix = self.root + "/"
+            for folder in {
+                f.rpartition("/")[0] for e in cluster.entries if (f := e.file) and f.startswith(prefix)
+            }:
+                self.folders.add("")
+                if folder != self.root:
+                    parts = folder[len(prefix) :].split("/")
+                    for i in range(1, len(parts) + 1):
+                        self.folders.add("/".join(parts[:i]))
         self.units: list[SyncUnit] = []
         for entry in cluster.entries:
             if entry.group == ARGO_GROUP and entry.kind == "Application":
@@ -87,7 +91,7 @@ class ClusterLayout:
             elif entry.group == KUSTOMIZE_GROUP and entry.kind == "Kustomization":
                 self.units.append(self._flux_unit(entry))
         self.engines = frozenset(u.engine for u in self.units)
-        self._unit_of_folder: dict[str, SyncUnit | None] = {}
+        self._unit_of_folder: dict[str, SyncUnit | None] = {}  # by the file's folder in the tree
 
     @staticmethod
     def _root_folder(cluster: ClusterObjects) -> str | None:
@@ -147,15 +151,15 @@ class ClusterLayout:
 
     def unit_of(self, entry: Entry) -> SyncUnit | None:
         """The unit whose git path holds the entry's file most specifically."""
-        rel = self.relative(entry)
-        if rel is None:
+        if not entry.file or "/" not in entry.file:
             return None
         # A git path holds whole folders, so the answer is the same for every file of a folder.
-        folder = rel.rpartition("/")[0]
+        folder = entry.file.rpartition("/")[0]
         if folder in self._unit_of_folder:
             return self._unit_of_folder[folder]
+        rel = self.relative(entry)
         best, best_len = None, -1
-        for unit in self.units:
+        for unit in self.units if rel is not None else ():
             length = unit.contains(rel)
             if length > best_len:
                 best, best_len = unit, length

@@ -172,14 +172,17 @@ def _check_cluster(cluster: ClusterObjects, chart_groups: Mapping[str, frozenset
     # (unit entry id, group) -> custom resources it syncs too early, reported once per pair
     late: dict[tuple[int, str], tuple[SyncUnit, list[Entry], list[tuple[SyncUnit | None, str]]]] = {}
     ordered: dict[tuple[int, str], bool] = {}  # see _in_order
+    served: dict[str, bool] = {}  # group -> whether the cluster serves it before any unit syncs
     for entry in cluster.entries:
         group = entry.group
-        if (
-            group in builtin
-            or group in CLUSTER_PREREQUISITE_GROUPS
-            or not entry.kind
-            or any(pre(group) for pre in preinstalled)
-        ):
+        ready = served.get(group)
+        if ready is None:
+            ready = served[group] = (
+                group in builtin
+                or group in CLUSTER_PREREQUISITE_GROUPS
+                or any(pre(group) for pre in preinstalled)
+            )
+        if ready or not entry.kind:
             continue
         offers = providers.by_group.get(group)
         if not offers:

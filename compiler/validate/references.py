@@ -27,7 +27,7 @@ from .checks import ClusterObjects, Entry, ObjectSet
 from .findings import Finding
 from .gitops import ARGO_GROUP, HELM_GROUP, KUSTOMIZE_GROUP, SOURCE_GROUP, layout
 from .schemas import json_path
-from .workloads import KSERVE, containers, pod_specs
+from .workloads import KSERVE, workloads
 
 CHECK = "reference"
 KUEUE = "kueue.x-k8s.io"
@@ -177,8 +177,9 @@ def check_dra_references(objects: ObjectSet) -> Iterator[Finding]:
 
 
 def _pod_claims(cluster: ClusterObjects) -> Iterator[Finding]:
-    for entry in cluster.entries:
-        for pod in pod_specs(entry):
+    for workload in workloads(cluster):
+        entry = workload.entry
+        for pod in workload.pods:
             declared: set[str] = set()
             for c, claim in enumerate(_list(pod.spec.get("resourceClaims"))):
                 claim = _dict(claim)
@@ -195,7 +196,7 @@ def _pod_claims(cluster: ClusterObjects) -> Iterator[Finding]:
                             [*pod.path, "resourceClaims", c, field],
                             f"{kind} {target!r} does not exist in namespace {entry.namespace}",
                         )
-        for container in containers(entry):
+        for container in workload.containers:
             claims = _list(_dict(container.container.get("resources")).get("claims"))
             if not claims:
                 continue

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from .checks import Entry
+from .checks import ClusterObjects, Entry, ObjectSet
 
 Path = tuple[str | int, ...]
 
@@ -101,6 +101,39 @@ def containers(entry: Entry) -> Iterator[Container]:
                 item = pod.spec.get(key)
                 if isinstance(item, dict):
                     yield Container((*pod.path, key), item, pod)
+
+
+@dataclass(frozen=True)
+class Workload:
+    """An object that describes pods, with its pod specs and their containers."""
+
+    entry: Entry
+    pods: tuple[PodSpec, ...]
+    containers: tuple[Container, ...]
+
+
+def workloads(cluster: ClusterObjects) -> list[Workload]:
+    """The cluster's objects of kinds that describe pods, in arrival order, each with its pod specs
+    and containers: worked out once per validation run (checks run after every object is in), since
+    several checks look at every container and most objects of a tree hold none."""
+    cached = cluster.__dict__.get("_workloads")
+    if cached is None or cached[0] != len(cluster.entries):
+        kinds = [k for k in cluster.kinds if k in POD_SPEC_PATHS or k == (KSERVE, "InferenceService")]
+        entries: list[Entry] = []
+        if len(kinds) == 1:
+            entries = cluster.kinds[kinds[0]]
+        elif kinds:
+            chosen = {id(e) for k in kinds for e in cluster.kinds[k]}
+            entries = [e for e in cluster.entries if id(e) in chosen]
+        found = [Workload(e, tuple(pod_specs(e)), tuple(containers(e))) for e in entries]
+        cached = cluster.__dict__["_workloads"] = (len(cluster.entries), found)
+    return cached[1]
+
+
+def all_workloads(objects: ObjectSet) -> Iterator[Workload]:
+    """workloads() of every cluster, in the order the set iterates its objects."""
+    for name in sorted(objects.clusters):
+        yield from workloads(objects.clusters[name])
 
 
 def resources(container: dict[str, Any], which: str) -> dict[str, Any]:
