@@ -61,14 +61,16 @@ class ObjectMemo:
             self._contents[id(obj)] = known  # the object is kept with its id: ids are not reused
         return known[1]
 
-    def key(self, purpose: bytes, obj: Mapping[str, Any]) -> bytes | None:
-        content = self.content(obj)
-        if content is None:
-            return None
+    def tag(self, purpose: bytes) -> bytes:
+        """What a key for `purpose` starts with (a key is the tag, then the content digest)."""
         tag = self._purposes.get(purpose)
         if tag is None:
             tag = self._purposes[purpose] = hashlib.blake2b(purpose, digest_size=16).digest()
-        return tag + content
+        return tag
+
+    def key(self, purpose: bytes, obj: Mapping[str, Any]) -> bytes | None:
+        content = self.content(obj)
+        return None if content is None else self.tag(purpose) + content
 
     def get(self, key: bytes | None) -> Any:
         if key is None:

@@ -12,7 +12,6 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from .core import split_api_version
 from .findings import ERROR, Finding, Severity
 
 # (API group, kind, namespace or None for cluster-scoped, name)
@@ -36,13 +35,18 @@ class Entry:
         self.cluster = cluster
         self.file = file
         self.obj = obj
-        self.api_version = _str(obj.get("apiVersion"))
-        self.group = split_api_version(self.api_version)[0]
-        self.kind = _str(obj.get("kind"))
+        api_version = obj.get("apiVersion")
+        if not isinstance(api_version, str):
+            api_version = ""
+        self.api_version = api_version
+        self.group = api_version.rpartition("/")[0]  # split_api_version's group, inline: it runs per object
+        kind = obj.get("kind")
+        self.kind = kind if isinstance(kind, str) else ""
         metadata = obj.get("metadata")
         if isinstance(metadata, dict):
-            self.name = _str(metadata.get("name"))
-            self.namespace: str | None = _str(metadata.get("namespace")) or None
+            name, namespace = metadata.get("name"), metadata.get("namespace")
+            self.name = name if isinstance(name, str) else ""
+            self.namespace: str | None = namespace if isinstance(namespace, str) and namespace else None
         else:
             self.name, self.namespace = "", None
 
@@ -76,8 +80,18 @@ class ClusterObjects:
 
     def add(self, entry: Entry) -> None:
         self.entries.append(entry)
-        self.index.setdefault(entry.key, []).append(entry)
-        self.kinds.setdefault((entry.group, entry.kind), []).append(entry)
+        group, kind = entry.group, entry.kind
+        key = (group, kind, entry.namespace, entry.name)
+        same = self.index.get(key)
+        if same is None:
+            self.index[key] = [entry]
+        else:
+            same.append(entry)
+        of_kind = self.kinds.get((group, kind))
+        if of_kind is None:
+            self.kinds[(group, kind)] = [entry]
+        else:
+            of_kind.append(entry)
 
     def get(self, group: str, kind: str, name: str, namespace: str | None = None) -> Entry | None:
         """The object with that identity, or None. `group` is "" for the core group."""

@@ -312,29 +312,33 @@ def _checked(
 
 def _memoised(
     registry: SchemaRegistry, memo: ObjectMemo
-) -> Callable[[dict[str, Any], str, str], list[Finding]]:
+) -> Callable[[dict[str, Any], str, str], Sequence[Finding]]:
     """registry.validate, answered from the memo for an object validated before against the same
     schemas and Kubernetes version. What is kept is everything but the file (which the object's
     content does not decide): a hit names the file it is asked about."""
     identity = registry.identity
     if identity is None:
         return registry.validate
-    purposes: dict[str, bytes] = {}
-    looked_up: set[tuple[Any, Any, str]] = set()  # the registry keeps a lookup: once per kind is all
+    tags: dict[str, bytes] = {}  # Kubernetes version -> memo tag of its purpose
+    # The registry keeps a lookup: once per kind is all (Kubernetes version -> (apiVersion, kind)).
+    looked_up: dict[str, set[tuple[str, str]]] = {}
+    content, get = memo.content, memo.get
 
-    def validate(obj: dict[str, Any], version: str, file: str) -> list[Finding]:
-        purpose = purposes.get(version)
-        if purpose is None:
-            purpose = purposes[version] = f"schema\0{version}\0{identity}".encode()
-        key = memo.key(purpose, obj)
-        rows = memo.get(key)
+    def validate(obj: dict[str, Any], version: str, file: str) -> Sequence[Finding]:
+        tag = tags.get(version)
+        if tag is None:
+            tag = tags[version] = memo.tag(f"schema\0{version}\0{identity}".encode())
+            looked_up[version] = set()
+        digest = content(obj)
+        key = None if digest is None else tag + digest
+        rows = get(key)
         if isinstance(rows, tuple):
             api_version, kind = obj.get("apiVersion"), obj.get("kind")
-            lookup = (api_version, kind, version)
-            if isinstance(api_version, str) and isinstance(kind, str) and lookup not in looked_up:
-                looked_up.add(lookup)
+            seen = looked_up[version]
+            if isinstance(api_version, str) and isinstance(kind, str) and (api_version, kind) not in seen:
+                seen.add((api_version, kind))
                 schema_lookup(registry, obj, version)
-            return [from_row(row, file) for row in rows]
+            return [from_row(row, file) for row in rows] if rows else rows
         found = registry.validate(obj, version, file)
         memo.put(key, tuple(finding_row(f) for f in found))
         return found
