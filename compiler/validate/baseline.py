@@ -91,25 +91,26 @@ def _operator_namespaces(cluster: ClusterObjects) -> set[str]:
     }
 
 
-def _is_default_deny(spec: dict[str, Any], direction: str) -> bool:
-    """Empty podSelector, the direction in policyTypes, and no rules for it."""
+def _default_deny(spec: dict[str, Any]) -> list[str]:
+    """The directions a policy denies by default: an empty podSelector, the direction in
+    policyTypes, and no rules for it."""
     selector = spec.get("podSelector")
     if not isinstance(selector, dict) or selector.get("matchLabels") or selector.get("matchExpressions"):
-        return False
+        return []
     types = spec.get("policyTypes")
-    if not isinstance(types, list) or direction not in types:
-        return False
-    return not spec.get(direction.lower())
+    if not isinstance(types, list):
+        return []
+    return [d for d in ("Ingress", "Egress") if d in types and not spec.get(d.lower())]
 
 
 def check_default_deny(objects: ObjectSet) -> Iterator[Finding]:
     """PSB001."""
     for cluster in objects.clusters.values():
         covered: dict[str, set[str]] = {}
-        for policy in cluster.of_kind("networking.k8s.io", "NetworkPolicy"):
-            spec = _dict(policy.obj.get("spec"))
-            for direction in ("Ingress", "Egress"):
-                if policy.namespace and _is_default_deny(spec, direction):
+        for policy in cluster.kinds.get(("networking.k8s.io", "NetworkPolicy"), ()):
+            if policy.namespace:
+                spec = _dict(policy.obj.get("spec"))
+                for direction in _default_deny(spec):
                     covered.setdefault(policy.namespace, set()).add(direction)
         for ns in _team_namespaces(cluster):
             missing = [d for d in ("Ingress", "Egress") if d not in covered.get(ns.name, set())]

@@ -8,7 +8,7 @@ registered in a list; `validate_objects` runs every check once over the full set
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Container, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -100,6 +100,14 @@ class ClusterObjects:
 
     def of_kind(self, group: str, kind: str) -> list[Entry]:
         return list(self.kinds.get((group, kind), ()))
+
+    def of_kinds(self, kinds: Container[tuple[str, str]]) -> list[Entry]:
+        """Entries whose (group, kind) is in `kinds`, in arrival order."""
+        found = [k for k in self.kinds if k in kinds]
+        if len(found) < 2:
+            return list(self.kinds[found[0]]) if found else []
+        chosen = {id(e) for k in found for e in self.kinds[k]}
+        return [e for e in self.entries if id(e) in chosen]
 
 
 @dataclass

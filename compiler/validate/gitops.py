@@ -24,6 +24,7 @@ HELM_GROUP = "helm.toolkit.fluxcd.io"
 SOURCE_GROUP = "source.toolkit.fluxcd.io"
 FLUX_GROUP_SUFFIX = ".toolkit.fluxcd.io"
 CRD_GROUP = "apiextensions.k8s.io"
+UNIT_KINDS = frozenset({(ARGO_GROUP, "Application"), (KUSTOMIZE_GROUP, "Kustomization")})
 
 WAVE_PATH = json_path(["metadata", "annotations", WAVE_ANNOTATION])
 
@@ -84,12 +85,10 @@ class ClusterLayout:
                     parts = folder[len(prefix) :].split("/")
                     for i in range(1, len(parts) + 1):
                         self.folders.add("/".join(parts[:i]))
-        self.units: list[SyncUnit] = []
-        for entry in cluster.entries:
-            if entry.group == ARGO_GROUP and entry.kind == "Application":
-                self.units.append(self._argo_unit(entry))
-            elif entry.group == KUSTOMIZE_GROUP and entry.kind == "Kustomization":
-                self.units.append(self._flux_unit(entry))
+        self.units: list[SyncUnit] = [
+            self._argo_unit(entry) if entry.group == ARGO_GROUP else self._flux_unit(entry)
+            for entry in cluster.of_kinds(UNIT_KINDS)
+        ]
         self.engines = frozenset(u.engine for u in self.units)
         self._unit_of_folder: dict[str, SyncUnit | None] = {}  # by the file's folder in the tree
 
@@ -159,8 +158,8 @@ class ClusterLayout:
             return self._unit_of_folder[folder]
         rel = self.relative(entry)
         best, best_len = None, -1
-        for unit in self.units if rel is not None else ():
-            length = unit.contains(rel)
+        for unit in self.units:
+            length = unit.contains(rel) if rel is not None else -1
             if length > best_len:
                 best, best_len = unit, length
         self._unit_of_folder[folder] = best

@@ -31,6 +31,7 @@ POD_SPEC_PATHS: dict[tuple[str, str], Path] = {
     ("serving.kserve.io", "ClusterServingRuntime"): ("spec",),
 }
 KSERVE = "serving.kserve.io"
+WORKLOAD_KINDS = frozenset({*POD_SPEC_PATHS, (KSERVE, "InferenceService")})  # what pod_specs looks into
 INFERENCE_COMPONENTS = ("predictor", "transformer", "explainer")
 # Keys of a KServe component that are single containers rather than lists of them.
 KSERVE_CONTAINER_KEYS = (
@@ -118,13 +119,7 @@ def workloads(cluster: ClusterObjects) -> list[Workload]:
     several checks look at every container and most objects of a tree hold none."""
     cached = cluster.__dict__.get("_workloads")
     if cached is None or cached[0] != len(cluster.entries):
-        kinds = [k for k in cluster.kinds if k in POD_SPEC_PATHS or k == (KSERVE, "InferenceService")]
-        entries: list[Entry] = []
-        if len(kinds) == 1:
-            entries = cluster.kinds[kinds[0]]
-        elif kinds:
-            chosen = {id(e) for k in kinds for e in cluster.kinds[k]}
-            entries = [e for e in cluster.entries if id(e) in chosen]
+        entries = cluster.of_kinds(WORKLOAD_KINDS)
         found = [Workload(e, tuple(pod_specs(e)), tuple(containers(e))) for e in entries]
         cached = cluster.__dict__["_workloads"] = (len(cluster.entries), found)
     return cached[1]
