@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Container, Iterable, Iterator
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Any
 
 from .findings import ERROR, Finding, Severity
@@ -29,7 +30,9 @@ class Entry:
     slotted class keeps building the set cheap for trees of tens of thousands of objects.
     """
 
-    __slots__ = ("api_version", "cluster", "file", "group", "kind", "name", "namespace", "obj")
+    __slots__ = ("api_version", "cluster", "file", "group", "kind", "name", "namespace", "obj", "seq")
+
+    seq: int  # where it arrived in its cluster (set by ClusterObjects.add)
 
     def __init__(self, cluster: str, file: str | None, obj: dict[str, Any]) -> None:
         self.cluster = cluster
@@ -79,6 +82,7 @@ class ClusterObjects:
     kinds: dict[tuple[str, str], list[Entry]] = field(default_factory=dict)
 
     def add(self, entry: Entry) -> None:
+        entry.seq = len(self.entries)
         self.entries.append(entry)
         group, kind = entry.group, entry.kind
         key = (group, kind, entry.namespace, entry.name)
@@ -103,11 +107,10 @@ class ClusterObjects:
 
     def of_kinds(self, kinds: Container[tuple[str, str]]) -> list[Entry]:
         """Entries whose (group, kind) is in `kinds`, in arrival order."""
-        found = [k for k in self.kinds if k in kinds]
+        found = [self.kinds[k] for k in self.kinds if k in kinds]
         if len(found) < 2:
-            return list(self.kinds[found[0]]) if found else []
-        chosen = {id(e) for k in found for e in self.kinds[k]}
-        return [e for e in self.entries if id(e) in chosen]
+            return list(found[0]) if found else []
+        return sorted((e for entries in found for e in entries), key=attrgetter("seq"))
 
 
 @dataclass

@@ -74,17 +74,16 @@ class ClusterLayout:
         self.root = self._root_folder(cluster)
         self.folders: set[str] = set()
         if self.root is not None:
-            # Each folder holding a file of this tree, and every folder above it; files share a few
-            # hundred folders, so each is split once.
+            # Each folder holding a file of this tree, and every folder above it (up to the first
+            # one already known); files share a few hundred folders. The root holds a file's folder.
+            self.folders.add("")
             prefix = self.root + "/"
-            for folder in {
-                f.rpartition("/")[0] for e in cluster.entries if (f := e.file) and f.startswith(prefix)
-            }:
-                self.folders.add("")
-                if folder != self.root:
-                    parts = folder[len(prefix) :].split("/")
-                    for i in range(1, len(parts) + 1):
-                        self.folders.add("/".join(parts[:i]))
+            for folder in {f[: f.rfind("/")] for e in cluster.entries if (f := e.file)}:
+                if folder.startswith(prefix):
+                    rel = folder[len(prefix) :]
+                    while rel not in self.folders:
+                        self.folders.add(rel)
+                        rel = rel[: max(rel.rfind("/"), 0)]
         self.units: list[SyncUnit] = [
             self._argo_unit(entry) if entry.group == ARGO_GROUP else self._flux_unit(entry)
             for entry in cluster.of_kinds(UNIT_KINDS)

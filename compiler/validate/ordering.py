@@ -172,18 +172,17 @@ def _check_cluster(cluster: ClusterObjects, chart_groups: Mapping[str, frozenset
     # (unit entry id, group) -> custom resources it syncs too early, reported once per pair
     late: dict[tuple[int, str], tuple[SyncUnit, list[Entry], list[tuple[SyncUnit | None, str]]]] = {}
     ordered: dict[tuple[int, str], bool] = {}  # see _in_order
-    served: dict[str, bool] = {}  # group -> whether the cluster serves it before any unit syncs
-    for entry in cluster.entries:
+    # Kinds of groups the cluster does not serve before some unit syncs them: most objects are not.
+    custom = {
+        (group, kind)
+        for group, kind in cluster.kinds
+        if kind
+        and group not in builtin
+        and group not in CLUSTER_PREREQUISITE_GROUPS
+        and not any(pre(group) for pre in preinstalled)
+    }
+    for entry in cluster.of_kinds(custom):
         group = entry.group
-        ready = served.get(group)
-        if ready is None:
-            ready = served[group] = (
-                group in builtin
-                or group in CLUSTER_PREREQUISITE_GROUPS
-                or any(pre(group) for pre in preinstalled)
-            )
-        if ready or not entry.kind:
-            continue
         offers = providers.by_group.get(group)
         if not offers:
             known = sorted(c for c, g in chart_groups.items() if group in g)
@@ -251,10 +250,8 @@ def _check_webhook_gates(cluster: ClusterObjects, tree: ClusterLayout) -> Iterat
         return
     late: dict[tuple[int, str], tuple[SyncUnit, list[Entry], list[tuple[SyncUnit | None, str]]]] = {}
     ordered: dict[tuple[int, str], bool] = {}  # see _in_order
-    for entry in cluster.entries:
-        offers = gates.get(entry.group)
-        if not offers:
-            continue
+    for entry in cluster.of_kinds({(group, kind) for group, kind in cluster.kinds if gates.get(group)}):
+        offers = gates[entry.group]
         unit = tree.unit_of(entry)
         if unit is None:
             continue
