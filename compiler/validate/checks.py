@@ -120,12 +120,16 @@ class ObjectSet:
     clusters: dict[str, ClusterObjects] = field(default_factory=dict)
 
     def add(self, cluster: str, kubernetes_version: str, file: str | None, obj: dict[str, Any]) -> Entry:
-        objects = self.clusters.get(cluster)
-        if objects is None:
-            objects = self.clusters[cluster] = ClusterObjects(cluster, kubernetes_version)
         entry = Entry(cluster, file, obj)
-        objects.add(entry)
+        self.cluster(cluster, kubernetes_version).add(entry)
         return entry
+
+    def cluster(self, name: str, kubernetes_version: str) -> ClusterObjects:
+        """The cluster's objects, made empty when it has none yet."""
+        objects = self.clusters.get(name)
+        if objects is None:
+            objects = self.clusters[name] = ClusterObjects(name, kubernetes_version)
+        return objects
 
     def __iter__(self) -> Iterator[Entry]:
         for cluster in sorted(self.clusters):

@@ -24,6 +24,7 @@ Findings use check id "ordering".
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
+from functools import lru_cache
 from typing import Any
 
 from compiler.registry_table import TABLE
@@ -99,6 +100,13 @@ def _stamped_groups(entry: Entry, annotation: str = "") -> frozenset[str]:
     value = _dict(_dict(entry.obj.get("metadata")).get("annotations")).get(
         annotation or CRD_GROUPS_ANNOTATION
     )
+    return _split_groups(value) if isinstance(value, str) else frozenset()
+
+
+@lru_cache(maxsize=1024)
+def _split_groups(value: str) -> frozenset[str]:
+    """split_groups, once per text: the checks read each unit's annotations several times, and a
+    chart's CRD list can be long."""
     return split_groups(value)
 
 

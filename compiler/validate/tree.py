@@ -284,10 +284,13 @@ def _checked(
     bad_versions: set[str] = set()
     validate = _validator(registry, memo)
     findings = report.findings
-    add = object_set.add
+    into, into_name = None, None  # the cluster objects arrive in, looked up when it changes
     with _gc_paused():
         for cluster, version, file, obj in objects:
-            entry = add(cluster, version, file, obj)
+            if cluster != into_name or into is None:
+                into, into_name = object_set.cluster(cluster, version), cluster
+            entry = Entry(cluster, file, obj)
+            into.add(entry)  # object_set.add, without its lookup: this runs per object
             if version in bad_versions:
                 continue
             try:

@@ -7,9 +7,8 @@ here keeps them in agreement.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Iterable, Iterator
+from typing import Any, NamedTuple
 
 from .checks import ClusterObjects, Entry, ObjectSet
 
@@ -50,14 +49,12 @@ KSERVE_CONTAINER_KEYS = (
 CONTAINER_LISTS = ("initContainers", "containers", "ephemeralContainers")
 
 
-@dataclass(frozen=True)
-class PodSpec:
+class PodSpec(NamedTuple):
     path: Path
     spec: dict[str, Any]
 
 
-@dataclass(frozen=True)
-class Container:
+class Container(NamedTuple):
     path: Path
     container: dict[str, Any]
     pod: PodSpec
@@ -88,9 +85,10 @@ def pod_specs(entry: Entry) -> Iterator[PodSpec]:
                 yield PodSpec(("spec", component), spec)
 
 
-def containers(entry: Entry) -> Iterator[Container]:
-    """Every container of every pod spec, with its JSON path parts."""
-    for pod in pod_specs(entry):
+def containers(entry: Entry, pods: Iterable[PodSpec] | None = None) -> Iterator[Container]:
+    """Every container of every pod spec (of `pods`, when pod_specs(entry) is known), with its JSON
+    path parts."""
+    for pod in pod_specs(entry) if pods is None else pods:
         for key in CONTAINER_LISTS:
             items = pod.spec.get(key)
             if isinstance(items, list):
@@ -104,8 +102,7 @@ def containers(entry: Entry) -> Iterator[Container]:
                     yield Container((*pod.path, key), item, pod)
 
 
-@dataclass(frozen=True)
-class Workload:
+class Workload(NamedTuple):
     """An object that describes pods, with its pod specs and their containers."""
 
     entry: Entry
@@ -119,8 +116,10 @@ def workloads(cluster: ClusterObjects) -> list[Workload]:
     several checks look at every container and most objects of a tree hold none."""
     cached = cluster.__dict__.get("_workloads")
     if cached is None or cached[0] != len(cluster.entries):
-        entries = cluster.of_kinds(WORKLOAD_KINDS)
-        found = [Workload(e, tuple(pod_specs(e)), tuple(containers(e))) for e in entries]
+        found = []
+        for entry in cluster.of_kinds(WORKLOAD_KINDS):
+            pods = tuple(pod_specs(entry))
+            found.append(Workload(entry, pods, tuple(containers(entry, pods))))
         cached = cluster.__dict__["_workloads"] = (len(cluster.entries), found)
     return cached[1]
 
