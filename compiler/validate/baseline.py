@@ -91,31 +91,28 @@ def _operator_namespaces(cluster: ClusterObjects) -> set[str]:
     }
 
 
-def _default_deny(spec: Any) -> tuple[bool, bool]:
-    """Whether a policy denies ingress, egress by default: an empty podSelector, the direction in
-    policyTypes, and no rules for it. (Written out: a tree has thousands of NetworkPolicies.)"""
-    if not isinstance(spec, dict):
-        return False, False
-    selector = spec.get("podSelector")
-    if not isinstance(selector, dict) or selector.get("matchLabels") or selector.get("matchExpressions"):
-        return False, False
-    types = spec.get("policyTypes")
-    if not isinstance(types, list):
-        return False, False
-    return "Ingress" in types and not spec.get("ingress"), "Egress" in types and not spec.get("egress")
-
-
 def check_default_deny(objects: ObjectSet) -> Iterator[Finding]:
-    """PSB001."""
+    """PSB001. A default-deny policy has an empty podSelector, the direction in policyTypes and no
+    rules for it. (Written out in one loop: a tree has thousands of NetworkPolicies.)"""
     for cluster in objects.clusters.values():
         ingress: set[str] = set()  # namespaces with a default-deny ingress policy
         egress: set[str] = set()
         for policy in cluster.kinds.get(("networking.k8s.io", "NetworkPolicy"), ()):
-            if policy.namespace:
-                denies_ingress, denies_egress = _default_deny(policy.obj.get("spec"))
-                if denies_ingress:
+            spec = policy.obj.get("spec")
+            if not policy.namespace or not isinstance(spec, dict):
+                continue
+            selector = spec.get("podSelector")
+            if (
+                not isinstance(selector, dict)
+                or selector.get("matchLabels")
+                or selector.get("matchExpressions")
+            ):
+                continue
+            types = spec.get("policyTypes")
+            if isinstance(types, list):
+                if "Ingress" in types and not spec.get("ingress"):
                     ingress.add(policy.namespace)
-                if denies_egress:
+                if "Egress" in types and not spec.get("egress"):
                     egress.add(policy.namespace)
         covered = {"Ingress": ingress, "Egress": egress}
         for ns in _team_namespaces(cluster):

@@ -50,16 +50,6 @@ class SyncUnit:
     wave: int = 0  # Argo CD sync wave
     wave_error: str | None = None
 
-    def contains(self, folder_file: str) -> int:
-        """Length of the longest git path holding `folder_file` (cluster-relative), or -1."""
-        best = -1
-        for p in self.paths:
-            if p.folder is None:
-                continue
-            if p.folder == "" or folder_file.startswith(p.folder + "/"):
-                best = max(best, len(p.folder))
-        return best
-
 
 def _str(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
@@ -94,6 +84,11 @@ class ClusterLayout:
         ]
         self.engines = frozenset(u.engine for u in self.units)
         self._unit_of_folder: dict[str, SyncUnit | None] = {}  # by the file's folder in the tree
+        self._unit_at: dict[str, SyncUnit] = {}  # cluster-relative folder -> first unit with that git path
+        for unit in self.units:
+            for git in unit.paths:
+                if git.folder is not None:
+                    self._unit_at.setdefault(git.folder, unit)
 
     @staticmethod
     def _root_folder(cluster: ClusterObjects) -> str | None:
@@ -159,12 +154,15 @@ class ClusterLayout:
         folder = entry.file.rpartition("/")[0]
         if folder in self._unit_of_folder:
             return self._unit_of_folder[folder]
+        # The most specific git path holding the file is its deepest folder some unit has (several
+        # units with that path: the first); "" is the cluster folder, which holds every file.
         rel = self.relative(entry)
-        best, best_len = None, -1
-        for unit in self.units:
-            length = unit.contains(rel) if rel is not None else -1
-            if length > best_len:
-                best, best_len = unit, length
+        best = None
+        if rel is not None:
+            cut = len(rel)
+            while best is None and cut >= 0:
+                cut = rel.rfind("/", 0, cut)
+                best = self._unit_at.get(rel[:cut] if cut >= 0 else "")
         self._unit_of_folder[folder] = best
         return best
 
