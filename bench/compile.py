@@ -16,6 +16,9 @@ run, in order:
 - check: `compile --check` with nothing changed;
 - one team: one team's quota changes on every cluster (every cluster's key changes), then compile.
 
+Every timed step starts after a flush of dirty pages (os.sync), so no step pays for the writeback
+of the one before (a cold compile leaves ~200 MB of tree and caches to write).
+
 Once: the clusters stage (components → validation → render, no cache, no write) with 1 and with 2
 workers. Peak memory is the largest resident set of any compile process or worker.
 Prints medians over --runs and the machine's load average (on a shared machine, read ratios).
@@ -61,11 +64,14 @@ def timed(action: Callable[[], object]) -> float:
 
 
 def cli(work: Path, *args: str, jobs: int | None = None) -> float:
-    """Seconds of one `platformc compile` in a fresh process, in work (cache in work)."""
+    """Seconds of one `platformc compile` in a fresh process, in work (cache in work). It starts
+    after a flush of dirty pages: a cold compile leaves ~200 MB to write back (tree and caches),
+    which would otherwise be charged to whichever step runs next."""
     env = {**os.environ, "PYTHONPATH": str(ROOT), "PLATFORMC_NO_CACHE": "0"}
     if jobs:
         env["PLATFORMC_JOBS"] = str(jobs)
     command = [sys.executable, "-m", "compiler.cli", "compile", "--spec", "spec", "--out", "generated", *args]
+    os.sync()
     start = time.perf_counter()
     done = subprocess.run(command, cwd=work, env=env, capture_output=True, text=True, check=False)
     seconds = time.perf_counter() - start
@@ -159,7 +165,6 @@ def main() -> None:
             write_synthetic_spec(work / "spec", *shape, **per_team)
             # The baseline and the cold compile side by side in each run, both after a flush.
             figures["C emitter"].append(c_emitter_seconds(objects, Path(tmp) / "baseline"))
-            os.sync()
             figures["cold"].append(cli(work, "--schemas", schemas))
             figures["no-op"].append(cli(work, "--schemas", schemas))
             figures["check"].append(cli(work, "--check", "--schemas", schemas))

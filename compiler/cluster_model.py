@@ -97,14 +97,15 @@ def cluster_models(model: PlatformModel) -> list[ClusterModel]:
     """One ClusterModel per Cluster document, sorted by cluster name."""
     result = []
     budgets = {name: cluster_budgets(model, team) for name, team in model.teams.items()}
+    # Each team's entries by cluster, in team order then entry order (one pass, not one per cluster).
+    on_cluster: dict[str, list[TeamOnCluster]] = {}
+    for team_name, team in model.teams.items():
+        for entry in team.spec.clusters:
+            placed = TeamOnCluster(team, entry, budgets[team_name].get(entry.cluster))
+            on_cluster.setdefault(entry.cluster, []).append(placed)
     for name, cluster in model.clusters.items():
         present = {pool.flavor for pool in cluster.spec.nodePools}
-        teams = tuple(
-            TeamOnCluster(team, entry, budgets[team_name].get(name))
-            for team_name, team in model.teams.items()
-            for entry in team.spec.clusters
-            if entry.cluster == name
-        )
+        teams = tuple(on_cluster.get(name, ()))
         result.append(
             ClusterModel(
                 platform=model.platform,

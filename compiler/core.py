@@ -6,7 +6,7 @@ schema registry arrives built); compiler/pipeline.py holds the commands around i
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -136,6 +136,7 @@ class CompiledCluster:
     tree: Tree
     objects: int
     report: Report  # validation of this cluster's objects (empty when not validated)
+    digests: Mapping[str, str] = field(default_factory=dict)  # file_digest by path, when known
 
 
 def merged_report(clusters: Sequence[CompiledCluster]) -> Report:
@@ -237,5 +238,6 @@ def compile_cluster(
     report = validate_builds([build], registry, memo) if registry is not None else Report()
     report.add(secret_findings(build, memo))
     report = with_provenance(report, build)
-    files = render_cluster(build.info, build.placed, cluster_files(build), build.header, memo)
-    return CompiledCluster(build.info, files, len(build.placed), report)
+    digests: dict[str, str] = {}
+    files = render_cluster(build.info, build.placed, cluster_files(build), build.header, memo, digests)
+    return CompiledCluster(build.info, files, len(build.placed), report, digests)

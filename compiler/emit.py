@@ -16,7 +16,7 @@ from compiler import yaml_out
 from compiler.errors import PlatformcError
 from compiler.object_memo import ObjectMemo
 from compiler.pathsafety import kind_problem, name_problem, object_name_problem, safe_relative
-from compiler.tree_contract import CLUSTER_INFO_FILE, KUSTOMIZATION_FILE, ClusterInfo, Tree
+from compiler.tree_contract import CLUSTER_INFO_FILE, KUSTOMIZATION_FILE, ClusterInfo, Tree, file_digest
 
 __all__ = ["CLUSTER_INFO_FILE", "KUSTOMIZATION_FILE", "ClusterInfo", "Tree"]
 
@@ -113,11 +113,13 @@ def render_cluster(
     files: Mapping[str, bytes] | None = None,
     header: str = "",
     memo: ObjectMemo | None = None,
+    digests: dict[str, str] | None = None,
 ) -> Tree:
     """The files of one cluster folder, keyed by path relative to the output folder; `files` are
     non-object files at the cluster folder's top (the node-pool contract), not in kustomizations.
     `header` (one comment line) starts every YAML file; JSON files cannot carry one. A memo
-    (compiler/object_memo.py) spares rendering objects rendered before."""
+    (compiler/object_memo.py) spares rendering objects rendered before, and hashing them: given
+    `digests`, it is filled with every file's file_digest."""
     first = header.encode()
     tree: Tree = {}
     owners: dict[str, Mapping[str, Any]] = {}
@@ -134,12 +136,18 @@ def render_cluster(
             )
         owners[rel] = obj
         key = memo.key(purpose, obj) if memo is not None else None
-        rendered = memo.get(key) if memo is not None else None
-        if not isinstance(rendered, bytes):
+        found = memo.get(key) if memo is not None else None
+        if type(found) is tuple and len(found) == 2 and type(found[0]) is bytes and type(found[1]) is str:
+            rendered, digest = found
+        else:
             rendered = first + dump_yaml(canonical(obj))
+            digest = file_digest(rendered)
             if memo is not None:
-                memo.put(key, rendered)
-        tree[f"{info.name}/{rel}"] = rendered
+                memo.put(key, (rendered, digest))
+        path = f"{info.name}/{rel}"
+        tree[path] = rendered
+        if digests is not None:
+            digests[path] = digest
         # Register the file with its folder, and a new folder and every one on its way up with
         # their parents (in the order a walk from the top meets them).
         parent, _, name = rel.rpartition("/")
@@ -156,4 +164,6 @@ def render_cluster(
     tree[f"{info.name}/{CLUSTER_INFO_FILE}"] = info.to_json()
     for name, content in sorted((files or {}).items()):
         tree[f"{info.name}/{name}"] = first + content if name.endswith((".yaml", ".yml")) else content
+    if digests is not None:
+        digests.update({path: file_digest(content) for path, content in tree.items() if path not in digests})
     return tree

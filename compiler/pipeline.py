@@ -227,7 +227,9 @@ def cached_clusters(
         fresh = compile_memoised(build, registry, cache_root)
         if cache is None:
             return then(fresh, True, None)
-        digests = {path: file_digest(content) for path, content in fresh.tree.items()}
+        digests = fresh.digests
+        if digests.keys() != fresh.tree.keys():
+            digests = {path: file_digest(content) for path, content in fresh.tree.items()}
         cache.put(keys[fresh.info.name], fresh, validation, digests)
         return then(fresh, True, digests)
 
@@ -303,7 +305,7 @@ def compile_and_stage(
         compiled: CompiledCluster, recompiled: bool, digests: Mapping[str, str] | None
     ) -> ClusterOutcome:
         staged = writing.stage(compiled.info.name, compiled.tree, digests)
-        kept = compiled if keep_trees else replace(compiled, tree={})
+        kept = compiled if keep_trees else replace(compiled, tree={}, digests={})
         return ClusterOutcome(kept, staged, len(compiled.tree), recompiled)
 
     return cached_clusters(

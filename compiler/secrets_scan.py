@@ -19,7 +19,12 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import importlib
+import inspect
+import pkgutil
 import re
+import sys
+import types
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -45,21 +50,53 @@ _URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s\"'<>]+")
 _TOKEN_SPLIT = re.compile(r"[\s,;\"'()\[\]{}]+")
 
 
+# The modules of the excluded detectors are not even imported (two evaluate `requests.Response`
+# at import, which would load the HTTP client, see _defer_http_client).
+_EXCLUDED_MODULES = {"keyword", "ip_public", "cloudant", "ibm_cloud_iam", "ibm_cos_hmac", "softlayer"}
+
+
+class _Deferred(types.ModuleType):
+    """Stands in for a module until something reads from it; the module is imported then."""
+
+    def __getattr__(self, name: str) -> Any:
+        if sys.modules.get(self.__name__) is self:
+            del sys.modules[self.__name__]
+        return getattr(importlib.import_module(self.__name__), name)
+
+
+def _defer_http_client() -> None:
+    """detect-secrets imports `requests` at module level for one feature: verifying a found secret
+    against the live service. platformc never verifies (a compile makes no network call), so the
+    HTTP client (60 ms of imports, paid on every compile that scans a changed spec document) is
+    only imported if something actually uses it."""
+    if "requests" not in sys.modules:
+        sys.modules["requests"] = _Deferred("requests")
+
+
 @functools.cache
 def _detectors() -> tuple[Any, ...]:
-    from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
+    """detect-secrets' regex detectors (every module of its plugins package), but the excluded."""
+    _defer_http_client()
+    import detect_secrets.plugins as plugins
     from detect_secrets.plugins.base import RegexBasedDetector
 
-    classes: list[type[Any]] = list(get_mapping_from_secret_type_to_class().values())
+    classes = {
+        cls
+        for info in pkgutil.iter_modules(plugins.__path__)
+        if info.name not in _EXCLUDED_MODULES
+        for cls in vars(importlib.import_module(f"{plugins.__name__}.{info.name}")).values()
+        if isinstance(cls, type) and issubclass(cls, RegexBasedDetector) and not inspect.isabstract(cls)
+    }
     return tuple(
         cls()
         for cls in sorted(classes, key=lambda c: c.__name__)
-        if issubclass(cls, RegexBasedDetector) and cls.__name__ not in _EXCLUDED_DETECTORS
+        if cls is not RegexBasedDetector and cls.__name__ not in _EXCLUDED_DETECTORS
     )
 
 
 @functools.cache
 def _entropy_plugins() -> tuple[Any, Any]:
+    _defer_http_client()
     from detect_secrets.plugins.high_entropy_strings import Base64HighEntropyString, HexHighEntropyString
 
     return Base64HighEntropyString(limit=BASE64_ENTROPY_LIMIT), HexHighEntropyString(limit=HEX_ENTROPY_LIMIT)

@@ -7,6 +7,7 @@ from platformc.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -107,3 +108,8 @@ class ClusterInfo:
             version if isinstance(version, str) and version else default_kubernetes_version,
             engine if engine in ENGINES else None,
         )
+
+
+def file_digest(content: bytes) -> str:
+    """What the manifest, the compile cache and the object memo record of a file's bytes."""
+    return hashlib.blake2b(content, digest_size=16).hexdigest()

@@ -24,13 +24,7 @@ from typing import Any
 from compiler.errors import PlatformcError
 from compiler.pathsafety import resolve_under, safe_relative
 from compiler.sealed import seal, unseal
-from compiler.tree_contract import CLUSTER_INFO_FILE, Tree
-
-
-def file_digest(content: bytes) -> str:
-    """What the manifest and the compile cache record of a file's bytes."""
-    return hashlib.blake2b(content, digest_size=16).hexdigest()
-
+from compiler.tree_contract import CLUSTER_INFO_FILE, Tree, file_digest
 
 # --- the tree on disk ---------------------------------------------------------------------------
 
@@ -51,38 +45,53 @@ class OnDisk:
 
 
 def scan(out_dir: Path, clusters: Iterable[str]) -> OnDisk:
-    """One stat per file, folders from directory entries (no stat): the cost of a no-op compile."""
+    """One stat per file, folders from directory entries (no stat): the cost of a no-op compile.
+    Each folder is opened once and its files are stat'ed relative to it (fstatat), so the kernel
+    resolves one name per file, not the whole path from the output folder down."""
     found = OnDisk()
-    base = os.fspath(out_dir)
-    pending: list[str] = []
-    for rel in clusters:
-        try:
-            info = os.lstat(os.path.join(base, rel))
-        except FileNotFoundError:
-            continue
-        if stat.S_ISDIR(info.st_mode):
-            pending.append(rel)
-            found.folders.add(rel)
-        elif stat.S_ISREG(info.st_mode):
-            found.files[rel] = info
-        else:
-            found.links.append(rel)
-    while pending:
-        rel = pending.pop()
-        with os.scandir(os.path.join(base, rel)) as entries:
-            for entry in entries:
-                child = f"{rel}/{entry.name}"
-                if entry.is_dir(follow_symlinks=False):
-                    pending.append(child)
-                    found.folders.add(child)
-                elif entry.is_file(follow_symlinks=False):
-                    found.files[child] = entry.stat(follow_symlinks=False)
-                else:
-                    found.links.append(child)
+    try:
+        top = os.open(out_dir, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    except (FileNotFoundError, NotADirectoryError):
+        return found
+    try:
+        pending: list[str] = []
+        for rel in clusters:
+            try:
+                info = os.lstat(rel, dir_fd=top)
+            except FileNotFoundError:
+                continue
+            if stat.S_ISDIR(info.st_mode):
+                pending.append(rel)
+                found.folders.add(rel)
+            elif stat.S_ISREG(info.st_mode):
+                found.files[rel] = info
+            else:
+                found.links.append(rel)
+        while pending:
+            rel = pending.pop()
+            # Only real folders are entered (a link is never followed: O_NOFOLLOW, and entries are
+            # typed without following links).
+            folder = os.open(rel, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=top)
+            try:
+                with os.scandir(folder) as entries:
+                    for entry in entries:
+                        child = f"{rel}/{entry.name}"
+                        if entry.is_dir(follow_symlinks=False):
+                            pending.append(child)
+                            found.folders.add(child)
+                        elif entry.is_file(follow_symlinks=False):
+                            found.files[child] = entry.stat(follow_symlinks=False)
+                        else:
+                            found.links.append(child)
+            finally:
+                os.close(folder)
+    finally:
+        os.close(top)
     return found
 
 
 Signature = tuple[int, int, int, int]
+ManifestEntry = tuple[int, int, int, int, str, int]  # signature, digest, Tally term
 
 
 def signature(info: os.stat_result) -> Signature:
@@ -103,7 +112,9 @@ class Manifest:
 
     def __init__(self, path: Path | None) -> None:
         self.path = path
-        self.entries: dict[str, tuple[int, int, int, int, str]] = {}
+        # (ino, size, mtime, ctime, digest, the file's Tally term): the term is kept so a file that
+        # stays adds to the tree's fingerprint without hashing its path and signature again.
+        self.entries: dict[str, ManifestEntry] = {}
         if path is not None:
             try:
                 body = unseal(path.read_bytes())
@@ -114,20 +125,20 @@ class Manifest:
             except (OSError, ValueError, EOFError, TypeError):
                 pass
 
-    def known(self, rel: str, info: os.stat_result) -> str | None:
+    def known(self, rel: str, info: os.stat_result) -> ManifestEntry | None:
+        """The entry of rel when the file still has the signature it records."""
         entry = self.entries.get(rel)
         if (
-            isinstance(entry, tuple)
-            and len(entry) == 5
-            and entry[0] == info.st_ino
-            and entry[1] == info.st_size
-            and entry[2] == info.st_mtime_ns
-            and entry[3] == info.st_ctime_ns
+            type(entry) is tuple
+            and len(entry) == 6
+            and entry[:4] == (info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
+            and type(entry[4]) is str
+            and type(entry[5]) is int
         ):
-            return str(entry[4])
+            return entry
         return None
 
-    def save(self, entries: Mapping[str, tuple[int, int, int, int, str]]) -> None:
+    def save(self, entries: Mapping[str, ManifestEntry]) -> None:
         """Record the folder as written (best effort: a manifest not saved only costs reads)."""
         if self.path is None:
             return
@@ -140,7 +151,7 @@ class Manifest:
             pass
 
 
-_MANIFEST_FORMAT = f"platformc-manifest 2 {sys.version} {marshal.version}\n".encode()
+_MANIFEST_FORMAT = f"platformc-manifest 3 {sys.version} {marshal.version}\n".encode()
 
 
 def manifest_path(cache_dir: Path | None, out_dir: Path, cluster: str) -> Path | None:
@@ -159,7 +170,7 @@ class Changes:
     extra: list[str]  # regular files to delete
     links: list[str]  # links (or other non-files) to remove
     in_the_way: list[str]  # real folders where a file goes
-    unchanged: dict[str, Signature]  # files that stay, with their stat signature
+    unchanged: dict[str, ManifestEntry]  # files that stay: their manifest entries as they are now
     read: int  # files read because the manifest did not know them
 
     def drift(self, shown: str, fingerprint: tuple[int, str] | None = None) -> Drift:
@@ -194,40 +205,37 @@ class Changes:
 
 def changes(
     out_dir: Path, tree: Mapping[str, bytes], digests: Mapping[str, str], cluster: str, manifest: Manifest
-) -> tuple[Changes, dict[str, str]]:
+) -> Changes:
     """The difference between one cluster folder on disk and `tree` (its files), reading only files
-    whose stat signature differs from the manifest's; with the digest of every file of tree."""
+    whose stat signature differs from the manifest's."""
     found = scan(out_dir, [cluster])
     changed, missing = [], []
-    unchanged: dict[str, Signature] = {}
-    known_digests: dict[str, str] = {}
+    unchanged: dict[str, ManifestEntry] = {}
     read = 0
+    on_disk, known = found.files.get, manifest.known
     for rel, content in tree.items():
-        info = found.files.get(rel)
-        digest = digests.get(rel) or file_digest(content)
-        known_digests[rel] = digest
+        info = on_disk(rel)
         if info is None:
             missing.append(rel)
             continue
         if info.st_size != len(content):
             changed.append(rel)
             continue
-        known = manifest.known(rel, info)
-        if known is None:
+        digest = digests.get(rel) or file_digest(content)
+        entry = known(rel, info)
+        if entry is None:
             read += 1
-            same = _read(out_dir / rel) == content
-        else:
-            same = known == digest
-        if same:
-            unchanged[rel] = signature(info)
+            if _read(out_dir / rel) == content:
+                unchanged[rel] = (*signature(info), digest, _tally_term(rel, signature(info)))
+            else:
+                changed.append(rel)
+        elif entry[4] == digest:
+            unchanged[rel] = entry
         else:
             changed.append(rel)
     extra = sorted(rel for rel in found.files if rel not in tree)
     in_the_way = sorted(rel for rel in found.folders if rel in tree)
-    found_changes = Changes(
-        sorted(changed), sorted(missing), extra, sorted(found.links), in_the_way, unchanged, read
-    )
-    return found_changes, known_digests
+    return Changes(sorted(changed), sorted(missing), extra, sorted(found.links), in_the_way, unchanged, read)
 
 
 def _read(path: Path) -> bytes | None:
@@ -280,26 +288,12 @@ def split_clusters(tree: Tree, clusters: Iterable[str]) -> list[tuple[str, Tree]
 
 def fingerprint(out_dir: Path, clusters: Iterable[str]) -> tuple[int, str] | None:
     """(files, digest of every file's path and stat signature) below the cluster folders, or None
-    when one holds a link or something else that is neither file nor folder. The cost of a no-op
-    compile: one stat per file, folders from directory entries, no pathlib."""
-    stats: dict[str, Signature] = {}
-    base = os.fspath(out_dir)
-    pending = [rel for rel in clusters if os.path.lexists(os.path.join(base, rel))]
-    while pending:
-        rel = pending.pop()
-        try:
-            entries = os.scandir(os.path.join(base, rel))
-        except NotADirectoryError:
-            return None  # a cluster folder that is a file or a link
-        with entries:
-            for entry in entries:
-                if entry.is_dir(follow_symlinks=False):
-                    pending.append(f"{rel}/{entry.name}")
-                elif entry.is_file(follow_symlinks=False):
-                    stats[f"{rel}/{entry.name}"] = signature(entry.stat(follow_symlinks=False))
-                else:
-                    return None
-    return Tally.of(stats).fingerprint
+    when one holds a link or something else that is neither file nor folder, or a cluster's
+    folder is not a folder. The cost of a no-op compile: one stat per file (see scan)."""
+    found = scan(out_dir, clusters)
+    if found.links or any("/" not in rel for rel in found.files):
+        return None
+    return Tally.of({rel: signature(info) for rel, info in found.files.items()}).fingerprint
 
 
 @dataclass(frozen=True)
@@ -313,11 +307,12 @@ class Tally:
 
     @staticmethod
     def of(stats: Mapping[str, Signature]) -> Tally:
-        total = 0
-        for rel, (ino, size, mtime, ctime) in stats.items():
-            line = f"{rel}\0{ino}\0{size}\0{mtime}\0{ctime}".encode("utf-8", "surrogateescape")
-            total += int.from_bytes(hashlib.blake2b(line, digest_size=32).digest(), "big")
-        return Tally(len(stats), total % _TALLY_MODULUS)
+        return Tally(len(stats), sum(_tally_term(rel, sig) for rel, sig in stats.items()) % _TALLY_MODULUS)
+
+    @staticmethod
+    def of_entries(entries: Mapping[str, ManifestEntry]) -> Tally:
+        """Tally.of the files of these manifest entries, from the terms they keep."""
+        return Tally(len(entries), sum(entry[5] for entry in entries.values()) % _TALLY_MODULUS)
 
     @staticmethod
     def combined(parts: Iterable[Tally]) -> Tally:
@@ -330,6 +325,12 @@ class Tally:
 
 
 _TALLY_MODULUS = 1 << 256
+
+
+def _tally_term(rel: str, sig: Signature) -> int:
+    ino, size, mtime, ctime = sig
+    line = f"{rel}\0{ino}\0{size}\0{mtime}\0{ctime}".encode("utf-8", "surrogateescape")
+    return int.from_bytes(hashlib.blake2b(line, digest_size=32).digest(), "big")
 
 
 def journal_pending(out_dir: Path) -> bool:
@@ -572,11 +573,14 @@ class TreeWrite:
                 written = _stage(self.staging, files, list(files))
                 # The staging folder's rename keeps these signatures; if compile stops before it,
                 # no file will ever match them, so the manifest can be recorded now.
-                manifest.save(
-                    {rel: (*sig, given.get(rel) or file_digest(files[rel])) for rel, sig in written.items()}
-                )
-                return Staged(cluster, Changes([], sorted(files), [], [], [], {}, 0), Tally.of(written))
-            found, known = changes(self.real, files, given, cluster, manifest)
+                entries = {
+                    rel: (*sig, given.get(rel) or file_digest(files[rel]), _tally_term(rel, sig))
+                    for rel, sig in written.items()
+                }
+                manifest.save(entries)
+                everything_new = Changes([], sorted(files), [], [], [], {}, 0)
+                return Staged(cluster, everything_new, Tally.of_entries(entries))
+            found = changes(self.real, files, given, cluster, manifest)
             staged: dict[str, str] = {}
             if not self.check:
                 # Flat names (no folders to make and remove again): `<cluster>.<n>`, unique per worker.
@@ -584,11 +588,12 @@ class TreeWrite:
                     safe_relative(rel)
                     staged[rel] = f"{cluster}.{number}"
                     write_file(os.path.join(self.staging, staged[rel]), files[rel])
-            if found.read or (found.count and not self.check):
-                # Files that stay, as they are now. Files about to be written are left out (their
-                # signatures change when they are renamed into place): the next compile reads them.
-                manifest.save({rel: (*sig, known[rel]) for rel, sig in found.unchanged.items()})
-            kept = Tally.of(found.unchanged)
+            if found.read:
+                # What was learnt by reading: the files that stay, as they are now. Entries of files
+                # about to be written stay as they were: their signatures change when they are renamed
+                # into place, so the next compile reads those few and records them then.
+                manifest.save(found.unchanged)
+            kept = Tally.of_entries(found.unchanged)
             return Staged(cluster, dataclasses.replace(found, unchanged={}), kept, staged)
 
     def commit(self, staged: Iterable[Staged]) -> Drift:

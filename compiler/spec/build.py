@@ -18,7 +18,7 @@ from compiler.registry_facts import RegistryFacts
 from compiler.registry_table import TABLE
 from compiler.secrets_scan import scan, show_path
 from compiler.spec.checks import check_platform
-from compiler.spec.loader import ParseCache, SourceDocument, load_documents, load_text, to_plain
+from compiler.spec.loader import ParseCache, SourceDocument, load_documents, load_text
 from compiler.spec.model import PlatformModel
 from compiler.spec.models import (
     API_VERSION,
@@ -252,7 +252,7 @@ def parse_documents(
             continue
         assert model is not None
         try:
-            typed.append((model.model_validate(to_plain(doc.data)), doc))
+            typed.append((model.model_validate(doc.plain_copy()), doc))
         except ValidationError as exc:
             errors.extend(explain(e, model, doc) for e in exc.errors(include_url=False))
     return typed, errors
@@ -331,7 +331,7 @@ def secret_errors(
     return [
         SpecError(doc.location(found.path), found.message(show_path(found.path)))
         for doc in docs
-        for found in (cache.secrets(doc.data) if cache is not None else scan(doc.data))
+        for found in (cache.secrets(doc.data, doc.json) if cache is not None else scan(doc.data))
         if found.fingerprint not in allowed
     ]
 

@@ -17,7 +17,7 @@ import os
 import re
 import sys
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +47,13 @@ class SourceDocument:
     data: Any  # plain dicts, lists and scalars
     text: str = field(repr=False, default="")  # the file's text: positions and quotes come from it
     _positions: Callable[[], list[Any]] = field(repr=False, compare=False, default=lambda: [])
+    # data as JSON (orjson), when it is plain JSON data holding no null: made once, it answers the
+    # plain-data check, copies the data for the typed model and keys the secret scan's cache.
+    json: bytes | None = field(repr=False, compare=False, default=None)
+
+    def plain_copy(self) -> Any:
+        """A copy of data as plain builtins (what the typed model is validated from)."""
+        return orjson.loads(self.json) if self.json is not None else to_plain(self.data)
 
     @property
     def lines(self) -> list[str]:
@@ -186,12 +193,14 @@ class ParseCache:
         if found_later:
             self._ahead[key] = (aliased, documents)
 
-    def secrets(self, data: Any) -> list[SecretFinding]:
-        """scan(data) (before any allowlist), kept with the parses by the document's content."""
-        try:
-            content = orjson.dumps(data)
-        except TypeError:
-            return scan(data)
+    def secrets(self, data: Any, content: bytes | None = None) -> list[SecretFinding]:
+        """scan(data) (before any allowlist), kept with the parses by the document's content
+        (orjson's JSON of data: `content` when the caller has it)."""
+        if content is None:
+            try:
+                content = orjson.dumps(data)
+            except TypeError:
+                return scan(data)
         key = b"secrets\0" + hashlib.blake2b(content, digest_size=20).digest()
         stored = self._stored.get(key)
         found = None
@@ -382,7 +391,8 @@ def _documents(
         if aliased and (bomb := alias_problem(data)) is not None:
             errors.append(SpecError(doc.start, bomb))
             continue
-        if (odd := non_json_value(data)) is not None:
+        doc = replace(doc, json=_plain_json(data))
+        if doc.json is None and (odd := non_json_value(data)) is not None:
             path, what = odd
             errors.append(
                 SpecError(
@@ -406,6 +416,17 @@ def load_documents(
     for path in paths:
         docs.extend(load_file(path, errors, cache))
     return docs
+
+
+def _plain_json(data: Any) -> bytes | None:
+    """data as JSON when orjson can write it and the result holds no null; else None (then the
+    walk of non_json_value decides, and finds where). orjson refuses non-string keys, dates, bytes
+    and sets; it would write a non-finite float as null, which is why a null sends data the long way."""
+    try:
+        encoded = orjson.dumps(data, option=orjson.OPT_PASSTHROUGH_DATETIME)
+    except TypeError:
+        return None
+    return None if b"null" in encoded else encoded
 
 
 def to_plain(node: Any) -> Any:

@@ -34,8 +34,9 @@ def compile_cli(*args: str, cwd: Path, env: dict[str, str] | None = None) -> sub
 
 def flip_byte_in_entry(entry: Path, where: str) -> bool:
     """Flip one byte of a cluster cache entry (compiler/cluster_cache.py: a seal line, a JSON header
-    line, the files' bytes in header order): `header`, or the middle of the file at path `where`.
-    False when the entry does not hold that file."""
+    line, the bytes of the files it holds in header order; a delta holds those not marked in
+    `fromBase`): `header`, or the middle of the file at path `where`. False when the entry does not
+    hold that file's bytes."""
     import orjson
 
     raw = bytearray(entry.read_bytes())
@@ -45,10 +46,20 @@ def flip_byte_in_entry(entry: Path, where: str) -> bool:
         at = (mac_end + head_end) // 2
     else:
         header = orjson.loads(raw[mac_end + 1 : head_end])
-        if where not in header["paths"]:
+        held = [
+            (path, size)
+            for path, size, mark in zip(
+                header["paths"],
+                header["sizes"],
+                header["fromBase"] or "0" * len(header["paths"]),
+                strict=True,
+            )
+            if mark == "0"
+        ]
+        if where not in [path for path, _ in held]:
             return False
-        index = header["paths"].index(where)
-        at = head_end + 1 + sum(header["sizes"][:index]) + header["sizes"][index] // 2
+        index = [path for path, _ in held].index(where)
+        at = head_end + 1 + sum(size for _, size in held[:index]) + held[index][1] // 2
     raw[at] ^= 0x01
     entry.write_bytes(bytes(raw))
     return True

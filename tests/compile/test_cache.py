@@ -164,12 +164,12 @@ def test_a_compiler_version_change_invalidates_the_cache(
     _synthetic(tmp_path / "spec")
     _compile()
     assert _compile().recorded
-    real_version = cache_keys.metadata.version
+    real_versions = cache_keys._installed_versions
 
-    def next_release(name: str) -> str:
-        return "99.0.0" if name == "pydantic" else real_version(name)
+    def next_release() -> dict[str, str]:
+        return {**real_versions(), "pydantic": "99.0.0"}
 
-    monkeypatch.setattr(cache_keys.metadata, "version", next_release)
+    monkeypatch.setattr(cache_keys, "_installed_versions", next_release)
     cache_keys.compiler_digest.cache_clear()
     try:
         again = _compile()
@@ -177,6 +177,16 @@ def test_a_compiler_version_change_invalidates_the_cache(
         assert again.recompiled == ["cluster-000", "cluster-001", "cluster-002"]
     finally:
         cache_keys.compiler_digest.cache_clear()
+
+
+def test_the_compiler_version_names_the_installed_libraries_as_importlib_metadata_does() -> None:
+    """The versions read from the `.dist-info` folder names on sys.path (one listing, not a scan
+    per name) are those importlib.metadata reports, for every library that shapes the output."""
+    from importlib import metadata
+
+    installed = cache_keys._installed_versions()
+    for name in cache_keys._DISTRIBUTIONS:
+        assert installed[cache_keys._normalized(name)] == metadata.version(name), name
 
 
 def test_with_and_without_cache_byte_identical_on_the_example(tmp_path: Path) -> None:
@@ -381,8 +391,9 @@ def test_the_cluster_cache_keeps_the_recently_used_generations(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Every change stores a new entry per changed cluster; compile then drops all but the most
-    recently used ones, so the cache does not grow with every commit, and the entries of the last
-    compiles stay (reverting a change is answered from the cache)."""
+    recently used ones (and each cluster's base entry, whose files its deltas take), so the cache
+    does not grow with every commit, and the entries of the last compiles stay (reverting a change
+    is answered from the cache)."""
     from compiler import pipeline
 
     monkeypatch.setattr(pipeline, "GENERATIONS_KEPT", 2)
@@ -390,6 +401,58 @@ def test_the_cluster_cache_keeps_the_recently_used_generations(
     for bonus in range(1, 6):
         _synthetic(tmp_path / "spec", quota_bonus={"team-000": bonus})
         assert len(_compile().recompiled) == 3
-    assert len(list((CACHE / "clusters").iterdir())) == 6
+    assert len(list((CACHE / "clusters").iterdir())) == 6 + 3
     _synthetic(tmp_path / "spec", quota_bonus={"team-000": 4})
     assert _compile().recompiled == []
+
+
+def _entry_headers() -> dict[str, dict[str, object]]:
+    return {
+        entry.name: orjson.loads(entry.read_bytes().split(b"\n", 2)[1])
+        for entry in (CACHE / "clusters").iterdir()
+    }
+
+
+def test_a_one_team_change_stores_deltas_that_read_back_byte_identical(tmp_path: Path) -> None:
+    """A change that leaves most of a cluster's files as they were stores only the files its
+    cluster's base entry does not hold (compiler/cluster_cache.py); the entry still answers with
+    every file: a compile of the same inputs into a fresh folder is taken from it, byte for byte
+    what a compile without the cache writes."""
+    _synthetic(tmp_path / "spec")
+    _compile()
+    full = {entry.name: entry.stat().st_size for entry in (CACHE / "clusters").iterdir()}
+    _synthetic(tmp_path / "spec", quota_bonus={"team-000": 1})
+    assert len(_compile().recompiled) == 3
+    deltas = {name: h for name, h in _entry_headers().items() if name not in full}
+    assert len(deltas) == 3 and all(h["base"] in full for h in deltas.values())
+    for name, header in deltas.items():
+        held = str(header["fromBase"]).count("0")
+        assert 0 < held < len(header["paths"]) / 10, "a delta holds the changed files only"  # type: ignore[arg-type]
+        assert (CACHE / "clusters" / name).stat().st_size * 4 < full[str(header["base"])]
+    fresh = _compile("fresh")
+    assert fresh.recompiled == [], "the deltas answered"
+    _compile("uncached", cache=False)
+    assert snapshot(tmp_path / "fresh") == snapshot(tmp_path / "uncached")
+
+
+@pytest.mark.parametrize("damage", ["base removed", "base byte flipped"])
+def test_a_delta_whose_base_is_gone_or_damaged_is_recomputed(tmp_path: Path, damage: str) -> None:
+    """A delta is read with its base or not at all: a base that is missing, or whose bytes no longer
+    match their digests, makes the delta a miss, recomputed and stored again, never emitted."""
+    _synthetic(tmp_path / "spec")
+    _compile()
+    bases = _entry_headers()
+    _synthetic(tmp_path / "spec", quota_bonus={"team-000": 1})
+    _compile()
+    for name, header in bases.items():
+        if damage == "base removed":
+            (CACHE / "clusters" / name).unlink()
+        else:
+            paths = header["paths"]
+            assert isinstance(paths, list)
+            assert flip_byte_in_entry(CACHE / "clusters" / name, paths[len(paths) // 2])
+    again = _compile("again")
+    assert again.recompiled == ["cluster-000", "cluster-001", "cluster-002"]
+    _compile("uncached", cache=False)
+    assert snapshot(tmp_path / "again") == snapshot(tmp_path / "uncached")
+    assert _compile("third").recompiled == [], "recomputed entries are stored again"

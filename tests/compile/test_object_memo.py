@@ -264,6 +264,30 @@ def test_a_compile_from_the_memo_reports_what_a_compile_without_it_does(tmp_path
     assert load_memo(tmp_path / "cache", next(iter(model.clusters))).stored
 
 
+def test_files_and_their_digests_from_the_memo_are_those_a_compile_without_it_makes(tmp_path: Path) -> None:
+    """The memo keeps each object's rendered bytes with their digest (what the manifest and the
+    cluster cache record), so a compile from it neither renders nor hashes them again: both must
+    be exactly what rendering and hashing give."""
+    from compiler.components import facts_of
+    from compiler.core import registered
+    from compiler.pipeline import compile_model
+    from compiler.spec.build import load_platform
+    from compiler.tree_contract import file_digest
+    from tests.conftest import EXAMPLE_OVERLAYS, EXAMPLE_SPEC
+
+    model = load_platform(EXAMPLE_SPEC, facts_of(registered()))
+
+    def compiled(memo_root: Path | None) -> list[tuple[dict[str, bytes], dict[str, str]]]:
+        done = compile_model(model, overlays_dir=EXAMPLE_OVERLAYS, jobs=1, memo_root=memo_root)
+        return [(dict(c.tree), dict(c.digests)) for c in done]
+
+    without = compiled(None)
+    for tree, digests in without:
+        assert digests == {path: file_digest(content) for path, content in tree.items()}
+    compiled(tmp_path / "cache")
+    assert compiled(tmp_path / "cache") == without
+
+
 BROKEN_CRD = "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata: {name: CiliumNetworkPolicy\n"
 CILIUM_RULES = _on_create("cilium.io", "v2", "ciliumnetworkpolicies")
 CILIUM_POLICY = {

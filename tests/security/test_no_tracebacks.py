@@ -119,6 +119,7 @@ def test_init_refuses_a_bad_repo_url_and_writes_nothing(ws: Workspace, url: str)
         ("2001-12-14", "a YAML date value"),
         ("!!binary aGVsbG8=", "a YAML bytes value"),
         (".inf", "non-finite"),
+        ("1e400", "non-finite"),  # a float too large is infinite too (JSON would write it as null)
     ],
 )
 def test_values_json_cannot_hold_are_errors_at_their_line(ws: Workspace, value: str, what: str) -> None:

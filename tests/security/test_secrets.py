@@ -4,6 +4,8 @@ detect-secrets token detectors (detect_secrets/plugins/*.py) plus URL userinfo a
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 
 import pytest
 
@@ -119,3 +121,25 @@ def test_a_secret_with_data_in_a_list_is_still_caught(ws: Workspace) -> None:
     result = ws.run("compile")
     assert result.exit_code == 1
     assert "Secret carries values in Git" in result.output and "overlays/all/secret.yaml:1:1" in result.output
+
+
+def test_the_scan_uses_every_regex_detector_but_the_excluded_and_loads_no_http_client() -> None:
+    """The scan runs detect-secrets' regex detectors as its own registry lists them
+    (detect_secrets/core/plugins/util.py get_mapping_from_secret_type_to_class), minus the
+    keyword/IP/verification-only ones; and it never imports an HTTP client: detect-secrets uses
+    `requests` only to verify a secret against the live service, which platformc never does."""
+    code = """
+import sys
+from compiler.secrets_scan import _EXCLUDED_DETECTORS, _detectors, scan
+found = scan({"token": "ghp_" + "a1B2c3D4e5F6g7H8i9J0" * 2})
+assert [f.what for f in found] == ["GitHub Token"], found
+assert "urllib3" not in sys.modules and "http.client" not in sys.modules, "an HTTP client was imported"
+from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
+from detect_secrets.plugins.base import RegexBasedDetector
+registry = get_mapping_from_secret_type_to_class().values()
+expected = sorted(c.__name__ for c in registry if issubclass(c, RegexBasedDetector))
+used = sorted(type(d).__name__ for d in _detectors())
+assert used == [n for n in expected if n not in _EXCLUDED_DETECTORS], (used, expected)
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
