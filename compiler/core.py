@@ -6,7 +6,7 @@ schema registry arrives built); compiler/pipeline.py holds the commands around i
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -34,6 +34,7 @@ from compiler.validate.findings import ERROR, Finding
 
 if TYPE_CHECKING:
     from compiler.charts.stage import ChartsStage
+    from compiler.validate.tree import LoadedObject
 
 PACKAGERS = {"argocd": argocd.package, "flux": flux.package}
 
@@ -164,15 +165,17 @@ def validate_builds(
     """Validate every object where it will be written. Compile tolerates missing CRD schemas
     (warnings); `platformc validate` is the strict gate. A memo spares schema-validating and
     CEL-checking objects checked before (against the same schemas and Kubernetes version)."""
-    objects = (
-        (b.model.name, b.model.kubernetes_version, _object_file(b, folder, o), o)
-        for b in builds
-        for folder, o in b.placed
-    )
     # Packaging stamps each chart's CRD groups on its Application / HelmRelease, so the ordering
     # check sees here exactly what `platformc validate` sees on disk.
     checks = default_checks(facts_of(registered()).chart_crd_groups)
-    return validate_objects(objects, registry, allow_missing=True, checks=checks, memo=memo)
+    return validate_objects(_placed_objects(builds), registry, allow_missing=True, checks=checks, memo=memo)
+
+
+def _placed_objects(builds: Sequence[ClusterBuild]) -> Iterator[LoadedObject]:
+    for build in builds:
+        name, version = build.model.name, build.model.kubernetes_version
+        for folder, obj in build.placed:
+            yield name, version, f"{name}/{folder}/{file_name(obj)}", obj  # _object_file, inline: per object
 
 
 def secret_findings(build: ClusterBuild, memo: ObjectMemo | None = None) -> list[Finding]:

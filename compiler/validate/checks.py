@@ -8,11 +8,11 @@ registered in a list; `validate_objects` runs every check once over the full set
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Container, Iterable, Iterator
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Any
 
-from .core import split_api_version
 from .findings import ERROR, Finding, Severity
 
 # (API group, kind, namespace or None for cluster-scoped, name)
@@ -30,19 +30,26 @@ class Entry:
     slotted class keeps building the set cheap for trees of tens of thousands of objects.
     """
 
-    __slots__ = ("api_version", "cluster", "file", "group", "kind", "name", "namespace", "obj")
+    __slots__ = ("api_version", "cluster", "file", "group", "kind", "name", "namespace", "obj", "seq")
+
+    seq: int  # where it arrived in its cluster (set by ClusterObjects.add)
 
     def __init__(self, cluster: str, file: str | None, obj: dict[str, Any]) -> None:
         self.cluster = cluster
         self.file = file
         self.obj = obj
-        self.api_version = _str(obj.get("apiVersion"))
-        self.group = split_api_version(self.api_version)[0]
-        self.kind = _str(obj.get("kind"))
+        api_version = obj.get("apiVersion")
+        if not isinstance(api_version, str):
+            api_version = ""
+        self.api_version = api_version
+        self.group = api_version.rpartition("/")[0]  # split_api_version's group, inline: it runs per object
+        kind = obj.get("kind")
+        self.kind = kind if isinstance(kind, str) else ""
         metadata = obj.get("metadata")
         if isinstance(metadata, dict):
-            self.name = _str(metadata.get("name"))
-            self.namespace: str | None = _str(metadata.get("namespace")) or None
+            name, namespace = metadata.get("name"), metadata.get("namespace")
+            self.name = name if isinstance(name, str) else ""
+            self.namespace: str | None = namespace if isinstance(namespace, str) and namespace else None
         else:
             self.name, self.namespace = "", None
 
@@ -75,9 +82,20 @@ class ClusterObjects:
     kinds: dict[tuple[str, str], list[Entry]] = field(default_factory=dict)
 
     def add(self, entry: Entry) -> None:
+        entry.seq = len(self.entries)
         self.entries.append(entry)
-        self.index.setdefault(entry.key, []).append(entry)
-        self.kinds.setdefault((entry.group, entry.kind), []).append(entry)
+        group, kind = entry.group, entry.kind
+        key = (group, kind, entry.namespace, entry.name)
+        same = self.index.get(key)
+        if same is None:
+            self.index[key] = [entry]
+        else:
+            same.append(entry)
+        of_kind = self.kinds.get((group, kind))
+        if of_kind is None:
+            self.kinds[(group, kind)] = [entry]
+        else:
+            of_kind.append(entry)
 
     def get(self, group: str, kind: str, name: str, namespace: str | None = None) -> Entry | None:
         """The object with that identity, or None. `group` is "" for the core group."""
@@ -87,6 +105,13 @@ class ClusterObjects:
     def of_kind(self, group: str, kind: str) -> list[Entry]:
         return list(self.kinds.get((group, kind), ()))
 
+    def of_kinds(self, kinds: Container[tuple[str, str]]) -> list[Entry]:
+        """Entries whose (group, kind) is in `kinds`, in arrival order."""
+        found = [self.kinds[k] for k in self.kinds if k in kinds]
+        if len(found) < 2:
+            return list(found[0]) if found else []
+        return sorted((e for entries in found for e in entries), key=attrgetter("seq"))
+
 
 @dataclass
 class ObjectSet:
@@ -95,12 +120,16 @@ class ObjectSet:
     clusters: dict[str, ClusterObjects] = field(default_factory=dict)
 
     def add(self, cluster: str, kubernetes_version: str, file: str | None, obj: dict[str, Any]) -> Entry:
-        objects = self.clusters.get(cluster)
-        if objects is None:
-            objects = self.clusters[cluster] = ClusterObjects(cluster, kubernetes_version)
         entry = Entry(cluster, file, obj)
-        objects.add(entry)
+        self.cluster(cluster, kubernetes_version).add(entry)
         return entry
+
+    def cluster(self, name: str, kubernetes_version: str) -> ClusterObjects:
+        """The cluster's objects, made empty when it has none yet."""
+        objects = self.clusters.get(name)
+        if objects is None:
+            objects = self.clusters[name] = ClusterObjects(name, kubernetes_version)
+        return objects
 
     def __iter__(self) -> Iterator[Entry]:
         for cluster in sorted(self.clusters):

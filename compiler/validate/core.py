@@ -9,10 +9,11 @@ objects/s), so we only borrow the data: we index the definitions by
 
 from __future__ import annotations
 
-import json
 import re
 from functools import cache
 from typing import Any
+
+import orjson
 
 from compiler.kube_versions import schema_root, supported_versions
 
@@ -51,8 +52,9 @@ class CoreSchemas:
     def __init__(self, version: str) -> None:
         self.version = normalize_version(version)
         path = schema_root() / f"v{self.version}.0-local-strict" / "_definitions.json"
-        with path.open("rb") as fh:
-            self._defs: dict[str, Any] = json.load(fh)["$defs"]
+        # Bundled data (not user input): orjson reads its 1.5 MB in a third of json's time, once
+        # per version in every worker.
+        self._defs: dict[str, Any] = orjson.loads(path.read_bytes())["$defs"]
         # (group, version, kind) -> definition name. A definition may serve several GVKs
         # (DeleteOptions is listed under every group); each GVK names one definition.
         self._gvk: dict[tuple[str, str, str], str] = {}

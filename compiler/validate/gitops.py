@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from itertools import repeat
+from operator import attrgetter, itemgetter
 from typing import Any
 
 from compiler.tree_contract import Engine
@@ -24,6 +26,8 @@ HELM_GROUP = "helm.toolkit.fluxcd.io"
 SOURCE_GROUP = "source.toolkit.fluxcd.io"
 FLUX_GROUP_SUFFIX = ".toolkit.fluxcd.io"
 CRD_GROUP = "apiextensions.k8s.io"
+_FILE, _HEAD = attrgetter("file"), itemgetter(0)
+UNIT_KINDS = frozenset({(ARGO_GROUP, "Application"), (KUSTOMIZE_GROUP, "Kustomization")})
 
 WAVE_PATH = json_path(["metadata", "annotations", WAVE_ANNOTATION])
 
@@ -46,16 +50,6 @@ class SyncUnit:
     wave: int = 0  # Argo CD sync wave
     wave_error: str | None = None
 
-    def contains(self, folder_file: str) -> int:
-        """Length of the longest git path holding `folder_file` (cluster-relative), or -1."""
-        best = -1
-        for p in self.paths:
-            if p.folder is None:
-                continue
-            if p.folder == "" or folder_file.startswith(p.folder + "/"):
-                best = max(best, len(p.folder))
-        return best
-
 
 def _str(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
@@ -72,22 +66,29 @@ class ClusterLayout:
         self.cluster = cluster
         self.root = self._root_folder(cluster)
         self.folders: set[str] = set()
-        for entry in cluster.entries:
-            rel = self.relative(entry)
-            if rel is None:
-                continue
-            parts = rel.split("/")[:-1]
+        if self.root is not None:
+            # Each folder holding a file of this tree, and every folder above it (up to the first
+            # one already known); files share a few hundred folders. The root holds a file's folder.
             self.folders.add("")
-            for i in range(1, len(parts) + 1):
-                self.folders.add("/".join(parts[:i]))
-        self.units: list[SyncUnit] = []
-        for entry in cluster.entries:
-            if entry.group == ARGO_GROUP and entry.kind == "Application":
-                self.units.append(self._argo_unit(entry))
-            elif entry.group == KUSTOMIZE_GROUP and entry.kind == "Kustomization":
-                self.units.append(self._flux_unit(entry))
+            prefix = self.root + "/"
+            files = filter(None, map(_FILE, cluster.entries))  # C loops: thousands of entries
+            for folder in set(map(_HEAD, map(str.rpartition, files, repeat("/")))):
+                if folder.startswith(prefix):
+                    rel = folder[len(prefix) :]
+                    while rel not in self.folders:
+                        self.folders.add(rel)
+                        rel = rel[: max(rel.rfind("/"), 0)]
+        self.units: list[SyncUnit] = [
+            self._argo_unit(entry) if entry.group == ARGO_GROUP else self._flux_unit(entry)
+            for entry in cluster.of_kinds(UNIT_KINDS)
+        ]
         self.engines = frozenset(u.engine for u in self.units)
-        self._unit_of_folder: dict[str, SyncUnit | None] = {}
+        self._unit_of_folder: dict[str, SyncUnit | None] = {}  # by the file's folder in the tree
+        self._unit_at: dict[str, SyncUnit] = {}  # cluster-relative folder -> first unit with that git path
+        for unit in self.units:
+            for git in unit.paths:
+                if git.folder is not None:
+                    self._unit_at.setdefault(git.folder, unit)
 
     @staticmethod
     def _root_folder(cluster: ClusterObjects) -> str | None:
@@ -147,18 +148,21 @@ class ClusterLayout:
 
     def unit_of(self, entry: Entry) -> SyncUnit | None:
         """The unit whose git path holds the entry's file most specifically."""
-        rel = self.relative(entry)
-        if rel is None:
+        if not entry.file or "/" not in entry.file:
             return None
         # A git path holds whole folders, so the answer is the same for every file of a folder.
-        folder = rel.rpartition("/")[0]
+        folder = entry.file.rpartition("/")[0]
         if folder in self._unit_of_folder:
             return self._unit_of_folder[folder]
-        best, best_len = None, -1
-        for unit in self.units:
-            length = unit.contains(rel)
-            if length > best_len:
-                best, best_len = unit, length
+        # The most specific git path holding the file is its deepest folder some unit has (several
+        # units with that path: the first); "" is the cluster folder, which holds every file.
+        rel = self.relative(entry)
+        best = None
+        if rel is not None:
+            cut = len(rel)
+            while best is None and cut >= 0:
+                cut = rel.rfind("/", 0, cut)
+                best = self._unit_at.get(rel[:cut] if cut >= 0 else "")
         self._unit_of_folder[folder] = best
         return best
 

@@ -24,6 +24,7 @@ Findings use check id "ordering".
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
+from functools import lru_cache
 from typing import Any
 
 from compiler.registry_table import TABLE
@@ -99,6 +100,13 @@ def _stamped_groups(entry: Entry, annotation: str = "") -> frozenset[str]:
     value = _dict(_dict(entry.obj.get("metadata")).get("annotations")).get(
         annotation or CRD_GROUPS_ANNOTATION
     )
+    return _split_groups(value) if isinstance(value, str) else frozenset()
+
+
+@lru_cache(maxsize=1024)
+def _split_groups(value: str) -> frozenset[str]:
+    """split_groups, once per text: the checks read each unit's annotations several times, and a
+    chart's CRD list can be long."""
     return split_groups(value)
 
 
@@ -172,15 +180,17 @@ def _check_cluster(cluster: ClusterObjects, chart_groups: Mapping[str, frozenset
     # (unit entry id, group) -> custom resources it syncs too early, reported once per pair
     late: dict[tuple[int, str], tuple[SyncUnit, list[Entry], list[tuple[SyncUnit | None, str]]]] = {}
     ordered: dict[tuple[int, str], bool] = {}  # see _in_order
-    for entry in cluster.entries:
+    # Kinds of groups the cluster does not serve before some unit syncs them: most objects are not.
+    custom = {
+        (group, kind)
+        for group, kind in cluster.kinds
+        if kind
+        and group not in builtin
+        and group not in CLUSTER_PREREQUISITE_GROUPS
+        and not any(pre(group) for pre in preinstalled)
+    }
+    for entry in cluster.of_kinds(custom):
         group = entry.group
-        if (
-            group in builtin
-            or group in CLUSTER_PREREQUISITE_GROUPS
-            or not entry.kind
-            or any(pre(group) for pre in preinstalled)
-        ):
-            continue
         offers = providers.by_group.get(group)
         if not offers:
             known = sorted(c for c, g in chart_groups.items() if group in g)
@@ -248,10 +258,8 @@ def _check_webhook_gates(cluster: ClusterObjects, tree: ClusterLayout) -> Iterat
         return
     late: dict[tuple[int, str], tuple[SyncUnit, list[Entry], list[tuple[SyncUnit | None, str]]]] = {}
     ordered: dict[tuple[int, str], bool] = {}  # see _in_order
-    for entry in cluster.entries:
-        offers = gates.get(entry.group)
-        if not offers:
-            continue
+    for entry in cluster.of_kinds({(group, kind) for group, kind in cluster.kinds if gates.get(group)}):
+        offers = gates[entry.group]
         unit = tree.unit_of(entry)
         if unit is None:
             continue

@@ -27,7 +27,7 @@ from .checks import ClusterObjects, Entry, ObjectSet
 from .findings import Finding
 from .gitops import ARGO_GROUP, HELM_GROUP, KUSTOMIZE_GROUP, SOURCE_GROUP, layout
 from .schemas import json_path
-from .workloads import KSERVE, containers, pod_specs
+from .workloads import KSERVE, workloads
 
 CHECK = "reference"
 KUEUE = "kueue.x-k8s.io"
@@ -141,19 +141,24 @@ def check_serving_references(objects: ObjectSet) -> Iterator[Finding]:
 
 
 def _device_requests(entry: Entry) -> Iterator[tuple[list[str | int], str]]:
-    """(path, deviceClassName) of every device request of a ResourceClaim(Template)."""
+    """(path, deviceClassName) of every device request of a ResourceClaim(Template); the path is
+    built only for a class that is not a driver's (the only ones a finding names)."""
     base = ["spec", "spec"] if entry.kind == "ResourceClaimTemplate" else ["spec"]
-    spec = entry.obj
+    spec: Any = entry.obj
     for part in base:
-        spec = _dict(_dict(spec).get(part))
-    for r, request in enumerate(_list(_dict(spec.get("devices")).get("requests"))):
-        request = _dict(request)
-        name = _name(_dict(request.get("exactly")).get("deviceClassName"))
-        if name:
+        spec = spec.get(part) if isinstance(spec, dict) else None
+    devices = spec.get("devices") if isinstance(spec, dict) else None
+    requests = devices.get("requests") if isinstance(devices, dict) else None
+    for r, request in enumerate(requests if isinstance(requests, list) else ()):
+        if not isinstance(request, dict):
+            continue
+        exactly = request.get("exactly")
+        name = _name(exactly.get("deviceClassName")) if isinstance(exactly, dict) else None
+        if name and name not in DRA_DRIVER_DEVICE_CLASSES:
             yield [*base, "devices", "requests", r, "exactly", "deviceClassName"], name
         for s, sub in enumerate(_list(request.get("firstAvailable"))):
             name = _name(_dict(sub).get("deviceClassName"))
-            if name:
+            if name and name not in DRA_DRIVER_DEVICE_CLASSES:
                 yield [*base, "devices", "requests", r, "firstAvailable", s, "deviceClassName"], name
 
 
@@ -161,12 +166,9 @@ def check_dra_references(objects: ObjectSet) -> Iterator[Finding]:
     """Claims → DeviceClass; pods → ResourceClaimTemplate/ResourceClaim; containers → pod claims."""
     for cluster in objects.clusters.values():
         for kind in ("ResourceClaimTemplate", "ResourceClaim"):
-            for claim in cluster.of_kind(DRA, kind):
+            for claim in cluster.kinds.get((DRA, kind), ()):
                 for path, name in _device_requests(claim):
-                    if (
-                        name not in DRA_DRIVER_DEVICE_CLASSES
-                        and cluster.get(DRA, "DeviceClass", name) is None
-                    ):
+                    if cluster.get(DRA, "DeviceClass", name) is None:
                         yield _missing(
                             claim,
                             path,
@@ -177,8 +179,9 @@ def check_dra_references(objects: ObjectSet) -> Iterator[Finding]:
 
 
 def _pod_claims(cluster: ClusterObjects) -> Iterator[Finding]:
-    for entry in cluster.entries:
-        for pod in pod_specs(entry):
+    for workload in workloads(cluster):
+        entry = workload.entry
+        for pod in workload.pods:
             declared: set[str] = set()
             for c, claim in enumerate(_list(pod.spec.get("resourceClaims"))):
                 claim = _dict(claim)
@@ -195,7 +198,7 @@ def _pod_claims(cluster: ClusterObjects) -> Iterator[Finding]:
                             [*pod.path, "resourceClaims", c, field],
                             f"{kind} {target!r} does not exist in namespace {entry.namespace}",
                         )
-        for container in containers(entry):
+        for container in workload.containers:
             claims = _list(_dict(container.container.get("resources")).get("claims"))
             if not claims:
                 continue

@@ -78,6 +78,8 @@ class SchemaRegistry:
         # (normalized k8s version, apiVersion, kind) -> its schema, or a str saying why there is
         # none; then its compiled validator. Misses are cached too: a missing kind is looked up once.
         self._found: dict[tuple[str, str, str], dict[str, Any] | str] = {}
+        # Where each was found (_locate): reading the sources is what a lookup leaves behind.
+        self._located: dict[tuple[str, str, str], _Located] = {}
         self._compiled: dict[tuple[str, str, str], _Compiled | str] = {}
         self._identity: str | None = None  # "" when the sources cannot be named
 
@@ -130,7 +132,7 @@ class SchemaRegistry:
         """Find a kind's schema as validate would, without compiling its validator: what a lookup
         leaves behind (schema files read, those that failed recorded in load_errors) is the same.
         Compiling takes up to 60 ms a kind (InferenceService), which an answer from a memo spares."""
-        self._find((self._normalize(kubernetes_version), api_version, kind))
+        self._locate((self._normalize(kubernetes_version), api_version, kind))
 
     def kind_for_resource(
         self, group: str, version: str, resource: str, kubernetes_version: str
@@ -161,8 +163,14 @@ class SchemaRegistry:
     def _find(self, key: tuple[str, str, str]) -> dict[str, Any] | str:
         found = self._found.get(key)
         if found is None:
-            found = self._found[key] = self._schema_of(*key)
+            found = self._found[key] = self._schema_of(key)
         return found
+
+    def _locate(self, key: tuple[str, str, str]) -> _Located:
+        located = self._located.get(key)
+        if located is None:
+            located = self._located[key] = self._source_of(*key)
+        return located
 
     @staticmethod
     def _compile(schema: dict[str, Any], api_version: str, kind: str) -> _Compiled | str:
@@ -171,26 +179,33 @@ class SchemaRegistry:
         except Exception as exc:  # a broken user-supplied schema must not abort the whole run
             return f"schema for {api_version} {kind} cannot be compiled: {exc}"
 
-    def _schema_of(self, version: str, api_version: str, kind: str) -> dict[str, Any] | str:
+    def _source_of(self, version: str, api_version: str, kind: str) -> _Located:
+        """Where a kind's schema is: reads the schema sources (once per key: a file that fails to
+        load is recorded in load_errors each time it is read)."""
         core = self.core(version)
-        group, api_ver = split_api_version(api_version)
         definition = core.definition_name(api_version, kind)
         if definition is not None:
-            schema = core.schema_for(definition)
-        else:
-            found, reasons = None, []
-            for source in self.sources:
-                found, reason = source.lookup(group, kind, api_ver)
-                if found is not None:
-                    break
-                if reason:
-                    reasons.append(reason)
-            if found is None:
-                return self._missing_reason(core, group, api_ver, kind, reasons)
-            if (malformed := _malformed_root(found)) is not None:
-                return f"schema for {api_version} {kind} cannot be used: {malformed}"
-            schema = _strict_custom_root(found, core, api_version, kind)
-        return schema
+            return _Located(definition=definition)
+        group, api_ver = split_api_version(api_version)
+        reasons = []
+        for source in self.sources:
+            found, reason = source.lookup(group, kind, api_ver)
+            if found is not None:
+                return _Located(custom=found)
+            if reason:
+                reasons.append(reason)
+        return _Located(missing=self._missing_reason(core, group, api_ver, kind, reasons))
+
+    def _schema_of(self, key: tuple[str, str, str]) -> dict[str, Any] | str:
+        located = self._locate(key)
+        core = self.core(key[0])
+        if located.definition is not None:
+            return core.schema_for(located.definition)
+        if located.custom is None:
+            return located.missing
+        if (malformed := _malformed_root(located.custom)) is not None:
+            return f"schema for {key[1]} {key[2]} cannot be used: {malformed}"
+        return _strict_custom_root(located.custom, core, key[1], key[2])
 
     def _missing_reason(
         self, core: CoreSchemas, group: str, version: str, kind: str, reasons: list[str]
@@ -259,6 +274,16 @@ class SchemaRegistry:
             for path, message in _describe(error, compiled.schema):
                 findings.append(Finding(ERROR, "schema", file, *ident, path, message))
         return findings
+
+
+@dataclass(frozen=True)
+class _Located:
+    """Where a kind's schema was found: a built-in definition, a custom resource's schema from a
+    source, or neither (why not)."""
+
+    definition: str | None = None
+    custom: dict[str, Any] | None = None
+    missing: str = ""
 
 
 def _malformed_root(schema: dict[str, Any]) -> str | None:

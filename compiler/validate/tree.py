@@ -25,7 +25,7 @@ from compiler.yaml_limits import MAX_DEPTH, depth, has_shared_nodes, non_json_va
 
 from .admission import check_cel
 from .cache import ValidationCache, compiler_digest, schema_digest, walk_files
-from .checks import Check, ObjectSet
+from .checks import Check, Entry, ObjectSet
 from .core import UnsupportedKubernetesVersion
 from .defaults import DEFAULT_CHECKS
 from .findings import ERROR, WARNING, Finding, Report, Severity, finding_row, from_row
@@ -282,15 +282,19 @@ def _checked(
     report = Report()
     object_set = ObjectSet()
     bad_versions: set[str] = set()
-    validate = registry.validate if memo is None else _memoised(registry, memo)
+    validate = _validator(registry, memo)
     findings = report.findings
+    into, into_name = None, None  # the cluster objects arrive in, looked up when it changes
     with _gc_paused():
         for cluster, version, file, obj in objects:
-            object_set.add(cluster, version, file, obj)
+            if cluster != into_name or into is None:
+                into, into_name = object_set.cluster(cluster, version), cluster
+            entry = Entry(cluster, file, obj)
+            into.add(entry)  # object_set.add, without its lookup: this runs per object
             if version in bad_versions:
                 continue
             try:
-                found = validate(obj, version, file)
+                found = validate(entry, version)
             except UnsupportedKubernetesVersion as exc:
                 bad_versions.add(version)
                 findings.append(
@@ -310,33 +314,38 @@ def _checked(
     return report
 
 
-def _memoised(
-    registry: SchemaRegistry, memo: ObjectMemo
-) -> Callable[[dict[str, Any], str, str], list[Finding]]:
-    """registry.validate, answered from the memo for an object validated before against the same
-    schemas and Kubernetes version. What is kept is everything but the file (which the object's
-    content does not decide): a hit names the file it is asked about."""
-    identity = registry.identity
-    if identity is None:
-        return registry.validate
-    purposes: dict[str, bytes] = {}
-    looked_up: set[tuple[Any, Any, str]] = set()  # the registry keeps a lookup: once per kind is all
+def _validator(
+    registry: SchemaRegistry, memo: ObjectMemo | None
+) -> Callable[[Entry, str], Sequence[Finding]]:
+    """registry.validate of an entry's object; with a memo, answered from it for an object
+    validated before against the same schemas and Kubernetes version. What is kept is everything
+    but the file (which the object's content does not decide): a hit names the file it is asked
+    about."""
+    identity = registry.identity if memo is not None else None
+    if memo is None or identity is None:
+        return lambda entry, version: registry.validate(entry.obj, version, entry.file)
+    tags: dict[str, bytes] = {}  # Kubernetes version -> memo tag of its purpose
+    # The registry keeps a lookup: once per kind is all (Kubernetes version -> (apiVersion, kind)).
+    looked_up: dict[str, set[tuple[str, str]]] = {}
+    content, get, put = memo.content, memo.get, memo.put
 
-    def validate(obj: dict[str, Any], version: str, file: str) -> list[Finding]:
-        purpose = purposes.get(version)
-        if purpose is None:
-            purpose = purposes[version] = f"schema\0{version}\0{identity}".encode()
-        key = memo.key(purpose, obj)
-        rows = memo.get(key)
+    def validate(entry: Entry, version: str) -> Sequence[Finding]:
+        tag = tags.get(version)
+        if tag is None:
+            tag = tags[version] = memo.tag(f"schema\0{version}\0{identity}".encode())
+            looked_up[version] = set()
+        digest = content(entry.obj)
+        key = None if digest is None else tag + digest
+        rows = get(key)
         if isinstance(rows, tuple):
-            api_version, kind = obj.get("apiVersion"), obj.get("kind")
-            lookup = (api_version, kind, version)
-            if isinstance(api_version, str) and isinstance(kind, str) and lookup not in looked_up:
-                looked_up.add(lookup)
-                schema_lookup(registry, obj, version)
-            return [from_row(row, file) for row in rows]
-        found = registry.validate(obj, version, file)
-        memo.put(key, tuple(finding_row(f) for f in found))
+            lookup = (entry.api_version, entry.kind)  # "" where the object's is not a string
+            seen = looked_up[version]
+            if lookup not in seen:
+                seen.add(lookup)
+                schema_lookup(registry, entry.obj, version)
+            return [from_row(row, entry.file) for row in rows] if rows else rows
+        found = registry.validate(entry.obj, version, entry.file)
+        put(key, tuple(finding_row(f) for f in found))
         return found
 
     return validate

@@ -7,11 +7,10 @@ here keeps them in agreement.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Iterable, Iterator
+from typing import Any, NamedTuple
 
-from .checks import Entry
+from .checks import ClusterObjects, Entry, ObjectSet
 
 Path = tuple[str | int, ...]
 
@@ -31,6 +30,7 @@ POD_SPEC_PATHS: dict[tuple[str, str], Path] = {
     ("serving.kserve.io", "ClusterServingRuntime"): ("spec",),
 }
 KSERVE = "serving.kserve.io"
+WORKLOAD_KINDS = frozenset({*POD_SPEC_PATHS, (KSERVE, "InferenceService")})  # what pod_specs looks into
 INFERENCE_COMPONENTS = ("predictor", "transformer", "explainer")
 # Keys of a KServe component that are single containers rather than lists of them.
 KSERVE_CONTAINER_KEYS = (
@@ -49,14 +49,12 @@ KSERVE_CONTAINER_KEYS = (
 CONTAINER_LISTS = ("initContainers", "containers", "ephemeralContainers")
 
 
-@dataclass(frozen=True)
-class PodSpec:
+class PodSpec(NamedTuple):
     path: Path
     spec: dict[str, Any]
 
 
-@dataclass(frozen=True)
-class Container:
+class Container(NamedTuple):
     path: Path
     container: dict[str, Any]
     pod: PodSpec
@@ -87,9 +85,10 @@ def pod_specs(entry: Entry) -> Iterator[PodSpec]:
                 yield PodSpec(("spec", component), spec)
 
 
-def containers(entry: Entry) -> Iterator[Container]:
-    """Every container of every pod spec, with its JSON path parts."""
-    for pod in pod_specs(entry):
+def containers(entry: Entry, pods: Iterable[PodSpec] | None = None) -> Iterator[Container]:
+    """Every container of every pod spec (of `pods`, when pod_specs(entry) is known), with its JSON
+    path parts."""
+    for pod in pod_specs(entry) if pods is None else pods:
         for key in CONTAINER_LISTS:
             items = pod.spec.get(key)
             if isinstance(items, list):
@@ -101,6 +100,34 @@ def containers(entry: Entry) -> Iterator[Container]:
                 item = pod.spec.get(key)
                 if isinstance(item, dict):
                     yield Container((*pod.path, key), item, pod)
+
+
+class Workload(NamedTuple):
+    """An object that describes pods, with its pod specs and their containers."""
+
+    entry: Entry
+    pods: tuple[PodSpec, ...]
+    containers: tuple[Container, ...]
+
+
+def workloads(cluster: ClusterObjects) -> list[Workload]:
+    """The cluster's objects of kinds that describe pods, in arrival order, each with its pod specs
+    and containers: worked out once per validation run (checks run after every object is in), since
+    several checks look at every container and most objects of a tree hold none."""
+    cached = cluster.__dict__.get("_workloads")
+    if cached is None or cached[0] != len(cluster.entries):
+        found = []
+        for entry in cluster.of_kinds(WORKLOAD_KINDS):
+            pods = tuple(pod_specs(entry))
+            found.append(Workload(entry, pods, tuple(containers(entry, pods))))
+        cached = cluster.__dict__["_workloads"] = (len(cluster.entries), found)
+    return cached[1]
+
+
+def all_workloads(objects: ObjectSet) -> Iterator[Workload]:
+    """workloads() of every cluster, in the order the set iterates its objects."""
+    for name in sorted(objects.clusters):
+        yield from workloads(objects.clusters[name])
 
 
 def resources(container: dict[str, Any], which: str) -> dict[str, Any]:
