@@ -322,8 +322,10 @@ def undocumented(models: Iterable[type[Any]]) -> list[str]:
 
 
 def document_models(models: Iterable[type[Any]]) -> None:
-    """Write the table into the models' fields (description, examples) and rebuild their schemas,
-    nested models first so that parents embed the documented copies."""
+    """Write the table into the models' fields (description, examples). A model whose schema is
+    built already is rebuilt (nested models first, so that parents embed the documented copies);
+    one whose build is deferred builds with the words on first use (the spec models defer: a
+    document kind's schema is then built once, nested models inline, when a document is read)."""
     ordered = list(models)
     for model in ordered:
         for name, info in model.model_fields.items():
@@ -333,4 +335,5 @@ def document_models(models: Iterable[type[Any]]) -> None:
             info.description = doc.description()
             info.examples = [doc.example]
     for model in ordered:
-        model.model_rebuild(force=True)
+        if model.__pydantic_complete__:
+            model.model_rebuild(force=True)

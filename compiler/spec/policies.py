@@ -27,7 +27,7 @@ NameList = list[Annotated[str, Field(pattern=r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$"
 
 
 class _Rule(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, defer_build=True)
 
     mode: Mode = "deny"
 
@@ -79,7 +79,7 @@ class ServingRollback(_Rule):
 
 
 class KeylessIdentity(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, defer_build=True)
 
     issuer: str = Field(min_length=1)
     subject: str = Field(min_length=1)
@@ -88,7 +88,7 @@ class KeylessIdentity(BaseModel):
 class ImageSignatures(BaseModel):
     """Images matching `images` must be signed (sigstore policy-controller ClusterImagePolicy)."""
 
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, defer_build=True)
 
     mode: Literal["enforce", "warn"] = "enforce"
     images: list[str] = Field(min_length=1, description="image globs, e.g. registry.acme.internal/**")
@@ -97,7 +97,7 @@ class ImageSignatures(BaseModel):
 
 
 class Policies(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, defer_build=True)
 
     trustedRegistries: TrustedRegistries | None = None
     requiredLabels: RequiredLabels | None = None
@@ -140,7 +140,7 @@ def effective_rule(platform: Policies, team: Policies | None, rule: str) -> _Rul
 class Budget(BaseModel):
     """Monthly GPU budget in USD: overall (split over clusters by committed cost) or per cluster."""
 
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, defer_build=True)
 
     monthlyUSD: float | None = Field(default=None, gt=0)
     clusters: dict[str, float] = Field(default_factory=dict, description="cluster name → monthly USD")
