@@ -238,7 +238,15 @@ def cached_clusters(
         return then(hit[0], False, hit[1]) if hit is not None else None
 
     return per_cluster(
-        model, cluster_names, compiled, overlays_dir, progress, jobs, charts_dir, cached=cached
+        model,
+        cluster_names,
+        compiled,
+        overlays_dir,
+        progress,
+        jobs,
+        charts_dir,
+        cached=cached,
+        clusters=clusters,
     )
 
 
@@ -340,6 +348,7 @@ def per_cluster(
     jobs: int | None = None,
     charts_dir: Path | None = None,
     cached: Callable[[ClusterModel], Done | None] | None = None,
+    clusters: Sequence[ClusterModel] | None = None,
 ) -> list[Done]:
     """build_cluster then `finish` for each selected cluster (in forked workers when jobs allow),
     results in cluster order; `cached` may answer a cluster without building it. Overlay problems
@@ -347,7 +356,8 @@ def per_cluster(
     (compiler/charts/stage.py)."""
     charts = charts_stage(charts_dir) if charts_dir is not None else None
     overlays = load_overlays(overlays_dir, model, [c.name for c in registered()]) if overlays_dir else None
-    clusters = select_clusters(model, cluster_names)
+    if clusters is None:  # (the selected clusters, when the caller has them already)
+        clusters = select_clusters(model, cluster_names)
     if progress:
         progress(f"compiling {len(clusters)} cluster(s)")
 
