@@ -90,20 +90,25 @@ def open_preserved_nodes(node: Any) -> Any:
     when nothing needs changing, so unaffected schemas are not copied.
     """
     if isinstance(node, list):
-        items = [open_preserved_nodes(item) for item in node]
-        return node if all(a is b for a, b in zip(items, node, strict=True)) else items
+        items: list[Any] | None = None  # copied on the first change only
+        for index, item in enumerate(node):
+            if isinstance(item, dict | list) and (opened := open_preserved_nodes(item)) is not item:
+                items = items if items is not None else list(node)
+                items[index] = opened
+        return node if items is None else items
     if not isinstance(node, dict):
         return node
-    changed = {key: open_preserved_nodes(value) for key, value in node.items()}
-    if (
-        node.get("x-kubernetes-preserve-unknown-fields") is True
-        and changed.get("additionalProperties") is False
-    ):
+    changed: dict[str, Any] | None = None
+    for key, value in node.items():
+        if isinstance(value, dict | list) and (opened := open_preserved_nodes(value)) is not value:
+            changed = changed if changed is not None else dict(node)
+            changed[key] = opened
+    current = changed if changed is not None else node
+    preserved = node.get("x-kubernetes-preserve-unknown-fields") is True
+    if preserved and current.get("additionalProperties") is False:
+        changed = dict(current)
         del changed["additionalProperties"]
-        return changed
-    if all(changed[key] is node[key] for key in node):
-        return node
-    return changed
+    return node if changed is None else changed
 
 
 @dataclass(frozen=True)
