@@ -203,13 +203,10 @@ class ClusterCache:
             raw = (self.folder / key).read_bytes()
         except OSError:
             return None
-        mac, _, rest = raw.partition(b"\n")
-        head, _, data = rest.partition(b"\n")
-        header = _header(unseal(mac + b"\n" + head), key)
-        if header is None or header.base is not None or header.info.name != cluster:
+        opened = _opened(raw, key)
+        if opened is None or opened[0].base is not None or opened[0].info.name != cluster:
             return None
-        if sum(header.sizes.values()) != len(data):
-            return None
+        header, data = opened
         with contextlib.suppress(OSError):
             os.utime(self.folder / key)  # used now: kept with its deltas
         return _BaseBytes(self.folder / key, data, header.by_digest())
@@ -495,21 +492,29 @@ class _BaseBytes:
 BaseBytes = Callable[[str, str], "_BaseBytes | None"]
 
 
-def _decode(
-    raw: bytes, key: str, base_bytes: BaseBytes
-) -> tuple[CompiledCluster, str | None, dict[str, str]] | None:
-    from compiler.core import CompiledCluster  # compile's, imported by compile already
-
+def _opened(raw: bytes, key: str) -> tuple[_Head, bytes] | None:
+    """A whole entry's verified header and the bytes it holds; None when the seal, the header or
+    the bytes' length does not match."""
     mac, _, rest = raw.partition(b"\n")
     head, _, data = rest.partition(b"\n")
     header = _header(unseal(mac + b"\n" + head), key)
     if header is None:
         return None
+    held = sum(size for path, size in header.sizes.items() if path not in header.from_base)
+    return (header, data) if held == len(data) else None
+
+
+def _decode(
+    raw: bytes, key: str, base_bytes: BaseBytes
+) -> tuple[CompiledCluster, str | None, dict[str, str]] | None:
+    from compiler.core import CompiledCluster  # compile's, imported by compile already
+
+    opened = _opened(raw, key)
+    if opened is None:
+        return None
+    header, data = opened
     base = base_bytes(header.base, header.info.name) if header.base is not None else None
     if header.base is not None and base is None:
-        return None
-    held = sum(size for path, size in header.sizes.items() if path not in header.from_base)
-    if held != len(data):
         return None
     tree: Tree = {}
     offset = 0
